@@ -1,0 +1,99 @@
+"""The neutral shapes in which front ends hand sheets to the core and take results back.
+
+A front end (an .xlsx file, an Excel book through xlwings, a Google spreadsheet) reads each
+sheet into a :class:`RawSheet`: the cell values exactly as the source holds them, plus where
+the block of cells starts, so every Problem can name the real sheet row and column.  The core
+answers with :class:`OutputSheet` objects: typed columns and rows of plain Python values, which
+each front end writes in its own way (text always as text, never as a formula).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, Sequence
+
+#: A cell value as a front end hands it over. ``None`` or ``""`` is an empty cell. Numbers
+#: arrive as ``int`` or ``float`` (never trusted as money until converted through ``str``),
+#: dates as ``date`` or ``datetime`` when the source knows they are dates, else as serial
+#: numbers or text; the core's coercion handles all of these.
+CellValue = None | str | int | float | bool | _dt.date | _dt.datetime | _dt.time | Decimal
+
+#: How an output column is shown: its number format and how its values are written.
+ColumnKind = Literal["text", "int", "money", "decimal", "percent", "date"]
+
+#: Excel's grid: rows and columns per sheet.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """One input block as read from a workbook.
+
+    Attributes:
+        name: the sheet's name as the workbook spells it (or the Excel table's name when the
+            block came from a table that is not on a sheet of the same name).
+        rows: the cells, row by row, starting with the header row. Rows may be ragged.
+        first_row: the 1-based sheet row number of ``rows[0]`` (the header row).
+        first_col: the 1-based sheet column number of ``rows[i][0]``.
+        sheet: the name of the sheet that holds the block (for Problem locations).
+    """
+
+    name: str
+    rows: Sequence[Sequence[CellValue]]
+    first_row: int = 1
+    first_col: int = 1
+    sheet: str = ""
+
+    @property
+    def location_sheet(self) -> str:
+        """The sheet name Problems should cite."""
+        return self.sheet or self.name
+
+
+@dataclass(frozen=True)
+class Column:
+    """An output column: its header and how its values are formatted."""
+
+    header: str
+    kind: ColumnKind = "text"
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A clustered bar chart drawn beside an output table.
+
+    Attributes:
+        title: the chart title.
+        category_column: 0-based index of the column holding the category labels.
+        value_columns: 0-based indexes of the columns plotted as series (header = series name).
+        anchor: the top-left cell of the chart, e.g. ``"H2"``.
+    """
+
+    title: str
+    category_column: int
+    value_columns: tuple[int, ...]
+    anchor: str = "H2"
+
+
+@dataclass(frozen=True)
+class OutputSheet:
+    """A sheet the core owns and a front end writes: header row plus one row per record.
+
+    ``rows`` hold ``None``, ``str``, ``int``, ``Decimal``, ``date`` or ``bool`` values in column
+    order. A front end writes strings as text (a leading ``=`` stays text), ``Decimal`` exactly,
+    dates as dates with a date format, and freezes and bolds the header row.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: Sequence[Sequence[object]] = field(default_factory=list)
+    chart: BarChart | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        """The header row."""
+        return [column.header for column in self.columns]
