@@ -1,0 +1,188 @@
+"""Loading a workbook's sheets into typed records: the "read and validate" stage of a run.
+
+:func:`load_book` takes the raw sheets a front end read and returns a :class:`Book` of typed
+records plus the Problems found. Each table is read with the contract in :mod:`sheetbill.contract`;
+then cross-references are checked (a charge's customer and service exist, a coverage's payer
+exists, ...). A record with a problem is left out of the Book, so nothing downstream can bill half
+of it. Only a broken configuration (a missing required column, an unusable currency) raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from . import contract
+from .models import (
+    Charge, Contact, Coverage, Customer, Invoice, InvoiceLine, Payer, PayerCode, Payment, PaymentPlan,
+    Service, Settings,
+)
+from .money import is_currency_code
+from .problems import ConfigurationError, Problem, error, warning
+from .sheets import RawSheet
+from .tables import (
+    COERCERS, CellError, find_sheet, is_blank, iter_records, merge_continuations, normalize, read_table,
+    to_text,
+)
+
+_SETTING_BY_KEY = {normalize(name): (name, *spec) for name, spec in contract.SETTING_FIELDS.items()}
+
+
+@dataclass
+class Book:
+    """Everything a run knows, typed and cross-checked.
+
+    Attributes:
+        settings: the Settings sheet.
+        customers, payers, services: by ID.
+        coverage: Coverage rows whose customer and payer exist.
+        payer_codes: by (payer ID, service code).
+        charges: valid charges, in sheet order.
+        charge_ids_present: every Charge ID on the Charges sheet, also of rows with problems (so a
+            charge with a typo is not taken for a deleted one).
+        payments, plans, contacts: the clerk's records.
+        invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
+        raw: the raw sheets, for plugins and later stages that read sheets of their own.
+    """
+
+    settings: Settings
+    customers: dict[str, Customer] = field(default_factory=dict)
+    payers: dict[str, Payer] = field(default_factory=dict)
+    coverage: list[Coverage] = field(default_factory=list)
+    services: dict[str, Service] = field(default_factory=dict)
+    payer_codes: dict[tuple[str, str], PayerCode] = field(default_factory=dict)
+    charges: list[Charge] = field(default_factory=list)
+    charge_ids_present: set[str] = field(default_factory=set)
+    payments: list[Payment] = field(default_factory=list)
+    plans: list[PaymentPlan] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    lines: list[InvoiceLine] = field(default_factory=list)
+    raw: Mapping[str, RawSheet] = field(default_factory=dict)
+
+
+def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settings, list[Problem]]:
+    """Read the Settings sheet (``Setting`` / ``Value`` rows).
+
+    Unknown settings are kept in ``Settings.extra`` by normalized name, for plugins. A bad value is
+    a Problem and the default is used, except for the currency, which no run can do without.
+    """
+    values: dict[str, Any] = {}
+    extra: dict[str, object] = {}
+    rows: dict[str, int] = {}
+    problems: list[Problem] = []
+    for item in iter_records(sheet, contract.SETTINGS):
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        key = normalize(item.values["setting"])
+        raw_value = item.values.get("value")
+        rows[key] = item.row
+        known = _SETTING_BY_KEY.get(key)
+        if known is None:
+            extra[key] = raw_value
+            continue
+        name, attribute, kind, _ = known
+        if raw_value is None or is_blank(raw_value):
+            continue
+        try:
+            values[attribute] = COERCERS[kind](raw_value)
+        except CellError as err:
+            problems.append(error(f"{name}: {err}; the default is used", "Settings", item.row, "Value"))
+    currency = str(values.get("currency", "EUR")).upper()
+    if not is_currency_code(currency):
+        raise ConfigurationError(
+            f"Settings: Currency {currency!r} is not an ISO 4217 code such as EUR or USD",
+            [error("not an ISO 4217 currency code", "Settings", rows.get("currency"), "Value")],
+        )
+    values["currency"] = currency
+    if as_of is not None:
+        values["as_of"] = as_of
+    settings = Settings(**values, extra=extra, rows=rows)
+    if not settings.reminder_days or any(days < 0 for days in settings.reminder_days):
+        problems.append(error("Reminder Days must be whole numbers of days, e.g. 14, 14, 14; the default is used",
+                              "Settings", rows.get("reminderdays"), "Value"))
+        settings = replace(settings, reminder_days=Settings().reminder_days)
+    return settings, problems
+
+
+def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -> tuple[Book, list[Problem]]:
+    """Read and cross-check every input table, and the issued history, from ``sheets``."""
+    problems: list[Problem] = []
+    settings, found = load_settings(find_sheet(dict(sheets), contract.SETTINGS), as_of)
+    problems += found
+    book = Book(settings=settings, raw=sheets)
+    sheet_map = dict(sheets)
+
+    def table(spec, factory):
+        records, found = read_table(find_sheet(sheet_map, spec), spec, factory)
+        problems.extend(found)
+        return records
+
+    book.customers = {c.customer_id: c for c in table(contract.CUSTOMERS, Customer)}
+    book.payers = {p.payer_id: p for p in table(contract.PAYERS, Payer)}
+    book.services = {s.service_code: s for s in table(contract.SERVICES, Service)}
+    for coverage in table(contract.COVERAGE, Coverage):
+        if coverage.customer_id not in book.customers:
+            problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
+                                  "Customer ID"))
+        elif coverage.payer_id not in book.payers:
+            problems.append(error(f"unknown payer {coverage.payer_id!r}", "Coverage", coverage.row, "Payer ID"))
+        elif coverage.valid_from and coverage.valid_to and coverage.valid_to < coverage.valid_from:
+            problems.append(error("Valid To is before Valid From", "Coverage", coverage.row, "Valid To"))
+        else:
+            book.coverage.append(coverage)
+    for code in table(contract.PAYER_CODES, PayerCode):
+        if code.payer_id not in book.payers:
+            problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID"))
+        elif code.service_code not in book.services:
+            problems.append(error(f"unknown service {code.service_code!r}", "Payer Codes", code.row,
+                                  "Service Code"))
+        else:
+            book.payer_codes[(code.payer_id, code.service_code)] = code
+    charges_sheet = find_sheet(sheet_map, contract.CHARGES)
+    book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
+    for charge in table(contract.CHARGES, Charge):
+        if charge.customer_id not in book.customers:
+            problems.append(error(f"unknown customer {charge.customer_id!r}: add the customer first",
+                                  "Charges", charge.row, "Customer ID"))
+        elif charge.service_code not in book.services:
+            problems.append(error(f"unknown service {charge.service_code!r}: add it to Services",
+                                  "Charges", charge.row, "Service Code"))
+        else:
+            book.charges.append(charge)
+    book.payments = table(contract.PAYMENTS, Payment)
+    book.plans = table(contract.PAYMENT_PLANS, PaymentPlan)
+    for contact in table(contract.CONTACTS, Contact):
+        if contact.customer_id not in book.customers:
+            problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
+                                    "Customer ID"))
+        book.contacts.append(contact)
+    book.invoices, found = _history(sheet_map, contract.INVOICES, Invoice)
+    problems += found
+    book.lines, found = _history(sheet_map, contract.INVOICE_LINES, InvoiceLine)
+    problems += found
+    return book, problems
+
+
+def _history(sheets: dict[str, RawSheet], spec, factory) -> tuple[list[Any], list[Problem]]:
+    """Read an output sheet back as history; its problems are errors too (someone edited it)."""
+    sheet = merge_continuations(sheets, spec.name)
+    records, problems = read_table(sheet, spec, factory)
+    for problem in problems:
+        problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
+        problems[problems.index(problem)] = replace(problem, message=problem_text)
+    return records, problems
+
+
+def _ids_in_column(sheet: RawSheet | None, header: str) -> set[str]:
+    """Every non-blank value of one column, as text."""
+    if sheet is None or not sheet.rows:
+        return set()
+    wanted = normalize(header)
+    for index, cell in enumerate(sheet.rows[0]):
+        if normalize(cell) == wanted:
+            return {to_text(r[index]) for r in sheet.rows[1:] if index < len(r) and not is_blank(r[index])}
+    return set()
+

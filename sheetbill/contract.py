@@ -1,0 +1,256 @@
+"""The workbook contract: which sheets and columns staff type into, and which sheets sheetbill owns.
+
+This module is the single source of truth for sheet and column names; ``docs/workbook.md``
+documents it for people and the template workbook is generated from it. Input tables are read
+through :mod:`sheetbill.tables`; output tables are written by each front end from the columns
+defined here.
+"""
+
+from __future__ import annotations
+
+from .sheets import Column
+from .tables import Field, TableSpec
+
+PAYER_TYPES = ("insurer", "government", "employer", "other")
+PAYMENT_TYPES = ("Payment", "Write-off", "Transfer to Customer")
+CONTACT_CHANNELS = ("phone", "email", "letter", "visit")
+CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "dispute", "other")
+
+SETTINGS = TableSpec(
+    "Settings",
+    (Field("setting", "Setting", "text", required=True), Field("value", "Value", "raw")),
+)
+
+#: Settings by name: (attribute of :class:`sheetbill.models.Settings`, kind, description).
+SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
+    "Company Name": ("company_name", "text", "Sender name on invoices and reminders."),
+    "Company Address": ("company_address", "text", "Sender address, one line."),
+    "Company Email": ("company_email", "text", "Reply address shown on documents."),
+    "Currency": ("currency", "text", "ISO 4217 code of all amounts (default EUR)."),
+    "Invoice Prefix": ("invoice_prefix", "text", "Text before the invoice number (default INV-)."),
+    "Invoice Digits": ("invoice_digits", "int", "Digits of the running number (default 6)."),
+    "Payment Terms Days": ("payment_terms_days", "int", "Days until a customer invoice is due (default 30)."),
+    "As Of Date": ("as_of", "date", "The run's date (default today): issue date of new invoices."),
+    "Reminder Days": ("reminder_days", "intlist",
+                      "Days after the due date for reminder 1, then after each previous reminder."),
+    "Reminder Fees": ("reminder_fees", "decimallist", "Fee added with each reminder level, e.g. 0; 5; 10."),
+    "Collection After Days": ("collection_after_days", "int", "Days after the final notice before hand-off."),
+    "Collection Agency": ("collection_agency", "text", "Name of the collection agency."),
+    "Collection Fee Percent": ("collection_fee_percent", "percent", "Agency fee, percent of principal."),
+    "Default Interest Percent": ("default_interest_percent", "percent",
+                                 "Annual interest on overdue customer balances (blank: none)."),
+    "Payment Plan Threshold": ("payment_plan_threshold", "money",
+                               "Customer balance from which Advice suggests a payment plan."),
+    "Max Installments": ("max_installments", "int", "Most installments a plan may have (default 6)."),
+    "Payment Methods": ("payment_methods", "text", "How customers can pay, shown on reminders."),
+    "Bank IBAN": ("bank_iban", "text", "Account for payments."),
+    "Payment Reference Format": ("payment_reference_format", "text",
+                                 "Reference a payment should carry; {invoice_no} and {customer_id} are filled in."),
+    "Language": ("language", "text", "Language of documents: en or de."),
+}
+
+CUSTOMERS = TableSpec(
+    "Customers",
+    (
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("name", "Name", "text", required=True),
+        Field("street", "Street"),
+        Field("postal_code", "Postal Code", "id", aliases=("ZIP", "Postcode")),
+        Field("city", "City"),
+        Field("country", "Country"),
+        Field("email", "Email", aliases=("E-mail",)),
+        Field("phone", "Phone", "id"),
+        Field("date_of_birth", "Date of Birth", "date"),
+        Field("notes", "Notes"),
+    ),
+    key=("customer_id",),
+    required_sheet=True,
+)
+
+PAYERS = TableSpec(
+    "Payers",
+    (
+        Field("payer_id", "Payer ID", "id", required=True),
+        Field("name", "Name", "text", required=True),
+        Field("type", "Type", "choice", choices=PAYER_TYPES),
+        Field("plugin", "Plugin", "id"),
+        Field("code_system", "Code System"),
+        Field("email", "Email", aliases=("E-mail",)),
+        Field("street", "Street"),
+        Field("postal_code", "Postal Code", "id"),
+        Field("city", "City"),
+        Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True),
+    ),
+    key=("payer_id",),
+)
+
+COVERAGE = TableSpec(
+    "Coverage",
+    (
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("payer_id", "Payer ID", "id", required=True),
+        Field("member_id", "Member ID", "id"),
+        Field("priority", "Priority", "int", positive=True),
+        Field("valid_from", "Valid From", "date"),
+        Field("valid_to", "Valid To", "date"),
+        Field("covered_percent", "Covered Percent", "percent"),
+        Field("copay", "Copay", "money", nonnegative=True),
+        Field("annual_deductible", "Annual Deductible", "money", nonnegative=True),
+        Field("out_of_pocket_max", "Out of Pocket Max", "money", nonnegative=True),
+        Field("annual_budget", "Annual Budget", "money", nonnegative=True),
+    ),
+)
+
+SERVICES = TableSpec(
+    "Services",
+    (
+        Field("service_code", "Service Code", "id", required=True),
+        Field("description", "Description", "text", required=True),
+        Field("price", "Price", "money", required=True, nonnegative=True),
+    ),
+    key=("service_code",),
+    required_sheet=True,
+)
+
+PAYER_CODES = TableSpec(
+    "Payer Codes",
+    (
+        Field("payer_id", "Payer ID", "id", required=True),
+        Field("service_code", "Service Code", "id", required=True),
+        Field("payer_code", "Payer Code", "id"),
+        Field("allowed_amount", "Allowed Amount", "money", nonnegative=True),
+        Field("copay", "Copay", "money", nonnegative=True),
+        Field("covered", "Covered", "yesno"),
+        Field("prior_authorization", "Prior Authorization", "yesno"),
+    ),
+    key=("payer_id", "service_code"),
+)
+
+CHARGES = TableSpec(
+    "Charges",
+    (
+        Field("charge_id", "Charge ID", "id", required=True),
+        Field("date", "Date", "date", required=True),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("service_code", "Service Code", "id", required=True),
+        Field("quantity", "Quantity", "decimal", positive=True),
+        Field("price", "Price", "money", nonnegative=True),
+        Field("authorization_no", "Authorization No", "id"),
+        Field("note", "Note"),
+    ),
+    key=("charge_id",),
+    required_sheet=True,
+)
+
+PAYMENTS = TableSpec(
+    "Payments",
+    (
+        Field("payment_id", "Payment ID", "id", required=True),
+        Field("date", "Date", "date", required=True),
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("amount", "Amount", "money", required=True),
+        Field("type", "Type", "choice", choices=PAYMENT_TYPES),
+        Field("method", "Method"),
+        Field("reference", "Reference", "id"),
+    ),
+    key=("payment_id",),
+)
+
+PAYMENT_PLANS = TableSpec(
+    "Payment Plans",
+    (
+        Field("plan_id", "Plan ID", "id", required=True),
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("installments", "Installments", "int", required=True, positive=True),
+        Field("first_due_date", "First Due Date", "date", required=True),
+        Field("interval_months", "Interval Months", "int", positive=True),
+        Field("note", "Note"),
+    ),
+    key=("plan_id",),
+)
+
+CONTACTS = TableSpec(
+    "Contacts",
+    (
+        Field("date", "Date", "date", required=True),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("invoice_no", "Invoice No", "id"),
+        Field("channel", "Channel", "choice", choices=CONTACT_CHANNELS),
+        Field("outcome", "Outcome", "choice", choices=CONTACT_OUTCOMES),
+        Field("hold_until", "Hold Until", "date"),
+        Field("note", "Note"),
+    ),
+)
+
+#: The sheets staff type into, in the order of the template.
+INPUT_TABLES: tuple[TableSpec, ...] = (
+    SETTINGS, CUSTOMERS, PAYERS, COVERAGE, SERVICES, PAYER_CODES, CHARGES, PAYMENTS, PAYMENT_PLANS, CONTACTS,
+)
+INPUT_SHEETS: tuple[str, ...] = tuple(spec.name for spec in INPUT_TABLES)
+
+# --- output sheets ----------------------------------------------------------------------------------
+
+INVOICE_COLUMNS = (
+    Column("Invoice No", "text", 14), Column("Kind", "text", 12), Column("Issue Date", "date", 12),
+    Column("Due Date", "date", 12), Column("Bill To Type", "text", 12), Column("Bill To ID", "text", 12),
+    Column("Bill To Name", "text", 28), Column("Customer ID", "text", 12), Column("Amount", "money", 12),
+    Column("Paid", "money", 12), Column("Balance", "money", 12), Column("Status", "text", 14),
+    Column("Related Invoice", "text", 14),
+)
+INVOICE_LINE_COLUMNS = (
+    Column("Invoice No", "text", 14), Column("Charge ID", "text", 12), Column("Date of Service", "date", 14),
+    Column("Customer ID", "text", 12), Column("Service Code", "text", 12), Column("Billed Code", "text", 12),
+    Column("Quantity", "decimal", 9), Column("Charge Amount", "money", 13), Column("Amount", "money", 12),
+    Column("Adjustment", "money", 12), Column("Reason", "text", 30), Column("Payment ID", "text", 12),
+)
+PROBLEM_COLUMNS = (
+    Column("Severity", "text", 9), Column("Sheet", "text", 14), Column("Row", "int", 7),
+    Column("Column", "text", 18), Column("Message", "text", 90),
+)
+ADVICE_COLUMNS = (
+    Column("Customer ID", "text", 12), Column("Invoice No", "text", 14), Column("Topic", "text", 18),
+    Column("Advice", "text", 100),
+)
+
+INVOICES_SHEET = "Invoices"
+INVOICE_LINES_SHEET = "Invoice Lines"
+PROBLEMS_SHEET = "Problems"
+ADVICE_SHEET = "Advice"
+
+#: Output sheets whose rows are history (read back every run, appended to, never rewritten).
+HISTORY_SHEETS: tuple[str, ...] = (INVOICES_SHEET, INVOICE_LINES_SHEET, "Reminders", "Collections")
+
+INVOICES = TableSpec(
+    INVOICES_SHEET,
+    (
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("kind", "Kind", "text", required=True),
+        Field("issue_date", "Issue Date", "date", required=True),
+        Field("due_date", "Due Date", "date", required=True),
+        Field("bill_to_type", "Bill To Type", "text", required=True),
+        Field("bill_to_id", "Bill To ID", "id", required=True),
+        Field("bill_to_name", "Bill To Name", "text"),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("amount", "Amount", "money", required=True),
+        Field("related", "Related Invoice", "id"),
+    ),
+    key=("invoice_no",),
+)
+
+INVOICE_LINES = TableSpec(
+    INVOICE_LINES_SHEET,
+    (
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("charge_id", "Charge ID", "id"),
+        Field("date_of_service", "Date of Service", "date"),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("service_code", "Service Code", "id"),
+        Field("billed_code", "Billed Code", "id"),
+        Field("quantity", "Quantity", "decimal"),
+        Field("charge_amount", "Charge Amount", "money"),
+        Field("amount", "Amount", "money", required=True),
+        Field("adjustment", "Adjustment", "money"),
+        Field("reason", "Reason", "text"),
+        Field("payment_id", "Payment ID", "id"),
+    ),
+)

@@ -1,0 +1,249 @@
+"""The records sheetbill reads and writes, one frozen dataclass per kind.
+
+Every input record keeps ``row``, the 1-based sheet row it came from, so any Problem found later
+(in billing, in a payer plugin, in overdue tracking) can still name the cell. Amounts are
+``Decimal``; dates are ``datetime.date``; identifiers are text (``"00123"`` stays ``"00123"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Settings sheet, typed. Unknown settings are kept in ``extra`` for plugins.
+
+    Attributes:
+        company_name, company_address, company_email: the sender block on documents.
+        currency: ISO 4217 code of every amount in the workbook (default EUR).
+        invoice_prefix: text before the running number of invoice numbers (default ``INV-``).
+        invoice_digits: width of the zero-padded running number (default 6: ``INV-000042``).
+        payment_terms_days: days from issue to due date for customers (default 30).
+        as_of: the run's date (default today); issue date of new invoices.
+        reminder_days, reminder_fees: the dunning levels (overdue tracking).
+        collection_after_days, collection_agency, collection_fee_percent: hand-off to the agency.
+        default_interest_percent: annual default interest on overdue customer balances, if any.
+        payment_plan_threshold, max_installments: when Advice suggests a payment plan.
+        payment_methods, bank_iban, payment_reference_format: shown on reminders and invoices.
+        language: of documents (``en`` or ``de``).
+        rows: the sheet row of each setting, by normalized name, for Problems.
+    """
+
+    company_name: str = ""
+    company_address: str = ""
+    company_email: str = ""
+    currency: str = "EUR"
+    invoice_prefix: str = "INV-"
+    invoice_digits: int = 6
+    payment_terms_days: int = 30
+    as_of: dt.date = field(default_factory=dt.date.today)
+    reminder_days: tuple[int, ...] = (14, 14, 14)
+    reminder_fees: tuple[Decimal, ...] = (Decimal("0"), Decimal("5"), Decimal("10"))
+    collection_after_days: int = 14
+    collection_agency: str = ""
+    collection_fee_percent: Decimal = Decimal("0")
+    default_interest_percent: Decimal | None = None
+    payment_plan_threshold: Decimal | None = None
+    max_installments: int = 6
+    payment_methods: str = "Bank transfer"
+    bank_iban: str = ""
+    payment_reference_format: str = "{invoice_no}"
+    language: str = "en"
+    extra: dict[str, object] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A person or household that receives services (Customers sheet)."""
+
+    customer_id: str
+    name: str
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    date_of_birth: dt.date | None = None
+    notes: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Payer:
+    """An insurer, government programme, employer or other party that pays for customers."""
+
+    payer_id: str
+    name: str
+    type: str = "insurer"
+    plugin: str | None = None
+    code_system: str | None = None
+    email: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    payment_terms_days: int | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """That a payer covers a customer for a period, with the cost-sharing terms of the policy.
+
+    ``covered_percent`` is what the payer pays after the deductible (80 means 80 %);
+    ``copay``, ``annual_deductible`` and ``out_of_pocket_max`` are per-policy amounts;
+    ``annual_budget`` is an employer scheme's yearly budget for the employee.
+    """
+
+    customer_id: str
+    payer_id: str
+    member_id: str | None = None
+    priority: int = 1
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    covered_percent: Decimal | None = None
+    copay: Decimal | None = None
+    annual_deductible: Decimal | None = None
+    out_of_pocket_max: Decimal | None = None
+    annual_budget: Decimal | None = None
+    row: int = 0
+
+    def active_on(self, day: dt.date) -> bool:
+        """True when the coverage is in force on ``day`` (both ends inclusive, open when blank)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """A catalogue entry: what a service code is called and what it costs."""
+
+    service_code: str
+    description: str
+    price: Decimal
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class PayerCode:
+    """How one payer codes, prices and covers one service."""
+
+    payer_id: str
+    service_code: str
+    payer_code: str | None = None
+    allowed_amount: Decimal | None = None
+    copay: Decimal | None = None
+    covered: bool | None = None
+    prior_authorization: bool | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A service rendered to a customer on a date: the thing that gets billed."""
+
+    charge_id: str
+    date: dt.date
+    customer_id: str
+    service_code: str
+    quantity: Decimal = Decimal("1")
+    price: Decimal | None = None
+    authorization_no: str | None = None
+    note: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received for (or taken off) an invoice.
+
+    ``type`` is ``Payment``, ``Write-off`` or ``Transfer to Customer`` (a payer paid less and the
+    rest moves to the customer).
+    """
+
+    payment_id: str
+    date: dt.date
+    invoice_no: str
+    amount: Decimal
+    type: str = "Payment"
+    method: str | None = None
+    reference: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """An agreed plan to pay an invoice in installments."""
+
+    plan_id: str
+    invoice_no: str
+    installments: int
+    first_due_date: dt.date
+    interval_months: int = 1
+    note: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One entry of the clerk's contact log."""
+
+    date: dt.date
+    customer_id: str
+    invoice_no: str | None = None
+    channel: str | None = None
+    outcome: str | None = None
+    hold_until: dt.date | None = None
+    note: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An issued invoice or credit note. Issued documents are history: never renumbered.
+
+    ``amount`` is the sum of the document's lines (negative for a credit note); ``related`` names
+    the invoice a credit note cancels or the payer invoice a transfer came from.
+    """
+
+    invoice_no: str
+    kind: str
+    issue_date: dt.date
+    due_date: dt.date
+    bill_to_type: str
+    bill_to_id: str
+    bill_to_name: str
+    customer_id: str
+    amount: Decimal
+    related: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One line of an invoice: what one party is billed for one charge.
+
+    ``amount`` is this party's share; ``adjustment`` the contractual write-off (on payer lines);
+    ``reason`` why the party pays it (``copay``, ``deductible``, ``coinsurance``, ``not covered``,
+    ``no coverage``, ``self-pay``, ``credit for INV-...``, ``transfer from INV-...``).
+    ``payment_id`` names the Transfer to Customer payment a transfer line came from.
+    """
+
+    invoice_no: str
+    charge_id: str | None
+    date_of_service: dt.date | None
+    customer_id: str
+    service_code: str | None
+    billed_code: str | None
+    quantity: Decimal | None
+    charge_amount: Decimal | None
+    amount: Decimal
+    adjustment: Decimal = Decimal("0")
+    reason: str = ""
+    payment_id: str | None = None
+    row: int = 0

@@ -1,0 +1,94 @@
+"""Money policy: every amount is a ``Decimal``, and rounding happens in exactly one place.
+
+Policy, in full:
+
+* Amounts are ``Decimal`` from the moment they leave a cell. A float from a sheet is converted
+  through ``str`` (``D(0.1) == Decimal("0.1")``), never through ``Decimal(float)``, which would carry
+  the binary error (``0.1000000000000000055511151231257827``) into the books.
+* An amount is rounded **once per line**, half-up (``0.125 -> 0.13``, never banker's rounding), to
+  the minor unit of the run's currency, by :func:`quantize`. Nothing else in sheetbill rounds money.
+* Totals are sums of rounded lines, so an invoice always equals the sum of the lines shown on it.
+* Splitting an amount (shares, installments) uses :func:`split_equal`, whose parts always add up to
+  the cent.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+ZERO = Decimal("0")
+
+#: ISO 4217 currencies whose minor unit is not 2 digits. Everything else uses cents.
+_MINOR_UNITS = {
+    "BHD": 3, "CLF": 4, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}
+
+
+def D(value: object) -> Decimal:
+    """Convert a number from a cell or a literal to ``Decimal`` without float error.
+
+    Floats go through ``str``; ints and strings directly. Raises ``InvalidOperation`` (a
+    ``ValueError`` subclass is not guaranteed, so callers catch :class:`ArithmeticError`) for text
+    that is not a number, and ``ValueError`` for NaN and infinities, which have no place in money.
+    """
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise ValueError("a yes/no value is not an amount")
+    elif isinstance(value, (int, str)):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        raise ValueError(f"not a number: {value!r}")
+    if not result.is_finite():
+        raise ValueError("not a finite number")
+    return result
+
+
+def minor_unit(currency: str) -> int:
+    """Digits after the decimal point for ``currency`` (ISO 4217); 2 unless listed otherwise."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def is_currency_code(code: str) -> bool:
+    """True when ``code`` has the shape of an ISO 4217 code (three letters)."""
+    return len(code) == 3 and code.isascii() and code.isalpha()
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of ``currency``: ``Decimal('0.01')`` for EUR."""
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def quantize(amount: Decimal, currency: str = "EUR") -> Decimal:
+    """Round ``amount`` half-up to the minor unit of ``currency``: the one place money is rounded."""
+    try:
+        return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    except InvalidOperation as error:  # pragma: no cover - only for absurdly large numbers
+        raise ValueError(f"amount out of range: {amount}") from error
+
+
+def round_down(amount: Decimal, currency: str = "EUR") -> Decimal:
+    """Truncate ``amount`` to the minor unit (used for equal installments, remainder on the last)."""
+    return amount.quantize(quantum(currency), rounding=ROUND_DOWN)
+
+
+def split_equal(total: Decimal, parts: int, currency: str = "EUR") -> list[Decimal]:
+    """Split ``total`` into ``parts`` equal amounts rounded down, the remainder on the last.
+
+    ``split_equal(Decimal("590.00"), 6)`` gives five times 98.33 and 98.35; the parts always add up
+    to ``total`` exactly.
+    """
+    if parts < 1:
+        raise ValueError("cannot split into fewer than one part")
+    each = round_down(total / parts, currency)
+    return [each] * (parts - 1) + [total - each * (parts - 1)]
+
+
+def fmt(amount: Decimal, currency: str = "EUR") -> str:
+    """Show an amount for people: ``1,234.50 EUR``."""
+    digits = minor_unit(currency)
+    return f"{quantize(amount, currency):,.{digits}f} {currency}"

@@ -1,0 +1,44 @@
+"""Rules several built-in payers share: code mapping, authorization flags and the allowed amount."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models import Payer, PayerCode, Service
+from ..money import quantize
+from ..plugins.types import BilledCode, Claim
+
+#: Code System values meaning "the practice's own service codes": no mapping needed.
+OWN_CODE_SYSTEMS = {"", "internal", "own", "service code"}
+
+
+def map_code(payer: Payer, service: Service, payer_code: PayerCode | None) -> BilledCode | None:
+    """The Payer Codes ``Payer Code`` when given; else the service code, unless the payer's
+    ``Code System`` is a code system of its own, which then needs a mapping (``None``)."""
+    system = (payer.code_system or "").strip()
+    if payer_code is not None and payer_code.payer_code:
+        return BilledCode(payer_code.payer_code, system)
+    if system.casefold() in OWN_CODE_SYSTEMS:
+        return BilledCode(service.service_code, system)
+    return None
+
+
+def needs_authorization(payer_code: PayerCode | None) -> bool:
+    """The Payer Codes ``Prior Authorization`` flag (no row: not needed)."""
+    return bool(payer_code is not None and payer_code.prior_authorization)
+
+
+def allowed_amount(claim: Claim) -> Decimal:
+    """What the payer recognises of the charge: the primary's allowed amount for a secondary claim,
+    else Payer Codes ``Allowed Amount`` x quantity when given, never more than the charge."""
+    if claim.allowed is not None:
+        return claim.allowed
+    code = claim.payer_code
+    if code is not None and code.allowed_amount is not None:
+        return min(quantize(code.allowed_amount * claim.charge.quantity, claim.currency), claim.charge_amount)
+    return claim.charge_amount
+
+
+def is_not_covered(claim: Claim) -> bool:
+    """True when the Payer Codes row says the payer does not cover the service."""
+    return claim.payer_code is not None and claim.payer_code.covered is False

@@ -1,0 +1,88 @@
+"""The ``standard`` payer: table-driven cost sharing from the Coverage and Payer Codes sheets.
+
+Used for every payer whose ``Plugin`` cell is blank or ``standard``. Rules, in order (see
+``docs/plugins.md`` for the worked example):
+
+1. Allowed = Payer Codes ``Allowed Amount`` x quantity when given, else the charge (never more).
+   Adjustment = charge - allowed, a contractual write-off billed to nobody.
+2. ``Covered`` = no: the customer pays the whole charge (no adjustment).
+3. A copay (Payer Codes ``Copay``, else Coverage ``Copay``): customer share = min(copay, allowed);
+   no deductible or coinsurance.
+4. Otherwise: deductible part = min(allowed, deductible left this year); coinsurance =
+   (allowed - deductible part) x (100 - Covered Percent) / 100.
+5. The customer share is capped so that the year's customer shares never exceed
+   ``Out of Pocket Max``. Payer share = allowed - customer share.
+(Prior authorization and secondary coverage are applied by the core through the other hooks.)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..money import quantize
+from ..plugins import hookimpl
+from ..plugins.types import ZERO, Adjudication, Claim
+from . import common
+
+
+@hookimpl
+def sheetbill_payer_names() -> list[str]:
+    """The default payer plugin."""
+    return ["standard"]
+
+
+@hookimpl
+def sheetbill_map_code(payer, service, payer_code):
+    """Payer Codes ``Payer Code``, else the service code (see :func:`common.map_code`)."""
+    return common.map_code(payer, service, payer_code)
+
+
+@hookimpl
+def sheetbill_needs_authorization(payer_code):
+    """Payer Codes ``Prior Authorization``."""
+    return common.needs_authorization(payer_code)
+
+
+def cap_out_of_pocket(claim: Claim, deductible: Decimal, coinsurance: Decimal) -> tuple[Decimal, Decimal, bool]:
+    """Cap deductible and coinsurance parts at the out-of-pocket maximum left this year.
+
+    The deductible part is kept first (it is owed first); returns the capped parts and whether
+    the cap applied.
+    """
+    maximum = claim.coverage.out_of_pocket_max
+    if maximum is None:
+        return deductible, coinsurance, False
+    room = max(ZERO, maximum - claim.year_to_date.out_of_pocket_used)
+    if deductible + coinsurance <= room:
+        return deductible, coinsurance, False
+    deductible = min(deductible, room)
+    return deductible, room - deductible, True
+
+
+@hookimpl
+def sheetbill_adjudicate(claim: Claim) -> Adjudication:
+    """Apply the table-driven rules above to one claim."""
+    currency = claim.currency
+    if common.is_not_covered(claim):
+        return Adjudication(ZERO, claim.charge_amount, ZERO, "not covered")
+    allowed = common.allowed_amount(claim)
+    adjustment = claim.charge_amount - allowed
+    code_copay = claim.payer_code.copay if claim.payer_code is not None else None
+    copay = code_copay if code_copay is not None else claim.coverage.copay
+    if copay is not None:
+        share, _, capped = cap_out_of_pocket(claim, min(copay, allowed), ZERO)
+        share = quantize(share, currency)
+        reason = "copay (out-of-pocket maximum reached)" if capped else "copay"
+        return Adjudication(allowed - share, share, adjustment, reason)
+    deductible_total = claim.coverage.annual_deductible or ZERO
+    deductible = min(allowed, max(ZERO, deductible_total - claim.year_to_date.deductible_used))
+    percent = claim.coverage.covered_percent if claim.coverage.covered_percent is not None else Decimal(100)
+    coinsurance = (allowed - deductible) * (Decimal(100) - percent) / Decimal(100)
+    deductible, coinsurance, capped = cap_out_of_pocket(claim, deductible, coinsurance)
+    deductible = quantize(deductible, currency)
+    share = quantize(deductible + coinsurance, currency)
+    parts = [name for name, amount in (("deductible", deductible), ("coinsurance", share - deductible)) if amount]
+    reason = " + ".join(parts) if parts else "covered"
+    if capped:
+        reason += " (out-of-pocket maximum reached)"
+    return Adjudication(allowed - share, share, adjustment, reason, deductible=deductible)

@@ -1,0 +1,95 @@
+"""The values that pass between sheetbill and payer plugins.
+
+All amounts are ``Decimal`` in the workbook's currency. Records are frozen: a plugin reads a claim
+and answers with a new :class:`Adjudication`; it never changes what it was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..models import Charge, Coverage, Customer, Payer, PayerCode, Service, Settings
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class BilledCode:
+    """A service code in a payer's own code system (``code="99213"``, ``system="CPT"``)."""
+
+    code: str
+    system: str = ""
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """Running totals for one customer under one coverage in the calendar year of the charge,
+    counting every earlier charge (including those billed in earlier runs).
+
+    Attributes:
+        deductible_used: deductible the customer has paid so far.
+        out_of_pocket_used: customer shares (deductible, coinsurance, copays) so far.
+        payer_paid: what this payer has paid so far (budgets, annual maximums).
+    """
+
+    deductible_used: Decimal = ZERO
+    out_of_pocket_used: Decimal = ZERO
+    payer_paid: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One charge presented to one payer under one coverage.
+
+    Attributes:
+        charge, customer, service, payer, coverage: the input rows involved.
+        payer_code: the Payer Codes row for this payer and service, if any.
+        charge_amount: price x quantity, rounded: what the provider charges.
+        allowed: for a secondary payer, the amount the primary allowed; ``None`` for a primary.
+        patient_responsibility: for a secondary payer, the customer share the primary left.
+        year_to_date: the running totals before this charge.
+        currency: ISO 4217 code; round shares with :func:`sheetbill.money.quantize`.
+        settings: the workbook's settings (``settings.extra`` holds settings sheetbill does not know).
+    """
+
+    charge: Charge
+    customer: Customer
+    service: Service
+    payer: Payer
+    coverage: Coverage
+    payer_code: PayerCode | None
+    charge_amount: Decimal
+    allowed: Decimal | None
+    patient_responsibility: Decimal | None
+    year_to_date: YearToDate
+    currency: str
+    settings: Settings
+
+    @property
+    def date(self) -> dt.date:
+        """The date of service."""
+        return self.charge.date
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """A payer's decision on one claim.
+
+    Attributes:
+        payer_share: what the payer pays.
+        customer_share: what is left for the customer (before any secondary payer).
+        adjustment: the contractual write-off (charge minus allowed), billed to nobody.
+        reason: why the customer pays ``customer_share``: ``copay``, ``deductible``,
+            ``coinsurance``, ``deductible + coinsurance``, ``not covered``, ``budget exhausted``, ...
+        deductible: the part of ``customer_share`` that counts toward the annual deductible.
+        advice: sentences for the clerk (shown in the Advice sheet for this customer).
+    """
+
+    payer_share: Decimal
+    customer_share: Decimal
+    adjustment: Decimal = ZERO
+    reason: str = ""
+    deductible: Decimal = ZERO
+    advice: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,410 @@
+"""Reading tables out of raw sheets: header matching, cell coercion and row locations.
+
+The workbook contract (``docs/workbook.md``) says each input sheet is a table with its header in
+the first row. Headers match case-insensitively, ignoring spaces, underscores and hyphens; column
+order is free; extra columns are left alone; blank rows are skipped. This module turns a
+:class:`~sheetbill.sheets.RawSheet` into typed records plus Problems, with the same cell semantics
+for every front end:
+
+* identifiers stay text (``"00123"``); a number typed into an ID column loses only a ``.0``;
+* amounts become ``Decimal`` (floats through ``str``); text numbers accept ``12.50``, ``12,50``,
+  ``1.234,56``, ``1,234.56`` and a currency sign; ``"abc"`` or an ambiguous ``1,500`` is a Problem;
+* dates accept real dates, datetimes, Excel serial numbers, ISO text (``2026-01-31``) and
+  ``31.01.2026``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterator, Sequence
+
+from .money import D
+from .problems import ConfigurationError, Problem, error
+from .sheets import CellValue, RawSheet
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_MAX_SERIAL = 2_958_465  # 9999-12-31
+
+
+def normalize(header: object) -> str:
+    """The matching key of a header or sheet name: casefolded, without spaces, ``_`` or ``-``."""
+    return re.sub(r"[\s_\-]+", "", str(header or "")).casefold()
+
+
+class CellError(ValueError):
+    """A cell whose value does not fit its column; the message is for the clerk."""
+
+
+def is_blank(value: CellValue) -> bool:
+    """True for an empty cell: ``None``, ``""`` or only white space."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- coercion -------------------------------------------------------------------------------------
+
+
+def to_text(value: CellValue) -> str:
+    """Any cell as text: numbers without a spurious ``.0``, dates as ISO."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+_CURRENCY_AFFIX = re.compile(r"^(?:[A-Za-z]{3}|[€$£¥₹])|(?:[A-Za-z]{3}|[€$£¥₹])$")
+
+
+def to_decimal(value: CellValue) -> Decimal:
+    """A number cell as ``Decimal``; text in either decimal convention is accepted when unambiguous."""
+    if isinstance(value, bool):
+        raise CellError("expected a number, found yes/no")
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            return D(value)
+        except ValueError as err:
+            raise CellError("expected a finite number") from err
+    if isinstance(value, (dt.date, dt.time)):
+        raise CellError("expected a number, found a date")
+    text = re.sub(r"[\s\u00a0\u202f']", "", str(value))
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    text = _CURRENCY_AFFIX.sub("", text).strip()
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3}){2,}", text):
+            text = text.replace(",", "")
+        elif re.fullmatch(r"[-+]?\d{1,3},\d{3}", text):
+            raise CellError(f"{value!r} is ambiguous: write {text.replace(',', '')} or {text.replace(',', '.')}")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        else:
+            raise CellError(f"{value!r} is not a number")
+    elif text.count(".") > 1:
+        if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        else:
+            raise CellError(f"{value!r} is not a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as err:
+        raise CellError(f"{value!r} is not a number") from err
+    if not number.is_finite():
+        raise CellError(f"{value!r} is not a number")
+    return -number if negative else number
+
+
+def to_percent(value: CellValue) -> Decimal:
+    """A percentage as a number of percent (80 for 80 %).
+
+    ``"80%"`` and ``80`` mean 80 %; a number between 0 and 1 (exclusive of 0) comes from a cell
+    formatted as a percentage in Excel, which stores 80 % as 0.8, and is scaled to 80.
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return to_decimal(value.strip()[:-1])
+    number = to_decimal(value)
+    if Decimal(0) < number <= Decimal(1) and not isinstance(value, str):
+        number = number * 100
+    if number < 0 or number > 100:
+        raise CellError(f"{to_text(value)} is not a percentage between 0 and 100")
+    return number.normalize() if number == number.to_integral() else number
+
+
+def to_int(value: CellValue) -> int:
+    """A whole number (days, counts, priorities)."""
+    number = to_decimal(value)
+    if number != number.to_integral_value():
+        raise CellError(f"expected a whole number, found {to_text(value)}")
+    return int(number)
+
+
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d\d:?\d\d)?)?")
+
+
+def to_date(value: CellValue) -> dt.date:
+    """A date from a date cell, a datetime, an Excel serial number, ISO text or ``31.01.2026``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise CellError("expected a date, found yes/no")
+    if isinstance(value, (int, float, Decimal)):
+        serial = float(value)
+        if not 1 <= serial <= _MAX_SERIAL:
+            raise CellError(f"{to_text(value)} is not a date")
+        return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    text = str(value).strip()
+    match = _ISO.fullmatch(text)
+    try:
+        if match:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        match = _DOTTED.fullmatch(text)
+        if match:
+            return dt.date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError as err:
+        raise CellError(f"{text!r} is not a valid date") from err
+    raise CellError(f"{text!r} is not a date: write 2026-01-31 or 31.01.2026")
+
+
+_YES = {"yes", "y", "true", "1", "x", "ja", "j", "wahr"}
+_NO = {"no", "n", "false", "0", "nein", "falsch"}
+
+
+def to_bool(value: CellValue) -> bool:
+    """A yes/no cell: yes, no, true, false, 1, 0, x (and German ja/nein)."""
+    if isinstance(value, bool):
+        return value
+    key = to_text(value).casefold()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise CellError(f"{to_text(value)!r} is not yes or no")
+
+
+def to_int_list(value: CellValue) -> tuple[int, ...]:
+    """A comma- or semicolon-separated list of whole numbers, e.g. ``14, 14, 14``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (to_int(value),)
+    parts = [p for p in re.split(r"[;,\s]+", to_text(value)) if p]
+    return tuple(to_int(p) for p in parts)
+
+
+def to_decimal_list(value: CellValue) -> tuple[Decimal, ...]:
+    """A semicolon-separated (or comma-and-space separated) list of amounts, e.g. ``0, 5, 10``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (to_decimal(value),)
+    text = to_text(value)
+    parts = re.split(r";|,\s+|\s+", text) if (";" in text or ", " in text or " " in text) else [text]
+    if len(parts) == 1 and "," in text and "." not in text and re.fullmatch(r"[\d,]+", text):
+        parts = text.split(",")  # "0,5,10": a list, not a decimal comma
+    return tuple(to_decimal(p) for p in parts if p.strip())
+
+
+# --- table specifications ---------------------------------------------------------------------------
+
+COERCERS: dict[str, Callable[[CellValue], Any]] = {
+    "raw": lambda value: value,
+    "id": to_text,
+    "text": to_text,
+    "decimal": to_decimal,
+    "money": to_decimal,
+    "percent": to_percent,
+    "int": to_int,
+    "date": to_date,
+    "yesno": to_bool,
+    "intlist": to_int_list,
+    "decimallist": to_decimal_list,
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an input table.
+
+    Attributes:
+        name: the attribute of the record it fills.
+        header: the header as documented (matching ignores case, spaces, ``_`` and ``-``).
+        kind: a key of :data:`COERCERS` or ``"choice"``.
+        required: the column must exist and every record must have a value.
+        choices: for ``choice`` columns, the allowed values (matched case-insensitively and
+            returned in this spelling).
+        aliases: other headers accepted for the column.
+        positive: for numbers, zero or less is an error (quantities).
+        nonnegative: for numbers, less than zero is an error (amounts, percentages).
+    """
+
+    name: str
+    header: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    positive: bool = False
+    nonnegative: bool = False
+
+    def coerce(self, value: CellValue) -> Any:
+        """The typed value of a non-blank cell, or :class:`CellError`."""
+        if self.kind == "choice":
+            key = normalize(value)
+            for choice in self.choices:
+                if normalize(choice) == key:
+                    return choice
+            raise CellError(f"{to_text(value)!r} is not one of: {', '.join(self.choices)}")
+        result = COERCERS[self.kind](value)
+        if self.positive and result <= 0:
+            raise CellError(f"must be greater than zero, found {to_text(value)}")
+        if self.nonnegative and result < 0:
+            raise CellError(f"must not be negative, found {to_text(value)}")
+        return result
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An input table: its sheet name, its fields, and which fields make a record unique."""
+
+    name: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()
+    required_sheet: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def required_fields(self) -> list[Field]:
+        """The columns that must exist."""
+        return [f for f in self.fields if f.required]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One parsed record: its typed values by field name and its sheet row."""
+
+    values: dict[str, Any]
+    row: int
+
+
+def find_sheet(sheets: dict[str, RawSheet], spec: TableSpec) -> RawSheet | None:
+    """The raw sheet for ``spec`` among ``sheets``, matching names like headers."""
+    wanted = {normalize(spec.name), *(normalize(a) for a in spec.aliases)}
+    for name, sheet in sheets.items():
+        if normalize(name) in wanted:
+            return sheet
+    return None
+
+
+def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[Problem]]:
+    """Map each field to its column index in the header row; missing required columns abort."""
+    header = list(sheet.rows[0]) if sheet.rows else []
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = normalize(cell)
+        if key and key not in positions:
+            positions[key] = index
+    problems: list[Problem] = []
+    columns: dict[str, int] = {}
+    for fld in spec.fields:
+        for candidate in (fld.header, *fld.aliases):
+            if normalize(candidate) in positions:
+                columns[fld.name] = positions[normalize(candidate)]
+                break
+        else:
+            if fld.required:
+                problems.append(
+                    error(
+                        f"required column {fld.header!r} is missing from the header row",
+                        sheet.location_sheet,
+                        sheet.first_row,
+                        fld.header,
+                    )
+                )
+    if problems:
+        raise ConfigurationError(
+            f"sheet {sheet.location_sheet!r} lacks required column(s): "
+            + ", ".join(p.column for p in problems),
+            problems,
+        )
+    return columns, problems
+
+
+def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Problem]:
+    """Yield a :class:`Row` for each good record and a :class:`Problem` for each bad cell.
+
+    A row with a bad cell yields its problems and no Row: it is skipped whole, never half-read.
+    Duplicate keys keep the first row and report the later ones. Blank rows are skipped.
+    """
+    if sheet is None or not sheet.rows:
+        if spec.required_sheet:
+            raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
+        return
+    columns, _ = _column_map(sheet, spec)
+    name = sheet.location_sheet
+    seen: dict[tuple, int] = {}
+    fields = [(fld, columns[fld.name]) for fld in spec.fields if fld.name in columns]
+    for offset, cells in enumerate(sheet.rows[1:], start=1):
+        if all(is_blank(c) for c in cells):
+            continue
+        row_no = sheet.first_row + offset
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for fld, index in fields:
+            cell = cells[index] if index < len(cells) else None
+            if is_blank(cell):
+                if fld.required:
+                    problems.append(error(f"{fld.header} is required", name, row_no, fld.header))
+                continue
+            if isinstance(cell, str) and cell.startswith("#") and cell.isupper() and len(cell) <= 8:
+                problems.append(error(f"the cell shows the error {cell}", name, row_no, fld.header))
+                continue
+            try:
+                values[fld.name] = fld.coerce(cell)
+            except CellError as err:
+                problems.append(error(str(err), name, row_no, fld.header))
+        if problems:
+            yield from problems
+            continue
+        if spec.key:
+            key = tuple(values.get(k) for k in spec.key)
+            if key in seen:
+                label = ", ".join(str(k) for k in key)
+                yield error(
+                    f"duplicate {label}: already on row {seen[key]}; this row is skipped",
+                    name,
+                    row_no,
+                    next(f.header for f in spec.fields if f.name == spec.key[0]),
+                )
+                continue
+            seen[key] = row_no
+        yield Row(values, row_no)
+
+
+def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None
+               ) -> tuple[list[Any], list[Problem]]:
+    """All records of a table (built with ``factory(**values, row=...)`` when given) and its Problems."""
+    records: list[Any] = []
+    problems: list[Problem] = []
+    for item in iter_records(sheet, spec):
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            records.append(factory(**item.values, row=item.row) if factory else item)
+    return records, problems
+
+
+def merge_continuations(sheets: dict[str, RawSheet], name: str) -> RawSheet | None:
+    """One sheet of a table that continues on ``"<name> 2"``, ``"<name> 3"``, ... (beyond the grid).
+
+    Continuation sheets repeat the header; their rows are appended in order. Problem rows of the
+    continuation refer to the first sheet's numbering plus offset, which is acceptable for output
+    sheets (their rows are not typed by staff).
+    """
+    by_key = {normalize(n): s for n, s in sheets.items()}
+    first = by_key.get(normalize(name))
+    if first is None:
+        return None
+    rows: list[Sequence[CellValue]] = list(first.rows)
+    number = 2
+    while (more := by_key.get(normalize(f"{name} {number}"))) is not None:
+        rows.extend(more.rows[1:])
+        number += 1
+    if number == 2:
+        return first
+    return RawSheet(first.name, rows, first.first_row, first.first_col, first.sheet)
+

@@ -1,0 +1,1 @@
+"""Test helpers for sheetbill and for payer plugin authors (also a pytest plugin)."""

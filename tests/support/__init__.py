@@ -1,0 +1,1 @@
+"""Test helpers shared by sheetbill's test suites: the Google Sheets API emulator and its fixtures."""
