@@ -22,17 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Callable, Mapping
 
 from . import contract
-from .adjudication import Decision, adjudicate_all, charge_amount
+from .adjudication import adjudicate_all, charge_amount
 from .book import Book, load_book
 from .models import Invoice, InvoiceLine
 from .money import ZERO, fmt
 from .plugins.manager import Plugins
-from .problems import ConfigurationError, Problem, error, warning
+from .problems import Problem, error
 from .sheets import OutputSheet, RawSheet
 
 KIND_INVOICE = "Invoice"
@@ -110,10 +110,12 @@ Stage = Callable[[RunResult], None]
 
 
 def _fingerprint_of_charge(book: Book, decision_amount: Decimal, charge) -> tuple:
+    """What an invoice line records of its charge; a difference means the charge was edited."""
     return (charge.date, charge.customer_id, charge.service_code, charge.quantity.normalize(), decision_amount)
 
 
 def _fingerprint_of_line(line: InvoiceLine) -> tuple:
+    """The charge as it was when the line was issued (compare :func:`_fingerprint_of_charge`)."""
     quantity = line.quantity.normalize() if line.quantity is not None else None
     return (line.date_of_service, line.customer_id, line.service_code, quantity, line.charge_amount)
 
@@ -147,19 +149,22 @@ def active_lines(book: Book) -> dict[str, list[InvoiceLine]]:
 
 
 def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins: Plugins | None = None,
-                stages: tuple[Stage, ...] | None = None) -> RunResult:
+                stages: tuple[Stage, ...] | None = None, bill_charges: bool = True) -> RunResult:
     """Run the whole billing run over ``sheets`` and return the outputs to write back.
 
     :param sheets: every sheet the front end read (inputs and sheetbill's own history sheets).
     :param as_of: the run's date; default Settings ``As Of Date``, else today.
     :param plugins: the plugin facade (default: built-ins plus installed plugins).
     :param stages: later stages to run after billing; default overdue tracking.
+    :param bill_charges: False to issue nothing new (``sheetbill overdue``): payments are posted and
+        the later stages run over the invoices already issued.
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     book, problems = load_book(sheets, as_of=as_of)
     plugins = plugins if plugins is not None else Plugins()
     result = RunResult(book=book, problems=problems)
-    bill(result, plugins)
+    if bill_charges:
+        bill(result, plugins)
     post_payments(result)
     if stages is None:
         from .overdue import track_overdue
@@ -280,8 +285,6 @@ def bill(result: RunResult, plugins: Plugins) -> None:
 
 
 def _numbered(line: InvoiceLine, number: str) -> InvoiceLine:
-    from dataclasses import replace
-
     return replace(line, invoice_no=number)
 
 
@@ -399,6 +402,3 @@ def summarize(result: RunResult) -> dict:
     summary.update(result.summary)
     return summary
 
-
-__all__ = ["Advice", "Account", "RunResult", "run_billing", "summarize", "ConfigurationError", "Decision",
-           "warning"]

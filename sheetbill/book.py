@@ -10,19 +10,37 @@ of it. Only a broken configuration (a missing required column, an unusable curre
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from . import contract
 from .models import (
-    Charge, Contact, Coverage, Customer, Invoice, InvoiceLine, Payer, PayerCode, Payment, PaymentPlan,
-    Service, Settings,
+    Charge,
+    Contact,
+    Coverage,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Payer,
+    PayerCode,
+    Payment,
+    PaymentPlan,
+    Service,
+    Settings,
 )
 from .money import is_currency_code
 from .problems import ConfigurationError, Problem, error, warning
 from .sheets import RawSheet
 from .tables import (
-    COERCERS, CellError, find_sheet, is_blank, iter_records, merge_continuations, normalize, read_table,
+    COERCERS,
+    CellError,
+    find_sheet,
+    is_blank,
+    iter_records,
+    merge_continuations,
+    normalize,
+    read_table,
     to_text,
 )
 

@@ -10,9 +10,10 @@ each front end writes in its own way (text always as text, never as a formula).
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, Sequence
+from typing import Literal
 
 #: A cell value as a front end hands it over. ``None`` or ``""`` is an empty cell. Numbers
 #: arrive as ``int`` or ``float`` (never trusted as money until converted through ``str``),

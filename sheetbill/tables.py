@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .money import D
 from .problems import ConfigurationError, Problem, error

@@ -1,0 +1,222 @@
+"""The ``sheetbill`` command line: billing runs on an .xlsx workbook.
+
+Exit codes: 0 when the run had no errors, 1 when some rows were skipped as Problems, 2 when the run
+could not happen at all (broken configuration, a locked or unreadable workbook). Nothing is written
+when the exit code is 2, or with ``--dry-run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .problems import ConfigurationError, Problem
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
+PROBLEMS_SHOWN = 20
+
+
+class Progress:
+    """A one-line progress bar on stderr when it is a terminal; silent otherwise (pipes, CI, --json)."""
+
+    def __init__(self, steps: Sequence[str], enabled: bool):
+        self.steps, self.enabled, self.done = list(steps), enabled, 0
+        self.started = time.monotonic()
+
+    def step(self, name: str) -> None:
+        """Show that ``name`` is now running."""
+        if not self.enabled:
+            return
+        width = 24
+        filled = width * self.done // max(1, len(self.steps))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {name:<24}")
+        sys.stderr.flush()
+        self.done += 1
+
+    def finish(self) -> None:
+        """Clear the bar."""
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from err
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="sheetbill", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sheetbill {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def workbook_command(name: str, help_text: str, run: Callable) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+        sub.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+        sub.add_argument("--json", action="store_true", help="print a machine-readable summary")
+        sub.set_defaults(run=run)
+        return sub
+
+    for name, help_text, run in (
+        ("bill", "bill every new charge, post payments, track overdue invoices, write the results back", cmd_bill),
+        ("overdue", "update overdue tracking (reminders, plans, collections) without billing new charges",
+         cmd_overdue),
+    ):
+        sub = workbook_command(name, help_text, run)
+        sub.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing")
+        sub.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
+    workbook_command("check", "validate the workbook and report problems; writes nothing", cmd_check)
+
+    new = commands.add_parser("new", help="write a fresh template workbook")
+    new.add_argument("workbook", type=Path)
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(run=cmd_new)
+
+    plugins = commands.add_parser("plugins", help="list the registered plugins and their versions")
+    plugins.add_argument("--json", action="store_true")
+    plugins.set_defaults(run=cmd_plugins)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sheetbill`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigurationError as err:
+        _fail(args, str(err), err.problems)
+    except FileNotFoundError as err:
+        _fail(args, f"file not found: {err.filename or err}")
+    except Exception as err:  # a front-end error with a message for people (locked file, bad format)
+        from .io.xlsx import WorkbookFormatError, WorkbookLockedError
+
+        if isinstance(err, (WorkbookFormatError, WorkbookLockedError)):
+            _fail(args, str(err))
+        raise
+    return EXIT_FAILED
+
+
+def _fail(args: argparse.Namespace, message: str, problems: Sequence[Problem] = ()) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "problems": [_problem_json(p) for p in problems]}, indent=2))
+    else:
+        print(f"sheetbill: {message}", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+
+
+def _problem_json(problem: Problem) -> dict:
+    return {"severity": problem.severity, "sheet": problem.sheet, "row": problem.row,
+            "column": problem.column, "message": problem.message}
+
+
+def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) -> int:
+    from .billing import run_billing, summarize
+    from .io.xlsx import read_workbook, write_output_sheets
+
+    progress = Progress(["read", "bill", "write"], sys.stderr.isatty() and not args.json)
+    progress.step(f"reading {args.workbook.name}")
+    sheets = read_workbook(args.workbook)
+    progress.step("billing")
+    kwargs = {} if bill_charges else {"bill_charges": False}
+    result = run_billing(sheets, as_of=args.as_of, **kwargs)
+    written = False
+    if write:
+        progress.step("writing")
+        written = write_output_sheets(args.workbook, result.outputs, force=args.force)
+    progress.finish()
+    summary = summarize(result)
+    summary["workbook"] = str(args.workbook)
+    summary["written"] = written
+    if args.json:
+        summary["problems"] = [_problem_json(p) for p in result.problems]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_summary(summary, result.problems, write, written)
+    return result.exit_code
+
+
+def _print_summary(summary: dict, problems: Sequence[Problem], write: bool, written: bool) -> None:
+    currency = summary["currency"]
+    print(f"{summary['workbook']} as of {summary['as_of']}")
+    print(f"  invoices issued:     {summary['invoices_issued']}")
+    if summary["credit_notes_issued"]:
+        print(f"  credit notes issued: {summary['credit_notes_issued']}")
+    for bill_to, total in summary["totals_by_bill_to_type"].items():
+        print(f"  billed to {bill_to.lower() + 's':<10} {total} {currency}")
+    for key in ("reminders_issued", "handed_to_collections"):
+        if key in summary:
+            print(f"  {key.replace('_', ' ') + ':':<20} {summary[key]}")
+    if summary["advice"]:
+        print(f"  advice:              {summary['advice']} (see the Advice sheet)")
+    print(f"  problems:            {summary['errors']} errors, {summary['warnings']} warnings")
+    for problem in list(problems)[:PROBLEMS_SHOWN]:
+        print(f"    {problem}")
+    if len(problems) > PROBLEMS_SHOWN:
+        print(f"    ... and {len(problems) - PROBLEMS_SHOWN} more in the Problems sheet")
+    if not write:
+        print("  dry run: nothing was written")
+    elif not written:
+        print("  nothing changed: the workbook was left as it was")
+    else:
+        print("  written back (previous version kept as .bak)")
+
+
+def cmd_bill(args: argparse.Namespace) -> int:
+    """``sheetbill bill``."""
+    return _run(args, write=not args.dry_run)
+
+
+def cmd_overdue(args: argparse.Namespace) -> int:
+    """``sheetbill overdue``."""
+    return _run(args, write=not args.dry_run, bill_charges=False)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``sheetbill check``."""
+    args.force = False
+    return _run(args, write=False)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``sheetbill new``: copy the packaged template."""
+    from importlib.resources import as_file, files
+
+    if args.workbook.exists() and not args.force:
+        print(f"sheetbill: {args.workbook} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_FAILED
+    with as_file(files("sheetbill") / "data" / "template.xlsx") as template:
+        shutil.copyfile(template, args.workbook)
+    print(f"wrote {args.workbook}")
+    return EXIT_OK
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """``sheetbill plugins``."""
+    from .plugins.manager import Plugins
+
+    infos = Plugins().describe()
+    if args.json:
+        print(json.dumps([info.__dict__ | {"payer_names": list(info.payer_names)} for info in infos], indent=2))
+        return EXIT_OK
+    for info in infos:
+        origin = "built-in" if info.builtin else "installed"
+        names = ", ".join(info.payer_names) or "-"
+        print(f"{info.name:<40} {info.version:<10} {origin:<10} payers: {names}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
