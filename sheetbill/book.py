@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from . import contract
@@ -187,7 +187,9 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
 def _history(sheets: dict[str, RawSheet], spec, factory) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it)."""
     sheet = merge_continuations(sheets, spec.name)
-    records, problems = read_table(sheet, spec, factory)
+    defaults = {f.name: None if f.default is MISSING else f.default for f in fields(factory)}
+    blanks = {f.name: defaults.get(f.name) for f in spec.fields}  # empty history cells: the record's default
+    records, problems = read_table(sheet, spec, lambda **values: factory(**(blanks | values)))
     for problem in problems:
         problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
         problems[problems.index(problem)] = replace(problem, message=problem_text)

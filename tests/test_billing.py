@@ -1,0 +1,162 @@
+"""The billing run on in-memory sheets: invoicing, reruns, corrections, payments (no file I/O here)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from sheetbill.billing import run_billing
+from sheetbill.plugins.manager import Plugins, get_plugin_manager
+from sheetbill.problems import ConfigurationError
+from tests.helpers import book, rows_of, sheet, with_outputs
+
+AS_OF = dt.date(2026, 3, 1)
+CHARGE_HEADER = ("Charge ID", "Date", "Customer ID", "Service Code", "Quantity", "Price")
+
+
+def inputs(*charges, payments=(), settings=()):
+    return book(
+        sheet("Settings", ("Setting", "Value"), ("Invoice Prefix", "R-"), ("Payment Terms Days", 14), *settings),
+        sheet("Customers", ("Customer ID", "Name", "Email"), ("C1", "Ann Lee", "ann@example.org"),
+              ("C2", '=HYPERLINK("http://x","y")', None)),
+        sheet("Services", ("Service Code", "Description", "Price"), ("S", "Session", 80), ("T", "Test", "12,50")),
+        sheet("Charges", CHARGE_HEADER, *charges),
+        sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type"), *payments),
+    )
+
+
+def run(sheets, as_of=AS_OF):
+    return run_billing(sheets, as_of=as_of, plugins=Plugins(get_plugin_manager(entry_points=False)))
+
+
+def test_each_customer_gets_one_invoice_with_rounded_lines():
+    result = run(inputs(("1", "2026-02-01", "C1", "S", 1, None), ("2", "2026-02-03", "C1", "T", 3, None),
+                        ("3", "2026-02-04", "C2", "T", "0.5", None), ("4", "2026-02-05", "C2", "S", 1, 33.335)))
+    invoices = rows_of(result.outputs, "Invoices")
+    assert [(i["Invoice No"], i["Bill To ID"], i["Amount"]) for i in invoices] == [
+        ("R-000001", "C1", Decimal("117.50")), ("R-000002", "C2", Decimal("39.59"))]
+    assert invoices[0]["Issue Date"] == AS_OF and invoices[0]["Due Date"] == dt.date(2026, 3, 15)
+    assert invoices[1]["Bill To Name"] == '=HYPERLINK("http://x","y")'  # text, kept as typed
+    lines = rows_of(result.outputs, "Invoice Lines")
+    assert [ln["Amount"] for ln in lines] == [Decimal("80.00"), Decimal("37.50"), Decimal("6.25"), Decimal("33.34")]
+    assert result.exit_code == 0
+
+
+def test_rerun_with_the_same_inputs_changes_nothing_and_new_charges_continue_numbering():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    first = run(sheets)
+    after = with_outputs(sheets, first.outputs)
+    second = run(after)
+    assert second.new_invoices == []
+    for a, b in zip(first.outputs, second.outputs, strict=True):
+        assert (a.name, [tuple(r) for r in a.rows]) == (b.name, [tuple(r) for r in b.rows])
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", 1, None),
+                             ("2", "2026-02-20", "C1", "T", 1, None))
+    third = run(after)
+    assert [i.invoice_no for i in third.new_invoices] == ["R-000002"]
+
+
+def test_future_charges_wait_for_their_date():
+    result = run(inputs(("1", "2026-03-02", "C1", "S", 1, None)))
+    assert result.new_invoices == []
+    later = run(inputs(("1", "2026-03-02", "C1", "S", 1, None)), as_of=dt.date(2026, 3, 2))
+    assert len(later.new_invoices) == 1
+
+
+def test_an_edited_charge_is_credited_and_billed_again():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None), ("2", "2026-02-02", "C1", "T", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", 2, None),
+                             ("2", "2026-02-02", "C1", "T", 1, None))
+    result = run(after)
+    assert [(i.invoice_no, i.kind, i.amount, i.related) for i in result.new_invoices] == [
+        ("R-000002", "Credit Note", Decimal("-80.00"), "R-000001"),
+        ("R-000003", "Invoice", Decimal("160.00"), None)]
+    invoices = {i["Invoice No"]: i for i in rows_of(result.outputs, "Invoices")}
+    assert invoices["R-000001"]["Balance"] == Decimal("12.50")  # only the unchanged charge is left to pay
+    assert any(a.topic == "correction" and "charge 1 was changed" in a.text for a in result.advice)
+    again = run(with_outputs(after, result.outputs))
+    assert again.new_invoices == []
+
+
+def test_a_deleted_charge_is_credited_and_the_invoice_cancelled():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER)
+    result = run(after)
+    assert [(i.kind, i.amount) for i in result.new_invoices] == [("Credit Note", Decimal("-80.00"))]
+    status = {i["Invoice No"]: i["Status"] for i in rows_of(result.outputs, "Invoices")}
+    assert status == {"R-000001": "Cancelled", "R-000002": "Applied"}
+
+
+def test_a_billed_charge_with_a_typo_is_not_taken_for_deleted():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", "two", None))
+    result = run(after)
+    assert result.new_invoices == []
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Charges", 2, "Quantity")]
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("payments, status, balance", [
+    ((), "Open", "80.00"),
+    ((("P1", "2026-03-05", "R-000001", 30, "Payment"),), "Partially Paid", "50.00"),
+    ((("P1", "2026-03-05", "R-000001", "80,00", None),), "Paid", "0.00"),
+    ((("P1", "2026-03-05", "R-000001", 100, "Payment"),), "Overpaid", "-20.00"),
+    ((("P1", "2026-03-05", "R-000001", 50, "Payment"), ("P2", "2026-03-06", "R-000001", 30, "Write-off")),
+     "Paid", "0.00"),
+    ((("P1", "2026-03-06", "R-000001", 80, "write-off"),), "Written Off", "0.00"),
+])
+def test_payments_set_paid_balance_and_status(payments, status, balance):
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Payments"] = sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type"), *payments)
+    result = run(after)
+    invoice = rows_of(result.outputs, "Invoices")[0]
+    assert (invoice["Status"], invoice["Balance"]) == (status, Decimal(balance))
+    overpaid = [a for a in result.advice if a.topic == "overpayment"]
+    assert bool(overpaid) == (status == "Overpaid")
+
+
+def test_a_payment_for_an_unknown_invoice_is_a_problem_on_its_row():
+    result = run(inputs(("1", "2026-02-01", "C1", "S", 1, None),
+                        payments=[("P1", "2026-03-05", "R-999", 10, "Payment")]))
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Payments", 2, "Invoice No")]
+
+
+@pytest.mark.parametrize("charge, column", [
+    (("1", "2026-02-01", "C9", "S", 1, None), "Customer ID"),
+    (("1", "2026-02-01", "C1", "X", 1, None), "Service Code"),
+    (("1", "2026-02-30", "C1", "S", 1, None), "Date"),
+    (("1", "2026-02-01", "C1", "S", 0, None), "Quantity"),
+    (("1", "2026-02-01", "C1", "S", 1, "abc"), "Price"),
+    ((None, "2026-02-01", "C1", "S", 1, None), "Charge ID"),
+])
+def test_bad_charges_are_skipped_whole_with_a_located_problem(charge, column):
+    result = run(inputs(charge, ("2", "2026-02-01", "C1", "T", 1, None)))
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Charges", 2, column)]
+    assert [ln.charge_id for ln in result.book.lines] == ["2"]
+
+
+def test_duplicate_charge_ids_bill_only_the_first():
+    result = run(inputs(("1", "2026-02-01", "C1", "S", 1, None), ("1", "2026-02-02", "C1", "T", 1, None)))
+    assert [ln.amount for ln in result.book.lines] == [Decimal("80.00")]
+    assert result.problems[0].row == 3
+
+
+def test_a_bad_currency_is_broken_configuration():
+    with pytest.raises(ConfigurationError, match="Currency"):
+        run(inputs(("1", "2026-02-01", "C1", "S", 1, None), settings=[("Currency", "Euro")]))
+
+
+def test_invoice_numbers_never_reuse_a_number_seen_anywhere():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Invoices"] = sheet("Invoices", ("Invoice No", "Kind", "Issue Date", "Due Date", "Bill To Type",
+                                           "Bill To ID", "Customer ID", "Amount"),
+                              ("R-000041", "Invoice", AS_OF, AS_OF, "Customer", "C1", "C1", 5))
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", 1, None),
+                             ("2", "2026-02-02", "C1", "T", 1, None))
+    result = run(after)
+    assert [i.invoice_no for i in result.new_invoices if i.kind == "Invoice"][-1] == "R-000042"

@@ -1,0 +1,113 @@
+"""The workbook contract's cell semantics and header matching."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from sheetbill import contract
+from sheetbill.money import D, quantize, split_equal
+from sheetbill.problems import ConfigurationError
+from sheetbill.sheets import RawSheet
+from sheetbill.tables import CellError, read_table, to_bool, to_date, to_decimal, to_percent, to_text
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("12.50", "12.50"), ("12,50", "12.50"), (12.5, "12.5"), (0.1, "0.1"), ("1.234,56", "1234.56"),
+    ("1,234.56", "1234.56"), ("€ 12,50", "12.50"), ("12.50 EUR", "12.50"), ("(5.00)", "-5.00"),
+    ("1.234.567", "1234567"), ("1,234,567", "1234567"), (7, "7"), ("-3", "-3"),
+])
+def test_amounts_are_read_exactly(raw, expected):
+    assert to_decimal(raw) == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw", ["abc", "1,500", "12,5,0", "1.2.3", True, dt.date(2026, 1, 1), float("nan")])
+def test_bad_or_ambiguous_amounts_are_refused(raw):
+    with pytest.raises(CellError):
+        to_decimal(raw)
+
+
+def test_float_goes_through_str_not_binary():
+    assert D(0.1) + D(0.2) == Decimal("0.3")
+    assert quantize(Decimal("0.125")) == Decimal("0.13")  # half-up, not banker's
+    assert quantize(Decimal("2.5"), "JPY") == Decimal("3")
+
+
+def test_split_equal_foots_to_the_cent():
+    parts = split_equal(Decimal("590.00"), 6)
+    assert parts == [Decimal("98.33")] * 5 + [Decimal("98.35")]
+    assert sum(parts) == Decimal("590.00")
+
+
+@pytest.mark.parametrize("raw", [
+    dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, 15, 30), 46053, 46053.75, "2026-01-31", "31.01.2026",
+    "2026-01-31T00:00:00Z", "31.1.2026",
+])
+def test_dates_in_every_accepted_form(raw):
+    assert to_date(raw) == dt.date(2026, 1, 31)
+
+
+@pytest.mark.parametrize("raw", ["31/01/2026", "yesterday", "2026-02-30", -5, True])
+def test_bad_dates_are_refused(raw):
+    with pytest.raises(CellError):
+        to_date(raw)
+
+
+def test_ids_stay_text_and_lose_only_a_float_zero():
+    assert to_text("00123") == "00123"
+    assert to_text(123.0) == "123"
+    assert to_text(12.5) == "12.5"
+
+
+def test_percent_and_yes_no():
+    assert to_percent(80) == 80 and to_percent("80%") == 80 and to_percent(0.8) == 80
+    with pytest.raises(CellError):
+        to_percent(150)
+    assert to_bool("Yes") is True and to_bool("nein") is False and to_bool(1) is True
+    with pytest.raises(CellError):
+        to_bool("maybe")
+
+
+def test_headers_match_ignoring_case_spaces_underscores_and_order():
+    raw = RawSheet("Customers", [
+        ["NAME", "extra stuff", "customer_id", "E-Mail"],
+        ["Ann", "x", "00123", "ann@example.org"],
+        [None, None, None, None],
+        ["Bob", "", 7.0, None],
+    ])
+    records, problems = read_table(raw, contract.CUSTOMERS)
+    assert problems == []
+    assert [(r.row, r.values["customer_id"], r.values["name"]) for r in records] == [(2, "00123", "Ann"), (4, "7", "Bob")]
+    assert records[0].values["email"] == "ann@example.org"
+
+
+def test_rows_are_located_relative_to_where_the_table_starts():
+    raw = RawSheet("Services", [["Service Code", "Description", "Price"], ["A", "Visit", "abc"]],
+                   first_row=5, first_col=3, sheet="Catalogue")
+    _, problems = read_table(raw, contract.SERVICES)
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("Catalogue", 6, "Price")]
+
+
+def test_missing_required_column_aborts_naming_sheet_and_column():
+    raw = RawSheet("Charges", [["Charge ID", "Date", "Customer ID"], ["1", "2026-01-01", "C1"]])
+    with pytest.raises(ConfigurationError) as caught:
+        read_table(raw, contract.CHARGES)
+    assert "Charges" in str(caught.value) and "Service Code" in str(caught.value)
+    assert caught.value.problems[0].column == "Service Code"
+
+
+def test_duplicate_ids_keep_the_first_row():
+    raw = RawSheet("Services", [["Service Code", "Description", "Price"], ["A", "One", 1], ["A", "Two", 2]])
+    records, problems = read_table(raw, contract.SERVICES)
+    assert [r.values["description"] for r in records] == ["One"]
+    assert problems[0].row == 3 and "already on row 2" in problems[0].message
+
+
+def test_error_cells_and_negative_quantities_are_problems():
+    raw = RawSheet("Charges", [
+        ["Charge ID", "Date", "Customer ID", "Service Code", "Quantity"],
+        ["1", "#N/A", "C1", "A", 1], ["2", "2026-01-01", "C1", "A", -1], ["3", "2026-01-01", "C1", "A", 0],
+    ])
+    records, problems = read_table(raw, contract.CHARGES)
+    assert records == []
+    assert [(p.row, p.column) for p in problems] == [(2, "Date"), (3, "Quantity"), (4, "Quantity")]
