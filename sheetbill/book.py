@@ -17,6 +17,7 @@ from typing import Any
 from . import contract
 from .models import (
     Charge,
+    Collection,
     Contact,
     Coverage,
     Customer,
@@ -26,6 +27,7 @@ from .models import (
     PayerCode,
     Payment,
     PaymentPlan,
+    Reminder,
     Service,
     Settings,
 )
@@ -61,6 +63,8 @@ class Book:
             charge with a typo is not taken for a deleted one).
         payments, plans, contacts: the clerk's records.
         invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
+        reminders, collections: the overdue-tracking history read back from the Reminders and
+            Collections sheets (the dunning state).
         raw: the raw sheets, for plugins and later stages that read sheets of their own.
     """
 
@@ -77,6 +81,8 @@ class Book:
     contacts: list[Contact] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
     lines: list[InvoiceLine] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
     raw: Mapping[str, RawSheet] = field(default_factory=dict)
 
 
@@ -180,6 +186,10 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     book.invoices, found = _history(sheet_map, contract.INVOICES, Invoice)
     problems += found
     book.lines, found = _history(sheet_map, contract.INVOICE_LINES, InvoiceLine)
+    problems += found
+    book.reminders, found = _history(sheet_map, contract.REMINDERS, Reminder)
+    problems += found
+    book.collections, found = _history(sheet_map, contract.COLLECTIONS, Collection)
     problems += found
     return book, problems
 

@@ -254,3 +254,75 @@ INVOICE_LINES = TableSpec(
         Field("payment_id", "Payment ID", "id"),
     ),
 )
+
+# --- overdue tracking (issue 4) ---------------------------------------------------------------------
+
+OVERDUE_SHEET = "Overdue"
+AGING_SHEET = "Aging"
+REMINDERS_SHEET = "Reminders"
+INSTALLMENTS_SHEET = "Installments"
+COLLECTIONS_SHEET = "Collections"
+
+#: Derived every run: one row per open invoice (or plan installment) past due.
+OVERDUE_COLUMNS = (
+    Column("Invoice No", "text", 14), Column("Installment", "text", 11), Column("Bill To Type", "text", 12),
+    Column("Bill To", "text", 28), Column("Customer ID", "text", 12), Column("Contact", "text", 34),
+    Column("Due Date", "date", 12), Column("Days Overdue", "int", 12), Column("Aging Bucket", "text", 12),
+    Column("Balance", "money", 12), Column("Fees", "money", 10), Column("Interest", "money", 10),
+    Column("Dunning Level", "int", 13), Column("Last Reminder", "date", 13), Column("Next Action", "text", 48),
+    Column("Next Action Date", "date", 16),
+)
+#: Derived every run: open balance per age bucket and Bill To Type (a bar chart is drawn beside it).
+AGING_COLUMNS = (
+    Column("Bucket", "text", 10), Column("Customer", "money", 14), Column("Payer", "money", 14),
+    Column("Total", "money", 14),
+)
+#: Append-only history: every reminder and payer follow-up issued.
+REMINDER_COLUMNS = (
+    Column("Date", "date", 12), Column("Invoice No", "text", 14), Column("Level", "int", 7),
+    Column("Recipient", "text", 28), Column("Channel", "text", 9), Column("Address or Email", "text", 40),
+    Column("Amount Due", "money", 12), Column("Fee", "money", 9), Column("Text", "text", 120),
+)
+#: Derived every run from Payment Plans rows and the payments on each invoice.
+INSTALLMENT_COLUMNS = (
+    Column("Plan ID", "text", 10), Column("Invoice No", "text", 14), Column("No", "int", 5),
+    Column("Due Date", "date", 12), Column("Amount", "money", 12), Column("Paid", "money", 12),
+    Column("Balance", "money", 12), Column("Status", "text", 14),
+)
+#: Append-only history of hand-offs (the first eight columns); Paid Since and Balance are derived.
+COLLECTION_COLUMNS = (
+    Column("Invoice No", "text", 14), Column("Customer ID", "text", 12), Column("Principal", "money", 12),
+    Column("Fees", "money", 10), Column("Interest", "money", 10), Column("Agency", "text", 24),
+    Column("Agency Fee", "money", 12), Column("Handed Over On", "date", 15), Column("Paid Since", "money", 12),
+    Column("Balance", "money", 12),
+)
+
+REMINDERS = TableSpec(
+    REMINDERS_SHEET,
+    (
+        Field("date", "Date", "date", required=True),
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("level", "Level", "int", required=True, positive=True),
+        Field("recipient", "Recipient", "text"),
+        Field("channel", "Channel", "text"),
+        Field("address", "Address or Email", "text"),
+        Field("amount_due", "Amount Due", "money"),
+        Field("fee", "Fee", "money"),
+        Field("text", "Text", "text", aliases=("Reminder Text",)),
+    ),
+)
+
+COLLECTIONS = TableSpec(
+    COLLECTIONS_SHEET,
+    (
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("principal", "Principal", "money", required=True),
+        Field("fees", "Fees", "money"),
+        Field("interest", "Interest", "money"),
+        Field("agency", "Agency", "text"),
+        Field("agency_fee", "Agency Fee", "money"),
+        Field("handed_over_on", "Handed Over On", "date", required=True),
+    ),
+    key=("invoice_no",),
+)

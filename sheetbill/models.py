@@ -247,3 +247,58 @@ class InvoiceLine:
     reason: str = ""
     payment_id: str | None = None
     row: int = 0
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder (or payer follow-up) issued: a row of the append-only Reminders history.
+
+    The history is the dunning state: an invoice's level is derived from its rows here.
+
+    Attributes:
+        date: the run's as-of date when it was issued.
+        invoice_no: the invoice it concerns.
+        level: 1 for the first reminder; the last level is the final notice.
+        recipient: the customer's or payer's name.
+        channel: ``email`` or ``letter``.
+        address: the email address or postal address it went to.
+        amount_due: what the reminder asks for (overdue balance + fees + interest).
+        fee: the reminder fee added with this level (0 for payers).
+        text: the reminder text as issued.
+    """
+
+    date: dt.date
+    invoice_no: str
+    level: int
+    recipient: str | None = None
+    channel: str | None = None
+    address: str | None = None
+    amount_due: Decimal = Decimal("0")
+    fee: Decimal = Decimal("0")
+    text: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One invoice handed to the collection agency: a row of the append-only Collections history.
+
+    Attributes:
+        invoice_no, customer_id: what was handed over, and whose.
+        principal: the invoice's open balance on hand-off.
+        fees: reminder fees issued for the invoice.
+        interest: default interest on hand-off.
+        agency: the agency's name.
+        agency_fee: the agency's fee, percent of principal, rounded once.
+        handed_over_on: the run's as-of date of the hand-off.
+    """
+
+    invoice_no: str
+    customer_id: str
+    principal: Decimal
+    handed_over_on: dt.date
+    fees: Decimal = Decimal("0")
+    interest: Decimal = Decimal("0")
+    agency: str | None = None
+    agency_fee: Decimal = Decimal("0")
+    row: int = 0
