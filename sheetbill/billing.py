@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import contract
@@ -285,7 +285,13 @@ def bill(result: RunResult, plugins: Plugins) -> None:
 
 
 def _numbered(line: InvoiceLine, number: str) -> InvoiceLine:
-    return replace(line, invoice_no=number)
+    """``line`` on invoice ``number`` (lines are collected before their invoice has a number).
+
+    Built directly rather than with ``dataclasses.replace``, which costs a second per 100,000 lines.
+    """
+    return InvoiceLine(number, line.charge_id, line.date_of_service, line.customer_id, line.service_code,
+                       line.billed_code, line.quantity, line.charge_amount, line.amount, line.adjustment,
+                       line.reason, line.payment_id)
 
 
 def _issue(result: RunResult, invoice: Invoice, lines: list[InvoiceLine]) -> None:

@@ -15,6 +15,7 @@ Policy, in full:
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 ZERO = Decimal("0")
 
@@ -58,6 +59,7 @@ def is_currency_code(code: str) -> bool:
     return len(code) == 3 and code.isascii() and code.isalpha()
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     """The smallest amount of ``currency``: ``Decimal('0.01')`` for EUR."""
     return Decimal(1).scaleb(-minor_unit(currency))

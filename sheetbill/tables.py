@@ -39,6 +39,11 @@ class CellError(ValueError):
     """A cell whose value does not fit its column; the message is for the clerk."""
 
 
+#: The error values a spreadsheet shows in a cell (and front ends pass on as text).
+_ERROR_VALUES = frozenset({"#N/A", "#NAME?", "#REF!", "#VALUE!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
 def is_blank(value: CellValue) -> bool:
     """True for an empty cell: ``None``, ``""`` or only white space."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -202,6 +207,9 @@ def to_decimal_list(value: CellValue) -> tuple[Decimal, ...]:
 
 # --- table specifications ---------------------------------------------------------------------------
 
+#: Kinds whose text cells are taken as they are (trimmed), without calling a coercer.
+_TEXT_KINDS = frozenset({"id", "text"})
+
 COERCERS: dict[str, Callable[[CellValue], Any]] = {
     "raw": lambda value: value,
     "id": to_text,
@@ -338,26 +346,38 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
     columns, _ = _column_map(sheet, spec)
     name = sheet.location_sheet
     seen: dict[tuple, int] = {}
-    fields = [(fld, columns[fld.name]) for fld in spec.fields if fld.name in columns]
+    plan = [(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.coerce, fld.required, fld.header)
+            for fld in spec.fields if fld.name in columns]
+    first_row = sheet.first_row
     for offset, cells in enumerate(sheet.rows[1:], start=1):
-        if all(is_blank(c) for c in cells):
-            continue
-        row_no = sheet.first_row + offset
+        width = len(cells)
         values: dict[str, Any] = {}
         problems: list[Problem] = []
-        for fld, index in fields:
-            cell = cells[index] if index < len(cells) else None
-            if is_blank(cell):
-                if fld.required:
-                    problems.append(error(f"{fld.header} is required", name, row_no, fld.header))
-                continue
-            if isinstance(cell, str) and cell.startswith("#") and cell.isupper() and len(cell) <= 8:
-                problems.append(error(f"the cell shows the error {cell}", name, row_no, fld.header))
+        missing: list[str] = []
+        for field_name, index, textual, coerce, required, header in plan:
+            cell = cells[index] if index < width else None
+            if type(cell) is str:
+                text = cell.strip()
+                if not text:
+                    cell = None
+                elif text[0] == "#" and text in _ERROR_VALUES:
+                    problems.append(error(f"the cell shows the error {text}", name, first_row + offset, header))
+                    continue
+                elif textual:
+                    values[field_name] = text
+                    continue
+            if cell is None:
+                if required:
+                    missing.append(header)
                 continue
             try:
-                values[fld.name] = fld.coerce(cell)
+                values[field_name] = coerce(cell)
             except CellError as err:
-                problems.append(error(str(err), name, row_no, fld.header))
+                problems.append(error(str(err), name, first_row + offset, header))
+        if not values and not problems:
+            continue  # blank as far as the contract's columns go (staff formula columns may still show values)
+        row_no = first_row + offset
+        problems[:0] = [error(f"{header} is required", name, row_no, header) for header in missing]
         if problems:
             yield from problems
             continue
