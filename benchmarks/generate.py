@@ -17,7 +17,8 @@ from pathlib import Path
 
 SEED = 20260101
 SERVICES = [(f"S{n:02d}", f"Service {n}", round(20 + n * 17.35, 2)) for n in range(1, 21)]
-PAYERS = [("INS1", "Alpha Health", "insurer"), ("INS2", "Beta Care", "insurer"), ("GOV", "State Programme", "government")]
+PAYERS = [("INS1", "Alpha Health", "insurer"), ("INS2", "Beta Care", "insurer"),
+          ("GOV", "State Programme", "government")]
 START = dt.date(2026, 1, 1)
 AS_OF = dt.date(2026, 12, 31)
 
