@@ -1,0 +1,169 @@
+"""Benchmark: sheetbill against an openpyxl round trip and the python-calamine read floor.
+
+    python benchmarks/run.py [SIZE ...] [--runs N] [--baseline-runs N] [--no-write-docs]
+
+For each size (charges; default 10,000 100,000 1,000,000) it generates the workbook once (fixed
+seed, :mod:`benchmarks.generate`), then measures, alternating within one run so machine noise hits
+all three alike, each in its own process:
+
+(a) openpyxl ``load_workbook`` + ``save`` of the same file: what any openpyxl-based tool pays;
+(b) reading every input sheet with python-calamine: the practical read floor;
+(c) ``sheetbill bill`` end to end on a fresh copy (read, adjudicate, invoice, overdue, write back);
+(d) ``sheetbill bill`` again on the billed file: nothing new, so nothing may be written.
+
+It reports the median wall time and the peak RSS of each, the ratios (c)/(a) and (c)/(b), checks that
+(d) left the file byte-identical, and writes the table into ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+AS_OF = "2026-12-31"
+
+OPENPYXL_ROUND_TRIP = """
+import sys, openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+book.save(sys.argv[2])
+"""
+CALAMINE_READ = """
+import sys, python_calamine
+from sheetbill.contract import INPUT_SHEETS
+book = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
+for name in book.sheet_names:
+    if name in INPUT_SHEETS:
+        book.get_sheet_by_name(name).to_python()
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; return (wall seconds, peak RSS in MiB) of that process alone."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
+    """Measure one size; return medians and peaks."""
+    source = HERE / "data" / f"charges-{size}.xlsx"
+    if not source.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), "--out", str(source)], check=True)
+    python = sys.executable
+    sheetbill = [python, "-m", "sheetbill.cli"]
+    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": []}
+    identical = True
+    for run in range(runs):
+        if run < baseline_runs:
+            samples["a"].append(measure([python, "-c", OPENPYXL_ROUND_TRIP, str(source), str(work / "a.xlsx")]))
+        samples["b"].append(measure([python, "-c", CALAMINE_READ, str(source)]))
+        target = work / "c.xlsx"
+        shutil.copyfile(source, target)
+        samples["c"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF]))
+        before = sha256(target)
+        samples["d"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF]))
+        identical = identical and sha256(target) == before
+        for leftover in work.iterdir():
+            leftover.unlink()
+    result = {"size": size, "runs": runs, "baseline_runs": baseline_runs, "identical": identical}
+    for key, values in samples.items():
+        result[key] = statistics.median(v[0] for v in values)
+        result[f"{key}_rss"] = max(v[1] for v in values)
+    result["c/a"] = result["c"] / result["a"]
+    result["c/b"] = result["c"] / result["b"]
+    return result
+
+
+def table(results: list[dict]) -> str:
+    """The results as a Markdown table."""
+    lines = [
+        "| charges | (a) openpyxl load+save | (b) calamine read | (c) sheetbill bill | (d) rerun, nothing new "
+        "| (c)/(a) | (c)/(b) | runs (a / b-d) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['size']:,} | {r['a']:.2f} s / {r['a_rss']:,.0f} MiB | {r['b']:.2f} s / {r['b_rss']:,.0f} MiB "
+            f"| {r['c']:.2f} s / {r['c_rss']:,.0f} MiB | {r['d']:.2f} s / {r['d_rss']:,.0f} MiB"
+            f"{'' if r['identical'] else ' (file changed!)'} | {r['c/a']:.3f} | {r['c/b']:.2f} "
+            f"| {r['baseline_runs']} / {r['runs']} |")
+    if len(results) > 1:
+        by_size = {r["size"]: r for r in results}
+        if 100_000 in by_size and 1_000_000 in by_size:
+            growth = by_size[1_000_000]["c"] / by_size[100_000]["c"]
+            lines.append("")
+            lines.append(f"Growth from 100,000 to 1,000,000 charges: x{growth:.1f} (linear would be x10).")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line about the machine the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+        mem_gib = int(mem.split()[1]) / 1024 / 1024
+    except (OSError, StopIteration):
+        mem_gib = 0
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def write_docs(results: list[dict]) -> None:
+    """Replace the measured table in docs/performance.md."""
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    stamp = time.strftime("%Y-%m-%d")
+    block = f"{BEGIN}\nMeasured {stamp} on {machine()}.\n\n{table(results)}\n{END}"
+    start, stop = text.index(BEGIN), text.index(END) + len(END)
+    DOC.write_text(text[:start] + block + text[stop:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs of (b), (c) and (d) per size")
+    parser.add_argument("--baseline-runs", type=int, default=None,
+                        help="runs of (a) per size (default: --runs; openpyxl needs ~13 min at 1,000,000)")
+    parser.add_argument("--no-write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sheetbill-bench-") as tmp:
+        for size in args.sizes:
+            baseline = args.baseline_runs if args.baseline_runs is not None else args.runs
+            result = bench_size(size, args.runs, max(1, min(baseline, args.runs)), Path(tmp))
+            results.append(result)
+            print(table([result]).splitlines()[-1], flush=True)
+    print(table(results))
+    if not args.no_write_docs:
+        write_docs(results)
+    return 0 if all(r["identical"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
