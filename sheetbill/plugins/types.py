@@ -72,6 +72,11 @@ class Claim:
         """The date of service."""
         return self.charge.date
 
+    @property
+    def is_secondary(self) -> bool:
+        """True when another payer adjudicated the charge first (``allowed`` is then its allowed amount)."""
+        return self.allowed is not None
+
 
 @dataclass(frozen=True)
 class Adjudication:
@@ -85,6 +90,9 @@ class Adjudication:
             ``coinsurance``, ``deductible + coinsurance``, ``not covered``, ``budget exhausted``, ...
         deductible: the part of ``customer_share`` that counts toward the annual deductible.
         advice: sentences for the clerk (shown in the Advice sheet for this customer).
+        out_of_pocket: the part of ``customer_share`` that counts toward the out-of-pocket
+            maximum; ``None`` (the default) means all of it. A service the payer does not cover
+            counts nothing (``ZERO``).
     """
 
     payer_share: Decimal
@@ -93,3 +101,9 @@ class Adjudication:
     reason: str = ""
     deductible: Decimal = ZERO
     advice: tuple[str, ...] = field(default_factory=tuple)
+    out_of_pocket: Decimal | None = None
+
+    @property
+    def out_of_pocket_counted(self) -> Decimal:
+        """What this decision adds to the customer's out-of-pocket total."""
+        return self.customer_share if self.out_of_pocket is None else self.out_of_pocket
