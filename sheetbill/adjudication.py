@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from .book import Book
 from .models import Charge, Coverage, Payer
 from .money import ZERO, quantize
 from .plugins.manager import PluginError, Plugins
-from .plugins.types import Claim, YearToDate
+from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
 
 
@@ -52,7 +53,21 @@ class Share:
 
 @dataclass
 class Decision:
-    """The outcome for one charge: shares, or why it is held."""
+    """The outcome for one charge: shares, or why it is held.
+
+    Attributes:
+        charge: the charge.
+        charge_amount: price x quantity, rounded.
+        shares: one per paying party, payers by priority, the customer last; they add up (with the
+            adjustment) to ``charge_amount``. Empty when held.
+        held: why nothing of the charge is billed yet (``prior authorization``, ``plugin error``,
+            ``code mapping missing``, ``payer plugin missing``, or ``upcoming`` for a charge dated
+            after the as-of date that only carries advice); ``None`` when it can be billed.
+        problems: what the clerk must fix before the charge can be billed.
+        advice: sentences for the clerk about this customer.
+        coverage_gap: for a charge no coverage was active for although the customer has coverage
+            rows, what is wrong (``coverage ended 2026-03-31``).
+    """
 
     charge: Charge
     charge_amount: Decimal
@@ -60,6 +75,7 @@ class Decision:
     held: str | None = None
     problems: list[Problem] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    coverage_gap: str | None = None
 
 
 @dataclass
@@ -84,7 +100,12 @@ def coverages_by_customer(book: Book) -> dict[str, list[Coverage]]:
 
 
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str, Decision]:
-    """A decision for every charge dated on or before ``until``, by Charge ID."""
+    """A decision for every charge dated on or before ``until``, by Charge ID.
+
+    Charges dated after ``until`` are not billed yet. The first upcoming charge of a customer for a
+    service whose payer requires prior authorization, and that has no Authorization No yet, gets an
+    advice-only decision held as ``upcoming`` ("ask for authorization before the next MRI on ...").
+    """
     by_customer = coverages_by_customer(book)
     totals: dict[tuple[str, int, int], _Totals] = defaultdict(_Totals)
     decisions: dict[str, Decision] = {}
@@ -95,16 +116,26 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str,
                 f"no installed plugin handles {payer.plugin!r} (installed: "
                 f"{', '.join(plugins.payer_plugin_names())}); charges for this payer are held",
                 "Payers", payer.row, "Plugin")
+    upcoming: list[Charge] = []
     for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
         if charge.date > until:
+            upcoming.append(charge)
             continue
         decisions[charge.charge_id] = _decide(book, plugins, charge, by_customer.get(charge.customer_id, []),
                                               totals, payer_problem)
+    _advise_coverage_gaps(decisions.values())
+    for decision in _advise_upcoming(book, plugins, upcoming, by_customer, payer_problem):
+        decisions.setdefault(decision.charge.charge_id, decision)
     return decisions
+
+
+def _role(position: int) -> str:
+    return "primary" if position == 0 else ("secondary" if position == 1 else f"priority {position + 1}")
 
 
 def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Coverage],
             totals: dict[tuple[str, int, int], _Totals], payer_problem: dict[str, Problem]) -> Decision:
+    """Rules 1-8 for one charge; accumulators are updated only when the charge is not held."""
     amount = charge_amount(book, charge)
     decision = Decision(charge, amount)
     customer = book.customers[charge.customer_id]
@@ -113,18 +144,18 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
     if not active:
         reason = "self-pay" if not coverages else "no coverage"
         if coverages:
-            decision.advice.append(_coverage_gap(charge, coverages))
+            decision.coverage_gap = _coverage_gap(charge, coverages)
         decision.shares.append(Share("Customer", customer.customer_id, amount, ZERO, reason, service.service_code))
         return decision
     left = amount  # what the customer still owes
-    pending: list[tuple[Coverage, Share, Decimal, Decimal, Decimal]] = []
+    pending: list[tuple[Coverage, Share, Adjudication, Decimal]] = []
     allowed: Decimal | None = None
     customer_reason = ""
     for position, coverage in enumerate(active):
         payer: Payer = book.payers[coverage.payer_id]
         if payer.payer_id in payer_problem:
             decision.held = "payer plugin missing"
-            decision.problems.append(error(f"charge held: {payer_problem[payer.payer_id].message}",
+            decision.problems.append(error(f"charge {charge.charge_id} held: {payer_problem[payer.payer_id].message}",
                                            "Charges", charge.row, "Customer ID"))
             return decision
         payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
@@ -133,18 +164,18 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
             if billed is None:
                 decision.held = "code mapping missing"
                 decision.problems.append(error(
-                    f"payer {payer.payer_id} uses code system {payer.code_system!r} and has no Payer Code for "
-                    f"service {service.service_code}: add it to Payer Codes", "Charges", charge.row, "Service Code"))
+                    f"charge {charge.charge_id} held: payer {payer.payer_id} uses code system "
+                    f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
+                    "add it to Payer Codes", "Charges", charge.row, "Service Code"))
                 return decision
-            if plugins.needs_authorization(payer.plugin, payer=payer, service=service, payer_code=payer_code) \
-                    and not charge.authorization_no:
+            if not charge.authorization_no and plugins.needs_authorization(
+                    payer.plugin, payer=payer, service=service, payer_code=payer_code):
                 decision.held = "prior authorization"
                 decision.advice.append(
-                    f"charge {charge.charge_id} ({service.description}, {charge.date}) is held: payer "
+                    f"charge {charge.charge_id} ({service.description}, {charge.date.isoformat()}) is held: "
                     f"{payer.name} requires prior authorization; obtain it and enter the Authorization No")
                 return decision
-            key = (coverage.customer_id, coverage.row, charge.date.year)
-            running = totals[key]
+            running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
             claim = Claim(charge=charge, customer=customer, service=service, payer=payer, coverage=coverage,
                           payer_code=payer_code, charge_amount=amount, allowed=allowed,
                           patient_responsibility=None if position == 0 else left,
@@ -153,44 +184,94 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
             result = plugins.adjudicate(payer.plugin, claim)
         except PluginError as err:
             decision.held = "plugin error"
-            decision.problems.append(error(f"charge held: {err}", "Charges", charge.row, "Service Code"))
+            decision.problems.append(error(f"charge {charge.charge_id} held: {err}", "Charges", charge.row,
+                                           "Service Code"))
             return decision
-        decision.advice.extend(result.advice)
         if position == 0:
             allowed = amount - result.adjustment
             pays, adjustment = result.payer_share, result.adjustment
             left = result.customer_share
             customer_reason = result.reason
-        else:
+        else:  # rule 7: what it would pay as primary, at most what the customer still owes
             pays, adjustment = min(result.payer_share, left), ZERO
             left -= pays
-        role = "primary" if position == 0 else ("secondary" if position == 1 else f"priority {position + 1}")
-        pending.append((coverage, Share("Payer", payer.payer_id, pays, adjustment, role, billed.code,
-                                        coverage.member_id), result.deductible, result.customer_share, pays))
-    for coverage, share, deductible, customer_share, pays in pending:
+        role = _role(position)
+        share = Share("Payer", payer.payer_id, pays, adjustment,
+                      f"{role} ({result.reason})" if result.reason else role, billed.code, coverage.member_id)
+        pending.append((coverage, share, result, pays))
+    # Nothing was held: count the decision in each coverage's accumulators and bill it.
+    for coverage, share, result, pays in pending:
         running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
-        running.deductible += deductible
-        running.out_of_pocket += customer_share
+        running.deductible += result.deductible
+        running.out_of_pocket += result.out_of_pocket_counted
         running.payer_paid += pays
+        decision.advice.extend(result.advice)
         if share.amount or share.adjustment:
             decision.shares.append(share)
     if left or not decision.shares:
-        reason = customer_reason if len(pending) == 1 or not customer_reason else \
-            f"{customer_reason} (after secondary)"
-        decision.shares.append(Share("Customer", customer.customer_id, left, ZERO, reason or "covered",
-                                     service.service_code))
+        later_paid = any(pays for _, _, _, pays in pending[1:])
+        reason = customer_reason or "covered"
+        if later_paid:
+            reason = f"{reason} (after secondary)"
+        decision.shares.append(Share("Customer", customer.customer_id, left, ZERO, reason, service.service_code))
     if sum((s.amount + s.adjustment for s in decision.shares), ZERO) != amount:  # pragma: no cover - invariant
         raise AssertionError(f"shares of charge {charge.charge_id} do not add up")
     return decision
 
 
 def _coverage_gap(charge: Charge, coverages: list[Coverage]) -> str:
-    """Advice for a charge outside every coverage period of the customer."""
+    """What is wrong when none of the customer's coverage rows covers the date of service."""
     ended = [c.valid_to for c in coverages if c.valid_to and c.valid_to < charge.date]
     if ended:
-        return (f"coverage ended {max(ended).isoformat()}: check the insurance card "
-                f"(charge {charge.charge_id} of {charge.date.isoformat()} is billed to the customer)")
+        return f"coverage ended {max(ended).isoformat()}"
     starts = [c.valid_from for c in coverages if c.valid_from and c.valid_from > charge.date]
-    return (f"coverage starts {min(starts).isoformat()}: check the insurance card "
-            f"(charge {charge.charge_id} of {charge.date.isoformat()} is billed to the customer)")
+    return f"coverage starts {min(starts).isoformat()}"
 
+
+def _advise_coverage_gaps(decisions: Iterable[Decision]) -> None:
+    """One advice per customer and gap, listing the charges billed to the customer because of it."""
+    groups: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        if decision.coverage_gap:
+            groups[(decision.charge.customer_id, decision.coverage_gap)].append(decision)
+    for (_, gap), members in groups.items():
+        members.sort(key=lambda d: (d.charge.date, d.charge.charge_id))
+        first = members[0].charge
+        if len(members) == 1:
+            detail = f"charge {first.charge_id} of {first.date.isoformat()} is billed to the customer"
+        else:
+            ids = ", ".join(d.charge.charge_id for d in members)
+            detail = f"charges {ids} from {first.date.isoformat()} on are billed to the customer"
+        members[0].advice.append(f"{gap}: check the insurance card ({detail})")
+
+
+def _advise_upcoming(book: Book, plugins: Plugins, upcoming: list[Charge],
+                     by_customer: dict[str, list[Coverage]], payer_problem: dict[str, Problem]) -> list[Decision]:
+    """Advice-only decisions: ask for authorization before the next charge that will need it."""
+    seen: set[tuple[str, str, str]] = set()
+    result: list[Decision] = []
+    for charge in upcoming:  # in date order: the first one per customer, service and payer is "the next"
+        if charge.authorization_no:
+            continue
+        service = book.services[charge.service_code]
+        for coverage in by_customer.get(charge.customer_id, []):
+            if not coverage.active_on(charge.date) or coverage.payer_id in payer_problem:
+                continue
+            payer = book.payers[coverage.payer_id]
+            key = (charge.customer_id, service.service_code, payer.payer_id)
+            if key in seen:
+                continue
+            payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
+            try:
+                needed = plugins.needs_authorization(payer.plugin, payer=payer, service=service,
+                                                     payer_code=payer_code)
+            except PluginError:
+                continue  # reported when the charge falls due
+            if not needed:
+                continue
+            seen.add(key)
+            result.append(Decision(charge, charge_amount(book, charge), held="upcoming", advice=[
+                f"ask for authorization before the next {service.description} on {charge.date.isoformat()} "
+                f"({payer.name} requires it; charge {charge.charge_id})"]))
+            break
+    return result

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..models import Payer, PayerCode, Service
 from ..money import quantize
-from ..plugins.types import BilledCode, Claim
+from ..plugins.types import ZERO, Adjudication, BilledCode, Claim
 
 #: Code System values meaning "the practice's own service codes": no mapping needed.
 OWN_CODE_SYSTEMS = {"", "internal", "own", "service code"}
@@ -24,8 +24,11 @@ def map_code(payer: Payer, service: Service, payer_code: PayerCode | None) -> Bi
 
 
 def needs_authorization(payer_code: PayerCode | None) -> bool:
-    """The Payer Codes ``Prior Authorization`` flag (no row: not needed)."""
-    return bool(payer_code is not None and payer_code.prior_authorization)
+    """The Payer Codes ``Prior Authorization`` flag (no row: not needed).
+
+    A service the payer does not cover (``Covered`` = no) needs none: the customer pays it anyway.
+    """
+    return bool(payer_code is not None and payer_code.prior_authorization and payer_code.covered is not False)
 
 
 def allowed_amount(claim: Claim) -> Decimal:
@@ -42,3 +45,13 @@ def allowed_amount(claim: Claim) -> Decimal:
 def is_not_covered(claim: Claim) -> bool:
     """True when the Payer Codes row says the payer does not cover the service."""
     return claim.payer_code is not None and claim.payer_code.covered is False
+
+
+def not_covered(claim: Claim, reason: str = "not covered") -> Adjudication:
+    """The whole charge is the customer's (no adjustment); it does not count toward the
+    out-of-pocket maximum, and Advice names the service (for a primary claim)."""
+    advice: tuple[str, ...] = ()
+    if not claim.is_secondary:
+        advice = (f"{claim.service.description} is not covered by {claim.payer.name}: charge "
+                  f"{claim.charge.charge_id} of {claim.date.isoformat()} is billed to the customer",)
+    return Adjudication(ZERO, claim.charge_amount, ZERO, reason, advice=advice, out_of_pocket=ZERO)

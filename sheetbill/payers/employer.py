@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..money import quantize
+from ..money import D, quantize
 from ..plugins import hookimpl
 from ..plugins.types import ZERO, Adjudication, Claim
 from . import common
@@ -28,19 +28,30 @@ def sheetbill_map_code(payer, service, payer_code):
     return common.map_code(payer, service, payer_code)
 
 
+@hookimpl
+def sheetbill_needs_authorization(payer_code):
+    """Payer Codes ``Prior Authorization``, as for the standard payer."""
+    return common.needs_authorization(payer_code)
+
+
 def annual_budget(claim: Claim) -> Decimal | None:
     """The employee's budget for the year: Coverage ``Annual Budget``, else Settings ``Employer Budget``."""
     if claim.coverage.annual_budget is not None:
         return claim.coverage.annual_budget
     default = claim.settings.extra.get("employerbudget")
-    return Decimal(str(default)) if default not in (None, "") else None
+    if default is None or (isinstance(default, str) and not default.strip()):
+        return None
+    try:
+        return D(default.strip() if isinstance(default, str) else default)
+    except (ArithmeticError, ValueError) as err:
+        raise ValueError(f"Settings: Employer Budget {default!r} is not an amount") from err
 
 
 @hookimpl
 def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     """Pay the covered percent while budget remains; the rest is the customer's."""
     if common.is_not_covered(claim):
-        return Adjudication(ZERO, claim.charge_amount, ZERO, "not covered by employer")
+        return common.not_covered(claim, "not covered by employer")
     allowed = common.allowed_amount(claim)
     adjustment = claim.charge_amount - allowed
     percent = claim.coverage.covered_percent if claim.coverage.covered_percent is not None else Decimal(100)

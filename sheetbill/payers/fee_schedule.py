@@ -41,7 +41,7 @@ def sheetbill_needs_authorization(payer_code):
 def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     """Pay the scheduled fee; write off the rest; the customer pays nothing unless not covered."""
     if common.is_not_covered(claim):
-        return Adjudication(ZERO, claim.charge_amount, ZERO, "not covered")
+        return common.not_covered(claim)
     code = claim.payer_code
     if code is None or code.allowed_amount is None:
         raise MissingFee(f"no fee for service {claim.service.service_code} in the fee schedule of payer "

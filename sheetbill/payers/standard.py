@@ -5,7 +5,8 @@ Used for every payer whose ``Plugin`` cell is blank or ``standard``. Rules, in o
 
 1. Allowed = Payer Codes ``Allowed Amount`` x quantity when given, else the charge (never more).
    Adjustment = charge - allowed, a contractual write-off billed to nobody.
-2. ``Covered`` = no: the customer pays the whole charge (no adjustment).
+2. ``Covered`` = no: the customer pays the whole charge (no adjustment); it does not count
+   toward the out-of-pocket maximum, and Advice names the service.
 3. A copay (Payer Codes ``Copay``, else Coverage ``Copay``): customer share = min(copay, allowed);
    no deductible or coinsurance.
 4. Otherwise: deductible part = min(allowed, deductible left this year); coinsurance =
@@ -64,7 +65,7 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     """Apply the table-driven rules above to one claim."""
     currency = claim.currency
     if common.is_not_covered(claim):
-        return Adjudication(ZERO, claim.charge_amount, ZERO, "not covered")
+        return common.not_covered(claim)
     allowed = common.allowed_amount(claim)
     adjustment = claim.charge_amount - allowed
     code_copay = claim.payer_code.copay if claim.payer_code is not None else None
