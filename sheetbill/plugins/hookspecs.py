@@ -8,17 +8,19 @@ through the ``sheetbill`` entry-point group::
 
 A payer plugin first says which values of the Payers sheet's ``Plugin`` column it handles
 (:func:`sheetbill_payer_names`). sheetbill then calls its other hooks **only for payers that name
-it**, so a payer plugin never has to check whether a call is meant for it. Every hook takes keyword
-arguments; an implementation may accept fewer parameters than the spec lists (pluggy passes only
-those it names), so new parameters can be added to a spec without breaking existing plugins.
+it**, and only on that plugin, so a payer plugin never has to check whether a call is meant for it
+and no hook needs ``firstresult``. Every hook takes keyword arguments; an implementation may
+accept fewer parameters than the spec lists (sheetbill passes only those it names), so new
+parameters can be added to a spec without breaking existing plugins.
 
 A plugin that raises, or returns something that is not what the spec says (wrong types, shares
 that do not add up to the charge, negative amounts), does not stop the run: the charge becomes a
 Problem naming the plugin, is held (billed to nobody) and the rest of the run goes on.
 
-Example, a payer that pays half of everything::
+Example, a payer that pays half of everything (half of the primary's allowed amount when it is
+a secondary payer)::
 
-    from decimal import Decimal
+    from sheetbill.money import quantize
     from sheetbill.plugins import hookimpl
     from sheetbill.plugins.types import Adjudication
 
@@ -28,9 +30,10 @@ Example, a payer that pays half of everything::
 
     @hookimpl
     def sheetbill_adjudicate(claim):
-        half = (claim.allowed / 2).quantize(Decimal("0.01"))
-        return Adjudication(payer_share=half, customer_share=claim.allowed - half,
-                            adjustment=claim.charge_amount - claim.allowed, reason="coinsurance")
+        base = claim.allowed if claim.is_secondary else claim.charge_amount
+        half = quantize(base / 2, claim.currency)
+        return Adjudication(payer_share=half, customer_share=base - half,
+                            adjustment=claim.charge_amount - base, reason="coinsurance")
 """
 
 from __future__ import annotations
@@ -50,9 +53,18 @@ hookspec = pluggy.HookspecMarker("sheetbill")
 def sheetbill_payer_names() -> list[str]:
     """The ``Plugin`` names (Payers sheet) this plugin adjudicates.
 
+    Called once when a run starts. A payer whose ``Plugin`` cell is blank is handled by the
+    plugin that answers ``"standard"`` (the built-in table-driven payer).
+
     :return: a list of names, matched case-insensitively. Two plugins claiming one name stop
-        sheetbill at start with a clear message. A plugin that handles no payers returns ``[]``
-        or does not implement this hook.
+        sheetbill at start with a clear message (a ``ConfigurationError``). A plugin that handles
+        no payers returns ``[]`` or does not implement this hook.
+
+    Example::
+
+        @hookimpl
+        def sheetbill_payer_names():
+            return ["capitation"]
     """
 
 
@@ -60,11 +72,22 @@ def sheetbill_payer_names() -> list[str]:
 def sheetbill_map_code(payer: Payer, service: Service, payer_code: PayerCode | None) -> BilledCode | None:
     """The code and code system under which ``service`` is billed to ``payer``.
 
+    The code is shown as the ``Billed Code`` on the payer's invoice lines. A plugin that does not
+    implement this hook gets the standard rule: the Payer Codes ``Payer Code``, else the service
+    code, unless the payer's ``Code System`` is one of its own (then the mapping is missing).
+
     :param payer: the Payers row.
     :param service: the Services row of the charge.
     :param payer_code: the Payer Codes row for this payer and service, if any.
     :return: a :class:`~sheetbill.plugins.types.BilledCode`, or ``None`` when the payer has no code
         for the service and needs one (the charge becomes a Problem and is held).
+
+    Example::
+
+        @hookimpl
+        def sheetbill_map_code(service, payer_code):
+            code = payer_code.payer_code if payer_code and payer_code.payer_code else service.service_code
+            return BilledCode(code, "CPT")
     """
 
 
@@ -74,8 +97,19 @@ def sheetbill_needs_authorization(payer: Payer, service: Service, payer_code: Pa
 
     A charge for such a service without an ``Authorization No`` is held (billed to nobody) and
     Advice asks the clerk to obtain authorization; the next run after the number is entered bills it.
+    For charges dated after the as-of date, Advice says to ask before the next such service. A
+    plugin that does not implement this hook never requires authorization.
 
-    :return: ``True`` or ``False``.
+    :param payer: the Payers row.
+    :param service: the Services row of the charge.
+    :param payer_code: the Payer Codes row for this payer and service, if any.
+    :return: ``True`` or ``False`` (anything else is a plugin error on the charge).
+
+    Example::
+
+        @hookimpl
+        def sheetbill_needs_authorization(service):
+            return service.price >= 1000
     """
 
 
@@ -85,14 +119,25 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
 
     Called in date-of-service order (then Charge ID) for every charge of the year, so the claim's
     :class:`~sheetbill.plugins.types.YearToDate` reflects every earlier charge of the same customer
-    and payer. For a secondary coverage, ``claim.allowed`` is the amount the primary allowed and
-    ``claim.patient_responsibility`` what is left for the customer; sheetbill pays the smaller of
-    the returned payer share and that remainder.
+    and coverage. For a secondary coverage, ``claim.allowed`` is the amount the primary allowed and
+    ``claim.patient_responsibility`` what is left for the customer: answer what the payer would pay
+    as primary on that allowed amount; sheetbill pays the smaller of that and the remainder.
+
+    The answer is checked: a plugin that raises or answers nonsense holds the charge with a
+    Problem naming the plugin, and the run goes on.
 
     :param claim: everything known about the charge, the coverage and the running totals.
     :return: an :class:`~sheetbill.plugins.types.Adjudication` whose ``payer_share +
-        customer_share + adjustment`` equals ``claim.charge_amount``, all amounts non-negative and
-        rounded to the currency's minor unit.
+        customer_share + adjustment`` equals ``claim.charge_amount``, all amounts non-negative
+        ``Decimal`` values rounded to the currency's minor unit (:func:`sheetbill.money.quantize`),
+        with a ``reason`` for the customer's share (shown on the invoice lines).
+
+    Example, a payer that pays 70 % of the charge::
+
+        @hookimpl
+        def sheetbill_adjudicate(claim):
+            pays = quantize(claim.charge_amount * Decimal("0.7"), claim.currency)
+            return Adjudication(pays, claim.charge_amount - pays, reason="coinsurance")
     """
 
 
@@ -100,5 +145,15 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
 def sheetbill_invoice_fields(payer: Payer, customer_id: str, member_id: str | None) -> dict[str, str]:
     """Extra fields this payer wants on its invoices (e.g. a provider number or claim form type).
 
-    :return: a mapping of label to text, shown on the payer's invoice documents. Empty by default.
+    :param payer: the Payers row.
+    :param customer_id: the customer the invoice is for.
+    :param member_id: the customer's Member ID with this payer (Coverage sheet), if any.
+    :return: a mapping of label to text, shown on the payer's invoice documents. Empty when the
+        plugin does not implement this hook.
+
+    Example::
+
+        @hookimpl
+        def sheetbill_invoice_fields(member_id):
+            return {"Provider No": "123456", "Member No": member_id or ""}
     """
