@@ -9,7 +9,9 @@ entry, do not depend on when a charge was entered. Only unbilled charges are the
 
 The result for a charge is a :class:`Decision`: either the shares (one per paying party, the
 customer last) that add up to the charge, or a hold (prior authorization missing, a plugin error,
-a code mapping missing), never something in between.
+a code mapping missing), never something in between. A charge held for prior authorization is
+still counted in the accumulators, so that releasing it later gives it the answer it would have
+had and the charges after it, billed meanwhile, have already left it its deductible.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _role(position: int) -> str:
 
 def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Coverage],
             totals: dict[tuple[str, int, int], _Totals], payer_problem: dict[str, Problem]) -> Decision:
-    """Rules 1-8 for one charge; accumulators are updated only when the charge is not held."""
+    """Rules 1-8 for one charge. The accumulators count it unless a payer could not answer."""
     amount = charge_amount(book, charge)
     decision = Decision(charge, amount)
     customer = book.customers[charge.customer_id]
@@ -168,13 +170,15 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
                     f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
                     "add it to Payer Codes", "Charges", charge.row, "Service Code"))
                 return decision
-            if not charge.authorization_no and plugins.needs_authorization(
+            if not charge.authorization_no and not decision.held and plugins.needs_authorization(
                     payer.plugin, payer=payer, service=service, payer_code=payer_code):
+                # Held, but still adjudicated and counted in the accumulators: once the number is
+                # entered the charge gets the answer it would have had, and later charges already
+                # billed have counted its deductible (nothing is collected twice).
                 decision.held = "prior authorization"
                 decision.advice.append(
                     f"charge {charge.charge_id} ({service.description}, {charge.date.isoformat()}) is held: "
                     f"{payer.name} requires prior authorization; obtain it and enter the Authorization No")
-                return decision
             running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
             claim = Claim(charge=charge, customer=customer, service=service, payer=payer, coverage=coverage,
                           payer_code=payer_code, charge_amount=amount, allowed=allowed,
@@ -199,15 +203,20 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
         share = Share("Payer", payer.payer_id, pays, adjustment,
                       f"{role} ({result.reason})" if result.reason else role, billed.code, coverage.member_id)
         pending.append((coverage, share, result, pays))
-    # Nothing was held: count the decision in each coverage's accumulators and bill it.
+    # Every payer answered: count the decision in each coverage's accumulators, then bill it
+    # unless it waits for prior authorization.
     for coverage, share, result, pays in pending:
         running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
         running.deductible += result.deductible
         running.out_of_pocket += result.out_of_pocket_counted
         running.payer_paid += pays
+        if decision.held:
+            continue
         decision.advice.extend(result.advice)
         if share.amount or share.adjustment:
             decision.shares.append(share)
+    if decision.held:
+        return decision
     if left or not decision.shares:
         later_paid = any(pays for _, _, _, pays in pending[1:])
         reason = customer_reason or "covered"
