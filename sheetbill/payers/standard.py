@@ -85,5 +85,5 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     parts = [name for name, amount in (("deductible", deductible), ("coinsurance", share - deductible)) if amount]
     reason = " + ".join(parts) if parts else "covered"
     if capped:
-        reason += " (out-of-pocket maximum reached)"
+        reason = f"{reason} (out-of-pocket maximum reached)" if parts else "out-of-pocket maximum reached"
     return Adjudication(allowed - share, share, adjustment, reason, deductible=deductible)
