@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models import Payer, PayerCode, Service
+from ..models import PayerCode
 from ..money import quantize
-from ..plugins.types import ZERO, Adjudication, BilledCode, Claim
+from ..plugins import defaults
+from ..plugins.types import ZERO, Adjudication, Claim
 
 #: Code System values meaning "the practice's own service codes": no mapping needed.
-OWN_CODE_SYSTEMS = {"", "internal", "own", "service code"}
+OWN_CODE_SYSTEMS = defaults.OWN_CODE_SYSTEMS
 
-
-def map_code(payer: Payer, service: Service, payer_code: PayerCode | None) -> BilledCode | None:
-    """The Payer Codes ``Payer Code`` when given; else the service code, unless the payer's
-    ``Code System`` is a code system of its own, which then needs a mapping (``None``)."""
-    system = (payer.code_system or "").strip()
-    if payer_code is not None and payer_code.payer_code:
-        return BilledCode(payer_code.payer_code, system)
-    if system.casefold() in OWN_CODE_SYSTEMS:
-        return BilledCode(service.service_code, system)
-    return None
+#: The Payer Codes ``Payer Code`` when given; else the service code, unless the payer's ``Code
+#: System`` is one of its own, which then needs a mapping (``None``).
+map_code = defaults.map_code
 
 
 def needs_authorization(payer_code: PayerCode | None) -> bool:

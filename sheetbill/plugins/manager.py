@@ -21,7 +21,7 @@ import pluggy
 from ..models import Payer, PayerCode, Service
 from ..money import quantize
 from ..problems import ConfigurationError
-from . import hookspecs
+from . import defaults, hookspecs
 from .types import Adjudication, BilledCode, Claim
 
 ENTRY_POINT_GROUP = "sheetbill"
@@ -280,9 +280,7 @@ class Plugins:
         result = self._call("sheetbill_map_code", payer_plugin, payer=payer, service=service,
                             payer_code=payer_code)
         if result is _MISSING:
-            from ..payers.common import map_code
-
-            return map_code(payer, service, payer_code)
+            return defaults.map_code(payer, service, payer_code)
         if result is not None and not (isinstance(result, BilledCode) and isinstance(result.code, str)
                                        and result.code.strip() and isinstance(result.system, str)):
             raise PluginError(f"plugin {self.plugin_label(payer_plugin)} returned {result!r} from "
