@@ -1,0 +1,168 @@
+"""The buttons office staff press, as plain functions shared by every spreadsheet front end.
+
+Excel with local Python (:mod:`sheetbill.excel`, called through xlwings ``RunPython``) and the HTTP
+back end for xlwings' own clients (:mod:`sheetbill.server`) both turn a button press into the
+same call here: :func:`press` takes the raw sheets the front end read and returns the sheets to
+write back plus a short message for a message box. Keeping the buttons in one place means the two
+front ends cannot drift apart, and :data:`BUTTONS` is the allow-list the server exposes.
+
+This module imports no front end (no xlwings, no web framework), like the rest of the core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import contract
+from .problems import ConfigurationError, Problem
+from .sheets import OutputSheet, RawSheet
+from .tables import normalize
+
+#: Every button, by the name used in ``RunPython`` calls and server URLs, with its label.
+BUTTONS: dict[str, str] = {
+    "bill": "Bill",
+    "overdue": "Update overdue",
+    "check": "Check workbook",
+    "documents": "Make documents",
+}
+
+#: A message box shows at most this many problems; the Problems sheet has them all.
+PROBLEMS_SHOWN = 5
+#: Message boxes truncate long text (Excel's MsgBox stops near 1,024 characters).
+MESSAGE_LIMIT = 900
+
+_NEEDED = {normalize(name) for name in (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS)}
+_CONTINUATION = re.compile(r"^(.*?)\s*(\d+)$")
+
+
+def needed_sheet(name: str) -> bool:
+    """True when a run reads the sheet ``name``: an input sheet, a history sheet, or a history
+    sheet's continuation (``Invoice Lines 2``). Front ends read and send only these sheets."""
+    key = normalize(name)
+    if key in _NEEDED:
+        return True
+    match = _CONTINUATION.match(name.strip())
+    return bool(match) and normalize(match[1]) in {normalize(h) for h in contract.HISTORY_SHEETS}
+
+
+@dataclass(frozen=True)
+class ButtonResult:
+    """What a button press produced.
+
+    Attributes:
+        button: the button's name (a key of :data:`BUTTONS`).
+        outputs: the sheets to write back, in order; empty when nothing may be written.
+        message: a few lines for the message box: the summary and the first problems.
+        ok: False when the run could not happen or had errors (the message box says so loudly).
+        summary: the run's counts and totals (:func:`sheetbill.billing.summarize`), empty when the
+            run could not happen.
+    """
+
+    button: str
+    outputs: list[OutputSheet] = field(default_factory=list)
+    message: str = ""
+    ok: bool = True
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The message box title."""
+        return f"sheetbill: {BUTTONS.get(self.button, self.button)}"
+
+
+def documents_available() -> bool:
+    """Whether this installation can make documents (the ``sheetbill.documents`` module exists and
+    offers a ``button`` entry point); checked at press time, not import time."""
+    if importlib.util.find_spec("sheetbill.documents") is None:
+        return False
+    module = importlib.import_module("sheetbill.documents")
+    return callable(getattr(module, "button", None))
+
+
+def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins=None,
+          workbook: Path | None = None) -> ButtonResult:
+    """Run ``button`` over ``sheets`` and say what to write back and what to tell the clerk.
+
+    * ``bill``: the whole billing run; every output sheet is written.
+    * ``overdue``: payments and overdue tracking only, no new invoices; every output sheet is written.
+    * ``check``: the whole run computed, only the Problems sheet written (so the clerk can go to
+      each cell), nothing else changed.
+    * ``documents``: delegated to ``sheetbill.documents.button(sheets, workbook=...)`` when that
+      exists; otherwise nothing is written and the message says it is not available yet.
+
+    A workbook that cannot be run at all (a required column is missing) gives ``ok=False``, no
+    outputs and the reason. Other exceptions propagate: the front end reports them without detail.
+
+    :param workbook: the workbook's path where the front end knows it (Excel with local Python),
+        for documents written next to it.
+    :raises KeyError: for a button not in :data:`BUTTONS`.
+    """
+    if button not in BUTTONS:
+        raise KeyError(button)
+    if button == "documents":
+        return _documents(sheets, workbook)
+    from .billing import run_billing, summarize
+
+    try:
+        result = run_billing(sheets, as_of=as_of, plugins=plugins, bill_charges=button != "overdue")
+    except ConfigurationError as err:
+        lines = [f"Nothing was written: {err}"]
+        lines += [f"- {problem}" for problem in err.problems[:PROBLEMS_SHOWN]]
+        return ButtonResult(button, [], _clip("\n".join(lines)), ok=False)
+    summary = summarize(result)
+    if button == "check":
+        outputs = [o for o in result.outputs if o.name == contract.PROBLEMS_SHEET]
+    else:
+        outputs = list(result.outputs)
+    return ButtonResult(button, outputs, summary_message(button, summary, result.problems),
+                        ok=summary["errors"] == 0, summary=summary)
+
+
+def _documents(sheets: Mapping[str, RawSheet], workbook: Path | None) -> ButtonResult:
+    if not documents_available():
+        return ButtonResult("documents", [], "Making documents is not available yet in this version of sheetbill. "
+                            "Nothing was changed.", ok=False)
+    module = importlib.import_module("sheetbill.documents")
+    message = module.button(sheets, workbook=workbook)
+    return ButtonResult("documents", [], _clip(str(message)), ok=True)
+
+
+def summary_message(button: str, summary: Mapping, problems: list[Problem]) -> str:
+    """The message box text of a run: what happened, in a few lines, then the first problems."""
+    currency = summary.get("currency", "")
+    lines: list[str] = []
+    if button == "check":
+        lines.append(f"Checked the workbook as of {summary.get('as_of')}. Only the Problems sheet was updated.")
+    else:
+        if button == "bill":
+            issued = f"{summary.get('invoices_issued', 0)} invoice(s) issued"
+            if summary.get("credit_notes_issued"):
+                issued += f", {summary['credit_notes_issued']} credit note(s)"
+            lines.append(f"{issued} as of {summary.get('as_of')}.")
+            for bill_to, total in summary.get("totals_by_bill_to_type", {}).items():
+                lines.append(f"Billed to {bill_to.lower()}s: {total} {currency}")
+        else:
+            lines.append(f"Overdue tracking updated as of {summary.get('as_of')}; no new invoices.")
+        for key in ("reminders_issued", "handed_to_collections"):
+            if key in summary:
+                lines.append(f"{key.replace('_', ' ').capitalize()}: {summary[key]}")
+        if summary.get("advice"):
+            lines.append(f"Advice: {summary['advice']} (see the Advice sheet)")
+    errors, warnings = summary.get("errors", 0), summary.get("warnings", 0)
+    if errors or warnings:
+        lines.append(f"Problems: {errors} error(s), {warnings} warning(s); see the Problems sheet.")
+        ordered = sorted(problems, key=lambda p: p.severity != "error")
+        lines += [f"- {problem}" for problem in ordered[:PROBLEMS_SHOWN]]
+    else:
+        lines.append("No problems found.")
+    return _clip("\n".join(lines))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
