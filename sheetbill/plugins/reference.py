@@ -29,6 +29,7 @@ def _markdown(text: str) -> str:
     """Sphinx roles and reST literals as Markdown."""
     text = re.sub(r":\w+:`~?(?:[\w.]+\.)?(\w+)`", r"`\1`", text)
     text = text.replace("``", "`")
+    text = re.sub(r"::$", ":", text, flags=re.M)  # reST literal-block marker; the indented block stays code
     text = re.sub(r"^:param (\w+(?:, \w+)*):", r"- `\1`:", text, flags=re.M)
     text = re.sub(r"^:return:", "- returns:", text, flags=re.M)
     text = re.sub(r"^:raises (\w+):", r"- raises `\1`:", text, flags=re.M)
