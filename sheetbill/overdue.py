@@ -614,18 +614,18 @@ class _Tracker:
         return ", ".join(parts)
 
     @staticmethod
-    def describe(invoice: Invoice, overdue: list[_Piece]) -> str:
-        """What is overdue, naming the missed installments of a plan."""
+    def describe(invoice: Invoice, overdue: list[_Piece]) -> tuple[str, str]:
+        """What is overdue, naming the missed installments of a plan, and its verb ("is" or "are")."""
         first = overdue[0].installment
         if first is None:
-            return (f"invoice {invoice.invoice_no} of {invoice.issue_date.isoformat()}, due on "
-                    f"{invoice.due_date.isoformat()}")
-        numbers = [p.installment.number for p in overdue if p.installment]
+            return (f"invoice {invoice.invoice_no} of {invoice.issue_date.isoformat()} (due "
+                    f"{invoice.due_date.isoformat()})", "is")
+        numbers = [str(p.installment.number) for p in overdue if p.installment]
         dates = ", ".join(p.due_date.isoformat() for p in overdue)
         which = f"installment {numbers[0]}" if len(numbers) == 1 else \
-            f"installments {', '.join(str(n) for n in numbers)}"
+            f"installments {', '.join(numbers[:-1])} and {numbers[-1]}"
         return (f"{which} of {first.count} (due {dates}) of payment plan {first.plan_id} for invoice "
-                f"{invoice.invoice_no}")
+                f"{invoice.invoice_no}", "is" if len(numbers) == 1 else "are")
 
     def reminder_text(self, invoice: Invoice, overdue: list[_Piece], level: int, balance: Decimal, fees: Decimal,
                       interest_due: Decimal, amount_due: Decimal, recipient: Recipient) -> str:
@@ -635,7 +635,8 @@ class _Tracker:
         title = "Final notice" if final else f"Reminder {level}"
         days = self.settings.collection_after_days if final else self.days[level]
         pay_by = (self.as_of + dt.timedelta(days=days)).isoformat()
-        text = [f"{title}. Dear {recipient.name}, {self.describe(invoice, overdue)} is overdue: "
+        what, verb = self.describe(invoice, overdue)
+        text = [f"{title}. Dear {recipient.name}, {what} {verb} overdue: "
                 f"{fmt(balance, currency)} is still open."]
         if fees:
             text.append(f"Reminder fees: {fmt(fees, currency)}.")
@@ -654,8 +655,9 @@ class _Tracker:
         """The text of a payer follow-up: the claim, the customer, the amount; no fees, no interest."""
         customer = self.book.customers.get(invoice.customer_id)
         who = f"{customer.name} ({invoice.customer_id})" if customer else invoice.customer_id
-        return (f"Follow-up {level}. Dear {recipient.name}, our claim {self.describe(invoice, overdue)} for "
-                f"{who} of {fmt(balance, self.currency)} is unpaid. Please let us know the status of the claim "
+        what, _ = self.describe(invoice, overdue)
+        return (f"Follow-up {level}. Dear {recipient.name}, our {what} for {who} over "
+                f"{fmt(balance, self.currency)} is unpaid. Please let us know the status of the claim "
                 f"or pay ({self.payment_details(invoice)}).")
 
     # --- advice and outputs -----------------------------------------------------------------------------------

@@ -132,8 +132,8 @@ def test_one_invoice_from_due_date_through_three_levels_to_the_collection_agency
     assert (first["Date"], first["Level"], first["Recipient"], first["Channel"], first["Address or Email"],
             first["Amount Due"], first["Fee"]) == (D(2026, 2, 14), 1, "Ann Lee", "email", "ann@example.org",
                                                    Decimal("100.00"), Decimal("0.00"))
-    for part in ("Reminder 1", "invoice INV-1", "due on 2026-01-31", "100.00 EUR", "Bank transfer", f"IBAN {IBAN}",
-                 "payment reference C1-INV-1", "by 2026-02-28"):
+    for part in ("Reminder 1", "invoice INV-1 of 2026-01-01 (due 2026-01-31) is overdue", "100.00 EUR",
+                 "Bank transfer", f"IBAN {IBAN}", "payment reference C1-INV-1", "by 2026-02-28"):
         assert part in first["Text"]
     assert result.summary["reminders_issued"] == 1
     row = only(overdue(result))
@@ -316,10 +316,13 @@ def test_a_plan_invoice_is_overdue_only_through_its_missed_installment():
     aging = {a["Bucket"]: a["Customer"] for a in rows_of(result.outputs, "Aging")}
     assert (aging["Current"], aging["1-30"], aging["31-60"]) == (Decimal("393.34"), Decimal("98.33"), Decimal("0.00"))
 
-    result, _ = step(sheets, D(2026, 3, 29))
+    result, sheets = step(sheets, D(2026, 3, 29))
     reminder = only(reminders(result))
     assert reminder["Amount Due"] == Decimal("98.33")
-    assert "installment 2 of 6 (due 2026-03-15) of payment plan P1 for invoice INV-1" in reminder["Text"]
+    assert "installment 2 of 6 (due 2026-03-15) of payment plan P1 for invoice INV-1 is overdue" in reminder["Text"]
+    result, _ = step(sheets, D(2026, 4, 20))  # installment 3 missed as well: reminder 2 names both
+    assert "installments 2 and 3 of 6 (due 2026-03-15, 2026-04-15) of payment plan P1 for invoice INV-1 are " \
+           "overdue: 196.66 EUR is still open" in reminders(result)[-1]["Text"]
 
 
 def test_a_plan_agreed_after_reminders_restarts_dunning_at_its_first_missed_installment():
