@@ -334,6 +334,15 @@ def test_rule7_priority_three_repeats():
                                ("C1", "EMP"): (D("100.00"), D("0")), ("C1", "K1"): (D("260.00"), D("0"))}
 
 
+def test_rule7_secondary_pays_for_a_service_the_primary_does_not_cover():
+    codes = [{"Payer ID": "INS", "Service Code": "XR", "Covered": "no"}]
+    result = run([charge("C1", "2026-03-02", "XR")], payer_codes=codes,
+                 coverage=[COVERAGE_80, {**SECONDARY_50, "Annual Deductible": None}], payers=[*PAYERS, SECOND_PAYER])
+    # The primary leaves all 300.00 to the customer; the secondary would pay 50 % of 300.00 = 150.00.
+    assert amounts(result) == {("C1", "SUP"): (D("150.00"), D("0")), ("C1", "K1"): (D("150.00"), D("0"))}
+    assert billed(result)[("C1", "K1")]["Reason"] == "not covered (after secondary)"
+
+
 def test_rule7_secondary_alone_on_a_date_acts_as_primary():
     coverage = [{**COVERAGE_80, "Valid To": "2026-01-31"}, {**SECONDARY_50, "Annual Deductible": None}]
     result = run([charge("C1", "2026-03-02", "XR")], coverage=coverage, payers=[*PAYERS, SECOND_PAYER])
