@@ -1,0 +1,124 @@
+"""Writing documents to disk: one PDF per document, never changed once written, and the print file.
+
+Rules:
+
+* Each document goes to ``<out>/<key>.pdf`` (``INV-000042.pdf``, ``INV-000042 reminder 2.pdf``),
+  written to a temporary file in the same folder and renamed into place, so a crash never leaves
+  half a PDF under the real name.
+* An existing file is never overwritten. When the workbook now says something else for a document
+  than its file does (the customer moved, a description was edited, a template changed), the file
+  is kept as issued and a warning says so: what was sent is what the file shows. Whether the content
+  is the same is decided by the fingerprint each PDF carries (see :mod:`.pdf`), so a newer fpdf2 or
+  font build that lays out the same words with different bytes is not reported as a change.
+* The *print file* gathers every document of the run that goes by letter into one PDF to print,
+  ``letters <date>.pdf`` (``letters <date> (2).pdf`` ... when a different one of that day exists).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..problems import Problem, warning
+from .fonts import FontSet
+from .model import Document
+from .pdf import fingerprint_of, render_pdf
+
+NEW, UNCHANGED, KEPT = "new", "unchanged", "kept"
+
+
+@dataclass
+class Written:
+    """One document and what happened to its file: ``new``, ``unchanged`` or ``kept`` (differs, left alone)."""
+
+    document: Document
+    path: Path
+    status: str
+
+
+@dataclass
+class WriteReport:
+    """The files of a run and the warnings about documents whose file says something else."""
+
+    written: list[Written] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[Written]:
+        """The documents with ``status``."""
+        return [w for w in self.written if w.status == status]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; documents are ordinary files
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet) -> WriteReport:
+    """Render each document not on disk yet into ``out_dir``; leave existing files alone (see module doc)."""
+    report = WriteReport()
+    for document in documents:
+        path = out_dir / document.file_name
+        if path.exists():
+            same = fingerprint_of(path.read_bytes()) == document.fingerprint()
+            report.written.append(Written(document, path, UNCHANGED if same else KEPT))
+            if not same:
+                report.problems.append(warning(
+                    f"{path.name} was issued before and the workbook now says something else for "
+                    f"{document.key} (an address, name, description, setting or template changed since): the "
+                    "issued file is kept unchanged. To send a correction, issue a credit note and a new "
+                    "invoice; to replace the file anyway, move the old one out of the folder first",
+                    "Reminders" if document.kind == "reminder" else "Invoices"))
+            continue
+        write_atomic(path, render_pdf(document, fonts))
+        report.written.append(Written(document, path, NEW))
+    return report
+
+
+def combine(paths: Sequence[Path]) -> bytes:
+    """One PDF with the pages of ``paths`` in order (the print file)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(str(path))
+    writer.add_metadata({"/Producer": "sheetbill", "/Creator": "sheetbill", "/Title": "letters"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def write_print_file(paths: Sequence[Path], out_dir: Path, day_text: str) -> Path | None:
+    """Write the print file of ``paths`` as ``letters <day>.pdf`` in ``out_dir`` and return it
+    (``None`` when there is nothing to print). An existing print file with the same pages is reused;
+    a different one of the same day is kept and the new one numbered."""
+    if not paths:
+        return None
+    data = combine(paths)
+    number = 1
+    while True:
+        name = f"letters {day_text}.pdf" if number == 1 else f"letters {day_text} ({number}).pdf"
+        path = out_dir / name
+        if not path.exists():
+            write_atomic(path, data)
+            return path
+        if path.read_bytes() == data:
+            return path
+        number += 1

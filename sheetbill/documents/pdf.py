@@ -1,0 +1,242 @@
+"""Laying out a :class:`~sheetbill.documents.model.Document` as an A4 PDF letter (fpdf2).
+
+The page follows the usual business-letter grid (DIN 5008 form B): the letterhead top right, the
+return address and the recipient's address where a window envelope shows them (20 mm from the
+left, 45 mm from the top), the document's numbers and dates beside it, then the title, the text,
+the lines table, the totals, how to pay with the EPC QR code, and the closing. Long tables
+continue on further pages with their header repeated; every page has "Page n of m".
+
+Output is deterministic: the creation date is the document's own date, producer and creator are
+fixed, fonts are embedded as subsets of exactly the characters used, and the fallback fonts a
+document needs depend only on its text. The same document therefore always gives the same
+bytes with the same fpdf2 and font versions; across versions, the fingerprint the PDF carries in
+its Keywords (``sheetbill-fingerprint:<sha256>``) still tells whether the content is the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace as StyleFace
+
+from .fonts import FontSet, clean_text
+from .model import Document, PaymentBlock
+
+FINGERPRINT_PREFIX = "sheetbill-fingerprint:"
+_FINGERPRINT = re.compile(rb"sheetbill-fingerprint:([0-9a-f]{64})")
+
+LEFT, RIGHT_EDGE, TOP = 20.0, 195.0, 15.0
+GREY = (90, 90, 90)
+QR_SIZE = 40.0
+
+
+def fingerprint_of(pdf_bytes: bytes) -> str | None:
+    """The content fingerprint a sheetbill PDF carries (``None`` for any other PDF)."""
+    match = _FINGERPRINT.search(pdf_bytes)
+    return match[1].decode("ascii") if match else None
+
+
+class _Letter(FPDF):
+    """An FPDF with the document's page footer."""
+
+    def __init__(self, document: Document):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.document = document
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font("Body", "", 7.5)
+        self.set_text_color(*GREY)
+        label = self.document.page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
+        self.cell(0, 4, f"{self.document.key}  ·  {label}", align="C")
+        self.set_text_color(0)
+
+
+def render_pdf(document: Document, fonts: FontSet) -> bytes:
+    """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text)."""
+    pdf = _Letter(document)
+    pdf.set_creation_date(dt.datetime.combine(document.date, dt.time(), tzinfo=dt.UTC))
+    pdf.set_producer("sheetbill")
+    pdf.set_creator("sheetbill")
+    pdf.set_title(clean_text(f"{document.title} {document.invoice_no}"))
+    if document.company:
+        pdf.set_author(clean_text(document.company[0]))
+    pdf.set_keywords(FINGERPRINT_PREFIX + document.fingerprint())
+    pdf.set_lang(document.language)
+    pdf.add_font("Body", "", fonts.regular.path)
+    pdf.add_font("Body", "B", fonts.bold.path)
+    fallbacks = fonts.fallbacks_for("\n".join(document.texts()))
+    names = []
+    for index, face in enumerate(fallbacks):
+        pdf.add_font(f"Fallback{index}", "", face.path)
+        names.append(f"fallback{index}")
+    if names:
+        pdf.set_fallback_fonts(names, exact_match=False)
+    pdf.set_margins(LEFT, TOP, 210 - RIGHT_EDGE)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    _head(pdf, document)
+    _body(pdf, document)
+    return bytes(pdf.output())
+
+
+def _text(value: str) -> str:
+    return clean_text(value)
+
+
+def _head(pdf: FPDF, d: Document) -> None:
+    """Letterhead, return address, recipient, facts and title."""
+    pdf.set_xy(115, TOP)
+    for index, line in enumerate(d.company):
+        pdf.set_font("Body", "B" if index == 0 else "", 11 if index == 0 else 8.5)
+        pdf.set_x(115)
+        pdf.multi_cell(RIGHT_EDGE - 115, 5 if index == 0 else 4, _text(line), align="R")
+    pdf.set_xy(LEFT, 46)
+    pdf.set_font("Body", "", 6.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(90, 3, _text(d.sender_line), align="L")
+    pdf.set_text_color(0)
+    pdf.set_xy(LEFT, 53)
+    pdf.set_font("Body", "", 10)
+    for line in d.postal:
+        pdf.set_x(LEFT)
+        pdf.multi_cell(85, 5, _text(line), align="L")
+    address_end = pdf.get_y()
+    pdf.set_xy(120, 53)
+    for label, value in d.facts:
+        pdf.set_x(120)
+        pdf.set_font("Body", "", 8.5)
+        pdf.set_text_color(*GREY)
+        pdf.cell(33, 4.6, _text(label))
+        pdf.set_text_color(0)
+        pdf.set_font("Body", "B", 8.5)
+        pdf.multi_cell(RIGHT_EDGE - 153, 4.6, _text(value), align="L")
+    pdf.set_y(max(address_end, pdf.get_y(), 95) + 6)
+    pdf.set_font("Body", "B", 15)
+    pdf.multi_cell(0, 8, _text(d.title), align="L")
+    pdf.ln(2)
+
+
+def _paragraphs(pdf: FPDF, paragraphs: tuple[str, ...] | list[str]) -> None:
+    pdf.set_font("Body", "", 10)
+    for paragraph in paragraphs:
+        if paragraph.strip():
+            pdf.multi_cell(0, 5, _text(paragraph), align="L")
+            pdf.ln(2)
+
+
+def _body(pdf: FPDF, d: Document) -> None:
+    """Greeting and text, the lines table, totals, breakdown, payment and closing."""
+    _paragraphs(pdf, [d.greeting, *d.paragraphs])
+    if d.table is not None and d.table.rows:
+        _table(pdf, d)
+    if d.totals:
+        pdf.ln(1)
+        for label, value, bold in d.totals:
+            pdf.set_font("Body", "B" if bold else "", 10 if bold else 9.5)
+            pdf.set_x(RIGHT_EDGE - 100)
+            pdf.cell(68, 5.6, _text(label), align="R")
+            pdf.cell(32, 5.6, _text(value), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    if d.breakdown:
+        pdf.set_font("Body", "B", 10)
+        pdf.multi_cell(0, 5.5, _text(d.breakdown_heading), align="L")
+        pdf.set_font("Body", "", 9.5)
+        for label, value in d.breakdown:
+            pdf.set_x(LEFT)
+            pdf.cell(120, 5, _text(label))
+            pdf.cell(RIGHT_EDGE - LEFT - 120, 5, _text(value), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    _paragraphs(pdf, d.closing_paragraphs)
+    if d.payment is not None:
+        _payment(pdf, d.payment)
+    if d.closing or d.signature:
+        if pdf.get_y() + 14 > pdf.h - 20:
+            pdf.add_page()
+        pdf.ln(2)
+        _paragraphs(pdf, [d.closing])
+        pdf.set_font("Body", "B", 10)
+        pdf.multi_cell(0, 5, _text(d.signature), align="L")
+
+
+def _table(pdf: FPDF, d: Document) -> None:
+    table = d.table
+    notes = table.notes or ("",) * len(table.rows)
+    heading = StyleFace(emphasis="BOLD", size_pt=8.5, fill_color=(238, 238, 238))
+    pdf.set_font("Body", "", 8.5)
+    with pdf.table(col_widths=table.widths, text_align=table.align, headings_style=heading,
+                   borders_layout="HORIZONTAL_LINES", line_height=4.4, align="LEFT", padding=1.2,
+                   first_row_as_headings=True, width=RIGHT_EDGE - LEFT) as grid:
+        header = grid.row()
+        for text in table.headers:
+            header.cell(_text(text))
+        for values, note in zip(table.rows, notes, strict=True):
+            row = grid.row()
+            for index, value in enumerate(values):
+                text = _text(value)
+                if note and index == 2:
+                    text = f"{text}\n– {_text(note)}"
+                row.cell(text)
+    pdf.ln(2)
+
+
+def _payment(pdf: FPDF, block: PaymentBlock) -> None:
+    """The payment box: rows on the left, the EPC QR code on the right."""
+    needed = max(len(block.rows) * 5 + 12, QR_SIZE + 14 if block.qr_payload else 0)
+    if pdf.get_y() + needed > pdf.h - 22:
+        pdf.add_page()
+    top = pdf.get_y() + 1
+    pdf.set_draw_color(200)
+    pdf.line(LEFT, top, RIGHT_EDGE, top)
+    pdf.set_draw_color(0)
+    pdf.set_xy(LEFT, top + 2)
+    pdf.set_font("Body", "B", 10)
+    pdf.cell(0, 6, _text(block.heading), new_x="LMARGIN", new_y="NEXT")
+    width = 120 if block.qr_payload else RIGHT_EDGE - LEFT
+    for label, value in block.rows:
+        pdf.set_x(LEFT)
+        pdf.set_font("Body", "", 9)
+        pdf.set_text_color(*GREY)
+        pdf.cell(36, 5, _text(label))
+        pdf.set_text_color(0)
+        pdf.set_font("Body", "B", 9)
+        pdf.multi_cell(width - 36, 5, _text(value), align="L")
+    end = pdf.get_y()
+    if block.qr_payload:
+        x = RIGHT_EDGE - QR_SIZE
+        draw_qr(pdf, block.qr_payload, x, top + 2, QR_SIZE)
+        pdf.set_xy(x - 5, top + 2 + QR_SIZE)
+        pdf.set_font("Body", "", 7)
+        pdf.set_text_color(*GREY)
+        pdf.multi_cell(QR_SIZE + 5, 3.2, _text(block.qr_caption), align="C")
+        pdf.set_text_color(0)
+        end = max(end, pdf.get_y())
+    pdf.set_y(end + 3)
+
+
+def draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
+    """Draw ``payload`` as a QR code (error correction M, as the EPC guideline asks) with its quiet zone,
+    as filled rectangles: vector, sharp at any zoom, and the same bytes every time."""
+    import segno
+
+    code = segno.make(payload, error="m", boost_error=False, encoding="utf-8", micro=False)
+    matrix = code.matrix
+    count = len(matrix)
+    quiet = 4
+    module = size / (count + 2 * quiet)
+    pdf.set_fill_color(255)
+    pdf.rect(x, y, size, size, style="F")
+    pdf.set_fill_color(0)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < count:
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < count and row[c]:
+                c += 1
+            pdf.rect(x + (quiet + start) * module, y + (quiet + r) * module, (c - start) * module, module, style="F")
+    pdf.set_fill_color(255)
