@@ -175,6 +175,11 @@ def test_sheetbill_payer_names_duplicate_fails_at_start_with_a_clear_message():
     assert "sheetbill.payers.fee_schedule" in message and "Impostor" in message
 
 
+def test_sheetbill_payer_names_duplicate_between_two_extra_plugins():
+    with pytest.raises(ConfigurationError, match="duplicate payer plugin name 'half': claimed by Half and Half#2"):
+        make_plugins(Half(), Half())
+
+
 def test_sheetbill_payer_names_that_raise_or_answer_nonsense_fail_at_start():
     class Raises:
         @hookimpl

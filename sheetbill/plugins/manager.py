@@ -58,7 +58,7 @@ def get_plugin_manager(extra_plugins: Iterable[object] = (), *, entry_points: bo
         announce a plugin of the same name, a plugin is registered twice, or a plugin implements a
         hook that does not exist or with parameters the spec does not have.
     """
-    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm = pluggy.PluginManager("sheetbill")  # the project name of the hookspec and hookimpl markers
     pm.add_hookspecs(hookspecs)
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
@@ -74,9 +74,18 @@ def get_plugin_manager(extra_plugins: Iterable[object] = (), *, entry_points: bo
 
 
 def _default_name(pm: pluggy.PluginManager, plugin: object) -> str | None:
-    """A readable registration name for an extra plugin (``None``: let pluggy choose one)."""
-    name = getattr(plugin, "__name__", None) or type(plugin).__name__
-    return None if pm.has_plugin(name) else name
+    """A readable registration name for an extra plugin: ``Half``, then ``Half#2``, ...
+
+    ``None`` for a plugin that is registered already, so that pluggy refuses it.
+    """
+    if pm.is_registered(plugin):
+        return None
+    base = getattr(plugin, "__name__", None) or type(plugin).__name__
+    name, number = base, 1
+    while pm.has_plugin(name):
+        number += 1
+        name = f"{base}#{number}"
+    return name
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str | None) -> None:
