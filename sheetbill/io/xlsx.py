@@ -143,6 +143,17 @@ _STYLESHEET_DEFAULTS = {
     "borders": ("border", "<border><left/><right/><top/><bottom/><diagonal/></border>"),
     "cellXfs": ("xf", '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'),
 }
+#: The styles part of a workbook that has none: Excel's defaults with the "Normal" cell style.
+_NEW_STYLESHEET = (
+    f'{XML_DECLARATION}<styleSheet xmlns="{MAIN_NS}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
 _BUILTIN_FORMATS = {"text": 0, "decimal": 0, "int": 1, "money": 4}
 _CUSTOM_FORMATS = {"percent": '0.00"%"', "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
 _MIN_WIDTH = {"text": 10, "int": 8, "money": 13, "decimal": 10, "percent": 9, "date": 11}
@@ -150,6 +161,7 @@ _MIN_WIDTH = {"text": 10, "int": 8, "money": 13, "decimal": 10, "percent": 9, "d
 #: Text that needs escaping: markup characters, CR (XML would turn it into LF), characters XML 1.0
 #: forbids, surrogates (refused), and literal ``_xHHHH_`` sequences Excel would otherwise decode.
 _TEXT_NEEDS_CARE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 _ERROR_CELL = re.compile(
@@ -367,7 +379,8 @@ def _error_cells(source: ZipSource, part: str) -> Iterator[tuple[int, int, str]]
         while True:
             chunk = stream.read(1 << 20)
             data = pending + chunk
-            cut = len(data) if not chunk else data.rfind(b"row>") + 4
+            # Scan up to the last row boundary; a cell never straddles one.
+            cut = data.rfind(b"row>") + 4 if chunk else len(data)
             if cut < 4:
                 pending = data
                 continue
@@ -514,7 +527,7 @@ def _check_sheet_name(name: str) -> None:
         problem = "must not begin or end with an apostrophe"
     elif name.casefold() == "history":
         problem = "is reserved by Excel"
-    elif _TEXT_NEEDS_CARE.search(name.replace("&", "").replace("<", "").replace(">", "")):
+    elif _CONTROL_CHARACTER.search(name):
         problem = "contains a control character"
     if problem:
         raise ValueError(f"sheet name {name!r} {problem}")
@@ -755,6 +768,8 @@ def _plain_xf(attrs: dict[str, str], number: int, font: int) -> bool:
 _PLAIN_TYPES = frozenset({str, int, float, Decimal, bool, _dt.date, _dt.datetime})
 #: Texts up to this length cannot exceed 32,767 UTF-16 code units, so need no length check.
 _SHORT_TEXT = _MAX_CELL_TEXT // 2
+#: Excel stores numbers as doubles: larger integers would silently lose their last digits.
+_MAX_EXACT_INT = 2**53
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _EDGE_SPACE = " \t\n"
 
@@ -864,6 +879,11 @@ def _render_rows(job: _Job, styles: _StyleIds, date1904: bool) -> Iterator[bytes
                 out += ('<c r="', letter, r, '"', style, ' t="inlineStr"><is><t', space, ">", value)
                 out.append("</t></is></c>")
             elif kind is int:
+                if not -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+                    raise ValueError(
+                        f"{_where(job, number, letter)}: {value} has more digits than Excel keeps; "
+                        "write it as text"
+                    )
                 out += ('<c r="', letter, r, '"', style, "><v>", str(value), "</v></c>")
             elif kind is Decimal:
                 if not value.is_finite():
@@ -1122,8 +1142,13 @@ def _write_package(book: _Book, jobs: list[_Job], stream: BinaryIO) -> None:
     if styles_rel and source.find(styles_part):
         styles_xml = _decode_xml(source.read(styles_part), styles_part)
     else:
-        styles_part = styles_part or free_part_name(posixpath.join(folder, "styles{}.xml"), taken)
-        styles_xml = f'{XML_DECLARATION}<styleSheet xmlns="{MAIN_NS}"/>'
+        # The conventional name first: openpyxl, for one, looks for styles only there.
+        conventional = posixpath.join(folder, "styles.xml")
+        if not styles_part:
+            styles_part = conventional if conventional.casefold() not in taken else free_part_name(
+                posixpath.join(folder, "styles{}.xml"), taken
+            )
+        styles_xml = _NEW_STYLESHEET
         if styles_rel is None:
             rels.append(Relationship(next_rel_id(rels), RT_STYLES, relative_target(book.part, styles_part)))
         content_types.overrides[styles_part.casefold()] = (styles_part, CT_STYLES)
@@ -1255,6 +1280,11 @@ def _write_temp(target: Path, write: Callable[[BinaryIO], None]) -> Path:
     return temp
 
 
+def _copy_file(path: Path, stream: BinaryIO) -> None:
+    with open(path, "rb") as original:
+        shutil.copyfileobj(original, stream)
+
+
 def _install(temp: Path, target: Path, mode: int, backup: bool) -> None:
     """Move `temp` over `target` atomically, keeping the file mode (mkstemp creates 0600) and,
     when asked, a copy of the previous file as ``<target>.bak``."""
@@ -1323,7 +1353,7 @@ def write_output_sheets(
         if changed:
             temp = _write_temp(target, lambda stream: _write_package(book, jobs, stream))
         else:
-            temp = _write_temp(target, lambda stream: shutil.copyfileobj(source.path.open("rb"), stream))
+            temp = _write_temp(target, lambda stream: _copy_file(source_path, stream))
     mode = (target if target.exists() else source_path).stat().st_mode
     _install(temp, target, mode, backup)
     return changed
