@@ -212,20 +212,26 @@ def cell_value(value: object) -> CellValue:
     return str(value)  # nested lists or objects have no place in a cell; the core reports the text
 
 
-def raw_sheet(sheet: ClientSheet) -> RawSheet:
-    """The sheet's cells as a :class:`RawSheet`: leading and trailing blank rows and columns trimmed,
-    ``first_row``/``first_col`` telling where the block starts (the clients send from A1)."""
-    rows = [[cell_value(v) for v in row] for row in sheet.values] if sheet.sent else []
+def trimmed_sheet(name: str, rows: list[list[CellValue]], first_row: int = 1, first_col: int = 1) -> RawSheet:
+    """A block of cells as a :class:`RawSheet`, without leading and trailing blank rows and columns.
+
+    ``first_row``/``first_col`` are the sheet position of ``rows[0][0]``; the result's say where the
+    trimmed block starts, so Problems name the real cells. An all-blank block has no rows.
+    """
     used = [i for i, row in enumerate(rows) if any(v is not None for v in row)]
     if not used:
-        return RawSheet(sheet.name, [], 1, 1, sheet.name)
+        return RawSheet(name, [], first_row, first_col, name)
     rows = rows[used[0]: used[-1] + 1]
-    first_col = min(next(j for j, v in enumerate(row) if v is not None) for row in rows if any(v is not None
-                                                                                              for v in row))
-    last_col = max(max(j for j, v in enumerate(row) if v is not None) for row in rows if any(v is not None
-                                                                                            for v in row))
-    block = [row[first_col: last_col + 1] for row in rows]
-    return RawSheet(sheet.name, block, used[0] + 1, first_col + 1, sheet.name)
+    filled = [[j for j, v in enumerate(row) if v is not None] for row in rows]
+    left = min(cols[0] for cols in filled if cols)
+    right = max(cols[-1] for cols in filled if cols)
+    return RawSheet(name, [row[left: right + 1] for row in rows], first_row + used[0], first_col + left, name)
+
+
+def raw_sheet(sheet: ClientSheet) -> RawSheet:
+    """The sheet's cells as the core reads them (the clients send from A1; see :func:`trimmed_sheet`)."""
+    rows = [[cell_value(v) for v in row] for row in sheet.values] if sheet.sent else []
+    return trimmed_sheet(sheet.name, rows)
 
 
 def raw_sheets(book: ClientBook, wanted: Callable[[str], bool]) -> dict[str, RawSheet]:
