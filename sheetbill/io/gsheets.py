@@ -457,8 +457,6 @@ class _Session:
     client: gspread.Client
     spreadsheet_id: str
     sheets: list[_Sheet] = field(default_factory=list)
-    read_titles: list[str] = field(default_factory=list)
-    read_values: list[list[list[Any]]] = field(default_factory=list)
 
     @property
     def http(self) -> HTTPClient:
@@ -636,10 +634,10 @@ def _fresh_id(taken: set[int]) -> int:
             return candidate
 
 
-def _write_values(session: _Session, planned: Sequence[_Planned]) -> int:
-    """Write staged values, RAW, in values:batchUpdate requests of at most MAX_REQUEST_BYTES."""
+def _write_values(session: _Session, planned: Sequence[_Planned], max_bytes: int) -> int:
+    """Write staged values, RAW, in values:batchUpdate requests of at most ``max_bytes`` each."""
     envelope = len(json.dumps({"valueInputOption": "RAW", "data": []}))
-    budget = MAX_REQUEST_BYTES - envelope - 200
+    budget = max_bytes - envelope - 200
     data: list[dict[str, Any]] = []
     size = 0
     sent = 0
@@ -660,9 +658,7 @@ def _write_values(session: _Session, planned: Sequence[_Planned]) -> int:
         for number, row in enumerate(plan.values):
             row_size = len(json.dumps(row)) + 2
             if head + row_size > budget:
-                raise SheetsLimitError(
-                    f"a row of {plan.output.name!r} is larger than {MAX_REQUEST_BYTES:,} bytes"
-                )
+                raise SheetsLimitError(f"a row of {plan.output.name!r} is larger than {max_bytes:,} bytes")
             if size + head + row_size > budget:
                 if piece:
                     data.append(_range_data(plan, start, piece))
@@ -882,6 +878,7 @@ def sync_with(
     *,
     input_names: Sequence[str] = contract.INPUT_SHEETS,
     dry_run: bool = False,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
 ) -> SyncResult:
     """Read ``spreadsheet_id``, compute with ``run`` and publish the changed outputs.
 
@@ -891,6 +888,7 @@ def sync_with(
     :param input_names: the input sheets to read (matched like headers); sheetbill's history
         sheets and every sheet it owns are read as well.
     :param dry_run: compute and compare, but write nothing.
+    :param max_request_bytes: the largest values write request (tests lower it to get many).
     :raises SheetsSyncError: the spreadsheet cannot be reached or the outputs cannot fit; the
         message says what state the spreadsheet is in.
     """
@@ -918,7 +916,7 @@ def sync_with(
     token = secrets.token_hex(4)
     _prepare(session, planned, token)
     try:
-        _write_values(session, planned)
+        _write_values(session, planned, max_request_bytes)
     except SheetsUnavailable as err:
         raise SheetsUnavailable(
             f"{err} Nothing visible was changed: every output sheet still shows the previous sync; "

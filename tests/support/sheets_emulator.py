@@ -347,13 +347,17 @@ def render(cell: Any, value_render: str, date_render: str) -> Any:
 
 
 def python_cell(value: Any) -> Any:
-    """Store a Python value handed to the emulator's own API (dates become serial numbers)."""
+    """Store a Python value handed to the emulator's own API.
+
+    Dates become serial numbers shown as dates, text stays text (pass a :class:`Formula` for a
+    formula), and "" or None leave the cell empty.
+    """
+    if isinstance(value, (Formula, Entered)):
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return Entered(serial_of(value), value.isoformat(), is_date=True)
     if isinstance(value, Decimal):
         return _tidy_number(float(value))
-    if isinstance(value, str) and value.startswith("="):
-        return Formula(value, evaluate_formula(value))
     return parse_raw(value)
 
 
