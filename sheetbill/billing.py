@@ -165,6 +165,7 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     result = RunResult(book=book, problems=problems)
     if bill_charges:
         bill(result, plugins)
+    result.advice.extend(correction_advice(book))
     post_payments(result)
     if stages is None:
         from .overdue import track_overdue
@@ -218,11 +219,6 @@ def bill(result: RunResult, plugins: Plugins) -> None:
                 "", line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, -line.amount, -line.adjustment,
                 f"credit for {line.invoice_no}: charge {'changed' if charge else 'deleted'}"))
-        what = "was changed after billing" if charge else "was deleted after billing"
-        customer_id = lines[0].customer_id
-        result.advice.append(Advice(customer_id, lines[0].invoice_no, "correction",
-                                    f"charge {charge_id} {what}: its lines are credited"
-                                    + (" and the corrected charge is billed again" if charge else "")))
         active[charge_id] = []
 
     # Bill every adjudicated charge that has no active lines.
@@ -282,6 +278,33 @@ def bill(result: RunResult, plugins: Plugins) -> None:
         _issue(result, Invoice(number, KIND_INVOICE, as_of, as_of + dt.timedelta(days=terms), bill_to_type,
                                bill_to_id, name, customer_id, sum((ln.amount for ln in lines), ZERO), related),
                lines)
+
+
+def correction_advice(book: Book) -> list[Advice]:
+    """Advice for every credit note issued on the as-of date, derived from the history.
+
+    Derived rather than emitted when the credit note is issued, so that running again on the same
+    day (the second click) gives the same Advice sheet, and the next day's run no longer repeats it.
+    """
+    as_of = book.settings.as_of
+    today = {inv.invoice_no: inv for inv in book.invoices if inv.issue_date == as_of}
+    rebilled: dict[str, str] = {}
+    for line in book.lines:
+        if line.charge_id and line.invoice_no in today and today[line.invoice_no].kind == KIND_INVOICE:
+            rebilled[line.charge_id] = line.invoice_no  # lines are in issue order: the last one is the rebill
+    advice = []
+    for line in book.lines:
+        credit = today.get(line.invoice_no)
+        if credit is None or credit.kind != KIND_CREDIT or not line.charge_id:
+            continue
+        again = rebilled.get(line.charge_id)
+        again = again if again != credit.related else None
+        text = (f"charge {line.charge_id} was changed after billing: {credit.related} is credited by "
+                f"{credit.invoice_no} and the corrected charge is billed on {again}" if again else
+                f"charge {line.charge_id} was deleted after billing: {credit.related} is credited by "
+                f"{credit.invoice_no}")
+        advice.append(Advice(line.customer_id, credit.related or "", "correction", text))
+    return advice
 
 
 def _numbered(line: InvoiceLine, number: str) -> InvoiceLine:
