@@ -93,7 +93,6 @@ __all__ = [
 ]
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
@@ -154,6 +153,7 @@ _NEW_STYLESHEET = (
     '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
+_PLAIN_XF_ATTRIBUTES = frozenset({"numFmtId", "fontId", "fillId", "borderId", "xfId"})
 _BUILTIN_FORMATS = {"text": 0, "decimal": 0, "int": 1, "money": 4}
 _CUSTOM_FORMATS = {"percent": '0.00"%"', "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
 _MIN_WIDTH = {"text": 10, "int": 8, "money": 13, "decimal": 10, "percent": 9, "date": 11}
@@ -188,12 +188,11 @@ def normalize_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class _Sheet:
-    """A ``<sheet>`` of the workbook: its name, position, ids and the part that holds it."""
+    """A ``<sheet>`` of the workbook: its name, position, id and the part that holds it."""
 
     name: str
     position: int
     sheet_id: int
-    rel_id: str
     part: str
     content_type: str | None
 
@@ -263,7 +262,6 @@ def _load_book(source: ZipSource) -> _Book:
                 name=element.get("name", ""),
                 position=position,
                 sheet_id=int(element.get("sheetId", "0")),
-                rel_id=rel_id,
                 part=sheet_info.filename if sheet_info else sheet_part,
                 content_type=content_types.type_of(sheet_part) if sheet_info else None,
             )
@@ -280,7 +278,8 @@ def _load_book(source: ZipSource) -> _Book:
 
 @dataclass(frozen=True)
 class _Table:
-    """An Excel table (ListObject) as declared in its table part; `ref` is 0-based, inclusive."""
+    """An Excel table (ListObject) as declared in its table part; rows and columns are 0-based,
+    the last ones inclusive (its ``ref`` range)."""
 
     display_name: str
     first_row: int
@@ -348,7 +347,10 @@ def _sheet_tables(source: ZipSource, sheet: _Sheet) -> list[_Table]:
             continue
         element = ET.fromstring(source.read(part))
         first, _, last = element.get("ref", "").partition(":")
-        (top, left), (bottom, right) = _parse_cell_ref(first), _parse_cell_ref(last or first)
+        try:
+            (top, left), (bottom, right) = _parse_cell_ref(first), _parse_cell_ref(last or first)
+        except ValueError as exc:
+            raise WorkbookFormatError(f"{source.path.name}: table part {part} has no valid range") from exc
         names = tuple(
             _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), column.get("name", ""))
             for column in element.iter(f"{{{MAIN_NS}}}tableColumn")
@@ -753,12 +755,14 @@ def _ensure_styles(xml: str) -> tuple[str, _StyleIds]:
 
 def _plain_xf(attrs: dict[str, str], number: int, font: int) -> bool:
     """Whether a childless ``<xf>`` (apply* attributes removed) is exactly number format `number`
-    in font `font` with the default fill, border and cell style."""
-    if attrs.get("numFmtId", "0") != str(number) or attrs.get("fontId", "0") != str(font):
-        return False
-    return all(attrs.get(name, "0") == "0" for name in ("fillId", "borderId", "xfId")) and set(attrs) <= {
-        "numFmtId", "fontId", "fillId", "borderId", "xfId",
-    }
+    in font `font` with the default fill, border and cell style, and nothing else (no
+    quotePrefix, protection or alignment)."""
+    return (
+        set(attrs) <= _PLAIN_XF_ATTRIBUTES
+        and attrs.get("numFmtId", "0") == str(number)
+        and attrs.get("fontId", "0") == str(font)
+        and all(attrs.get(name, "0") == "0" for name in ("fillId", "borderId", "xfId"))
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -86,17 +86,17 @@ class ZipSource:
             self._zip = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
             raise WorkbookFormatError(f"{self.path.name} is not an .xlsx workbook (not a zip file)") from exc
-        self._raw = open(self.path, "rb")
         self.entries: list[zipfile.ZipInfo] = self._zip.infolist()
         self.comment: bytes = self._zip.comment
         self._by_key: dict[str, zipfile.ZipInfo] = {}
         for info in self.entries:
-            if info.flag_bits & _FLAG_ENCRYPTED:
-                raise WorkbookFormatError(f"{self.path.name}: zip entry {info.filename} is encrypted")
             key = info.filename.casefold()
-            if key in self._by_key:
-                raise WorkbookFormatError(f"{self.path.name}: zip entry {info.filename} appears twice")
+            if info.flag_bits & _FLAG_ENCRYPTED or key in self._by_key:
+                self._zip.close()
+                problem = "is encrypted" if info.flag_bits & _FLAG_ENCRYPTED else "appears twice"
+                raise WorkbookFormatError(f"{self.path.name}: zip entry {info.filename} {problem}")
             self._by_key[key] = info
+        self._raw = open(self.path, "rb")
 
     def __enter__(self) -> ZipSource:
         return self

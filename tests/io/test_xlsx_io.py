@@ -276,6 +276,7 @@ def test_macro_workbook_keeps_vba_and_button(macro_workbook: Path, vba_project: 
         assert after[name] == before[name]
     book = openpyxl.load_workbook(macro_workbook, keep_vba=True)
     assert book.sheetnames == ["Start", "Problems"]
+    assert read_workbook(macro_workbook)["Start"].rows == [["Press the button"]]
 
 
 def test_chart_parts(rich_workbook: Path) -> None:
