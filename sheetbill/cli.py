@@ -101,9 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a front-end error with a message for people (locked file, bad format)
         from .io.xlsx import WorkbookFormatError, WorkbookLockedError
 
-        if isinstance(err, (WorkbookFormatError, WorkbookLockedError)):
-            _fail(args, str(err))
-        raise
+        if not isinstance(err, (WorkbookFormatError, WorkbookLockedError)):
+            raise
+        _fail(args, str(err))
     return EXIT_FAILED
 
 
