@@ -694,6 +694,7 @@ def test_libreoffice_converts_the_result(rich_workbook: Path, tmp_path: Path) ->
          "--outdir", str(out), str(rich_workbook)],
         check=True, capture_output=True, timeout=180,
     )
-    exported = {path.name: path.read_text("utf-8") for path in out.glob("*.csv")}
-    invoices_csv = next(text for name, text in exported.items() if "Invoices" in name)
-    assert "INV-0004" in invoices_csv
+    exported = {path.stem.rsplit("-", 1)[-1]: path.read_text("utf-8") for path in out.glob("*.csv")}
+    assert "INV-0004,4,4.05,2024-01-05,80,TRUE,0.125" in exported["Invoices"].splitlines()
+    assert '"=HYPERLINK(""http://x"",""y"")"' in exported["Problems"]
+    assert ",,449.75," in exported["Customers"]  # the user's formula, recalculated
