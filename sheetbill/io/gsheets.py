@@ -31,6 +31,7 @@ credentials nor cell contents are ever logged.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import email.utils
 import functools
@@ -39,6 +40,7 @@ import logging
 import os
 import random
 import secrets
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,11 +83,12 @@ PROTECTION_NOTE = "Written by sheetbill: edits here are replaced by the next syn
 _SERIAL_EPOCH = dt.date(1899, 12, 30)
 _SERIAL_EPOCH_DT = dt.datetime(1899, 12, 30)
 _RETRY_STATUSES = frozenset({408, 429})
+#: Number formats by Column.kind, as the xlsx writer has them ("decimal" and "text" stay General;
+#: a percent column holds the percent number itself, 80 shows as 80.00%).
 _NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "int": {"type": "NUMBER", "pattern": "0"},
     "money": {"type": "NUMBER", "pattern": "#,##0.00"},
-    "decimal": {"type": "NUMBER", "pattern": "0.####"},
-    "percent": {"type": "PERCENT", "pattern": "0.##%"},
+    "percent": {"type": "NUMBER", "pattern": '0.00"%"'},
     "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
 }
 
@@ -291,16 +294,6 @@ def connect(
 def quote_title(title: str) -> str:
     """A sheet title quoted for A1 notation ("It's" -> "'It''s'")."""
     return "'" + title.replace("'", "''") + "'"
-
-
-def column_letters(index: int) -> str:
-    """0-based column index to letters: 0 -> "A", 26 -> "AA"."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _serial(value: dt.date | dt.datetime) -> int | float:
@@ -634,21 +627,19 @@ def _fresh_id(taken: set[int]) -> int:
             return candidate
 
 
-def _write_values(session: _Session, planned: Sequence[_Planned], max_bytes: int) -> int:
+def _write_values(session: _Session, planned: Sequence[_Planned], max_bytes: int) -> None:
     """Write staged values, RAW, in values:batchUpdate requests of at most ``max_bytes`` each."""
     envelope = len(json.dumps({"valueInputOption": "RAW", "data": []}))
     budget = max_bytes - envelope - 200
     data: list[dict[str, Any]] = []
     size = 0
-    sent = 0
 
     def flush() -> None:
-        nonlocal data, size, sent
+        nonlocal data, size
         if data:
             session.http.values_batch_update(
                 session.spreadsheet_id, {"valueInputOption": "RAW", "data": data}
             )
-            sent += 1
         data, size = [], 0
 
     for plan in planned:
@@ -671,7 +662,6 @@ def _write_values(session: _Session, planned: Sequence[_Planned], max_bytes: int
         if piece:
             data.append(_range_data(plan, start, piece))
     flush()
-    return sent
 
 
 def _range_data(plan: _Planned, start: int, rows: list[list[Any]]) -> dict[str, Any]:
@@ -683,7 +673,7 @@ def _range_data(plan: _Planned, start: int, rows: list[list[Any]]) -> dict[str, 
 
 
 def _format_requests(sheet_id: int, plan: _Planned) -> list[dict[str, Any]]:
-    """Bold header, number formats by column kind, column widths, chart."""
+    """Bold header, number formats by column kind and column widths of one output sheet."""
     out: list[dict[str, Any]] = [
         {
             "repeatCell": {
@@ -957,3 +947,65 @@ def sync(
 
     client = client or connect(credentials_file=credentials)
     return sync_with(client, spreadsheet_id, lambda sheets: run_billing(sheets, as_of=as_of), dry_run=dry_run)
+
+
+def main_sync(args: argparse.Namespace) -> int:
+    """``sheetbill sync SPREADSHEET_ID [--as-of DATE] [--dry-run] [--credentials FILE] [--json]``.
+
+    Reads ``args.spreadsheet_id`` and the optional ``as_of``, ``dry_run``, ``credentials`` and
+    ``json`` attributes, syncs, and prints counts only (never cell contents: scheduled runs
+    keep their output in logs). Returns the exit code: 0 clean, 1 rows were skipped as Problems
+    (see the Problems sheet), 2 the sync could not run, 3 inputs changed during the sync and
+    nothing was published. A broken workbook raises the core's ConfigurationError for the CLI.
+    """
+    from google.auth.exceptions import GoogleAuthError
+
+    from ..billing import summarize
+
+    try:
+        result = sync(
+            args.spreadsheet_id,
+            as_of=getattr(args, "as_of", None),
+            dry_run=getattr(args, "dry_run", False),
+            credentials=getattr(args, "credentials", None),
+        )
+    except (SheetsSyncError, APIError, GoogleAuthError) as err:
+        if isinstance(err, APIError):
+            detail = str(err.error.get("message", ""))[:200]
+            message = f"Google Sheets refused a request: HTTP {err.code}: {detail}"
+        elif isinstance(err, GoogleAuthError):
+            message = f"Google sign-in failed ({type(err).__name__}): check the token or credentials file"
+        else:
+            message = str(err)
+        print(f"sheetbill: {message}", file=sys.stderr)
+        return 2
+    summary = summarize(result.run)  # type: ignore[arg-type]  # sync() runs the core: a RunResult
+    report = {
+        "spreadsheet": result.spreadsheet_id,
+        "as_of": summary.get("as_of"),
+        "invoices_issued": summary.get("invoices_issued"),
+        "errors": summary.get("errors"),
+        "warnings": summary.get("warnings"),
+        "written": list(result.written),
+        "unchanged": list(result.unchanged),
+        "conflicts": list(result.conflicts),
+        "dry_run": result.dry_run,
+        "requests": result.requests,
+    }
+    if getattr(args, "json", False):
+        print(json.dumps(report, indent=2))
+        return result.exit_code
+    print(f"spreadsheet {result.spreadsheet_id} as of {report['as_of']}")
+    print(f"  invoices issued:     {report['invoices_issued']}")
+    print(f"  problems:            {report['errors']} errors, {report['warnings']} warnings")
+    print("                       (details on the Problems sheet)")
+    if result.conflicts:
+        print(
+            f"  {', '.join(result.conflicts)} changed while the sync ran: nothing was published; sync again"
+        )
+    elif result.dry_run:
+        print(f"  dry run: would write {', '.join(result.written) or 'nothing'}")
+    else:
+        print(f"  written:             {', '.join(result.written) or 'nothing (already current)'}")
+    print(f"  requests:            {result.requests}")
+    return result.exit_code

@@ -6,7 +6,10 @@ hold and at the request log: how many requests, which value input option, how la
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,13 +18,20 @@ import pytest
 
 from sheetbill.billing import run_billing
 from sheetbill.io.gsheets import (
+    ENV_API_URL,
+    ENV_CREDENTIALS,
+    ENV_TOKEN,
     EXIT_CONFLICT,
     MAX_REQUEST_BYTES,
     PROTECTION_NOTE,
+    SCOPE,
     STAGING_PREFIX,
     RetryPolicy,
     SheetsLimitError,
+    SheetsSyncError,
     SheetsUnavailable,
+    connect,
+    main_sync,
     raw_sheet,
     sync,
     sync_with,
@@ -139,6 +149,7 @@ def test_a_changed_input_rewrites_only_the_outputs_that_changed_in_place(
     assert [row[1] for row in lines[1:]] == ["1", "2"]
     assert sheets_emulator.sheet(sid, "Invoice Lines").props["gridProperties"]["rowCount"] == 3
     assert len(sheets_emulator.sheet(sid, "Invoices").protected_ranges) == 1  # not added twice
+    assert len(sheets_emulator.sheet(sid, "Aging").charts) == 1  # nor the chart
 
 
 # --- mechanics, with a small computation of our own --------------------------------------------------
@@ -410,3 +421,62 @@ def test_retry_delays_are_bounded_jittered_and_honour_retry_after() -> None:
     assert policy.delay(3, None, lambda: 0.5) == 2
     assert policy.delay(1, 30, lambda: 0.5) == 30
     assert policy.delay(1, 61, lambda: 0.5) is None
+
+
+# --- the command and credentials ---------------------------------------------------------------------
+
+
+def test_the_sync_command_prints_counts_but_never_tokens_or_cell_contents(
+    sheets_emulator: SheetsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sid = workbook(
+        sheets_emulator,
+        ("1", dt.date(2026, 2, 1), "C2", "S", 1, None),
+        ("2", "2026-02-02", "C9", "S", 1, None),
+    )
+    monkeypatch.setenv(ENV_TOKEN, "secret-token-123")
+    monkeypatch.setenv(ENV_API_URL, sheets_emulator.url)
+    caplog.set_level(logging.DEBUG)
+    args = argparse.Namespace(spreadsheet_id=sid, as_of=AS_OF, dry_run=False, credentials=None, json=False)
+
+    code = main_sync(args)
+
+    printed = capsys.readouterr()
+    assert code == 1  # the charge for unknown customer C9 was skipped as a Problem
+    assert "Invoices" in printed.out and "1 errors" in printed.out
+    for secret in ("secret-token-123", FORMULA_TEXT, "C9"):
+        assert secret not in printed.out + printed.err + caplog.text
+    assert main_sync(argparse.Namespace(spreadsheet_id="no-such-id")) == 2
+    assert "was not found" in capsys.readouterr().err
+
+
+def test_a_key_file_asks_for_the_spreadsheets_scope_only(tmp_path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    path = tmp_path / "key.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "sheetbill@office.iam.gserviceaccount.com",
+                "private_key": pem,
+                "private_key_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+
+    for client in (
+        connect(credentials_file=path, environ={}),
+        connect(environ={"GOOGLE_APPLICATION_CREDENTIALS": str(path)}),
+    ):
+        assert client.http_client.auth.scopes == [SCOPE]
+    path.write_text(json.dumps({"type": "external_account"}))
+    with pytest.raises(SheetsSyncError, match="not a service-account key"):
+        connect(environ={ENV_CREDENTIALS: str(path)})

@@ -389,6 +389,7 @@ class Sheet:
         self.merges: list[dict[str, Any]] = []
         self.protected_ranges: list[dict[str, Any]] = []
         self.basic_filter: dict[str, Any] | None = None
+        self.charts: list[dict[str, Any]] = []
         #: Formatting, validation, chart and other requests acknowledged but not applied to values.
         self.recorded: list[dict[str, Any]] = []
         #: repeatCell formats in order: (box, userEnteredFormat, the fields they set).
@@ -423,6 +424,7 @@ class Sheet:
         twin.merges = list(self.merges)
         twin.protected_ranges = list(self.protected_ranges)
         twin.basic_filter = self.basic_filter
+        twin.charts = list(self.charts)
         twin.recorded = list(self.recorded)
         twin.formats = list(self.formats)
         return twin
@@ -526,6 +528,8 @@ class Sheet:
             out["protectedRanges"] = copy.deepcopy(self.protected_ranges)
         if self.basic_filter:
             out["basicFilter"] = copy.deepcopy(self.basic_filter)
+        if self.charts:
+            out["charts"] = copy.deepcopy(self.charts)
         return out
 
     def format_of(self, r: int, c: int) -> dict[str, Any]:
@@ -1455,6 +1459,15 @@ class _BatchRequests:
                 (grid_box(span), cell.get("userEnteredFormat", {}), fields.get("userEnteredFormat", {}))
             )
         return {}
+
+    @staticmethod
+    def addChart(book: Spreadsheet, payload: Any) -> dict[str, Any]:
+        """Keep the chart (with a new chartId) on the sheet its anchor cell is on."""
+        chart = copy.deepcopy(payload.get("chart", {}))
+        anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
+        chart.setdefault("chartId", book.new_id())
+        book.by_id(anchor.get("sheetId", 0)).charts.append(chart)
+        return {"chart": copy.deepcopy(chart)}
 
     @staticmethod
     def addSheet(book: Spreadsheet, payload: Any) -> dict[str, Any]:
