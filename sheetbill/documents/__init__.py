@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..book import Book, load_book
+from ..plugins.manager import Plugins
 from ..problems import Problem, warning
 from ..sheets import RawSheet
 from .config import SETTINGS, is_valid_email, setting
@@ -103,7 +104,8 @@ class DocumentSet:
 
 
 def prepare(sheets: Mapping[str, RawSheet], workbook: Path, out_dir: Path | None = None,
-            as_of: dt.date | None = None, *, fonts: FontSet | None = None, book: Book | None = None) -> DocumentSet:
+            as_of: dt.date | None = None, *, fonts: FontSet | None = None, book: Book | None = None,
+            plugins: Plugins | None = None) -> DocumentSet:
     """Read the workbook's history and build all its documents (nothing is written yet).
 
     :param sheets: the workbook's sheets as a front end read them.
@@ -111,6 +113,7 @@ def prepare(sheets: Mapping[str, RawSheet], workbook: Path, out_dir: Path | None
     :param out_dir: where documents go (default ``<workbook stem> documents`` beside the workbook).
     :param fonts: the fonts to use (default: discovered; tests pass a reduced set).
     :param book: an already loaded Book (e.g. ``RunResult.book`` right after a billing run).
+    :param plugins: the plugin facade (default: built-ins plus installed plugins), for payer invoice fields.
     """
     if book is None:
         book, _ = load_book(sheets, as_of=as_of)
@@ -119,7 +122,7 @@ def prepare(sheets: Mapping[str, RawSheet], workbook: Path, out_dir: Path | None
     office = (workbook.parent / str(folder)).resolve() if folder else None
     templates = Templates.load(settings.language, office, settings_rows=settings.rows)
     fonts = fonts or FontSet.discover(templates.fonts_dir)
-    built = Builder(book, templates, fonts).build()
+    built = Builder(book, templates, fonts, plugins if plugins is not None else Plugins()).build()
     return DocumentSet(book, templates, fonts, built, out_dir or default_out_dir(workbook), list(built.problems))
 
 

@@ -36,6 +36,7 @@ from ..book import Book
 from ..models import Coverage, Customer, Invoice, InvoiceLine, Payer, PaymentPlan, Reminder, Settings
 from ..money import ZERO, quantize, split_equal
 from ..overdue import Installment, interest, plan_installments
+from ..plugins.manager import PluginError, Plugins
 from ..problems import Problem, error, warning
 from . import payment
 from .config import setting
@@ -236,10 +237,12 @@ class Builder:
     :param book: the Book as the billing run read it (history included).
     :param templates: the templates of the office's language.
     :param fonts: the fonts, to refuse text that cannot be printed.
+    :param plugins: the plugin facade, for the extra fields a payer plugin wants on its invoices
+        (``sheetbill_invoice_fields``); ``None`` for none.
     """
 
-    def __init__(self, book: Book, templates: Templates, fonts: FontSet):
-        self.book, self.templates, self.fonts = book, templates, fonts
+    def __init__(self, book: Book, templates: Templates, fonts: FontSet, plugins: Plugins | None = None):
+        self.book, self.templates, self.fonts, self.plugins = book, templates, fonts, plugins
         self.settings: Settings = book.settings
         self.currency = self.settings.currency
         self.f = Formats(templates, self.currency)
@@ -427,6 +430,12 @@ class Builder:
             if coverage and coverage.member_id:
                 facts.append((t.text("common", "labels.member_id"), coverage.member_id))
                 sources.append(Source(coverage.member_id, "Coverage", coverage.row, "Member ID"))
+            if self.plugins is not None and isinstance(party, Payer):
+                extra = self.plugins.invoice_fields(party.plugin, payer=party, customer_id=invoice.customer_id,
+                                                    member_id=coverage.member_id if coverage else None)
+                for label, value in extra.items():
+                    facts.append((label, value))
+                    sources.append(Source(f"{label} {value}", "Payers", party.row, "Plugin"))
         facts.append((t.text("common", "labels.customer_id"), invoice.customer_id))
 
         table, totals, breakdown, payers = self._lines_table(invoice, lines, kind, is_payer)
@@ -736,7 +745,13 @@ class Builder:
         for invoice in self.book.invoices:
             if wanted is not None and invoice.invoice_no not in wanted:
                 continue
-            candidates.append(self.invoice_document(invoice))
+            try:
+                candidates.append(self.invoice_document(invoice))
+            except PluginError as err:
+                payer = self.book.payers.get(invoice.bill_to_id)
+                built.problems.append(error(f"{invoice.invoice_no} is not made: {err}", "Payers",
+                                            payer.row if payer else None, "Plugin"))
+                built.skipped[invoice.invoice_no] = "plugin error"
         if reminders:
             history: dict[str, list[Reminder]] = defaultdict(list)
             for reminder in sorted(self.book.reminders, key=lambda r: (r.date, r.level, r.row)):
@@ -760,12 +775,12 @@ class Builder:
                 continue
             bad = self.unprintable(document, sources)
             if bad:
-                built.problems.extend(bad)
+                built.problems.extend(p for p in bad if p not in built.problems)
                 built.skipped[document.key] = "text that cannot be printed"
                 continue
             built.documents.append(document)
             built.sources[document.key] = sources
-        built.problems[:0] = self.problems
+        built.problems[:0] = self.problems + [p for p in self.templates.problems if p not in self.problems]
         return built
 
     def unprintable(self, document: Document, sources: list[Source]) -> list[Problem]:
@@ -784,7 +799,7 @@ class Builder:
                 continue
             reported.add(label)
             message = (f"{label!r} has characters no document font can print correctly: {chars}; "
-                       f"{document.key} is not made. To fix it, {_hint(bad)}")
+                       "documents that show it are not made. To fix it, " + _hint(bad))
             if source is not None:
                 problems.append(error(message, source.sheet, source.row, source.column))
             else:

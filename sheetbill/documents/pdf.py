@@ -45,6 +45,15 @@ class _Letter(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
 
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 2.8 wraps a line that uses a fallback font in q ... Q, which restores the text state,
+        # yet it still believes the font it selected inside is current: the next line would then be
+        # set in the size of an earlier font. Forget the font after each such line so it is set again.
+        result = super()._render_styled_text_line(*args, **kwargs)
+        if self._fallback_font_ids:
+            self.current_font_is_set_on_page = False
+        return result
+
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font("Body", "", 7.5)
@@ -82,6 +91,11 @@ def render_pdf(document: Document, fonts: FontSet) -> bytes:
     return bytes(pdf.output())
 
 
+def _font(pdf: FPDF, style: str, size: float) -> None:
+    """Select the body font in ``style`` and ``size``."""
+    pdf.set_font("Body", style, size)
+
+
 def _text(value: str) -> str:
     return clean_text(value)
 
@@ -90,37 +104,37 @@ def _head(pdf: FPDF, d: Document) -> None:
     """Letterhead, return address, recipient, facts and title."""
     pdf.set_xy(115, TOP)
     for index, line in enumerate(d.company):
-        pdf.set_font("Body", "B" if index == 0 else "", 11 if index == 0 else 8.5)
+        _font(pdf, "B" if index == 0 else "", 11 if index == 0 else 8.5)
         pdf.set_x(115)
         pdf.multi_cell(RIGHT_EDGE - 115, 5 if index == 0 else 4, _text(line), align="R")
     pdf.set_xy(LEFT, 46)
-    pdf.set_font("Body", "", 6.5)
+    _font(pdf, "", 6.5)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(90, 3, _text(d.sender_line), align="L")
     pdf.set_text_color(0)
     pdf.set_xy(LEFT, 53)
-    pdf.set_font("Body", "", 10)
     for line in d.postal:
+        _font(pdf, "", 10)
         pdf.set_x(LEFT)
         pdf.multi_cell(85, 5, _text(line), align="L")
     address_end = pdf.get_y()
     pdf.set_xy(120, 53)
     for label, value in d.facts:
         pdf.set_x(120)
-        pdf.set_font("Body", "", 8.5)
+        _font(pdf, "", 8.5)
         pdf.set_text_color(*GREY)
         pdf.cell(33, 4.6, _text(label))
         pdf.set_text_color(0)
-        pdf.set_font("Body", "B", 8.5)
+        _font(pdf, "B", 8.5)
         pdf.multi_cell(RIGHT_EDGE - 153, 4.6, _text(value), align="L")
     pdf.set_y(max(address_end, pdf.get_y(), 95) + 6)
-    pdf.set_font("Body", "B", 15)
+    _font(pdf, "B", 15)
     pdf.multi_cell(0, 8, _text(d.title), align="L")
     pdf.ln(2)
 
 
 def _paragraphs(pdf: FPDF, paragraphs: tuple[str, ...] | list[str]) -> None:
-    pdf.set_font("Body", "", 10)
+    _font(pdf, "", 10)
     for paragraph in paragraphs:
         if paragraph.strip():
             pdf.multi_cell(0, 5, _text(paragraph), align="L")
@@ -135,15 +149,15 @@ def _body(pdf: FPDF, d: Document) -> None:
     if d.totals:
         pdf.ln(1)
         for label, value, bold in d.totals:
-            pdf.set_font("Body", "B" if bold else "", 10 if bold else 9.5)
+            _font(pdf, "B" if bold else "", 10 if bold else 9.5)
             pdf.set_x(RIGHT_EDGE - 100)
             pdf.cell(68, 5.6, _text(label), align="R")
             pdf.cell(32, 5.6, _text(value), align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
     if d.breakdown:
-        pdf.set_font("Body", "B", 10)
+        _font(pdf, "B", 10)
         pdf.multi_cell(0, 5.5, _text(d.breakdown_heading), align="L")
-        pdf.set_font("Body", "", 9.5)
+        _font(pdf, "", 9.5)
         for label, value in d.breakdown:
             pdf.set_x(LEFT)
             pdf.cell(120, 5, _text(label))
@@ -157,7 +171,7 @@ def _body(pdf: FPDF, d: Document) -> None:
             pdf.add_page()
         pdf.ln(2)
         _paragraphs(pdf, [d.closing])
-        pdf.set_font("Body", "B", 10)
+        _font(pdf, "B", 10)
         pdf.multi_cell(0, 5, _text(d.signature), align="L")
 
 
@@ -165,7 +179,7 @@ def _table(pdf: FPDF, d: Document) -> None:
     table = d.table
     notes = table.notes or ("",) * len(table.rows)
     heading = StyleFace(emphasis="BOLD", size_pt=8.5, fill_color=(238, 238, 238))
-    pdf.set_font("Body", "", 8.5)
+    _font(pdf, "", 8.5)
     with pdf.table(col_widths=table.widths, text_align=table.align, headings_style=heading,
                    borders_layout="HORIZONTAL_LINES", line_height=4.4, align="LEFT", padding=1.2,
                    first_row_as_headings=True, width=RIGHT_EDGE - LEFT) as grid:
@@ -192,23 +206,23 @@ def _payment(pdf: FPDF, block: PaymentBlock) -> None:
     pdf.line(LEFT, top, RIGHT_EDGE, top)
     pdf.set_draw_color(0)
     pdf.set_xy(LEFT, top + 2)
-    pdf.set_font("Body", "B", 10)
+    _font(pdf, "B", 10)
     pdf.cell(0, 6, _text(block.heading), new_x="LMARGIN", new_y="NEXT")
     width = 120 if block.qr_payload else RIGHT_EDGE - LEFT
     for label, value in block.rows:
         pdf.set_x(LEFT)
-        pdf.set_font("Body", "", 9)
+        _font(pdf, "", 9)
         pdf.set_text_color(*GREY)
         pdf.cell(36, 5, _text(label))
         pdf.set_text_color(0)
-        pdf.set_font("Body", "B", 9)
+        _font(pdf, "B", 9)
         pdf.multi_cell(width - 36, 5, _text(value), align="L")
     end = pdf.get_y()
     if block.qr_payload:
         x = RIGHT_EDGE - QR_SIZE
         draw_qr(pdf, block.qr_payload, x, top + 2, QR_SIZE)
         pdf.set_xy(x - 5, top + 2 + QR_SIZE)
-        pdf.set_font("Body", "", 7)
+        _font(pdf, "", 7)
         pdf.set_text_color(*GREY)
         pdf.multi_cell(QR_SIZE + 5, 3.2, _text(block.qr_caption), align="C")
         pdf.set_text_color(0)
