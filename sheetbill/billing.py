@@ -23,14 +23,14 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import contract
 from .adjudication import adjudicate_all, charge_amount
 from .book import Book, load_book
 from .models import Invoice, InvoiceLine
-from .money import ZERO, fmt
+from .money import ZERO, D, fmt, quantize
 from .plugins.manager import Plugins
 from .problems import Problem, error
 from .sheets import OutputSheet, RawSheet
@@ -176,7 +176,34 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     result.outputs[:0] = billing_outputs(result)
     result.outputs.append(problems_sheet(result.problems))
     result.outputs.append(advice_sheet(result.advice))
+    result.outputs = [canonical(output, book.settings.currency) for output in result.outputs]
     return result
+
+
+def canonical(output: OutputSheet, currency: str) -> OutputSheet:
+    """``output`` with every number in one spelling: money at the currency's minor unit, other decimals
+    without trailing zeros, whole numbers as ``int``.
+
+    History rows come back from a workbook as floats (``80.0``) while new rows are computed
+    (``Decimal('80.00')``); both must be written identically, or a rerun with nothing new would
+    rewrite the workbook. Quantizing an amount that already has at most two decimals changes nothing.
+    """
+    kinds = [column.kind for column in output.columns]
+    if not any(kind in ("money", "decimal", "percent", "int") for kind in kinds):
+        return output
+    def number(kind: str, value: object) -> object:
+        if not isinstance(value, (Decimal, int, float)) or isinstance(value, bool):
+            return value
+        amount = D(value)
+        if kind == "money":
+            return quantize(amount, currency)
+        if kind == "int" and amount == amount.to_integral_value():
+            return int(amount)
+        normal = amount.normalize()
+        return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+    rows = [[number(kind, value) for kind, value in zip(kinds, row, strict=False)] for row in output.rows]
+    return replace(output, rows=rows)
 
 
 def bill(result: RunResult, plugins: Plugins) -> None:
