@@ -194,8 +194,8 @@ def test_final_notice_with_fees_interest_hand_off_and_plan_offer(tmp_path, fonts
     assert totals["Overdue amount"] == "82.20 EUR" and totals["Reminder fees"] == "15.00 EUR"
     recorded = next(r for r in documents.book.reminders if r.invoice_no == "INV-000002" and r.level == 3)
     interest = recorded.amount_due - Decimal("97.20")  # 82.20 + 15.00 fees
-    assert interest == Decimal("0.50")  # 82.20 x 5 % x 43 days / 365, rounded once
-    assert totals["Default interest"] == "0.50 EUR" and totals["Total due"] == f"{recorded.amount_due} EUR"
+    assert interest == Decimal("0.48")  # 82.20 x 5 % x 43 days / 365, rounded once
+    assert totals["Default interest"] == "0.48 EUR" and totals["Total due"] == f"{recorded.amount_due} EUR"
     text = " ".join(final.closing_paragraphs)
     assert "Inkasso Nord" in text and "12 April 2026" in text  # hand-off after Collection After Days (14)
     assert "payment plan of up to 6 monthly installments" in text
