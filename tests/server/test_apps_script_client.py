@@ -209,3 +209,15 @@ def test_without_settings_the_script_says_what_to_set(tmp_path):
     result = run_client(state, tmp_path, "sheetbillCheck")
     assert result["log"]["requests"] == []
     assert "SHEETBILL_URL" in result["log"]["alerts"][0]["prompt"]
+
+
+def test_the_bound_script_lists_the_contracts_sheets():
+    import re
+
+    from sheetbill import contract
+
+    text = BOUND_SCRIPT.read_text()
+    listed = re.findall(r'"([^"]+)"', re.search(r"SHEETBILL_SHEETS = \[(.*?)\];", text, re.S)[1])
+    history = re.findall(r'"([^"]+)"', re.search(r"SHEETBILL_HISTORY = \[(.*?)\];", text, re.S)[1])
+    assert listed == [*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS]
+    assert history == list(contract.HISTORY_SHEETS)
