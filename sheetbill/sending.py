@@ -1,0 +1,544 @@
+"""Sending documents to the right party, exactly once: email with the PDF attached, or a letter.
+
+``sheetbill send WORKBOOK`` delivers every invoice, credit note and reminder of the workbook that
+the **Sent** sheet does not list yet: by email when the recipient has a valid Email (reminders go
+the way the Reminders history recorded), else into the day's print file of letters. The Sent
+sheet (Document, Recipient, Channel, Address, Date, Message ID) is append-only history, read
+back every run: a document listed there is never sent again.
+
+When the log is written, and why
+    An .xlsx workbook can only be saved whole (the writer is atomic, but a save costs a full
+    rewrite of the file, and fails while Excel has the workbook open). Saving it after every message
+    would be slow, and a crash during a save could still lose the one fact that matters: that a
+    message went out. So each accepted message is first recorded in a *journal*, one JSON line
+    appended and fsynced to ``<workbook stem> documents/.sent-journal.jsonl`` the moment the mail
+    server accepts it (letters when their print file is written). At the end of the run the journal
+    is folded into the Sent sheet in one save and then removed. Every run reads the Sent sheet
+    *and* any journal left over (after a crash, a dropped connection or a workbook that was open in
+    Excel), so the log is exact whatever happened: a retry sends only what is missing.
+
+    The one window no client can close: the server received a message but the connection dropped
+    before its "250 OK" reached us. That message is not in the journal and is sent again on the
+    retry, with the same Message-ID (it is derived from the document, its content and the address),
+    so mail programs show it once.
+
+Failures
+    A refused recipient is a Problem on the recipient's Email cell; the other messages still go. A
+    dropped connection stops the run (what was accepted is logged); run ``send`` again. An invalid
+    address is a Problem and nothing is sent to it.
+
+SMTP comes from Settings (``SMTP Host``, ``SMTP Port``, ``SMTP Security`` = none, starttls or tls,
+``SMTP User``, ``Sender Email``); the password only from the environment variable
+``SHEETBILL_SMTP_PASSWORD`` or the system keyring (service ``sheetbill-smtp:<host>``, user = SMTP
+User), never from the workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from pathlib import Path
+
+from .documents import DocumentSet, delivery_of, prepare, setting
+from .documents.config import is_valid_email
+from .documents.model import Document
+from .documents.output import write_documents, write_print_file
+from .problems import Problem, error, warning
+from .sheets import Column, OutputSheet, RawSheet
+from .tables import COERCERS, CellError, is_blank, merge_continuations, normalize, to_text
+
+SENT_SHEET = "Sent"
+#: The Sent sheet: append-only history of every document sent (add it to contract.HISTORY_SHEETS).
+SENT_COLUMNS = (
+    Column("Document", "text", 28), Column("Recipient", "text", 28), Column("Channel", "text", 9),
+    Column("Address", "text", 44), Column("Date", "date", 12), Column("Message ID", "text", 60),
+)
+PASSWORD_ENV = "SHEETBILL_SMTP_PASSWORD"
+KEYRING_SERVICE = "sheetbill-smtp:{host}"
+JOURNAL_NAME = ".sent-journal.jsonl"
+SECURITIES = ("none", "starttls", "tls")
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+# --- the Sent log -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """One row of the Sent sheet: a document that went out, to whom, how and when."""
+
+    document: str
+    recipient: str
+    channel: str
+    address: str
+    date: dt.date | None
+    message_id: str
+
+    def row(self) -> tuple:
+        """The record as a Sent sheet row."""
+        return (self.document, self.recipient, self.channel, self.address, self.date, self.message_id)
+
+    def to_json(self) -> str:
+        """One journal line."""
+        data = dict(zip(("document", "recipient", "channel", "address", "date", "message_id"), self.row(),
+                        strict=True))
+        data["date"] = self.date.isoformat() if self.date else None
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> SentRecord:
+        """A journal line back as a record (raises ``ValueError`` for a damaged line)."""
+        data = json.loads(line)
+        day = dt.date.fromisoformat(data["date"]) if data.get("date") else None
+        return cls(str(data["document"]), str(data.get("recipient") or ""), str(data.get("channel") or ""),
+                   str(data.get("address") or ""), day, str(data.get("message_id") or ""))
+
+
+@dataclass
+class SentLog:
+    """The Sent sheet as read plus what the journal and this run added.
+
+    ``rows`` keeps every row of the sheet as it was (a row someone damaged is kept, not dropped, and
+    its document still counts as sent: sending it twice would be worse than a Problem).
+    """
+
+    rows: list[tuple] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    added: list[SentRecord] = field(default_factory=list)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def add(self, record: SentRecord) -> None:
+        """Count ``record`` as sent (it is written to the sheet by :meth:`output`)."""
+        if record.document in self.keys:
+            return
+        self.keys.add(record.document)
+        self.rows.append(record.row())
+        self.added.append(record)
+
+    def output(self) -> OutputSheet:
+        """The whole Sent sheet to write back: the history, then this run's records."""
+        return OutputSheet(SENT_SHEET, SENT_COLUMNS, list(self.rows))
+
+
+def read_sent(sheets: Mapping[str, RawSheet]) -> SentLog:
+    """The Sent sheet (and its continuation sheets) as a :class:`SentLog`."""
+    log = SentLog()
+    sheet = merge_continuations(dict(sheets), SENT_SHEET)
+    if sheet is None or not sheet.rows:
+        return log
+    header = [normalize(cell) for cell in sheet.rows[0]]
+    index = {normalize(c.header): header.index(normalize(c.header)) for c in SENT_COLUMNS
+             if normalize(c.header) in header}
+    if "document" not in index:
+        log.problems.append(error("the Sent sheet has no Document column: it is written by sheetbill, undo the edit "
+                                  "(nothing is sent until it is fixed)", SENT_SHEET, sheet.first_row, "Document"))
+        log.keys.add("\0unreadable")
+        return log
+    for offset, cells in enumerate(sheet.rows[1:], start=1):
+        def cell(name: str, cells=cells):
+            position = index.get(name)
+            return cells[position] if position is not None and position < len(cells) else None
+
+        if all(is_blank(c) for c in cells):
+            continue
+        document = cell("document")
+        row_no = sheet.first_row + offset
+        if is_blank(document):
+            log.problems.append(warning("a Sent row without a Document (this sheet is written by sheetbill: undo "
+                                        "the edit)", SENT_SHEET, row_no, "Document"))
+            continue
+        day = cell("date")
+        try:
+            day = None if is_blank(day) else COERCERS["date"](day)
+        except CellError:
+            log.problems.append(warning(f"Date {to_text(day)!r} is not a date (this sheet is written by sheetbill)",
+                                        SENT_SHEET, row_no, "Date"))
+            day = to_text(day)
+        values = [to_text(document), *(None if is_blank(cell(n)) else to_text(cell(n))
+                                       for n in ("recipient", "channel", "address")), day,
+                  None if is_blank(cell("messageid")) else to_text(cell("messageid"))]
+        log.keys.add(values[0])
+        log.rows.append(tuple(values))
+    return log
+
+
+class Journal:
+    """The sidecar journal: one fsynced JSON line per document sent, until folded into the Sent sheet."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def records(self) -> list[SentRecord]:
+        """The records of a journal left by an earlier run (a line cut off by a crash is skipped)."""
+        if not self.path.exists():
+            return []
+        records = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    records.append(SentRecord.from_json(line))
+        return records
+
+    def append(self, record: SentRecord) -> None:
+        """Record ``record`` durably before anything else happens."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as stream:
+            stream.write(record.to_json() + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    def clear(self) -> None:
+        """Remove the journal once its records are in the Sent sheet."""
+        self.path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[bool]:
+        """Hold an exclusive lock for the run (True), or yield False when another ``send`` holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(".send.lock")
+        with open(lock_path, "a+") as handle:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - Windows: no advisory lock, one clerk sends at a time
+                yield True
+                return
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- SMTP ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send mail, from Settings (the password from the environment or keyring)."""
+
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password: str | None
+    sender: str
+    sender_name: str
+    reply_to: str | None = None
+
+
+def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
+    """The SMTP settings, checked; ``None`` with Problems when email cannot be sent."""
+    rows = settings.rows
+    problems: list[Problem] = []
+    host = setting(settings, "SMTP Host")
+    if not host:
+        problems.append(error("SMTP Host is blank: documents that go by email cannot be sent (set SMTP Host, "
+                              "SMTP Port, SMTP Security, SMTP User and Sender Email)", "Settings",
+                              rows.get("smtphost"), "Value"))
+        return None, problems
+    security = str(setting(settings, "SMTP Security") or "starttls").casefold()
+    if security not in SECURITIES:
+        problems.append(error(f"SMTP Security {security!r} must be one of none, starttls, tls", "Settings",
+                              rows.get("smtpsecurity"), "Value"))
+        return None, problems
+    port_value = setting(settings, "SMTP Port")
+    try:
+        port = DEFAULT_PORTS[security] if port_value in (None, "") else int(str(port_value))
+        if not 0 < port < 65536:
+            raise ValueError
+    except ValueError:
+        problems.append(error(f"SMTP Port {port_value!r} is not a port number (e.g. 587)", "Settings",
+                              rows.get("smtpport"), "Value"))
+        return None, problems
+    sender = str(setting(settings, "Sender Email") or settings.company_email or "").strip()
+    if not is_valid_email(sender):
+        where = "senderemail" if setting(settings, "Sender Email") else "companyemail"
+        problems.append(error(f"Sender Email {sender!r} is not an email address (it is the From of every message)",
+                              "Settings", rows.get(where), "Value"))
+        return None, problems
+    user = setting(settings, "SMTP User")
+    user = str(user) if user else None
+    password = os.environ.get(PASSWORD_ENV) or None
+    if user and password is None:
+        password = _keyring_password(str(host), user)
+        if password is None:
+            problems.append(error(f"no password for SMTP User {user!r}: set the environment variable {PASSWORD_ENV} "
+                                  f"or store it with `keyring set {KEYRING_SERVICE.format(host=host)} {user}` "
+                                  "(never in the workbook)", "Settings", rows.get("smtpuser"), "Value"))
+            return None, problems
+    reply_to = settings.company_email.strip() if settings.company_email and settings.company_email.strip() != sender \
+        and is_valid_email(settings.company_email) else None
+    return SmtpConfig(str(host), port, security, user, password, sender, settings.company_name or "", reply_to), []
+
+
+def _keyring_password(host: str, user: str) -> str | None:
+    """The password from the system keyring, if the optional ``keyring`` package is installed and has it."""
+    try:
+        import keyring
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE.format(host=host), user)
+    except Exception:  # a keyring backend that cannot be reached is the same as no password stored
+        return None
+
+
+def connect(config: SmtpConfig, timeout: float = 30.0) -> smtplib.SMTP:
+    """An SMTP connection, secured and logged in as the settings say."""
+    context = ssl.create_default_context()
+    if config.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(config.host, config.port, timeout=timeout)
+        if config.security == "starttls":
+            client.starttls(context=context)
+    if config.user:
+        client.login(config.user, config.password or "")
+    return client
+
+
+def message_id(document: Document, address: str, sender: str) -> str:
+    """A Message-ID derived from the document, its content and the address: a resend carries the same one."""
+    digest = hashlib.sha256(f"{document.key}\0{document.fingerprint()}\0{address}".encode()).hexdigest()[:32]
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "sheetbill.invalid"
+    return f"<{digest}.sheetbill@{domain}>"
+
+
+def build_message(document: Document, pdf: bytes, address: str, config: SmtpConfig) -> EmailMessage:
+    """The email of ``document``: its subject and text from the template, the PDF attached."""
+    message = EmailMessage()
+    message["From"] = formataddr((config.sender_name, config.sender)) if config.sender_name else config.sender
+    message["To"] = formataddr((document.recipient_name, address))
+    if config.reply_to:
+        message["Reply-To"] = config.reply_to
+    message["Subject"] = document.email_subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = message_id(document, address, config.sender)
+    message["X-Sheetbill-Document"] = document.key
+    message.set_content(document.email_body)
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
+    return message
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    """What a ``send`` run did: documents emailed, put into the print file, and the Problems."""
+
+    emailed: list[SentRecord] = field(default_factory=list)
+    letters: list[SentRecord] = field(default_factory=list)
+    planned: list[tuple[Document, str, str]] = field(default_factory=list)
+    print_file: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+    log_written: bool = False
+    stopped: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything due went out, 1 when something could not be sent."""
+        return 1 if any(p.severity == "error" for p in self.problems) else 0
+
+
+def pending(documents: DocumentSet, log: SentLog) -> list[Document]:
+    """The documents the Sent log does not list yet, from Settings Send Documents From on."""
+    since = setting(documents.book.settings, "Send Documents From")
+    if since is not None and not isinstance(since, dt.date):
+        try:
+            since = COERCERS["date"](since)
+        except CellError:
+            documents.problems.append(error(f"Send Documents From {since!r} is not a date", "Settings",
+                                            documents.book.settings.rows.get("senddocumentsfrom"), "Value"))
+            return []
+    return [d for d in documents.documents if d.key not in log and (since is None or d.date >= since)]
+
+
+def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, day: dt.date, dry_run: bool = False,
+                   connector=connect) -> SendReport:
+    """Deliver every pending document (see the module docstring); records each one in ``journal`` and ``log``.
+
+    :param connector: opens the SMTP connection (tests pass one for a local server).
+    """
+    report = SendReport(problems=list(log.problems))
+    if "\0unreadable" in log:
+        return report
+    todo = pending(documents, log)
+    report.problems.extend(p for p in documents.problems if p not in report.problems)
+    routes: list[tuple[Document, str, str]] = []
+    for document in todo:
+        delivery, problem = delivery_of(document, documents.book)
+        if delivery is None:
+            report.problems.append(_as_error(problem))
+            continue
+        routes.append((document, delivery.channel, delivery.address))
+    report.planned = routes
+    if dry_run or not routes:
+        return report
+    written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts)
+    report.problems.extend(written.problems)
+    paths = {w.document.key: w.path for w in written.written}
+    letters = [(d, address) for d, channel, address in routes if channel == "letter"]
+    if letters:
+        report.print_file = write_print_file([paths[d.key] for d, _ in letters], documents.out_dir, day.isoformat())
+        for document, address in letters:
+            record = SentRecord(document.key, document.recipient_name, "letter", address, day,
+                                report.print_file.name if report.print_file else "")
+            journal.append(record)
+            log.add(record)
+            report.letters.append(record)
+    emails = [(d, address) for d, channel, address in routes if channel == "email"]
+    if emails:
+        _send_emails(emails, paths, documents, log, journal, report, day, connector)
+    return report
+
+
+def _as_error(problem: Problem) -> Problem:
+    return Problem("error", problem.message, problem.sheet, problem.row, problem.column)
+
+
+def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Path], documents: DocumentSet,
+                 log: SentLog, journal: Journal, report: SendReport, day: dt.date, connector) -> None:
+    config, problems = smtp_config(documents.book.settings)
+    report.problems.extend(problems)
+    if config is None:
+        return
+    try:
+        client = connector(config)
+    except (OSError, smtplib.SMTPException) as err:
+        report.problems.append(error(f"cannot connect to the mail server {config.host}:{config.port} ({err}); "
+                                     f"{len(emails)} documents were not emailed", "Settings",
+                                     documents.book.settings.rows.get("smtphost"), "Value"))
+        report.stopped = str(err)
+        return
+    index = 0
+    try:
+        for index, (document, address) in enumerate(emails):  # noqa: B007 - index is read after a drop
+            message = build_message(document, paths[document.key].read_bytes(), address, config)
+            try:
+                refused = client.send_message(message, from_addr=config.sender, to_addrs=[address])
+            except smtplib.SMTPRecipientsRefused as err:
+                code, text = next(iter(err.recipients.values()), (0, b""))
+                report.problems.append(_refused(document, documents, address, code, text))
+                continue
+            except smtplib.SMTPResponseException as err:
+                if err.smtp_code == 421:  # the server is closing the connection
+                    raise smtplib.SMTPServerDisconnected(f"{err.smtp_code} {_text(err.smtp_error)}") from err
+                report.problems.append(error(f"{document.key} to {address} was not accepted by the mail server: "
+                                             f"{err.smtp_code} {_text(err.smtp_error)}",
+                                             *_party_cell(document, documents)))
+                continue
+            if refused:
+                code, text = next(iter(refused.values()))
+                report.problems.append(_refused(document, documents, address, code, text))
+                continue
+            record = SentRecord(document.key, document.recipient_name, "email", address, day, message["Message-ID"])
+            journal.append(record)
+            log.add(record)
+            report.emailed.append(record)
+        index = len(emails)
+    except (smtplib.SMTPServerDisconnected, OSError) as err:
+        report.stopped = str(err) or type(err).__name__
+        report.problems.append(error(f"the connection to the mail server broke off ({report.stopped}); "
+                                     f"{len(emails) - index} documents were not emailed: run send again to send the "
+                                     "rest (what was sent is in the Sent log)", "Settings",
+                                     documents.book.settings.rows.get("smtphost"), "Value"))
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _party_cell(document: Document, documents: DocumentSet) -> tuple[str, int | None, str]:
+    is_payer = document.recipient_type == "Payer"
+    party = (documents.book.payers if is_payer else documents.book.customers).get(document.recipient_id)
+    return ("Payers" if is_payer else "Customers", party.row if party else None, "Email")
+
+
+def _refused(document: Document, documents: DocumentSet, address: str, code: int, text: object) -> Problem:
+    return error(f"the mail server refused {address} ({code} {_text(text)}): {document.key} was not sent; check "
+                 "the address", *_party_cell(document, documents))
+
+
+def fold_journal(workbook: Path, log: SentLog, journal: Journal, writer=None) -> tuple[bool, Problem | None]:
+    """Write the Sent sheet (history plus this run) into the workbook, then remove the journal.
+
+    Returns whether the sheet was written and, when the workbook could not be written (open in
+    Excel), a Problem; the journal then stays and the next run folds it in.
+    """
+    if not log.added and not journal.path.exists():
+        return False, None
+    if writer is None:
+        from .io.xlsx import write_output_sheets as writer
+    try:
+        writer(workbook, [log.output()])
+    except Exception as err:  # locked or unwritable: the journal keeps the record until the next run
+        return False, warning(f"the Sent sheet could not be written ({err}); what was sent is kept in "
+                              f"{journal.path} and written at the next send", SENT_SHEET)
+    journal.clear()
+    return True, None
+
+
+def send_command(workbook: Path, as_of: dt.date | None, dry_run: bool) -> int:
+    """``sheetbill send WORKBOOK [--as-of DATE] [--dry-run]``: deliver every document not sent yet.
+
+    Returns 0 when everything due was delivered, 1 when something could not be (see the Problems).
+    Broken configuration raises :class:`~sheetbill.problems.ConfigurationError` (the CLI exits 2).
+    """
+    from .io.xlsx import read_workbook
+
+    sheets = read_workbook(workbook)
+    documents = prepare(sheets, workbook, None, as_of)
+    day = as_of or documents.book.settings.as_of
+    journal = Journal(documents.out_dir / JOURNAL_NAME)
+    with contextlib.nullcontext(True) if dry_run else journal.locked() as ok:
+        if not ok:
+            print(f"sheetbill: another send is running for {workbook}; try again when it has finished",
+                  file=sys.stderr)
+            return 1
+        log = read_sent(sheets)
+        for record in journal.records():
+            log.add(record)
+        report = send_documents(documents, log, journal, day=day, dry_run=dry_run)
+        if not dry_run:
+            report.log_written, problem = fold_journal(workbook, log, journal)
+            if problem:
+                report.problems.append(problem)
+    _print(workbook, report, dry_run)
+    return report.exit_code
+
+
+def _print(workbook: Path, report: SendReport, dry_run: bool) -> None:
+    print(f"{workbook}: sending")
+    if dry_run:
+        for document, channel, address in report.planned:
+            print(f"  would {'email' if channel == 'email' else 'print'} {document.key} "
+                  f"{'to' if channel == 'email' else 'for'} {address}")
+        print(f"  dry run: {len(report.planned)} documents would go out; nothing was sent or written")
+    else:
+        print(f"  emailed: {len(report.emailed)}")
+        print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))
+        if report.log_written:
+            print("  Sent sheet updated")
+    for problem in report.problems:
+        print(f"    {problem}")
