@@ -979,13 +979,16 @@ class SheetsEmulator:
             return _trim([[render(v, value_render, date_render) for v in row] for row in stored])
 
     def put_values(self, spreadsheet_id: str, range_: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Write Python values the way a person would (dates become serial numbers).
+        """Write Python values at ``range_`` as a person would, growing the grid if needed.
 
-        Safe to call from :attr:`before_write` to simulate someone typing mid-sync.
+        Values are stored as :func:`python_cell` says. Safe to call from :attr:`before_write` to
+        simulate someone typing mid-sync.
         """
         with self._lock:
             book = self._book(spreadsheet_id).clone()
             sheet, box = book.resolve(range_)
+            width = max((len(row) for row in rows), default=0)
+            sheet.resize(max(sheet.row_count, box.r0 + len(rows)), max(sheet.column_count, box.c0 + width))
             sheet.write_block(box.r0, box.c0, [[python_cell(v) for v in row] for row in rows], _SKIP)
             self.spreadsheets[spreadsheet_id] = book
 
