@@ -11,15 +11,14 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import olefile
 import pytest
+from oletools import olevba
 
 from sheetbill import contract, excel
 from sheetbill.tables import normalize
 from sheetbill.vba_project import Module, Node, compress, module_source, write_compound_file
 from sheetbill.xlsm import MACROS, build_xlsm, vba_text
-
-olefile = pytest.importorskip("olefile")
-olevba = pytest.importorskip("oletools.olevba")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "workbooks" / "demo-medical.xlsx"

@@ -9,8 +9,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from sheetbill import excel
 from sheetbill.billing import run_billing
 from sheetbill.buttons import needed_sheet
@@ -141,7 +139,8 @@ def test_documents_is_not_available_yet():
 
 
 def test_without_a_book_the_calling_workbook_is_used(monkeypatch):
-    xlwings = pytest.importorskip("xlwings")
+    import xlwings
+
     book = Book.from_cells(tiny_workbook())
     monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
     excel.check()
@@ -153,7 +152,6 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_the_excel_front_end_runs_without_xlwings_pro():
-    pytest.importorskip("xlwings")
     code = """
 import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
