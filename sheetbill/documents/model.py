@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -816,11 +816,6 @@ def _hint(chars: list[str]) -> str:
         return ("write the name in Latin letters (right-to-left and combining scripts need a text shaper "
                 "documents do not have yet)")
     return FALLBACK_HINT
-
-
-def documents_of(built: Built, keys: Mapping[str, object] | None = None) -> list[Document]:
-    """The documents of ``built`` (those named in ``keys`` when given), in order."""
-    return [d for d in built.documents if keys is None or d.key in keys]
 
 
 def default_out_dir(workbook: Path) -> Path:
