@@ -101,6 +101,40 @@ def coverages_by_customer(book: Book) -> dict[str, list[Coverage]]:
     return result
 
 
+class _PerService:
+    """``map_code`` and ``needs_authorization`` answer from payer, service and Payer Codes row alone,
+    so each plugin is asked once per payer and service in a run, not once per charge (a million
+    charges would otherwise make two million identical plugin calls). A plugin error is remembered
+    and raised again for every charge it concerns, so each such charge is still held with a Problem."""
+
+    def __init__(self, plugins: Plugins):
+        self.plugins = plugins
+        self._answers: dict[tuple[str, str, str], object] = {}
+
+    def _ask(self, hook: str, payer: Payer, service, payer_code):
+        key = (hook, payer.payer_id, service.service_code)
+        try:
+            answer = self._answers[key]
+        except KeyError:
+            try:
+                answer = getattr(self.plugins, hook)(payer.plugin, payer=payer, service=service,
+                                                     payer_code=payer_code)
+            except PluginError as err:
+                answer = err
+            self._answers[key] = answer
+        if isinstance(answer, PluginError):
+            raise answer
+        return answer
+
+    def map_code(self, payer: Payer, service, payer_code):
+        """The cached :meth:`Plugins.map_code`."""
+        return self._ask("map_code", payer, service, payer_code)
+
+    def needs_authorization(self, payer: Payer, service, payer_code) -> bool:
+        """The cached :meth:`Plugins.needs_authorization`."""
+        return self._ask("needs_authorization", payer, service, payer_code)
+
+
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str, Decision]:
     """A decision for every charge dated on or before ``until``, by Charge ID.
 
@@ -119,12 +153,13 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str,
                 f"{', '.join(plugins.payer_plugin_names())}); charges for this payer are held",
                 "Payers", payer.row, "Plugin")
     upcoming: list[Charge] = []
+    per_service = _PerService(plugins)
     for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
         if charge.date > until:
             upcoming.append(charge)
             continue
-        decisions[charge.charge_id] = _decide(book, plugins, charge, by_customer.get(charge.customer_id, []),
-                                              totals, payer_problem)
+        decisions[charge.charge_id] = _decide(book, plugins, per_service, charge,
+                                              by_customer.get(charge.customer_id, []), totals, payer_problem)
     _advise_coverage_gaps(decisions.values())
     for decision in _advise_upcoming(book, plugins, upcoming, by_customer, payer_problem):
         decisions.setdefault(decision.charge.charge_id, decision)
@@ -135,7 +170,7 @@ def _role(position: int) -> str:
     return "primary" if position == 0 else ("secondary" if position == 1 else f"priority {position + 1}")
 
 
-def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Coverage],
+def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Charge, coverages: list[Coverage],
             totals: dict[tuple[str, int, int], _Totals], payer_problem: dict[str, Problem]) -> Decision:
     """Rules 1-8 for one charge. The accumulators count it unless a payer could not answer."""
     amount = charge_amount(book, charge)
@@ -162,7 +197,7 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
             return decision
         payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
         try:
-            billed = plugins.map_code(payer.plugin, payer=payer, service=service, payer_code=payer_code)
+            billed = per_service.map_code(payer, service, payer_code)
             if billed is None:
                 decision.held = "code mapping missing"
                 decision.problems.append(error(
@@ -170,8 +205,8 @@ def _decide(book: Book, plugins: Plugins, charge: Charge, coverages: list[Covera
                     f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
                     "add it to Payer Codes", "Charges", charge.row, "Service Code"))
                 return decision
-            if not charge.authorization_no and not decision.held and plugins.needs_authorization(
-                    payer.plugin, payer=payer, service=service, payer_code=payer_code):
+            if not charge.authorization_no and not decision.held and per_service.needs_authorization(
+                    payer, service, payer_code):
                 # Held, but still adjudicated and counted in the accumulators: once the number is
                 # entered the charge gets the answer it would have had, and later charges already
                 # billed have counted its deductible (nothing is collected twice).

@@ -123,20 +123,20 @@ def _problem_json(problem: Problem) -> dict:
 
 
 def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) -> int:
-    from .billing import run_billing, summarize
+    from .billing import collector_paused, run_billing, summarize
     from .io.xlsx import read_workbook, write_output_sheets
 
     progress = Progress(["read", "bill", "write"], sys.stderr.isatty() and not args.json)
-    progress.step(f"reading {args.workbook.name}")
-    sheets = read_workbook(args.workbook)
-    progress.step("billing")
-    kwargs = {} if bill_charges else {"bill_charges": False}
-    result = run_billing(sheets, as_of=args.as_of, **kwargs)
-    written = False
-    if write:
-        progress.step("writing")
-        written = write_output_sheets(args.workbook, result.outputs, force=args.force)
-    progress.finish()
+    with collector_paused():  # see collector_paused: the same holds for reading and writing
+        progress.step(f"reading {args.workbook.name}")
+        sheets = read_workbook(args.workbook)
+        progress.step("billing")
+        result = run_billing(sheets, as_of=args.as_of, bill_charges=bill_charges)
+        written = False
+        if write:
+            progress.step("writing")
+            written = write_output_sheets(args.workbook, result.outputs, force=args.force)
+        progress.finish()
     summary = summarize(result)
     summary["workbook"] = str(args.workbook)
     summary["written"] = written

@@ -14,6 +14,7 @@ Policy, in full:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
@@ -71,6 +72,27 @@ def quantize(amount: Decimal, currency: str = "EUR") -> Decimal:
         return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
     except InvalidOperation as error:  # pragma: no cover - only for absurdly large numbers
         raise ValueError(f"amount out of range: {amount}") from error
+
+
+def quantize_all(values: Iterable[object], currency: str = "EUR") -> list[object]:
+    """:func:`quantize` over a column of amounts (``None`` and text pass through unchanged).
+
+    Used to give amounts read back from a sheet (floats) and computed amounts one spelling
+    (``80.0`` and ``Decimal('80')`` both become ``Decimal('80.00')``); in a loop of its own because it
+    runs over every cell of the largest sheets.
+    """
+    places = quantum(currency)
+    result: list[object] = []
+    append = result.append
+    for value in values:
+        kind = type(value)
+        if kind is Decimal:
+            append(value.quantize(places, rounding=ROUND_HALF_UP))
+        elif value is None or kind is str or kind is bool:
+            append(value)
+        else:
+            append(D(value).quantize(places, rounding=ROUND_HALF_UP))
+    return result
 
 
 def round_down(amount: Decimal, currency: str = "EUR") -> Decimal:

@@ -14,6 +14,7 @@ import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import pluggy
@@ -262,6 +263,7 @@ class Plugins:
     # --- calls -------------------------------------------------------------------------------------
 
     @staticmethod
+    @cache
     def _key(name: str | None) -> str:
         return (name or "").strip().casefold() or DEFAULT_PAYER_PLUGIN
 
@@ -310,14 +312,14 @@ class Plugins:
 
     def adjudicate(self, payer_plugin: str | None, claim: Claim) -> Adjudication:
         """The payer's decision on ``claim``, checked by :func:`check_adjudication`."""
-        label = self.plugin_label(payer_plugin)
         result = self._call("sheetbill_adjudicate", payer_plugin, claim=claim)
         if result is _MISSING:
-            raise PluginError(f"plugin {label} handles payer plugin {payer_plugin or DEFAULT_PAYER_PLUGIN!r} "
+            raise PluginError(f"plugin {self.plugin_label(payer_plugin)} handles payer plugin "
+                              f"{payer_plugin or DEFAULT_PAYER_PLUGIN!r} "
                               "but does not implement sheetbill_adjudicate")
         wrong = check_adjudication(claim, result)
         if wrong is not None:
-            raise PluginError(f"plugin {label} {wrong} (sheetbill_adjudicate)")
+            raise PluginError(f"plugin {self.plugin_label(payer_plugin)} {wrong} (sheetbill_adjudicate)")
         return result
 
     def invoice_fields(self, payer_plugin: str | None, *, payer: Payer, customer_id: str,
