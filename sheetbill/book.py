@@ -90,7 +90,8 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
     """Read the Settings sheet (``Setting`` / ``Value`` rows).
 
     Unknown settings are kept in ``Settings.extra`` by normalized name, for plugins. A bad value is
-    a Problem and the default is used, except for the currency, which no run can do without.
+    a Problem and the default is used, except for the currency, which no run can do without. A
+    setting named twice is a warning; the later row counts (a blank later row unsets it).
     """
     values: dict[str, Any] = {}
     extra: dict[str, object] = {}
@@ -102,6 +103,9 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
             continue
         key = normalize(item.values["setting"])
         raw_value = item.values.get("value")
+        if key in rows:
+            problems.append(warning(f"{item.values['setting']} is set again (first on row {rows[key]}); "
+                                    "this later row is used", "Settings", item.row, "Setting"))
         rows[key] = item.row
         known = _SETTING_BY_KEY.get(key)
         if known is None:
@@ -109,6 +113,7 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
             continue
         name, attribute, kind, _ = known
         if raw_value is None or is_blank(raw_value):
+            values.pop(attribute, None)  # a later blank row unsets an earlier one
             continue
         try:
             values[attribute] = COERCERS[kind](raw_value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -78,8 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
     workbook_command("check", "validate the workbook and report problems; writes nothing", cmd_check)
 
+    documents = commands.add_parser("documents", help="render every invoice, credit note and reminder not rendered yet")
+    documents.add_argument("workbook", type=Path)
+    documents.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
+    documents.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    documents.set_defaults(run=cmd_documents)
+
+    send = commands.add_parser("send", help="email each unsent invoice and reminder, or put it in the letters file")
+    send.add_argument("workbook", type=Path)
+    send.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    send.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
+    send.set_defaults(run=cmd_send)
+
+    sync = commands.add_parser("sync", help="run the billing run on a Google spreadsheet")
+    sync.add_argument("spreadsheet_id", help="the spreadsheet's key (from its URL)")
+    sync.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    sync.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing")
+    sync.add_argument("--credentials", type=Path, help="service account key file (see docs/google-sheets.md)")
+    sync.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    sync.set_defaults(run=cmd_sync)
+
+    serve = commands.add_parser("serve", help="the HTTP back end for the Excel and Google Sheets buttons")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--config", type=Path, help="a file with API tokens (see docs/apps-script.md)")
+    serve.set_defaults(run=cmd_serve)
+
     new = commands.add_parser("new", help="write a fresh template workbook")
     new.add_argument("workbook", type=Path)
+    new.add_argument("--xlsm", action="store_true", help="a macro-enabled workbook with the billing buttons")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(run=cmd_new)
 
@@ -191,15 +217,56 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    """``sheetbill new``: copy the packaged template."""
-    from importlib.resources import as_file, files
-
+    """``sheetbill new``: the packaged template, or with ``--xlsm`` the workbook with buttons."""
     if args.workbook.exists() and not args.force:
         print(f"sheetbill: {args.workbook} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_FAILED
-    with as_file(files("sheetbill") / "data" / "template.xlsx") as template:
-        shutil.copyfile(template, args.workbook)
+    try:
+        if args.xlsm:
+            from .xlsm import build_xlsm
+
+            build_xlsm(args.workbook, overwrite=args.force)
+        else:
+            from .templates import write_template
+
+            write_template(args.workbook, overwrite=args.force)
+    except ValueError as err:
+        print(f"sheetbill: {err}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"wrote {args.workbook}")
+    return EXIT_OK
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    """``sheetbill documents``."""
+    from .documents import documents_command
+
+    return documents_command(args.workbook, args.out, args.as_of)
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """``sheetbill send``."""
+    from .sending import send_command
+
+    return send_command(args.workbook, args.as_of, args.dry_run)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """``sheetbill sync``."""
+    from .io.gsheets import main_sync
+
+    return main_sync(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``sheetbill serve``."""
+    from .server import ServerConfigError, serve
+
+    try:
+        serve(args.host, args.port, config_path=args.config)
+    except ServerConfigError as err:
+        print(f"sheetbill: {err}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -47,6 +47,17 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Payment Reference Format": ("payment_reference_format", "text",
                                  "Reference a payment should carry; {invoice_no} and {customer_id} are filled in."),
     "Language": ("language", "text", "Language of documents: en or de."),
+    "Document Templates": ("document_templates", "text",
+                           "Folder of the office's own document templates (relative to the workbook's folder)."),
+    "Bank BIC": ("bank_bic", "text", "BIC of the bank account; printed on documents and put into the EPC QR code."),
+    "SMTP Host": ("smtp_host", "text", "Mail server for sending documents (e.g. smtp.example.org)."),
+    "SMTP Port": ("smtp_port", "int", "Its port (default 587 with starttls, 465 with tls, 25 with none)."),
+    "SMTP Security": ("smtp_security", "text", "starttls (default), tls or none."),
+    "SMTP User": ("smtp_user", "text",
+                  "Login name; the password comes from SHEETBILL_SMTP_PASSWORD or the system keyring."),
+    "Sender Email": ("sender_email", "text", "From address of sent documents (default Company Email)."),
+    "Send Documents From": ("send_documents_from", "date",
+                            "Documents dated before this day are never sent (they went out by other means)."),
 }
 
 CUSTOMERS = TableSpec(

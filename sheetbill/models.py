@@ -29,6 +29,8 @@ class Settings:
         payment_plan_threshold, max_installments: when Advice suggests a payment plan.
         payment_methods, bank_iban, payment_reference_format: shown on reminders and invoices.
         language: of documents (``en`` or ``de``).
+        document_templates, bank_bic, smtp_*, sender_email, send_documents_from: documents and
+            sending (see ``docs/documents.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
     """
 
@@ -52,6 +54,14 @@ class Settings:
     bank_iban: str = ""
     payment_reference_format: str = "{invoice_no}"
     language: str = "en"
+    document_templates: str | None = None
+    bank_bic: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: str | None = None
+    smtp_user: str | None = None
+    sender_email: str | None = None
+    send_documents_from: dt.date | None = None
     extra: dict[str, object] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
