@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Iterable, Mapping, Sequence
 
 from sheetbill.sheets import OutputSheet, RawSheet
 

@@ -75,7 +75,8 @@ def test_an_edited_charge_is_credited_and_billed_again():
     invoices = {i["Invoice No"]: i for i in rows_of(result.outputs, "Invoices")}
     assert invoices["R-000001"]["Balance"] == Decimal("12.50")  # only the unchanged charge is left to pay
     assert [a.text for a in result.advice if a.topic == "correction"] == [
-        "charge 1 was changed after billing: R-000001 is credited by R-000002 and the corrected charge is billed on R-000003"]
+        "charge 1 was changed after billing: R-000001 is credited by R-000002 "
+        "and the corrected charge is billed on R-000003"]
     again = run(with_outputs(after, result.outputs))
     assert again.new_invoices == []
 

@@ -77,7 +77,8 @@ def test_headers_match_ignoring_case_spaces_underscores_and_order():
     ])
     records, problems = read_table(raw, contract.CUSTOMERS)
     assert problems == []
-    assert [(r.row, r.values["customer_id"], r.values["name"]) for r in records] == [(2, "00123", "Ann"), (4, "7", "Bob")]
+    assert [(r.row, r.values["customer_id"], r.values["name"]) for r in records] == [
+        (2, "00123", "Ann"), (4, "7", "Bob")]
     assert records[0].values["email"] == "ann@example.org"
 
 
