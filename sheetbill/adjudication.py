@@ -30,7 +30,7 @@ from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Share:
     """What one party is billed for one charge.
 
@@ -53,7 +53,7 @@ class Share:
     member_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     """The outcome for one charge: shares, or why it is held.
 
@@ -80,7 +80,7 @@ class Decision:
     coverage_gap: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Totals:
     deductible: Decimal = ZERO
     out_of_pocket: Decimal = ZERO

@@ -65,7 +65,6 @@ class Book:
         invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
         reminders, collections: the overdue-tracking history read back from the Reminders and
             Collections sheets (the dunning state).
-        raw: the raw sheets, for plugins and later stages that read sheets of their own.
     """
 
     settings: Settings
@@ -83,7 +82,6 @@ class Book:
     lines: list[InvoiceLine] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
-    raw: Mapping[str, RawSheet] = field(default_factory=dict)
 
 
 def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settings, list[Problem]]:
@@ -141,7 +139,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     problems: list[Problem] = []
     settings, found = load_settings(find_sheet(dict(sheets), contract.SETTINGS), as_of)
     problems += found
-    book = Book(settings=settings, raw=sheets)
+    book = Book(settings=settings)
     sheet_map = dict(sheets)
 
     def table(spec, factory):

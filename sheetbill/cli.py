@@ -148,20 +148,43 @@ def _problem_json(problem: Problem) -> dict:
             "column": problem.column, "message": problem.message}
 
 
-def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) -> int:
-    from .billing import collector_paused, run_billing, summarize
-    from .io.xlsx import read_workbook, write_output_sheets
+def _run_context(args: argparse.Namespace, bill_charges: bool) -> str:
+    """Everything besides the input sheets that a run's outputs depend on (see :func:`_run`)."""
+    from .plugins.manager import Plugins
 
+    as_of = args.as_of.isoformat() if args.as_of else f"settings-or-{dt.date.today().isoformat()}"
+    plugins = ",".join(f"{info.name}={info.version}" for info in Plugins().describe())
+    return f"sheetbill {__version__}|bill_charges={bill_charges}|as_of={as_of}|{plugins}"
+
+
+def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) -> int:
+    """Read, run, write back, report.
+
+    A run whose input sheets, as-of date and code are exactly those of the run that last wrote the
+    workbook would compute the same outputs (runs are idempotent), so it is skipped: the stamp that
+    write stored on the Problems sheet is compared with a fingerprint of the input sheets' stored
+    bytes, which costs less than reading them. A workbook saved by Excel or any other program since
+    has no stamp, and gets a full run.
+    """
+    from .billing import collector_paused, run_billing, summarize
+    from .contract import INPUT_SHEETS
+    from .io.xlsx import input_stamp, read_stamp, read_workbook, write_output_sheets
+
+    stamp = None
+    if write:
+        stamp = input_stamp(args.workbook, INPUT_SHEETS, _run_context(args, bill_charges))
+        stored = read_stamp(args.workbook)
+        if stored and stored.rpartition(":")[0] == stamp:
+            return _report_unchanged(args, int(stored.rpartition(":")[2]))
     progress = Progress(["read", "bill", "write"], sys.stderr.isatty() and not args.json)
     with collector_paused():  # see collector_paused: the same holds for reading and writing
         progress.step(f"reading {args.workbook.name}")
-        sheets = read_workbook(args.workbook)
-        progress.step("billing")
-        result = run_billing(sheets, as_of=args.as_of, bill_charges=bill_charges)
+        result = run_billing(read_workbook(args.workbook), as_of=args.as_of, bill_charges=bill_charges)
         written = False
         if write:
             progress.step("writing")
-            written = write_output_sheets(args.workbook, result.outputs, force=args.force)
+            written = write_output_sheets(args.workbook, result.outputs, force=args.force,
+                                          stamp=f"{stamp}:{result.exit_code}")
         progress.finish()
     summary = summarize(result)
     summary["workbook"] = str(args.workbook)
@@ -172,6 +195,19 @@ def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) ->
     else:
         _print_summary(summary, result.problems, write, written)
     return result.exit_code
+
+
+def _report_unchanged(args: argparse.Namespace, exit_code: int) -> int:
+    """Say that nothing changed since the last run, which is what a repeated click gets."""
+    if args.json:
+        print(json.dumps({"workbook": str(args.workbook), "written": False, "unchanged_since_last_run": True,
+                          "exit_code": exit_code}, indent=2))
+    else:
+        print(f"{args.workbook}: nothing changed since the last run (same input sheets and as-of date)")
+        print("  nothing changed: the workbook was left as it was")
+        if exit_code:
+            print("  the last run reported problems: see the Problems sheet")
+    return exit_code
 
 
 def _print_summary(summary: dict, problems: Sequence[Problem], write: bool, written: bool) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The Settings sheet, typed. Unknown settings are kept in ``extra`` for plugins.
 
@@ -66,7 +66,7 @@ class Settings:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Customer:
     """A person or household that receives services (Customers sheet)."""
 
@@ -83,7 +83,7 @@ class Customer:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Payer:
     """An insurer, government programme, employer or other party that pays for customers."""
 
@@ -100,7 +100,7 @@ class Payer:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """That a payer covers a customer for a period, with the cost-sharing terms of the policy.
 
@@ -129,7 +129,7 @@ class Coverage:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     """A catalogue entry: what a service code is called and what it costs."""
 
@@ -139,7 +139,7 @@ class Service:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PayerCode:
     """How one payer codes, prices and covers one service."""
 
@@ -153,7 +153,7 @@ class PayerCode:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Charge:
     """A service rendered to a customer on a date: the thing that gets billed."""
 
@@ -168,7 +168,7 @@ class Charge:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Payment:
     """Money received for (or taken off) an invoice.
 
@@ -186,7 +186,7 @@ class Payment:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PaymentPlan:
     """An agreed plan to pay an invoice in installments."""
 
@@ -199,7 +199,7 @@ class PaymentPlan:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One entry of the clerk's contact log."""
 
@@ -213,7 +213,7 @@ class Contact:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Invoice:
     """An issued invoice or credit note. Issued documents are history: never renumbered.
 
@@ -234,7 +234,7 @@ class Invoice:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceLine:
     """One line of an invoice: what one party is billed for one charge.
 
@@ -259,7 +259,7 @@ class InvoiceLine:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reminder:
     """One reminder (or payer follow-up) issued: a row of the append-only Reminders history.
 
@@ -289,7 +289,7 @@ class Reminder:
     row: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Collection:
     """One invoice handed to the collection agency: a row of the append-only Collections history.
 

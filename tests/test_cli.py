@@ -130,3 +130,25 @@ def test_the_billed_demo_opens_in_libreoffice(demo, tmp_path):
     lines = next(text for name, text in exported.items() if name.endswith("-Invoice Lines.csv"))
     assert invoices.splitlines()[0].startswith("Invoice No,Kind,Issue Date")
     assert "INV-000001" in invoices and len(lines.splitlines()) > len(invoices.splitlines())
+
+
+def test_a_repeated_click_is_recognised_without_recomputing_and_any_change_recomputes(demo, capsys):
+    assert main(["bill", str(demo), "--as-of", "2026-06-30"]) == 1
+    capsys.readouterr()
+    first = digest(demo)
+    assert main(["bill", str(demo), "--as-of", "2026-06-30"]) == 1  # the stored exit code
+    assert "nothing changed since the last run" in capsys.readouterr().out
+    assert digest(demo) == first
+    # Another as-of date is another run: computed in full (reminders fall due on later days).
+    assert main(["bill", str(demo), "--as-of", "2026-07-31"]) == 1
+    assert "invoices issued" in capsys.readouterr().out
+    # A workbook saved by another program has lost the stamp: a full run, which bills nothing twice.
+    book = openpyxl.load_workbook(demo)
+    invoices_before = book["Invoices"].max_row
+    charges = book["Charges"]
+    charges.cell(row=charges.max_row + 1, column=1, value="M-9999")
+    book.save(demo)
+    assert main(["bill", str(demo), "--as-of", "2026-07-31"]) == 1
+    out = capsys.readouterr().out
+    assert "invoices issued:     0" in out and "Charges row" in out  # the half-typed row is a Problem
+    assert openpyxl.load_workbook(demo)["Invoices"].max_row == invoices_before

@@ -511,6 +511,7 @@ class _Job:
     part: str = ""
     position: int = -1
     drawing_rel_id: str | None = None
+    stamp: str | None = None
 
     @property
     def last_cell(self) -> str:
@@ -582,8 +583,11 @@ def _stored_marks(source: ZipSource, sheet: _Sheet) -> dict[str, str]:
             if name.startswith(f"{prefix}:")}
 
 
-def _plan(sheets: Sequence[OutputSheet], book: _Book, max_rows: int) -> list[_Job]:
-    """Split the output sheets into sheet parts and match them to the sheets they replace."""
+def _plan(sheets: Sequence[OutputSheet], book: _Book, max_rows: int, stamp: str | None = None,
+          stamp_sheet: str = "") -> list[_Job]:
+    """Split the output sheets into sheet parts and match them to the sheets they replace.
+
+    The job of ``stamp_sheet`` carries ``stamp`` (see :func:`read_stamp`), which counts as content."""
     existing = {sheet.name.casefold(): sheet for sheet in book.sheets}
     per_sheet = max_rows - 1
     jobs: list[_Job] = []
@@ -595,8 +599,10 @@ def _plan(sheets: Sequence[OutputSheet], book: _Book, max_rows: int) -> list[_Jo
             raise ValueError(f"sheet {name!r} exists and is not a worksheet; it cannot be replaced")
         if marks is None:
             marks = _stored_marks(book.source, sheet) if sheet else {}
-        digest = _digest((name, output.columns, chart, continues, book.date1904), rows)
-        jobs.append(_Job(name, output.columns, rows, chart, continues, sheet, digest, marks.get("digest")))
+        own_stamp = stamp if stamp and not continues and name.casefold() == stamp_sheet.casefold() else None
+        digest = _digest((name, output.columns, chart, continues, book.date1904, own_stamp), rows)
+        jobs.append(_Job(name, output.columns, rows, chart, continues, sheet, digest, marks.get("digest"),
+                         stamp=own_stamp))
 
     bases: list[tuple[str, int, OutputSheet]] = []
     for output in sheets:
@@ -940,6 +946,8 @@ def _sheet_head(job: _Job, styles: _StyleIds) -> str:
         if column.header
     )
     continues = f" sb:continues={quoteattr(job.continues)}" if job.continues else ""
+    if job.stamp:
+        continues += f" sb:run={quoteattr(job.stamp)}"
     return (
         f'{XML_DECLARATION}<worksheet xmlns="{MAIN_NS}" xmlns:r="{DOC_REL_NS}" xmlns:mc="{MC_NS}" '
         f'xmlns:sb="{SHEETBILL_NS}" mc:Ignorable="sb" sb:digest="{job.digest}"{continues}>'
@@ -1317,6 +1325,8 @@ def write_output_sheets(
     out: Path | None = None,
     force: bool = False,
     backup: bool = True,
+    stamp: str | None = None,
+    stamp_sheet: str = "Problems",
     _max_rows: int = MAX_ROWS,
 ) -> bool:
     """Write `sheets` into the workbook at `path` (or into a copy at `out`).
@@ -1336,6 +1346,9 @@ def write_output_sheets(
     repeated); continuation sheets of an earlier, longer write are emptied to their header row.
     `_max_rows` (the grid's height, header included) exists for tests.
 
+    `stamp` is stored on the output sheet `stamp_sheet` (see :func:`read_stamp` and
+    :func:`input_stamp`): a front end records which inputs the outputs were computed from.
+
     Raises WorkbookLockedError when the target is open in Excel or LibreOffice (unless `force`),
     WorkbookFormatError when `path` is not an .xlsx/.xlsm workbook, ValueError for invalid sheet
     names, overlong text, NaN or infinite numbers (naming sheet, cell and column), and TypeError
@@ -1350,7 +1363,7 @@ def write_output_sheets(
     in_place = target.exists() and os.path.samefile(source_path, target)
     with ZipSource(source_path) as source:
         book = _load_book(source)
-        jobs = _plan(sheets, book, _max_rows)
+        jobs = _plan(sheets, book, _max_rows, stamp, stamp_sheet)
         changed = not all(job.existing is not None and job.stored_digest == job.digest for job in jobs)
         if not changed and in_place:
             return False
@@ -1361,3 +1374,39 @@ def write_output_sheets(
     mode = (target if target.exists() else source_path).stat().st_mode
     _install(temp, target, mode, backup)
     return changed
+
+
+def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str:
+    """A fingerprint of the parts of ``path`` that the input sheets ``inputs`` are made of.
+
+    It hashes the stored (compressed) bytes of those sheets' parts, of the shared strings and of
+    every table part, plus ``context`` (the command, the as-of date, the code's versions). Reading
+    the bytes costs a fraction of parsing them, so a front end can tell in that time that nothing
+    it reads has changed since it wrote ``stamp`` (:func:`read_stamp`). Anything rewritten, even to
+    the same values, changes the fingerprint: the cautious direction, a full run.
+    """
+    wanted = {normalize_name(name) for name in inputs}
+    digest = hashlib.sha256(context.encode())
+    with ZipSource(Path(path)) as source:
+        book = _load_book(source)
+        parts = sorted(sheet.part for sheet in book.sheets if normalize_name(sheet.name) in wanted)
+        parts += sorted(info.filename for info in source.entries
+                        if info.filename.endswith("sharedStrings.xml") or info.filename.startswith("xl/tables/"))
+        for part in parts:
+            info = source.find(part)
+            digest.update(part.encode() + b"\0")
+            if info is not None:
+                for chunk in source.raw_data(info):
+                    digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_stamp(path: Path, sheet_name: str = "Problems") -> str | None:
+    """The stamp that :func:`write_output_sheets` stored on ``sheet_name``; ``None`` when there is none
+    (never written by sheetbill, or rewritten since by another program, which drops it)."""
+    with ZipSource(Path(path)) as source:
+        book = _load_book(source)
+        for sheet in book.sheets:
+            if sheet.name.casefold() == sheet_name.casefold():
+                return _stored_marks(source, sheet).get("run")
+    return None

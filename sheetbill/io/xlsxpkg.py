@@ -22,10 +22,12 @@ parts of it we do not touch.
 from __future__ import annotations
 
 import posixpath
+import queue
 import re
 import shutil
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -210,14 +212,8 @@ class ZipSink:
         The compressed data is staged in a spooled temporary file so the local header can carry
         the final CRC and sizes -- and Zip64 fields only when they are really needed.
         """
-        compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
-        crc = size = 0
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT) as spool:
-            for chunk in chunks:
-                crc = zlib.crc32(chunk, crc)
-                size += len(chunk)
-                spool.write(compressor.compress(chunk))
-            spool.write(compressor.flush())
+            crc, size = _deflate_in_background(chunks, spool)
             encoded = name.encode("utf-8")
             entry = _Entry(
                 name=encoded,
@@ -510,3 +506,48 @@ def _unescape_attribute(raw: str) -> str:
         return raw
     quote = "'" if '"' in raw else '"'
     return ET.fromstring(f"<a v={quote}{raw}{quote}/>").get("v", "")
+
+
+_DONE = object()
+
+
+def _deflate_in_background(chunks: Iterable[bytes], spool: BinaryIO) -> tuple[int, int]:
+    """Deflate (level 1) ``chunks`` into ``spool`` on a second thread; return (CRC-32, size).
+
+    Rendering sheet XML is Python work that holds the GIL, while ``zlib`` releases it for large
+    buffers, so compressing on another thread overlaps the two on a machine with two cores (at a
+    million rows, compression alone is several seconds). The queue is bounded, so memory stays at a
+    few chunks however large the sheet.
+    """
+    pending: queue.Queue = queue.Queue(maxsize=8)
+    failure: list[BaseException] = []
+    totals = [0, 0]
+
+    def work() -> None:
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+        crc = size = 0
+        try:
+            while (chunk := pending.get()) is not _DONE:
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+                spool.write(compressor.compress(chunk))
+            spool.write(compressor.flush())
+            totals[:] = [crc, size]
+        except BaseException as err:  # handed to the producing thread, which re-raises it
+            failure.append(err)
+            while pending.get() is not _DONE:  # drain so the producer never blocks
+                pass
+
+    worker = threading.Thread(target=work, name="sheetbill-deflate", daemon=True)
+    worker.start()
+    try:
+        for chunk in chunks:
+            if failure:
+                break
+            pending.put(chunk)
+    finally:
+        pending.put(_DONE)
+        worker.join()
+    if failure:
+        raise failure[0]
+    return totals[0], totals[1]

@@ -15,7 +15,7 @@ from ..models import Charge, Coverage, Customer, Payer, PayerCode, Service, Sett
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BilledCode:
     """A service code in a payer's own code system (``code="99213"``, ``system="CPT"``)."""
 
@@ -23,7 +23,7 @@ class BilledCode:
     system: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class YearToDate:
     """Running totals for one customer under one coverage in the calendar year of the charge,
     counting every earlier charge (including those billed in earlier runs).
@@ -39,7 +39,7 @@ class YearToDate:
     payer_paid: Decimal = ZERO
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """One charge presented to one payer under one coverage.
 
@@ -78,7 +78,7 @@ class Claim:
         return self.allowed is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Adjudication:
     """A payer's decision on one claim.
 
