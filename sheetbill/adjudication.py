@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from .book import Book
 from .models import Charge, Coverage, Payer
-from .money import ZERO, quantize
+from .money import ZERO
 from .plugins.manager import PluginError, Plugins
 from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
@@ -90,7 +90,7 @@ class _Totals:
 def charge_amount(book: Book, charge: Charge) -> Decimal:
     """Price (the charge's own, else the catalogue's) x quantity, rounded once: the line amount."""
     price = charge.price if charge.price is not None else book.services[charge.service_code].price
-    return quantize(price * charge.quantity, book.settings.currency)
+    return book.amounts.money(price * charge.quantity)
 
 
 def coverages_by_customer(book: Book) -> dict[str, list[Coverage]]:

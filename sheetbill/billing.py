@@ -32,7 +32,7 @@ from . import contract
 from .adjudication import adjudicate_all, charge_amount
 from .book import Book, load_book
 from .models import Invoice, InvoiceLine
-from .money import ZERO, D, fmt, quantize_all
+from .money import ZERO, D, fmt, plain_number, quantize, quantize_all
 from .plugins.manager import Plugins
 from .problems import Problem, error
 from .sheets import OutputSheet, RawSheet
@@ -180,12 +180,13 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     with collector_paused():
-        return _run(sheets, as_of, plugins, stages, bill_charges)
+        book, problems = load_book(sheets, as_of=as_of)
+        del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
+        return _run(book, problems, plugins, stages, bill_charges)
 
 
-def _run(sheets: Mapping[str, RawSheet], as_of: dt.date | None, plugins: Plugins | None,
-         stages: tuple[Stage, ...] | None, bill_charges: bool) -> RunResult:
-    book, problems = load_book(sheets, as_of=as_of)
+def _run(book: Book, problems: list[Problem], plugins: Plugins | None, stages: tuple[Stage, ...] | None,
+         bill_charges: bool) -> RunResult:
     plugins = plugins if plugins is not None else Plugins()
     result = RunResult(book=book, problems=problems)
     if bill_charges:
@@ -198,10 +199,13 @@ def _run(sheets: Mapping[str, RawSheet], as_of: dt.date | None, plugins: Plugins
         stages = (track_overdue,)
     for stage in stages:
         stage(result)
-    result.outputs[:0] = billing_outputs(result)
     result.outputs.append(problems_sheet(result.problems))
     result.outputs.append(advice_sheet(result.advice))
-    result.outputs = [canonical(output, book.settings.currency) for output in result.outputs]
+    currency = book.settings.currency
+    result.outputs = [canonical(output, currency) for output in result.outputs]
+    # The two largest sheets are canonical by construction (history is read back canonical, new
+    # lines are built canonical), which spares a pass and a copy over a million rows.
+    result.outputs[:0] = billing_outputs(result)
     return result
 
 
@@ -228,13 +232,10 @@ def canonical(output: OutputSheet, currency: str) -> OutputSheet:
 
 
 def _plain_number(value: object) -> object:
-    """A number without trailing zeros, whole numbers as ``int``; anything else as it is."""
+    """A number in the spelling of :func:`sheetbill.money.plain_number`; anything else as it is."""
     if value is None or isinstance(value, (str, bool)) or not isinstance(value, (Decimal, int, float)):
         return value
-    if type(value) is int:
-        return value
-    number = D(value).normalize()
-    return int(number) if number == number.to_integral_value() else number
+    return value if type(value) is int else plain_number(D(value))
 
 
 def bill(result: RunResult, plugins: Plugins) -> None:
@@ -276,7 +277,8 @@ def bill(result: RunResult, plugins: Plugins) -> None:
         for line in lines:
             credits[line.invoice_no].append((
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
-                line.quantity, line.charge_amount, -line.amount, -line.adjustment,
+                line.quantity, line.charge_amount, book.amounts.money(-line.amount),
+                book.amounts.money(-line.adjustment),
                 f"credit for {line.invoice_no}: charge {'changed' if charge else 'deleted'}"))
         active[charge_id] = []
 
@@ -286,10 +288,12 @@ def bill(result: RunResult, plugins: Plugins) -> None:
             continue
         charge = decision.charge
         service = book.services[charge.service_code]
+        quantity = book.amounts.number(charge.quantity)
         for share in decision.shares:
             pending[(share.bill_to_type, share.bill_to_id, charge.customer_id)].append((
                 charge.charge_id, charge.date, charge.customer_id, charge.service_code, share.billed_code
-                or service.service_code, charge.quantity, decision.charge_amount, share.amount, share.adjustment,
+                or service.service_code, quantity, decision.charge_amount, book.amounts.money(share.amount),
+                book.amounts.money(share.adjustment),
                 share.reason))
 
     # Transfers to the customer.
@@ -305,7 +309,8 @@ def bill(result: RunResult, plugins: Plugins) -> None:
                                          payment.row, "Invoice No"))
             continue
         pending[("Customer", source.customer_id, source.customer_id)].append((
-            None, payment.date, source.customer_id, None, None, None, None, payment.amount, ZERO,
+            None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(payment.amount),
+            book.amounts.money(ZERO),
             f"transfer from {source.invoice_no} ({source.bill_to_name})", payment.payment_id))
 
     # Number and issue: credit notes first (they correct what was issued before), then invoices.
@@ -432,13 +437,18 @@ def _status(amount: Decimal, paid: Decimal, written_off: Decimal, transferred: D
 
 
 def billing_outputs(result: RunResult) -> list[OutputSheet]:
-    """The Invoices and Invoice Lines sheets: all history, with payments posted."""
+    """The Invoices and Invoice Lines sheets: all history, with payments posted.
+
+    Their numbers are already in the canonical spelling of :func:`canonical` (history is read back
+    so, new lines are built so); only Paid and Balance, sums of typed payments, are quantized here.
+    """
+    currency = result.book.settings.currency
     invoices = []
     for invoice in result.book.invoices:
         account = result.accounts[invoice.invoice_no]
         invoices.append((invoice.invoice_no, invoice.kind, invoice.issue_date, invoice.due_date,
                          invoice.bill_to_type, invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
-                         invoice.amount, account.paid, account.balance,
+                         invoice.amount, quantize(account.paid, currency), quantize(account.balance, currency),
                          result.extras.get("status", {}).get(invoice.invoice_no, account.status), invoice.related))
     lines = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
               ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id)

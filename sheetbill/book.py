@@ -31,7 +31,7 @@ from .models import (
     Service,
     Settings,
 )
-from .money import is_currency_code
+from .money import AmountPool, is_currency_code
 from .problems import ConfigurationError, Problem, error, warning
 from .sheets import RawSheet
 from .tables import (
@@ -62,6 +62,7 @@ class Book:
         charge_ids_present: every Charge ID on the Charges sheet, also of rows with problems (so a
             charge with a typo is not taken for a deleted one).
         payments, plans, contacts: the clerk's records.
+        amounts: the run's pool of shared amounts (see :class:`sheetbill.money.AmountPool`).
         invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
         reminders, collections: the overdue-tracking history read back from the Reminders and
             Collections sheets (the dunning state).
@@ -78,6 +79,7 @@ class Book:
     payments: list[Payment] = field(default_factory=list)
     plans: list[PaymentPlan] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    amounts: AmountPool = field(default_factory=lambda: AmountPool("EUR"))
     invoices: list[Invoice] = field(default_factory=list)
     lines: list[InvoiceLine] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
@@ -139,7 +141,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     problems: list[Problem] = []
     settings, found = load_settings(find_sheet(dict(sheets), contract.SETTINGS), as_of)
     problems += found
-    book = Book(settings=settings)
+    book = Book(settings=settings, amounts=AmountPool(settings.currency))
     sheet_map = dict(sheets)
 
     def table(spec, factory):
@@ -186,23 +188,40 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
             problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
                                     "Customer ID"))
         book.contacts.append(contact)
-    book.invoices, found = _history(sheet_map, contract.INVOICES, Invoice)
+    book.invoices, found = _history(sheet_map, contract.INVOICES, Invoice, book.amounts)
     problems += found
-    book.lines, found = _history(sheet_map, contract.INVOICE_LINES, InvoiceLine)
+    book.lines, found = _history(sheet_map, contract.INVOICE_LINES, InvoiceLine, book.amounts)
     problems += found
-    book.reminders, found = _history(sheet_map, contract.REMINDERS, Reminder)
+    book.reminders, found = _history(sheet_map, contract.REMINDERS, Reminder, book.amounts)
     problems += found
-    book.collections, found = _history(sheet_map, contract.COLLECTIONS, Collection)
+    book.collections, found = _history(sheet_map, contract.COLLECTIONS, Collection, book.amounts)
     problems += found
     return book, problems
 
 
-def _history(sheets: dict[str, RawSheet], spec, factory) -> tuple[list[Any], list[Problem]]:
-    """Read an output sheet back as history; its problems are errors too (someone edited it)."""
+def _history(sheets: dict[str, RawSheet], spec, factory, amounts: AmountPool) -> tuple[list[Any], list[Problem]]:
+    """Read an output sheet back as history; its problems are errors too (someone edited it).
+
+    Amounts come back as floats (``80.0``); they are given the spelling a run computes
+    (``Decimal('80.00')``, quantities ``1``), so history is written back exactly as it was and an
+    unchanged sheet is recognised as unchanged.
+    """
     sheet = merge_continuations(sheets, spec.name)
     defaults = {f.name: None if f.default is MISSING else f.default for f in fields(factory)}
     blanks = {f.name: defaults.get(f.name) for f in spec.fields}  # empty history cells: the record's default
-    records, problems = read_table(sheet, spec, lambda **values: factory(**(blanks | values)))
+    money = [f.name for f in spec.fields if f.kind == "money"]
+    numbers = [f.name for f in spec.fields if f.kind == "decimal"]
+
+    def build(**values: Any) -> Any:
+        for name in money:
+            if values.get(name) is not None:
+                values[name] = amounts.money(values[name])
+        for name in numbers:
+            if values.get(name) is not None:
+                values[name] = amounts.number(values[name])
+        return factory(**(blanks | values))
+
+    records, problems = read_table(sheet, spec, build)
     for problem in problems:
         problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
         problems[problems.index(problem)] = replace(problem, message=problem_text)

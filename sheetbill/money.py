@@ -95,6 +95,43 @@ def quantize_all(values: Iterable[object], currency: str = "EUR") -> list[object
     return result
 
 
+def plain_number(value: Decimal) -> Decimal:
+    """A non-money number (a quantity) in one spelling, without trailing zeros or exponent:
+    ``Decimal('1.0')`` -> ``Decimal('1')``, ``Decimal('2.50')`` -> ``Decimal('2.5')``,
+    ``Decimal('1E+2')`` -> ``Decimal('100')``."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+class AmountPool:
+    """One shared object per distinct amount: a run has millions of equal amounts (a service's
+    price, its copay) and a ``Decimal`` costs about 100 bytes.
+
+    Only values in one spelling may share a pool, since equal Decimals with different exponents
+    (``80.00`` and ``80``) compare and hash alike: :meth:`money` takes amounts rounded by
+    :func:`quantize`, :meth:`number` takes quantities in the :func:`plain_number` spelling.
+    """
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        self._money: dict[Decimal, Decimal] = {}
+        self._numbers: dict[Decimal, Decimal] = {}
+
+    def money(self, amount: Decimal) -> Decimal:
+        """``amount`` rounded by :func:`quantize`, shared."""
+        value = quantize(amount, self.currency)
+        if not value:
+            value = abs(value)  # one zero: never "-0.00"
+        return self._money.setdefault(value, value)
+
+    def number(self, value: Decimal) -> Decimal:
+        """``value`` in the :func:`plain_number` spelling, shared."""
+        plain = plain_number(value)
+        if not plain:
+            plain = abs(plain)
+        return self._numbers.setdefault(plain, plain)
+
+
 def round_down(amount: Decimal, currency: str = "EUR") -> Decimal:
     """Truncate ``amount`` to the minor unit (used for equal installments, remainder on the last)."""
     return amount.quantize(quantum(currency), rounding=ROUND_DOWN)
