@@ -162,3 +162,25 @@ def test_invoice_numbers_never_reuse_a_number_seen_anywhere():
                              ("2", "2026-02-02", "C1", "T", 1, None))
     result = run(after)
     assert [i.invoice_no for i in result.new_invoices if i.kind == "Invoice"][-1] == "R-000042"
+
+
+def test_a_transfer_to_customer_moves_the_rest_onto_a_customer_invoice_once():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    sheets["Payers"] = sheet("Payers", ("Payer ID", "Name", "Type"), ("P1", "Acme Health", "insurer"))
+    sheets["Coverage"] = sheet("Coverage", ("Customer ID", "Payer ID", "Covered Percent"), ("C1", "P1", 100))
+    first = run(sheets)
+    assert [(i.invoice_no, i.bill_to_type, i.amount) for i in first.new_invoices] == [
+        ("R-000001", "Payer", Decimal("80.00"))]
+    after = with_outputs(sheets, first.outputs)
+    after["Payments"] = sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type"),
+                              ("P1", "2026-03-05", "R-000001", 60, "Payment"),
+                              ("P2", "2026-03-05", "R-000001", 20, "Transfer to Customer"))
+    second = run(after)
+    assert [(i.invoice_no, i.bill_to_type, i.bill_to_id, i.amount, i.related) for i in second.new_invoices] == [
+        ("R-000002", "Customer", "C1", Decimal("20.00"), "R-000001")]
+    line = [ln for ln in second.book.lines if ln.invoice_no == "R-000002"][0]
+    assert (line.payment_id, line.reason) == ("P2", "transfer from R-000001 (Acme Health)")
+    statuses = {i["Invoice No"]: (i["Status"], i["Balance"]) for i in rows_of(second.outputs, "Invoices")}
+    assert statuses["R-000001"] == ("Paid", Decimal("0.00"))
+    third = run(with_outputs(after, second.outputs))
+    assert third.new_invoices == []  # the transfer is remembered by its payment ID
