@@ -24,10 +24,10 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
+import hashlib
 import json
 import operator
 import re
-import secrets
 import socket
 import threading
 import time
@@ -861,6 +861,7 @@ class SheetsEmulator:
         self._quota_window = -1
         self._quota_used = 0
         self._lock = threading.RLock()
+        self._created = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -916,7 +917,10 @@ class SheetsEmulator:
         grown to fit its data.
         """
         with self._lock:
-            spreadsheet_id = spreadsheet_id or secrets.token_urlsafe(33)[:44]
+            # Lowercase hex, never random text: a test that checks that no cell content (say "C9")
+            # reaches the logs must not trip over an id that happens to contain it.
+            self._created += 1
+            spreadsheet_id = spreadsheet_id or hashlib.sha256(f"spreadsheet {self._created}".encode()).hexdigest()[:44]
             book = Spreadsheet(spreadsheet_id, title)
             content: Mapping[str, Sequence[Sequence[Any]]]
             if sheets is None:
