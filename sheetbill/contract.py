@@ -231,6 +231,14 @@ ADVICE_SHEET = "Advice"
 #: Output sheets whose rows are history (read back every run, appended to, never rewritten).
 HISTORY_SHEETS: tuple[str, ...] = (INVOICES_SHEET, INVOICE_LINES_SHEET, "Reminders", "Collections")
 
+
+def sheets_a_run_reads() -> tuple[str, ...]:
+    """Every sheet a billing run needs from a workbook: the inputs and the history, including the
+    continuation sheets of a history table longer than the grid ("Invoice Lines 2", ...). Derived
+    output sheets (Overdue, Aging, ...) and staff's own sheets need not be read at all."""
+    continuations = tuple(f"{name} {number}" for name in HISTORY_SHEETS for number in range(2, 33))
+    return INPUT_SHEETS + HISTORY_SHEETS + continuations
+
 INVOICES = TableSpec(
     INVOICES_SHEET,
     (
