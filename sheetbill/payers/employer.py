@@ -4,6 +4,9 @@ The employer pays ``Covered Percent`` (default 100) of the allowed amount until 
 annual budget is used up; after that the customer pays. The budget is the Coverage row's
 ``Annual Budget`` column, or the Settings value ``Employer Budget`` as the default for all
 employees. Budgets restart every calendar year.
+
+Codes are mapped by sheetbill's default rule (the standard payer's: Payer Codes ``Payer Code``,
+else the service code), which applies to any payer plugin that does not map codes itself.
 """
 
 from __future__ import annotations
@@ -20,12 +23,6 @@ from . import common
 def sheetbill_payer_names() -> list[str]:
     """Handles payers whose Plugin cell says ``employer_budget``."""
     return ["employer_budget"]
-
-
-@hookimpl
-def sheetbill_map_code(payer, service, payer_code):
-    """Same mapping rules as the standard payer."""
-    return common.map_code(payer, service, payer_code)
 
 
 @hookimpl

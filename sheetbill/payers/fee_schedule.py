@@ -5,6 +5,9 @@ the charge is written off, and the customer is **never** billed for the differen
 programme's rule for its beneficiaries). A service the schedule lists as ``Covered`` = no is the
 customer's; a service with no fee in the schedule cannot be billed to the programme and becomes a
 Problem so the clerk can add the fee or correct the charge.
+
+Codes are mapped by sheetbill's default rule (the standard payer's: Payer Codes ``Payer Code``,
+else the service code), which applies to any payer plugin that does not map codes itself.
 """
 
 from __future__ import annotations
@@ -23,12 +26,6 @@ class MissingFee(ValueError):
 def sheetbill_payer_names() -> list[str]:
     """Handles payers whose Plugin cell says ``fee_schedule``."""
     return ["fee_schedule"]
-
-
-@hookimpl
-def sheetbill_map_code(payer, service, payer_code):
-    """Same mapping rules as the standard payer."""
-    return common.map_code(payer, service, payer_code)
 
 
 @hookimpl
