@@ -139,13 +139,14 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
 def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -> tuple[Book, list[Problem]]:
     """Read and cross-check every input table, and the issued history, from ``sheets``."""
     problems: list[Problem] = []
-    settings, found = load_settings(find_sheet(dict(sheets), contract.SETTINGS), as_of)
+    settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
-    sheet_map = dict(sheets)
 
-    def table(spec, factory):
-        records, found = read_table(find_sheet(sheet_map, spec), spec, factory)
+    def table(spec, factory, sheet=None):
+        # One sheet at a time, let go once parsed: with a front end that reads sheets on demand,
+        # the cells of a million charges and of the history are never held at the same time.
+        records, found = read_table(sheet or find_sheet(sheets, spec), spec, factory)
         problems.extend(found)
         return records
 
@@ -170,9 +171,11 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
                                   "Service Code"))
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
-    charges_sheet = find_sheet(sheet_map, contract.CHARGES)
+    charges_sheet = find_sheet(sheets, contract.CHARGES)
     book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
-    for charge in table(contract.CHARGES, Charge):
+    charges = table(contract.CHARGES, Charge, charges_sheet)
+    del charges_sheet
+    for charge in charges:
         if charge.customer_id not in book.customers:
             problems.append(error(f"unknown customer {charge.customer_id!r}: add the customer first",
                                   "Charges", charge.row, "Customer ID"))
@@ -188,18 +191,18 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
             problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
                                     "Customer ID"))
         book.contacts.append(contact)
-    book.invoices, found = _history(sheet_map, contract.INVOICES, Invoice, book.amounts)
+    book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts)
     problems += found
-    book.lines, found = _history(sheet_map, contract.INVOICE_LINES, InvoiceLine, book.amounts)
+    book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts)
     problems += found
-    book.reminders, found = _history(sheet_map, contract.REMINDERS, Reminder, book.amounts)
+    book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts)
     problems += found
-    book.collections, found = _history(sheet_map, contract.COLLECTIONS, Collection, book.amounts)
+    book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts)
     problems += found
     return book, problems
 
 
-def _history(sheets: dict[str, RawSheet], spec, factory, amounts: AmountPool) -> tuple[list[Any], list[Problem]]:
+def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it).
 
     Amounts come back as floats (``80.0``); they are given the spelling a run computes

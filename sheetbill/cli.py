@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) ->
     """
     from .billing import collector_paused, run_billing, summarize
     from .contract import INPUT_SHEETS, sheets_a_run_reads
-    from .io.xlsx import input_stamp, read_stamp, read_workbook, write_output_sheets
+    from .io.xlsx import input_stamp, open_workbook, read_stamp, write_output_sheets
 
     stamp = None
     if write:
@@ -179,8 +179,8 @@ def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) ->
     progress = Progress(["read", "bill", "write"], sys.stderr.isatty() and not args.json)
     with collector_paused():  # see collector_paused: the same holds for reading and writing
         progress.step(f"reading {args.workbook.name}")
-        result = run_billing(read_workbook(args.workbook, sheets_a_run_reads()), as_of=args.as_of,
-                             bill_charges=bill_charges)
+        with open_workbook(args.workbook, sheets_a_run_reads()) as sheets:
+            result = run_billing(sheets, as_of=args.as_of, bill_charges=bill_charges)
         written = False
         if write:
             progress.step("writing")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -290,12 +290,15 @@ class Row:
     row: int
 
 
-def find_sheet(sheets: dict[str, RawSheet], spec: TableSpec) -> RawSheet | None:
-    """The raw sheet for ``spec`` among ``sheets``, matching names like headers."""
+def find_sheet(sheets: Mapping[str, RawSheet], spec: TableSpec) -> RawSheet | None:
+    """The raw sheet for ``spec`` among ``sheets``, matching names like headers.
+
+    Only the matching sheet is looked up, so a mapping that reads sheets on demand reads just it.
+    """
     wanted = {normalize(spec.name), *(normalize(a) for a in spec.aliases)}
-    for name, sheet in sheets.items():
+    for name in sheets:
         if normalize(name) in wanted:
-            return sheet
+            return sheets[name]
     return None
 
 
@@ -409,23 +412,23 @@ def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., A
     return records, problems
 
 
-def merge_continuations(sheets: dict[str, RawSheet], name: str) -> RawSheet | None:
+def merge_continuations(sheets: Mapping[str, RawSheet], name: str) -> RawSheet | None:
     """One sheet of a table that continues on ``"<name> 2"``, ``"<name> 3"``, ... (beyond the grid).
 
     Continuation sheets repeat the header; their rows are appended in order. Problem rows of the
     continuation refer to the first sheet's numbering plus offset, which is acceptable for output
     sheets (their rows are not typed by staff).
     """
-    by_key = {normalize(n): s for n, s in sheets.items()}
-    first = by_key.get(normalize(name))
-    if first is None:
+    names = {normalize(n): n for n in sheets}
+    if normalize(name) not in names:
         return None
+    first = sheets[names[normalize(name)]]
+    if normalize(f"{name} 2") not in names:
+        return first
     rows: list[Sequence[CellValue]] = list(first.rows)
     number = 2
-    while (more := by_key.get(normalize(f"{name} {number}"))) is not None:
-        rows.extend(more.rows[1:])
+    while (key := normalize(f"{name} {number}")) in names:
+        rows.extend(sheets[names[key]].rows[1:])
         number += 1
-    if number == 2:
-        return first
     return RawSheet(first.name, rows, first.first_row, first.first_col, first.sheet)
 

@@ -48,7 +48,8 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -449,41 +450,72 @@ def read_workbook(path: Path, wanted: Iterable[str] | None = None) -> dict[str, 
 
     Raises WorkbookFormatError when the file is not an .xlsx/.xlsm workbook.
     """
-    keys = None if wanted is None else {normalize_name(name) for name in wanted}
-    result: dict[str, RawSheet] = {}
-    with ZipSource(Path(path)) as source:
-        book = _load_book(source)
-        sheet_keys = {normalize_name(sheet.name) for sheet in book.worksheets}
-        calamine: CalamineWorkbook | None = None
+    with open_workbook(path, wanted) as sheets:
+        return {name: sheets[name] for name in sheets}
+
+
+class LazySheets(Mapping[str, RawSheet]):
+    """The sheets of a workbook, each read only when it is looked up, and not kept.
+
+    Same content as :func:`read_workbook`, but a caller that takes one sheet at a time and lets
+    it go (the core reads a million charges, then the history) never holds every sheet's cells at
+    once. Each lookup reads the sheet again. Use through :func:`open_workbook`.
+    """
+
+    def __init__(self, path: Path, wanted: Iterable[str] | None):
+        keys = None if wanted is None else {normalize_name(name) for name in wanted}
+        self._path = Path(path)
+        self._source = ZipSource(self._path)
+        self._calamine: CalamineWorkbook | None = None
+        self._blocks: dict[str, tuple[_Sheet, _Table | None]] = {}
         try:
+            book = _load_book(self._source)
+            sheet_keys = {normalize_name(sheet.name) for sheet in book.worksheets}
             for sheet in book.worksheets:
-                tables = _sheet_tables(source, sheet)
-                wants_sheet = keys is None or normalize_name(sheet.name) in keys
-                aliases = [
-                    table
-                    for table in tables
-                    if normalize_name(table.display_name) not in sheet_keys
-                    and (keys is None or normalize_name(table.display_name) in keys)
-                ]
-                if not (wants_sheet or aliases):
-                    continue
-                calamine = calamine or CalamineWorkbook.from_path(str(path))
-                grid = _read_grid(calamine, source, sheet)
-                if wants_sheet:
+                tables = _sheet_tables(self._source, sheet)
+                if keys is None or normalize_name(sheet.name) in keys:
                     own = [t for t in tables if normalize_name(t.display_name) == normalize_name(sheet.name)]
-                    if tables:
-                        result[sheet.name] = _table_block(grid, (own or tables)[0], sheet.name, sheet.name)
-                    else:
-                        result[sheet.name] = RawSheet(
-                            name=sheet.name, rows=grid.rows, first_row=grid.top + 1,
-                            first_col=grid.left + 1, sheet=sheet.name,
-                        )
-                for table in aliases:
-                    result[table.display_name] = _table_block(grid, table, table.display_name, sheet.name)
-        finally:
-            if calamine is not None:
-                calamine.close()
-    return result
+                    self._blocks[sheet.name] = (sheet, (own or tables)[0] if tables else None)
+                for table in tables:
+                    key = normalize_name(table.display_name)
+                    if key not in sheet_keys and (keys is None or key in keys):
+                        self._blocks[table.display_name] = (sheet, table)
+        except BaseException:
+            self.close()
+            raise
+
+    def __getitem__(self, name: str) -> RawSheet:
+        sheet, table = self._blocks[name]
+        if self._calamine is None:
+            self._calamine = CalamineWorkbook.from_path(str(self._path))
+        grid = _read_grid(self._calamine, self._source, sheet)
+        if table is not None:
+            return _table_block(grid, table, name, sheet.name)
+        return RawSheet(name=sheet.name, rows=grid.rows, first_row=grid.top + 1, first_col=grid.left + 1,
+                        sheet=sheet.name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blocks)
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._calamine is not None:
+            self._calamine.close()
+            self._calamine = None
+        self._source.close()
+
+
+@contextmanager
+def open_workbook(path: Path, wanted: Iterable[str] | None = None) -> Iterator[LazySheets]:
+    """The sheets of ``path`` (all, or those named in ``wanted``), each read when looked up."""
+    sheets = LazySheets(path, wanted)
+    try:
+        yield sheets
+    finally:
+        sheets.close()
 
 
 # --------------------------------------------------------------------------------------------
