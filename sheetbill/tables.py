@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from .money import D
@@ -72,8 +73,20 @@ def to_text(value: CellValue) -> str:
 _CURRENCY_AFFIX = re.compile(r"^(?:[A-Za-z]{3}|[€$£¥₹])|(?:[A-Za-z]{3}|[€$£¥₹])$")
 
 
+@lru_cache(maxsize=1 << 16)
+def _float_decimal(value: float) -> Decimal:
+    """``D(value)``, remembered: a sheet holds the same few amounts a million times (prices, shares),
+    and converting a float through ``str`` costs ten times a dictionary lookup."""
+    return D(value)
+
+
 def to_decimal(value: CellValue) -> Decimal:
     """A number cell as ``Decimal``; text in either decimal convention is accepted when unambiguous."""
+    if type(value) is float:
+        try:
+            return _float_decimal(value)
+        except ValueError as err:
+            raise CellError("expected a finite number") from err
     if isinstance(value, bool):
         raise CellError("expected a number, found yes/no")
     if isinstance(value, (int, float, Decimal)):
