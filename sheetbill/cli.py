@@ -19,6 +19,11 @@ from . import __version__
 from .problems import ConfigurationError, Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
+
+#: The optional extra that brings each third-party package a command may need.
+_EXTRAS = {"fpdf": "documents", "segno": "documents", "pypdf": "documents", "gspread": "google",
+           "google": "google", "starlette": "server", "uvicorn": "server", "xlwings": "excel",
+           "xlsxwriter": "excel"}
 PROBLEMS_SHOWN = 20
 
 
@@ -124,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(args, str(err), err.problems)
     except FileNotFoundError as err:
         _fail(args, f"file not found: {err.filename or err}")
+    except ModuleNotFoundError as err:  # an optional part that is not installed
+        extra = _EXTRAS.get((err.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        _fail(args, f"'sheetbill {args.command}' needs the {extra} extra: pip install 'sheetbill[{extra}]'")
     except Exception as err:  # a front-end error with a message for people (locked file, bad format)
         from .io.xlsx import WorkbookFormatError, WorkbookLockedError
 

@@ -152,3 +152,20 @@ def test_a_repeated_click_is_recognised_without_recomputing_and_any_change_recom
     out = capsys.readouterr().out
     assert "invoices issued:     0" in out and "Charges row" in out  # the half-typed row is a Problem
     assert openpyxl.load_workbook(demo)["Invoices"].max_row == invoices_before
+
+
+def test_a_missing_optional_part_names_the_extra_to_install(demo, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_fpdf(name, *args, **kwargs):
+        if name == "fpdf" or name.startswith("fpdf."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    for module in [m for m in list(__import__("sys").modules) if m.startswith(("sheetbill.documents", "fpdf"))]:
+        monkeypatch.delitem(__import__("sys").modules, module)
+    monkeypatch.setattr(builtins, "__import__", without_fpdf)
+    assert main(["documents", str(demo)]) == 2
+    assert "pip install 'sheetbill[documents]'" in capsys.readouterr().err
