@@ -136,11 +136,22 @@ class _Numbering:
         return f"{self.prefix}{self.last:0{self.digits}d}"
 
 
+def lines_in_issue_order(book: Book) -> list[InvoiceLine]:
+    """Every invoice line in the order its invoice was issued (issue date, then number).
+
+    Not the sheet's order: a clerk may sort or filter the Invoice Lines sheet in Excel, and which
+    lines bill a charge now (after its latest credit note) must not depend on that.
+    """
+    issued = {inv.invoice_no: inv.issue_date for inv in book.invoices}
+    never = dt.date.max
+    return sorted(book.lines, key=lambda line: (issued.get(line.invoice_no, never), line.invoice_no))
+
+
 def active_lines(book: Book) -> dict[str, list[InvoiceLine]]:
     """For each Charge ID, the lines that currently bill it (after the latest credit note)."""
     kinds = {inv.invoice_no: inv.kind for inv in book.invoices}
     active: dict[str, list[InvoiceLine]] = {}
-    for line in book.lines:
+    for line in lines_in_issue_order(book):
         if not line.charge_id:
             continue
         if kinds.get(line.invoice_no) == KIND_CREDIT:
@@ -353,9 +364,9 @@ def correction_advice(book: Book) -> list[Advice]:
     as_of = book.settings.as_of
     today = {inv.invoice_no: inv for inv in book.invoices if inv.issue_date == as_of}
     rebilled: dict[str, str] = {}
-    for line in book.lines:
+    for line in lines_in_issue_order(book):
         if line.charge_id and line.invoice_no in today and today[line.invoice_no].kind == KIND_INVOICE:
-            rebilled[line.charge_id] = line.invoice_no  # lines are in issue order: the last one is the rebill
+            rebilled[line.charge_id] = line.invoice_no  # in issue order: the last one is the rebill
     advice = []
     for line in book.lines:
         credit = today.get(line.invoice_no)

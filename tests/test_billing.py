@@ -184,3 +184,21 @@ def test_a_transfer_to_customer_moves_the_rest_onto_a_customer_invoice_once():
     assert statuses["R-000001"] == ("Paid", Decimal("0.00"))
     third = run(with_outputs(after, second.outputs))
     assert third.new_invoices == []  # the transfer is remembered by its payment ID
+
+
+def test_sorting_the_history_sheets_in_excel_changes_nothing():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None), ("2", "2026-02-02", "C2", "T", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", 2, None),
+                             ("2", "2026-02-02", "C2", "T", 1, None))
+    corrected = with_outputs(after, run(after).outputs)  # charge 1 credited and billed again
+    lines = corrected["Invoice Lines"]
+    header, rows = lines.rows[0], list(lines.rows[1:])
+    rows.sort(key=lambda row: str(row[0]), reverse=True)  # the clerk sorted by invoice number, Z to A
+    corrected["Invoice Lines"] = sheet("Invoice Lines", header, *rows)
+    invoices = corrected["Invoices"]
+    corrected["Invoices"] = sheet("Invoices", invoices.rows[0], *reversed(invoices.rows[1:]))
+    result = run(corrected)
+    assert result.new_invoices == []
+    assert [a for a in result.advice if a.topic == "correction"] == [
+        a for a in run(after).advice if a.topic == "correction"]
