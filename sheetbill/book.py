@@ -195,6 +195,15 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     problems += found
     book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts)
     problems += found
+    issued = {invoice.invoice_no for invoice in book.invoices}
+    orphans: dict[str, int] = {}
+    for line in book.lines:
+        if line.invoice_no not in issued:
+            orphans.setdefault(line.invoice_no, line.row)
+    for invoice_no, row in orphans.items():
+        problems.append(error(f"invoice {invoice_no} has lines but is missing from the Invoices sheet "
+                              "(this sheet is written by sheetbill: undo the deletion)", contract.INVOICE_LINES_SHEET,
+                              row, "Invoice No"))
     book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts)
     problems += found
     book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts)

@@ -202,3 +202,13 @@ def test_sorting_the_history_sheets_in_excel_changes_nothing():
     assert result.new_invoices == []
     assert [a for a in result.advice if a.topic == "correction"] == [
         a for a in run(after).advice if a.topic == "correction"]
+
+
+def test_an_invoice_deleted_from_the_invoices_sheet_is_reported_and_its_charge_not_rebilled():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Invoices"] = sheet("Invoices", after["Invoices"].rows[0])  # the clerk deleted the row
+    result = run(after)
+    assert result.new_invoices == []
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Invoice Lines", 2, "Invoice No")]
+    assert "missing from the Invoices sheet" in result.problems[0].message
