@@ -900,6 +900,12 @@ def _render_rows(job: _Job, styles: _StyleIds, date1904: bool) -> Iterator[bytes
     datetime_style = _style_attribute(styles.kinds["datetime"])
     epoch, first_fast_serial = (_EXCEL_EPOCH_1904, 0) if date1904 else (_EXCEL_EPOCH_1900, 61)
     out: list[str] = []
+    # The same few texts, amounts and dates fill most cells (IDs, reasons, prices, dates of
+    # service): each one's markup is made once. Amounts are keyed by identity, not value, since
+    # Decimal("80.0") == Decimal("80.00") but they are written differently; the rows keep them alive.
+    text_markup: dict[str, str] = {}
+    decimal_markup: dict[int, str] = {}
+    date_markup: dict[_dt.date, str] = {}
     for number, row in enumerate(job.rows, start=2):
         if len(row) > width:
             raise ValueError(f"sheet {job.name!r}, row {number}: {len(row)} values for {width} columns")
@@ -909,6 +915,35 @@ def _render_rows(job: _Job, styles: _StyleIds, date1904: bool) -> Iterator[bytes
             if value is None:
                 continue
             kind = value.__class__
+            if kind is str:
+                markup = text_markup.get(value)
+                if markup is None:
+                    if not value:
+                        continue
+                    text = value
+                    if len(text) > _SHORT_TEXT or _TEXT_NEEDS_CARE.search(text):
+                        text = _escape_cell_text(text, _where(job, number, letter))
+                    space = ' xml:space="preserve"' if text[0] in _EDGE_SPACE or text[-1] in _EDGE_SPACE else ""
+                    markup = text_markup[value] = f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                out += ('<c r="', letter, r, '"', style, markup)
+                continue
+            if kind is Decimal:
+                markup = decimal_markup.get(id(value))
+                if markup is None:
+                    if not value.is_finite():
+                        raise ValueError(f"{_where(job, number, letter)}: cannot write {value}")
+                    markup = decimal_markup[id(value)] = f"><v>{value}</v></c>"
+                out += ('<c r="', letter, r, '"', style, markup)
+                continue
+            if kind is _dt.date:
+                markup = date_markup.get(value)
+                if markup is None:
+                    serial = value.toordinal() - epoch
+                    if serial < first_fast_serial:
+                        serial = _date_serial(value, date1904, _where(job, number, letter))
+                    markup = date_markup[value] = f"{date_style}><v>{serial}</v></c>"
+                out += ('<c r="', letter, r, '"', markup)
+                continue
             if kind not in _PLAIN_TYPES:
                 value = _plain_value(value, _where(job, number, letter))
                 kind = value.__class__
