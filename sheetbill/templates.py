@@ -9,9 +9,10 @@ neither XlsxWriter nor openpyxl at run time.
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
+
+from .files import write_atomic
 
 #: Where the template lives inside the package.
 TEMPLATE_RESOURCE = ("data", "template.xlsx")
@@ -38,24 +39,6 @@ def write_template(path: str | os.PathLike[str], *, overwrite: bool = False) -> 
         raise ValueError(f"{target.name}: a new workbook must be an .xlsx file")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists; choose another name or pass overwrite")
-    data = template_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".~sheetbill-", suffix=".xlsx", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(target, template_bytes())
     return target
 
-
-def _umask() -> int:
-    """The process umask (read by setting and restoring it; there is no getter)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -16,12 +16,11 @@ Rules:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import write_atomic
 from ..problems import Problem, warning
 from .fonts import FontSet
 from .model import Document
@@ -49,24 +48,6 @@ class WriteReport:
     def by_status(self, status: str) -> list[Written]:
         """The documents with ``status``."""
         return [w for w in self.written if w.status == status]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; documents are ordinary files
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet) -> WriteReport:
