@@ -91,6 +91,18 @@ def render_pdf(document: Document, fonts: FontSet) -> bytes:
     return bytes(pdf.output())
 
 
+def _label_and_value(pdf, x: float, label_width: float, value_width: float, size: float, height: float,
+                     label: str, value: str) -> None:
+    """One row of a label/value list: the label in grey, the value in bold, wrapping in its column."""
+    pdf.set_x(x)
+    _font(pdf, "", size)
+    pdf.set_text_color(*GREY)
+    pdf.cell(label_width, height, _text(label))
+    pdf.set_text_color(0)
+    _font(pdf, "B", size)
+    pdf.multi_cell(value_width, height, _text(value), align="L")
+
+
 def _font(pdf: FPDF, style: str, size: float) -> None:
     """Select the body font in ``style`` and ``size``."""
     pdf.set_font("Body", style, size)
@@ -120,13 +132,7 @@ def _head(pdf: FPDF, d: Document) -> None:
     address_end = pdf.get_y()
     pdf.set_xy(120, 53)
     for label, value in d.facts:
-        pdf.set_x(120)
-        _font(pdf, "", 8.5)
-        pdf.set_text_color(*GREY)
-        pdf.cell(33, 4.6, _text(label))
-        pdf.set_text_color(0)
-        _font(pdf, "B", 8.5)
-        pdf.multi_cell(RIGHT_EDGE - 153, 4.6, _text(value), align="L")
+        _label_and_value(pdf, 120, 33, RIGHT_EDGE - 153, 8.5, 4.6, label, value)
     pdf.set_y(max(address_end, pdf.get_y(), 95) + 6)
     _font(pdf, "B", 15)
     pdf.multi_cell(0, 8, _text(d.title), align="L")
@@ -210,13 +216,7 @@ def _payment(pdf: FPDF, block: PaymentBlock) -> None:
     pdf.cell(0, 6, _text(block.heading), new_x="LMARGIN", new_y="NEXT")
     width = 120 if block.qr_payload else RIGHT_EDGE - LEFT
     for label, value in block.rows:
-        pdf.set_x(LEFT)
-        _font(pdf, "", 9)
-        pdf.set_text_color(*GREY)
-        pdf.cell(36, 5, _text(label))
-        pdf.set_text_color(0)
-        _font(pdf, "B", 9)
-        pdf.multi_cell(width - 36, 5, _text(value), align="L")
+        _label_and_value(pdf, LEFT, 36, width - 36, 9, 5, label, value)
     end = pdf.get_y()
     if block.qr_payload:
         x = RIGHT_EDGE - QR_SIZE
