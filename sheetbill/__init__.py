@@ -5,4 +5,4 @@ front end, bills every charge to the right party and derives the output tables (
 invoice lines, overdue, problems, ...) that the front end writes back into the same workbook.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

@@ -151,7 +151,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str,
             payer_problem[payer.payer_id] = error(
                 f"no installed plugin handles {payer.plugin!r} (installed: "
                 f"{', '.join(plugins.payer_plugin_names())}); charges for this payer are held",
-                "Payers", payer.row, "Plugin")
+                "Payers", payer.row, "Plugin", code="payer-plugin-missing")
     upcoming: list[Charge] = []
     per_service = _PerService(plugins)
     for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
@@ -193,7 +193,7 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
         if payer.payer_id in payer_problem:
             decision.held = "payer plugin missing"
             decision.problems.append(error(f"charge {charge.charge_id} held: {payer_problem[payer.payer_id].message}",
-                                           "Charges", charge.row, "Customer ID"))
+                                           "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
             return decision
         payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
         try:
@@ -203,7 +203,7 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
                 decision.problems.append(error(
                     f"charge {charge.charge_id} held: payer {payer.payer_id} uses code system "
                     f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
-                    "add it to Payer Codes", "Charges", charge.row, "Service Code"))
+                    "add it to Payer Codes", "Charges", charge.row, "Service Code", code="payer-code-missing"))
                 return decision
             if not charge.authorization_no and not decision.held and per_service.needs_authorization(
                     payer, service, payer_code):
@@ -224,7 +224,7 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
         except PluginError as err:
             decision.held = "plugin error"
             decision.problems.append(error(f"charge {charge.charge_id} held: {err}", "Charges", charge.row,
-                                           "Service Code"))
+                                           "Service Code", code="plugin-error"))
             return decision
         if position == 0:
             allowed = amount - result.adjustment

@@ -290,7 +290,7 @@ def bill(result: RunResult, plugins: Plugins) -> None:
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
                 book.amounts.money(-line.adjustment),
-                f"credit for {line.invoice_no}: charge {'changed' if charge else 'deleted'}"))
+                f"credit for {line.invoice_no}: charge {'changed' if charge else 'deleted'}", None, line.invoice_no))
         active[charge_id] = []
 
     # Bill every adjudicated charge that has no active lines.
@@ -317,12 +317,12 @@ def bill(result: RunResult, plugins: Plugins) -> None:
             continue  # reported by post_payments
         if source.bill_to_type != "Payer":
             result.problems.append(error("a Transfer to Customer must name a payer invoice", "Payments",
-                                         payment.row, "Invoice No"))
+                                         payment.row, "Invoice No", code="transfer-not-payer-invoice"))
             continue
         pending[("Customer", source.customer_id, source.customer_id)].append((
             None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(payment.amount),
             book.amounts.money(ZERO),
-            f"transfer from {source.invoice_no} ({source.bill_to_name})", payment.payment_id))
+            f"transfer from {source.invoice_no} ({source.bill_to_name})", payment.payment_id, source.invoice_no))
 
     # Number and issue: credit notes first (they correct what was issued before), then invoices.
     for credited_no in sorted(credits):
@@ -346,10 +346,8 @@ def bill(result: RunResult, plugins: Plugins) -> None:
         else:
             name = book.customers[bill_to_id].name if bill_to_id in book.customers else bill_to_id
             terms = settings.payment_terms_days
-        sources = {ln.reason for ln in lines if ln.payment_id}
-        related = None
-        if len(sources) == len(lines) == 1:
-            related = re.search(r"from (\S+)", next(iter(sources)))[1]
+        sources = {ln.related_invoice for ln in lines if ln.payment_id}
+        related = next(iter(sources)) if len(sources) == len(lines) == 1 else None
         _issue(result, Invoice(number, KIND_INVOICE, as_of, as_of + dt.timedelta(days=terms), bill_to_type,
                                bill_to_id, name, customer_id, sum((ln.amount for ln in lines), ZERO), related),
                lines)
@@ -397,7 +395,7 @@ def post_payments(result: RunResult) -> None:
     for payment in book.payments:
         if payment.invoice_no not in by_no:
             result.problems.append(error(f"unknown invoice {payment.invoice_no!r}", "Payments", payment.row,
-                                         "Invoice No"))
+                                         "Invoice No", code="unknown-invoice"))
             continue
         sums[payment.invoice_no][payment.type or "Payment"] += payment.amount
         if payment.invoice_no not in last_payment or payment.date > last_payment[payment.invoice_no]:
@@ -462,7 +460,7 @@ def billing_outputs(result: RunResult) -> list[OutputSheet]:
                          invoice.amount, quantize(account.paid, currency), quantize(account.balance, currency),
                          result.extras.get("status", {}).get(invoice.invoice_no, account.status), invoice.related))
     lines = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
-              ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id)
+              ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice)
              for ln in result.book.lines]
     return [OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, invoices),
             OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, lines)]

@@ -45,6 +45,7 @@ from .tables import (
     read_table,
     to_text,
 )
+from .upgrade import upgrade_lines, upgrade_reminders
 
 _SETTING_BY_KEY = {normalize(name): (name, *spec) for name, spec in contract.SETTING_FIELDS.items()}
 
@@ -105,7 +106,7 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
         raw_value = item.values.get("value")
         if key in rows:
             problems.append(warning(f"{item.values['setting']} is set again (first on row {rows[key]}); "
-                                    "this later row is used", "Settings", item.row, "Setting"))
+                                    "this later row is used", "Settings", item.row, "Setting", code="setting-repeated"))
         rows[key] = item.row
         known = _SETTING_BY_KEY.get(key)
         if known is None:
@@ -118,12 +119,13 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
         try:
             values[attribute] = COERCERS[kind](raw_value)
         except CellError as err:
-            problems.append(error(f"{name}: {err}; the default is used", "Settings", item.row, "Value"))
+            problems.append(error(f"{name}: {err}; the default is used", "Settings", item.row, "Value",
+                                  code="bad-setting"))
     currency = str(values.get("currency", "EUR")).upper()
     if not is_currency_code(currency):
         raise ConfigurationError(
             f"Settings: Currency {currency!r} is not an ISO 4217 code such as EUR or USD",
-            [error("not an ISO 4217 currency code", "Settings", rows.get("currency"), "Value")],
+            [error("not an ISO 4217 currency code", "Settings", rows.get("currency"), "Value", code="bad-currency")],
         )
     values["currency"] = currency
     if as_of is not None:
@@ -131,7 +133,7 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
     settings = Settings(**values, extra=extra, rows=rows)
     if not settings.reminder_days or any(days < 0 for days in settings.reminder_days):
         problems.append(error("Reminder Days must be whole numbers of days, e.g. 14, 14, 14; the default is used",
-                              "Settings", rows.get("reminderdays"), "Value"))
+                              "Settings", rows.get("reminderdays"), "Value", code="bad-setting"))
         settings = replace(settings, reminder_days=Settings().reminder_days)
     return settings, problems
 
@@ -156,19 +158,22 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     for coverage in table(contract.COVERAGE, Coverage):
         if coverage.customer_id not in book.customers:
             problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
-                                  "Customer ID"))
+                                  "Customer ID", code="unknown-customer"))
         elif coverage.payer_id not in book.payers:
-            problems.append(error(f"unknown payer {coverage.payer_id!r}", "Coverage", coverage.row, "Payer ID"))
+            problems.append(error(f"unknown payer {coverage.payer_id!r}", "Coverage", coverage.row, "Payer ID",
+                                  code="unknown-payer"))
         elif coverage.valid_from and coverage.valid_to and coverage.valid_to < coverage.valid_from:
-            problems.append(error("Valid To is before Valid From", "Coverage", coverage.row, "Valid To"))
+            problems.append(error("Valid To is before Valid From", "Coverage", coverage.row, "Valid To",
+                                  code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
     for code in table(contract.PAYER_CODES, PayerCode):
         if code.payer_id not in book.payers:
-            problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID"))
+            problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID",
+                                  code="unknown-payer"))
         elif code.service_code not in book.services:
             problems.append(error(f"unknown service {code.service_code!r}", "Payer Codes", code.row,
-                                  "Service Code"))
+                                  "Service Code", code="unknown-service"))
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
     charges_sheet = find_sheet(sheets, contract.CHARGES)
@@ -178,10 +183,10 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     for charge in charges:
         if charge.customer_id not in book.customers:
             problems.append(error(f"unknown customer {charge.customer_id!r}: add the customer first",
-                                  "Charges", charge.row, "Customer ID"))
+                                  "Charges", charge.row, "Customer ID", code="unknown-customer"))
         elif charge.service_code not in book.services:
             problems.append(error(f"unknown service {charge.service_code!r}: add it to Services",
-                                  "Charges", charge.row, "Service Code"))
+                                  "Charges", charge.row, "Service Code", code="unknown-service"))
         else:
             book.charges.append(charge)
     book.payments = table(contract.PAYMENTS, Payment)
@@ -189,7 +194,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     for contact in table(contract.CONTACTS, Contact):
         if contact.customer_id not in book.customers:
             problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
-                                    "Customer ID"))
+                                    "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
     book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts)
     problems += found
@@ -203,9 +208,11 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     for invoice_no, row in orphans.items():
         problems.append(error(f"invoice {invoice_no} has lines but is missing from the Invoices sheet "
                               "(this sheet is written by sheetbill: undo the deletion)", contract.INVOICE_LINES_SHEET,
-                              row, "Invoice No"))
+                              row, "Invoice No", code="deleted-history"))
     book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts)
     problems += found
+    book.lines = upgrade_lines(book.lines)
+    book.reminders = upgrade_reminders(book)
     book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts)
     problems += found
     return book, problems

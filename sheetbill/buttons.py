@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 from . import contract
 from .problems import ConfigurationError, Problem
 from .sheets import OutputSheet, RawSheet
-from .tables import normalize
 
 #: Every button, by the name used in ``RunPython`` calls and server URLs, with its label.
 BUTTONS: dict[str, str] = {
@@ -37,18 +35,10 @@ PROBLEMS_SHOWN = 5
 #: Message boxes truncate long text (Excel's MsgBox stops near 1,024 characters).
 MESSAGE_LIMIT = 900
 
-_NEEDED = {normalize(name) for name in (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS)}
-_CONTINUATION = re.compile(r"^(.*?)\s*(\d+)$")
-
-
 def needed_sheet(name: str) -> bool:
-    """True when a run reads the sheet ``name``: an input sheet, a history sheet, or a history
-    sheet's continuation (``Invoice Lines 2``). Front ends read and send only these sheets."""
-    key = normalize(name)
-    if key in _NEEDED:
-        return True
-    match = _CONTINUATION.match(name.strip())
-    return bool(match) and normalize(match[1]) in {normalize(h) for h in contract.HISTORY_SHEETS}
+    """True when a run reads the sheet ``name`` (:func:`sheetbill.contract.run_reads`). Front ends read
+    and send only these sheets."""
+    return contract.run_reads(name)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ defined here.
 
 from __future__ import annotations
 
-from .sheets import Column
-from .tables import Field, TableSpec
+import re
 
-PAYER_TYPES = ("insurer", "government", "employer", "other")
-PAYMENT_TYPES = ("Payment", "Write-off", "Transfer to Customer")
+from .models import PayerType, PaymentType
+from .sheets import Column
+from .tables import Field, TableSpec, normalize
+
+PAYER_TYPES = tuple(kind.value for kind in PayerType)
+PAYMENT_TYPES = tuple(kind.value for kind in PaymentType)
 CONTACT_CHANNELS = ("phone", "email", "letter", "visit")
 CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "dispute", "other")
 
@@ -213,6 +216,7 @@ INVOICE_LINE_COLUMNS = (
     Column("Customer ID", "text", 12), Column("Service Code", "text", 12), Column("Billed Code", "text", 12),
     Column("Quantity", "decimal", 9), Column("Charge Amount", "money", 13), Column("Amount", "money", 12),
     Column("Adjustment", "money", 12), Column("Reason", "text", 30), Column("Payment ID", "text", 12),
+    Column("Related Invoice", "text", 14),
 )
 PROBLEM_COLUMNS = (
     Column("Severity", "text", 9), Column("Sheet", "text", 14), Column("Row", "int", 7),
@@ -230,14 +234,33 @@ ADVICE_SHEET = "Advice"
 
 #: Output sheets whose rows are history (read back every run, appended to, never rewritten).
 HISTORY_SHEETS: tuple[str, ...] = (INVOICES_SHEET, INVOICE_LINES_SHEET, "Reminders", "Collections")
+_HISTORY_KEYS = frozenset(normalize(name) for name in HISTORY_SHEETS)
+_RUN_SHEETS = frozenset(normalize(name) for name in (*INPUT_SHEETS, *HISTORY_SHEETS))
+
+
+#: A history table longer than the grid continues on "<name> 2", "<name> 3", ... (at most this many).
+MAX_CONTINUATIONS = 32
+_CONTINUATION = re.compile(r"^(.*?)\s*(\d+)$")
+
+
+def run_reads(name: str) -> bool:
+    """The one rule for which sheets a run needs from a workbook: the input sheets, the history sheets,
+    and a history sheet's continuation ("Invoice Lines 2"). Derived output sheets (Overdue, Aging, ...)
+    and staff's own sheets are never read. Every front end reads, or sends, only these sheets."""
+    key = normalize(name)
+    if key in _RUN_SHEETS:
+        return True
+    match = _CONTINUATION.match(name.strip())
+    return bool(match) and normalize(match[1]) in _HISTORY_KEYS and 2 <= int(match[2]) <= MAX_CONTINUATIONS
 
 
 def sheets_a_run_reads() -> tuple[str, ...]:
-    """Every sheet a billing run needs from a workbook: the inputs and the history, including the
-    continuation sheets of a history table longer than the grid ("Invoice Lines 2", ...). Derived
-    output sheets (Overdue, Aging, ...) and staff's own sheets need not be read at all."""
-    continuations = tuple(f"{name} {number}" for name in HISTORY_SHEETS for number in range(2, 33))
+    """Every sheet name :func:`run_reads` accepts, spelled as the contract spells it (for readers that
+    look sheets up by name)."""
+    continuations = tuple(f"{name} {number}" for name in HISTORY_SHEETS
+                          for number in range(2, MAX_CONTINUATIONS + 1))
     return INPUT_SHEETS + HISTORY_SHEETS + continuations
+
 
 INVOICES = TableSpec(
     INVOICES_SHEET,
@@ -271,10 +294,11 @@ INVOICE_LINES = TableSpec(
         Field("adjustment", "Adjustment", "money"),
         Field("reason", "Reason", "text"),
         Field("payment_id", "Payment ID", "id"),
+        Field("related_invoice", "Related Invoice", "id"),
     ),
 )
 
-# --- overdue tracking (issue 4) ---------------------------------------------------------------------
+# --- overdue tracking --------------------------------------------------------------------------------
 
 OVERDUE_SHEET = "Overdue"
 AGING_SHEET = "Aging"
@@ -301,6 +325,7 @@ REMINDER_COLUMNS = (
     Column("Date", "date", 12), Column("Invoice No", "text", 14), Column("Level", "int", 7),
     Column("Recipient", "text", 28), Column("Channel", "text", 9), Column("Address or Email", "text", 40),
     Column("Amount Due", "money", 12), Column("Fee", "money", 9), Column("Text", "text", 120),
+    Column("Principal", "money", 12), Column("Fees", "money", 10), Column("Interest", "money", 10),
 )
 #: Derived every run from Payment Plans rows and the payments on each invoice.
 INSTALLMENT_COLUMNS = (
@@ -328,6 +353,9 @@ REMINDERS = TableSpec(
         Field("amount_due", "Amount Due", "money"),
         Field("fee", "Fee", "money"),
         Field("text", "Text", "text", aliases=("Reminder Text",)),
+        Field("principal", "Principal", "money"),
+        Field("fees", "Fees", "money"),
+        Field("interest", "Interest", "money"),
     ),
 )
 

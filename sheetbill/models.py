@@ -10,6 +10,53 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
+
+
+class BillToType(StrEnum):
+    """Who an invoice is billed to (the Bill To Type column)."""
+
+    CUSTOMER = "Customer"
+    PAYER = "Payer"
+
+
+class InvoiceKind(StrEnum):
+    """What an issued document is (the Kind column of Invoices)."""
+
+    INVOICE = "Invoice"
+    CREDIT_NOTE = "Credit Note"
+
+
+class PaymentType(StrEnum):
+    """The Type column of Payments: money received, an amount written off, or moved to the customer
+    (a payer paid less and the rest is the customer's)."""
+
+    PAYMENT = "Payment"
+    WRITE_OFF = "Write-off"
+    TRANSFER_TO_CUSTOMER = "Transfer to Customer"
+
+
+class InvoiceStatus(StrEnum):
+    """The Status column of Invoices, derived every run from the invoice's amounts and history."""
+
+    OPEN = "Open"
+    PARTIALLY_PAID = "Partially Paid"
+    PAID = "Paid"
+    OVERPAID = "Overpaid"
+    WRITTEN_OFF = "Written Off"
+    TRANSFERRED = "Transferred"
+    CANCELLED = "Cancelled"
+    APPLIED = "Applied"
+    IN_COLLECTIONS = "In Collections"
+
+
+class PayerType(StrEnum):
+    """The Type column of Payers."""
+
+    INSURER = "insurer"
+    GOVERNMENT = "government"
+    EMPLOYER = "employer"
+    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +287,10 @@ class InvoiceLine:
 
     ``amount`` is this party's share; ``adjustment`` the contractual write-off (on payer lines);
     ``reason`` why the party pays it (``copay``, ``deductible``, ``coinsurance``, ``not covered``,
-    ``no coverage``, ``self-pay``, ``credit for INV-...``, ``transfer from INV-...``).
+    ``no coverage``, ``self-pay``, ``credit for INV-...``, ``transfer from INV-...``): words for people.
     ``payment_id`` names the Transfer to Customer payment a transfer line came from.
+    ``related_invoice`` is the structure behind such reasons: the invoice a credit line credits, or the
+    payer invoice a transfer line came from (``None`` on ordinary lines).
     """
 
     invoice_no: str
@@ -256,6 +305,7 @@ class InvoiceLine:
     adjustment: Decimal = Decimal("0")
     reason: str = ""
     payment_id: str | None = None
+    related_invoice: str | None = None
     row: int = 0
 
 
@@ -272,9 +322,12 @@ class Reminder:
         recipient: the customer's or payer's name.
         channel: ``email`` or ``letter``.
         address: the email address or postal address it went to.
-        amount_due: what the reminder asks for (overdue balance + fees + interest).
+        amount_due: what the reminder asks for: principal + fees + interest.
         fee: the reminder fee added with this level (0 for payers).
         text: the reminder text as issued.
+        principal: the overdue balance it asks for (without fees and interest).
+        fees: every reminder fee of the invoice up to and including this one.
+        interest: the default interest it asks for.
     """
 
     date: dt.date
@@ -286,6 +339,9 @@ class Reminder:
     amount_due: Decimal = Decimal("0")
     fee: Decimal = Decimal("0")
     text: str | None = None
+    principal: Decimal | None = None
+    fees: Decimal | None = None
+    interest: Decimal | None = None
     row: int = 0
 
 

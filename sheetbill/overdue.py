@@ -40,9 +40,7 @@ The rules, in short:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +48,16 @@ from decimal import Decimal
 
 from . import contract
 from .billing import KIND_INVOICE, Account, Advice, RunResult, run_billing
+from .dunning import (
+    Installment,
+    Recipient,
+    aging_bucket,
+    interest,
+    payment_reference,
+    plan_installments,
+    reference_format_is_valid,
+    reminder_recipient,
+)
 from .models import Collection, Contact, Invoice, PaymentPlan, Reminder
 from .money import ZERO, fmt, quantize, split_equal
 from .plugins.manager import Plugins
@@ -68,126 +76,6 @@ FOLLOW_UP = "follow up the claim with the payer"
 UPDATE_CONTACT = "update contact details"
 
 _ONE_DAY = dt.timedelta(days=1)
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-
-
-# --- small pure helpers ------------------------------------------------------------------------------
-
-
-def aging_bucket(days_overdue: int) -> str:
-    """The aging bucket of an amount ``days_overdue`` days past its due date (0 or less: Current)."""
-    if days_overdue <= 0:
-        return "Current"
-    for limit, name in ((30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120")):
-        if days_overdue <= limit:
-            return name
-    return "120+"
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole months, kept at the month's end when the day does not exist (Jan 31 -> Feb 28)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def is_valid_email(text: str | None) -> bool:
-    """True when ``text`` has the syntax of an email address (``name@example.org``)."""
-    return bool(text) and _EMAIL.fullmatch(text.strip()) is not None
-
-
-def postal_address(street: str | None, postal_code: str | None, city: str | None,
-                   country: str | None = None) -> str | None:
-    """The address on one line when Street, Postal Code and City are all filled in, else ``None``."""
-    parts = [(p or "").strip() for p in (street, postal_code, city)]
-    if not all(parts):
-        return None
-    text = f"{parts[0]}, {parts[1]} {parts[2]}"
-    return f"{text}, {country.strip()}" if country and country.strip() else text
-
-
-def interest(balance: Decimal, percent: Decimal | None, days: int, currency: str) -> Decimal:
-    """Default interest: balance x percent / 100 x days / 365, rounded once (zero without a rate)."""
-    if percent is None or days <= 0 or balance <= 0:
-        return ZERO
-    return quantize(balance * percent * days / Decimal(36500), currency)
-
-
-# --- records -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Installment:
-    """One installment of a payment plan, with what was allocated to it.
-
-    Attributes:
-        plan_id, invoice_no: the plan and the invoice it splits.
-        number, count: "2 of 6".
-        due_date: first due date + (number - 1) x interval months.
-        amount: the equal share (rounded down; the last one takes the remainder).
-        paid: payments, write-offs and transfers on the invoice allocated in due-date order.
-        balance: amount - paid.
-        status: Paid, Overdue (past due with a balance), Partially Paid or Open.
-    """
-
-    plan_id: str
-    invoice_no: str
-    number: int
-    count: int
-    due_date: dt.date
-    amount: Decimal
-    paid: Decimal
-    balance: Decimal
-    status: str
-
-    @property
-    def label(self) -> str:
-        """``"2 of 6"``."""
-        return f"{self.number} of {self.count}"
-
-
-def plan_installments(plan: PaymentPlan, total: Decimal, allocated: Decimal, as_of: dt.date,
-                      currency: str) -> list[Installment]:
-    """The installments of ``plan`` over ``total``, with ``allocated`` spread over them in due-date order.
-
-    The parts always add up to ``total`` and the balances to ``total - allocated`` (a negative
-    allocation, a refund, is owed on the first installment; an overpayment lands on the last).
-    """
-    amounts = split_equal(total, plan.installments, currency)
-    interval = plan.interval_months or 1
-    remaining = allocated
-    result = []
-    for index, amount in enumerate(amounts):
-        if index == len(amounts) - 1 or (remaining < 0 and index == 0):
-            take = remaining
-        else:
-            take = min(remaining, amount) if remaining > 0 else ZERO
-        remaining -= take
-        due = add_months(plan.first_due_date, index * interval)
-        balance = amount - take
-        if balance <= 0:
-            status = "Paid"
-        elif due < as_of:
-            status = "Overdue"
-        elif take > 0:
-            status = "Partially Paid"
-        else:
-            status = "Open"
-        result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(amounts), due, amount, take,
-                                  balance, status))
-    return result
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Where a reminder goes: the party's name, ``email`` or ``letter``, and the address."""
-
-    name: str
-    channel: str
-    address: str
 
 
 @dataclass(frozen=True)
@@ -346,13 +234,11 @@ class _Tracker:
             self.problem(warning(
                 f"Reminder Fees has {len(fees)} amounts for {self.levels} reminder levels: "
                 + ("missing fees count as 0" if len(fees) < self.levels else "the extra fees are ignored"),
-                "Settings", rows.get("reminderfees"), "Value"))
-        try:
-            self.reference_format.format(invoice_no="X", customer_id="Y")
-        except (KeyError, IndexError, ValueError):
+                "Settings", rows.get("reminderfees"), "Value", code="reminder-fees-mismatch"))
+        if not reference_format_is_valid(self.reference_format):
             self.problem(warning("Payment Reference Format may only use {invoice_no} and {customer_id}; "
                                  "the invoice number is used instead", "Settings",
-                                 rows.get("paymentreferenceformat"), "Value"))
+                                 rows.get("paymentreferenceformat"), "Value", code="bad-reference-format"))
             self.reference_format = "{invoice_no}"
 
     def check_plans(self) -> None:
@@ -362,19 +248,21 @@ class _Tracker:
             invoice = self.invoices.get(plan.invoice_no)
             if invoice is None:
                 self.problem(error(f"unknown invoice {plan.invoice_no!r}: the plan is ignored", "Payment Plans",
-                                   plan.row, "Invoice No"))
+                                   plan.row, "Invoice No", code="unknown-invoice"))
             elif invoice.kind != KIND_INVOICE or invoice.bill_to_type != "Customer":
                 self.problem(error(f"{plan.invoice_no} is not a customer invoice: a payment plan splits what a "
-                                   "customer owes; the plan is ignored", "Payment Plans", plan.row, "Invoice No"))
+                                   "customer owes; the plan is ignored", "Payment Plans", plan.row, "Invoice No",
+                                   code="plan-not-customer-invoice"))
             elif plan.invoice_no in self.plans:
                 first = self.plans[plan.invoice_no]
                 self.problem(error(f"{plan.invoice_no} already has plan {first.plan_id} (row {first.row}); "
-                                   "this row is ignored", "Payment Plans", plan.row, "Invoice No"))
+                                   "this row is ignored", "Payment Plans", plan.row, "Invoice No",
+                                   code="plan-duplicate"))
             else:
                 if plan.installments > maximum:
                     self.problem(warning(f"{plan.installments} installments is more than Max Installments "
                                          f"({maximum}); the plan is used as agreed", "Payment Plans", plan.row,
-                                         "Installments"))
+                                         "Installments", code="plan-over-max"))
                 self.plans[plan.invoice_no] = plan
 
     def check_contacts(self) -> None:
@@ -385,10 +273,11 @@ class _Tracker:
             invoice = self.invoices.get(contact.invoice_no)
             if invoice is None:
                 self.problem(warning(f"unknown invoice {contact.invoice_no!r}", "Contacts", contact.row,
-                                     "Invoice No"))
+                                     "Invoice No", code="unknown-invoice"))
             elif invoice.customer_id != contact.customer_id:
                 self.problem(warning(f"{contact.invoice_no} is an invoice of customer {invoice.customer_id}, "
-                                     f"not {contact.customer_id}", "Contacts", contact.row, "Customer ID"))
+                                     f"not {contact.customer_id}", "Contacts", contact.row, "Customer ID",
+                                     code="contact-wrong-customer"))
 
     # --- the run ------------------------------------------------------------------------------------------
 
@@ -536,7 +425,8 @@ class _Tracker:
             if not self.agency_reported:
                 self.agency_reported = True
                 self.problem(warning("an invoice is due for hand-off but Collection Agency is blank: set it",
-                                     "Settings", self.settings.rows.get("collectionagency"), "Value"))
+                                     "Settings", self.settings.rows.get("collectionagency"), "Value",
+                                     code="collection-agency-missing"))
             return "set Collection Agency in Settings to hand over", self.as_of
         principal = account.balance
         handed = Collection(no, invoice.customer_id, principal, self.as_of, quantize(fees, self.currency),
@@ -558,12 +448,7 @@ class _Tracker:
         """Where a reminder for ``invoice`` goes: a valid email, else a full postal address."""
         party = (self.book.payers.get(invoice.bill_to_id) if invoice.bill_to_type == "Payer"
                  else self.book.customers.get(invoice.bill_to_id))
-        if party is None:
-            return None
-        if is_valid_email(party.email):
-            return Recipient(party.name, "email", party.email.strip())
-        address = postal_address(party.street, party.postal_code, party.city, getattr(party, "country", None))
-        return Recipient(party.name, "letter", address) if address else None
+        return reminder_recipient(party)
 
     def report_missing_contact(self, invoice: Invoice) -> None:
         """One Problem per party whose reminder is due but has nowhere to go."""
@@ -577,7 +462,7 @@ class _Tracker:
         if party is None:
             self.problem(warning(f"{invoice.bill_to_id!r} of invoice {invoice.invoice_no} is not on the {sheet} "
                                  "sheet: no reminder can be sent", sheet, None,
-                                 "Payer ID" if is_payer else "Customer ID"))
+                                 "Payer ID" if is_payer else "Customer ID", code="unknown-party"))
             return
         what = "a reminder" if not is_payer else "a follow-up"
         if party.email and party.email.strip():
@@ -585,7 +470,8 @@ class _Tracker:
         else:
             found = "no Email and an incomplete postal address"
         self.problem(warning(f"{found}: {what} for {invoice.invoice_no} is due but cannot be issued; enter a "
-                             "valid Email or Street, Postal Code and City", sheet, party.row, "Email"))
+                             "valid Email or Street, Postal Code and City", sheet, party.row, "Email",
+                             code="contact-details-missing"))
 
     def issue(self, invoice: Invoice, overdue: list[_Piece], interests: list[Decimal], level: int,
               recipient: Recipient, fee: Decimal, fees: Decimal) -> None:
@@ -597,13 +483,14 @@ class _Tracker:
         text = (self.follow_up_text(invoice, overdue, level, balance, recipient) if is_payer
                 else self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient))
         reminder = Reminder(self.as_of, invoice.invoice_no, level, recipient.name, recipient.channel,
-                            recipient.address, amount_due, fee, text)
+                            recipient.address, amount_due, fee, text, balance, ZERO if is_payer else fees,
+                            ZERO if is_payer else interest_due)
         self.reminders[invoice.invoice_no].append(reminder)
         self.report.issued.append(reminder)
 
     def reference(self, invoice: Invoice) -> str:
         """The payment reference of ``invoice`` (Payment Reference Format filled in)."""
-        return self.reference_format.format(invoice_no=invoice.invoice_no, customer_id=invoice.customer_id)
+        return payment_reference(self.reference_format, invoice)
 
     def payment_details(self, invoice: Invoice) -> str:
         """How to pay: methods, IBAN and reference."""
@@ -695,7 +582,8 @@ class _Tracker:
         aging_rows = [(bucket, quantize(v["Customer"], q), quantize(v["Payer"], q),
                        quantize(sum(v.values(), ZERO), q)) for bucket, v in self.report.aging.items()]
         reminders = [(r.date, r.invoice_no, r.level, r.recipient, r.channel, r.address,
-                      quantize(r.amount_due or ZERO, q), quantize(r.fee or ZERO, q), r.text)
+                      quantize(r.amount_due or ZERO, q), quantize(r.fee or ZERO, q), r.text, r.principal, r.fees,
+                      r.interest)
                      for r in [*self.book.reminders, *self.report.issued]]
         installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, i.status)
                         for invoice_no in self.plans for i in self.report.installments.get(invoice_no, ())]

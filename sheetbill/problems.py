@@ -26,6 +26,9 @@ class Problem:
         sheet: the sheet the problem is on ("" when it concerns no sheet, e.g. a plugin).
         row: the 1-based sheet row, or ``None`` for a whole sheet or column.
         column: the header of the column, or "" for a whole row or sheet.
+        code: a stable, machine-readable name of the kind of problem (``unknown-service``,
+            ``ambiguous-amount``, ``edited-history``): what tests, ``--json`` users and documents match
+            on, never the prose. ``docs/workbook.md`` lists every code.
     """
 
     severity: Severity
@@ -33,6 +36,7 @@ class Problem:
     sheet: str = ""
     row: int | None = None
     column: str = ""
+    code: str = ""
 
     @property
     def location(self) -> str:
@@ -52,14 +56,14 @@ class Problem:
         return f"{self.severity}: {where}: {self.message}" if where else f"{self.severity}: {self.message}"
 
 
-def error(message: str, sheet: str = "", row: int | None = None, column: str = "") -> Problem:
+def error(message: str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
     """A problem that skipped its row."""
-    return Problem("error", message, sheet, row, column)
+    return Problem("error", message, sheet, row, column, code)
 
 
-def warning(message: str, sheet: str = "", row: int | None = None, column: str = "") -> Problem:
+def warning(message: str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
     """A problem the run went on with."""
-    return Problem("warning", message, sheet, row, column)
+    return Problem("warning", message, sheet, row, column, code)
 
 
 class ConfigurationError(Exception):

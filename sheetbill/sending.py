@@ -144,7 +144,8 @@ def read_sent(sheets: Mapping[str, RawSheet]) -> SentLog:
              if normalize(c.header) in header}
     if "document" not in index:
         log.problems.append(error("the Sent sheet has no Document column: it is written by sheetbill, undo the edit "
-                                  "(nothing is sent until it is fixed)", SENT_SHEET, sheet.first_row, "Document"))
+                                  "(nothing is sent until it is fixed)", SENT_SHEET, sheet.first_row, "Document",
+                                  code="edited-history"))
         log.keys.add("\0unreadable")
         return log
     for offset, cells in enumerate(sheet.rows[1:], start=1):
@@ -158,14 +159,14 @@ def read_sent(sheets: Mapping[str, RawSheet]) -> SentLog:
         row_no = sheet.first_row + offset
         if is_blank(document):
             log.problems.append(warning("a Sent row without a Document (this sheet is written by sheetbill: undo "
-                                        "the edit)", SENT_SHEET, row_no, "Document"))
+                                        "the edit)", SENT_SHEET, row_no, "Document", code="edited-history"))
             continue
         day = cell("date")
         try:
             day = None if is_blank(day) else COERCERS["date"](day)
         except CellError:
             log.problems.append(warning(f"Date {to_text(day)!r} is not a date (this sheet is written by sheetbill)",
-                                        SENT_SHEET, row_no, "Date"))
+                                        SENT_SHEET, row_no, "Date", code="edited-history"))
             day = to_text(day)
         values = [to_text(document), *(None if is_blank(cell(n)) else to_text(cell(n))
                                        for n in ("recipient", "channel", "address")), day,
@@ -251,12 +252,12 @@ def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
     if not host:
         problems.append(error("SMTP Host is blank: documents that go by email cannot be sent (set SMTP Host, "
                               "SMTP Port, SMTP Security, SMTP User and Sender Email)", "Settings",
-                              rows.get("smtphost"), "Value"))
+                              rows.get("smtphost"), "Value", code="smtp-incomplete"))
         return None, problems
     security = str(setting(settings, "SMTP Security") or "starttls").casefold()
     if security not in SECURITIES:
         problems.append(error(f"SMTP Security {security!r} must be one of none, starttls, tls", "Settings",
-                              rows.get("smtpsecurity"), "Value"))
+                              rows.get("smtpsecurity"), "Value", code="bad-setting"))
         return None, problems
     port_value = setting(settings, "SMTP Port")
     try:
@@ -265,13 +266,13 @@ def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
             raise ValueError
     except ValueError:
         problems.append(error(f"SMTP Port {port_value!r} is not a port number (e.g. 587)", "Settings",
-                              rows.get("smtpport"), "Value"))
+                              rows.get("smtpport"), "Value", code="bad-setting"))
         return None, problems
     sender = str(setting(settings, "Sender Email") or settings.company_email or "").strip()
     if not is_valid_email(sender):
         where = "senderemail" if setting(settings, "Sender Email") else "companyemail"
         problems.append(error(f"Sender Email {sender!r} is not an email address (it is the From of every message)",
-                              "Settings", rows.get(where), "Value"))
+                              "Settings", rows.get(where), "Value", code="bad-email"))
         return None, problems
     user = setting(settings, "SMTP User")
     user = str(user) if user else None
@@ -281,7 +282,8 @@ def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
         if password is None:
             problems.append(error(f"no password for SMTP User {user!r}: set the environment variable {PASSWORD_ENV} "
                                   f"or store it with `keyring set {KEYRING_SERVICE.format(host=host)} {user}` "
-                                  "(never in the workbook)", "Settings", rows.get("smtpuser"), "Value"))
+                                  "(never in the workbook)", "Settings", rows.get("smtpuser"), "Value",
+                                  code="smtp-password-missing"))
             return None, problems
     reply_to = settings.company_email.strip() if settings.company_email and settings.company_email.strip() != sender \
         and is_valid_email(settings.company_email) else None
@@ -366,7 +368,8 @@ def pending(documents: DocumentSet, log: SentLog) -> list[Document]:
             since = COERCERS["date"](since)
         except CellError:
             documents.problems.append(error(f"Send Documents From {since!r} is not a date", "Settings",
-                                            documents.book.settings.rows.get("senddocumentsfrom"), "Value"))
+                                            documents.book.settings.rows.get("senddocumentsfrom"), "Value",
+                                            code="bad-setting"))
             return []
     return [d for d in documents.documents if d.key not in log and (since is None or d.date >= since)]
 
@@ -425,7 +428,7 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
     except (OSError, smtplib.SMTPException) as err:
         report.problems.append(error(f"cannot connect to the mail server {config.host}:{config.port} ({err}); "
                                      f"{len(emails)} documents were not emailed", "Settings",
-                                     documents.book.settings.rows.get("smtphost"), "Value"))
+                                     documents.book.settings.rows.get("smtphost"), "Value", code="smtp-unreachable"))
         report.stopped = str(err)
         return
     index = 0
@@ -443,7 +446,7 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
                     raise smtplib.SMTPServerDisconnected(f"{err.smtp_code} {_text(err.smtp_error)}") from err
                 report.problems.append(error(f"{document.key} to {address} was not accepted by the mail server: "
                                              f"{err.smtp_code} {_text(err.smtp_error)}",
-                                             *_party_cell(document, documents)))
+                                             *_party_cell(document, documents), code="recipient-refused"))
                 continue
             if refused:
                 code, text = next(iter(refused.values()))
@@ -459,7 +462,7 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
         report.problems.append(error(f"the connection to the mail server broke off ({report.stopped}); "
                                      f"{len(emails) - index} documents were not emailed: run send again to send the "
                                      "rest (what was sent is in the Sent log)", "Settings",
-                                     documents.book.settings.rows.get("smtphost"), "Value"))
+                                     documents.book.settings.rows.get("smtphost"), "Value", code="smtp-broke-off"))
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             client.quit()
@@ -477,7 +480,7 @@ def _party_cell(document: Document, documents: DocumentSet) -> tuple[str, int | 
 
 def _refused(document: Document, documents: DocumentSet, address: str, code: int, text: object) -> Problem:
     return error(f"the mail server refused {address} ({code} {_text(text)}): {document.key} was not sent; check "
-                 "the address", *_party_cell(document, documents))
+                 "the address", *_party_cell(document, documents), code="recipient-refused")
 
 
 def fold_journal(workbook: Path, log: SentLog, journal: Journal, writer=None) -> tuple[bool, Problem | None]:
@@ -494,7 +497,7 @@ def fold_journal(workbook: Path, log: SentLog, journal: Journal, writer=None) ->
         writer(workbook, [log.output()])
     except Exception as err:  # locked or unwritable: the journal keeps the record until the next run
         return False, warning(f"the Sent sheet could not be written ({err}); what was sent is kept in "
-                              f"{journal.path} and written at the next send", SENT_SHEET)
+                              f"{journal.path} and written at the next send", SENT_SHEET, code="sent-not-written")
     journal.clear()
     return True, None
 

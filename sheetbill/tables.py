@@ -37,7 +37,12 @@ def normalize(header: object) -> str:
 
 
 class CellError(ValueError):
-    """A cell whose value does not fit its column; the message is for the clerk."""
+    """A cell whose value does not fit its column; the message is for the clerk, ``code`` for machines
+    (the Problem's code: ``not-a-number``, ``ambiguous-amount``, ``not-a-date``, ...)."""
+
+    def __init__(self, message: str, code: str = "bad-value"):
+        super().__init__(message)
+        self.code = code
 
 
 #: The error values a spreadsheet shows in a cell (and front ends pass on as text).
@@ -86,16 +91,16 @@ def to_decimal(value: CellValue) -> Decimal:
         try:
             return _float_decimal(value)
         except ValueError as err:
-            raise CellError("expected a finite number") from err
+            raise CellError("expected a finite number", "not-a-number") from err
     if isinstance(value, bool):
-        raise CellError("expected a number, found yes/no")
+        raise CellError("expected a number, found yes/no", "not-a-number")
     if isinstance(value, (int, float, Decimal)):
         try:
             return D(value)
         except ValueError as err:
-            raise CellError("expected a finite number") from err
+            raise CellError("expected a finite number", "not-a-number") from err
     if isinstance(value, (dt.date, dt.time)):
-        raise CellError("expected a number, found a date")
+        raise CellError("expected a number, found a date", "not-a-number")
     text = re.sub(r"[\s\u00a0\u202f']", "", str(value))
     negative = text.startswith("(") and text.endswith(")")
     if negative:
@@ -110,22 +115,23 @@ def to_decimal(value: CellValue) -> Decimal:
         if re.fullmatch(r"[-+]?\d{1,3}(,\d{3}){2,}", text):
             text = text.replace(",", "")
         elif re.fullmatch(r"[-+]?\d{1,3},\d{3}", text):
-            raise CellError(f"{value!r} is ambiguous: write {text.replace(',', '')} or {text.replace(',', '.')}")
+            raise CellError(f"{value!r} is ambiguous: write {text.replace(',', '')} or {text.replace(',', '.')}",
+                            "ambiguous-amount")
         elif text.count(",") == 1:
             text = text.replace(",", ".")
         else:
-            raise CellError(f"{value!r} is not a number")
+            raise CellError(f"{value!r} is not a number", "not-a-number")
     elif text.count(".") > 1:
         if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
             text = text.replace(".", "")
         else:
-            raise CellError(f"{value!r} is not a number")
+            raise CellError(f"{value!r} is not a number", "not-a-number")
     try:
         number = Decimal(text)
     except InvalidOperation as err:
-        raise CellError(f"{value!r} is not a number") from err
+        raise CellError(f"{value!r} is not a number", "not-a-number") from err
     if not number.is_finite():
-        raise CellError(f"{value!r} is not a number")
+        raise CellError(f"{value!r} is not a number", "not-a-number")
     return -number if negative else number
 
 
@@ -141,7 +147,7 @@ def to_percent(value: CellValue) -> Decimal:
     if Decimal(0) < number <= Decimal(1) and not isinstance(value, str):
         number = number * 100
     if number < 0 or number > 100:
-        raise CellError(f"{to_text(value)} is not a percentage between 0 and 100")
+        raise CellError(f"{to_text(value)} is not a percentage between 0 and 100", "out-of-range")
     return number.normalize() if number == number.to_integral() else number
 
 
@@ -149,7 +155,7 @@ def to_int(value: CellValue) -> int:
     """A whole number (days, counts, priorities)."""
     number = to_decimal(value)
     if number != number.to_integral_value():
-        raise CellError(f"expected a whole number, found {to_text(value)}")
+        raise CellError(f"expected a whole number, found {to_text(value)}", "not-a-whole-number")
     return int(number)
 
 
@@ -164,11 +170,11 @@ def to_date(value: CellValue) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool):
-        raise CellError("expected a date, found yes/no")
+        raise CellError("expected a date, found yes/no", "not-a-date")
     if isinstance(value, (int, float, Decimal)):
         serial = float(value)
         if not 1 <= serial <= _MAX_SERIAL:
-            raise CellError(f"{to_text(value)} is not a date")
+            raise CellError(f"{to_text(value)} is not a date", "not-a-date")
         return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
     text = str(value).strip()
     match = _ISO.fullmatch(text)
@@ -179,8 +185,8 @@ def to_date(value: CellValue) -> dt.date:
         if match:
             return dt.date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError as err:
-        raise CellError(f"{text!r} is not a valid date") from err
-    raise CellError(f"{text!r} is not a date: write 2026-01-31 or 31.01.2026")
+        raise CellError(f"{text!r} is not a valid date", "not-a-date") from err
+    raise CellError(f"{text!r} is not a date: write 2026-01-31 or 31.01.2026", "not-a-date")
 
 
 _YES = {"yes", "y", "true", "1", "x", "ja", "j", "wahr"}
@@ -196,7 +202,7 @@ def to_bool(value: CellValue) -> bool:
         return True
     if key in _NO:
         return False
-    raise CellError(f"{to_text(value)!r} is not yes or no")
+    raise CellError(f"{to_text(value)!r} is not yes or no", "not-yes-or-no")
 
 
 def to_int_list(value: CellValue) -> tuple[int, ...]:
@@ -270,12 +276,12 @@ class Field:
             for choice in self.choices:
                 if normalize(choice) == key:
                     return choice
-            raise CellError(f"{to_text(value)!r} is not one of: {', '.join(self.choices)}")
+            raise CellError(f"{to_text(value)!r} is not one of: {', '.join(self.choices)}", "not-a-choice")
         result = COERCERS[self.kind](value)
         if self.positive and result <= 0:
-            raise CellError(f"must be greater than zero, found {to_text(value)}")
+            raise CellError(f"must be greater than zero, found {to_text(value)}", "out-of-range")
         if self.nonnegative and result < 0:
-            raise CellError(f"must not be negative, found {to_text(value)}")
+            raise CellError(f"must not be negative, found {to_text(value)}", "out-of-range")
         return result
 
 
@@ -338,6 +344,7 @@ def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[
                         sheet.location_sheet,
                         sheet.first_row,
                         fld.header,
+                        code="missing-column",
                     )
                 )
     if problems:
@@ -377,7 +384,8 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
                 if not text:
                     cell = None
                 elif text[0] == "#" and text in _ERROR_VALUES:
-                    problems.append(error(f"the cell shows the error {text}", name, first_row + offset, header))
+                    problems.append(error(f"the cell shows the error {text}", name, first_row + offset, header,
+                                          code="error-cell"))
                     continue
                 elif textual:
                     values[field_name] = text
@@ -389,11 +397,12 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             try:
                 values[field_name] = coerce(cell)
             except CellError as err:
-                problems.append(error(str(err), name, first_row + offset, header))
+                problems.append(error(str(err), name, first_row + offset, header, code=err.code))
         if not values and not problems:
             continue  # blank as far as the contract's columns go (staff formula columns may still show values)
         row_no = first_row + offset
-        problems[:0] = [error(f"{header} is required", name, row_no, header) for header in missing]
+        problems[:0] = [error(f"{header} is required", name, row_no, header,
+                              code="required-missing") for header in missing]
         if problems:
             yield from problems
             continue
@@ -406,6 +415,7 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
                     name,
                     row_no,
                     next(f.header for f in spec.fields if f.name == spec.key[0]),
+                    code="duplicate-key",
                 )
                 continue
             seen[key] = row_no

@@ -63,20 +63,21 @@ def delivery_of(document: Document, book: Book) -> tuple[Delivery | None, Proble
             if is_valid_email(document.address):
                 return Delivery("email", document.address.strip()), None
             return None, warning(f"{document.key}: {document.address!r} is not a valid email address",
-                                 sheet, row, "Email")
+                                 sheet, row, "Email", code="bad-email")
         if document.channel == "letter":
             return Delivery("letter", document.address or ", ".join(document.postal[1:])), None
-        return None, warning(f"{document.key}: unknown channel {document.channel!r}", "Reminders", None, "Channel")
+        return None, warning(f"{document.key}: unknown channel {document.channel!r}", "Reminders", None, "Channel",
+                             code="edited-history")
     email = document.email
     if email:
         if is_valid_email(email):
             return Delivery("email", email.strip()), None
         return None, warning(f"Email {email!r} is not a valid address: {document.key} cannot be sent; correct it "
-                             "(or clear it to send letters)", sheet, row, "Email")
+                             "(or clear it to send letters)", sheet, row, "Email", code="bad-email")
     if document.postal_complete:
         return Delivery("letter", ", ".join(document.postal[1:])), None
     return None, warning(f"no Email and no complete postal address (Street, Postal Code, City): {document.key} "
-                         "cannot be sent", sheet, row, "Email")
+                         "cannot be sent", sheet, row, "Email", code="contact-details-missing")
 
 
 @dataclass

@@ -19,7 +19,7 @@ SETTINGS: dict[str, tuple[str, str, str]] = {name: SETTING_FIELDS[name] for name
 def is_valid_email(text: str | None) -> bool:
     """True when ``text`` has the syntax of an email address (``name@example.org``): the same check overdue
     tracking makes before it issues a reminder, so both agree on which addresses are usable."""
-    from ..overdue import is_valid_email as check
+    from ..dunning import is_valid_email as check
 
     return check(text)
 

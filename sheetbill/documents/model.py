@@ -33,9 +33,9 @@ from pathlib import Path
 
 from ..billing import KIND_CREDIT, KIND_INVOICE
 from ..book import Book
+from ..dunning import Installment, interest, plan_installments
 from ..models import Coverage, Customer, Invoice, InvoiceLine, Payer, PaymentPlan, Reminder, Settings
 from ..money import ZERO, quantize, split_equal
-from ..overdue import Installment, interest, plan_installments
 from ..plugins.manager import PluginError, Plugins
 from ..problems import Problem, error, warning
 from . import payment
@@ -274,7 +274,7 @@ class Builder:
             if why:
                 self.problems.append(error(f"Bank IBAN {self.settings.bank_iban!r} {why}; documents with payment "
                                            "details are not made until it is fixed", "Settings",
-                                           self._row("bankiban"), "Value"))
+                                           self._row("bankiban"), "Value", code="bad-iban"))
                 bank["invalid"] = why
             else:
                 bank["iban"] = iban
@@ -283,7 +283,8 @@ class Builder:
                 bank["bic"] = bic
             else:
                 self.problems.append(warning(f"Bank BIC {bic!r} is not a BIC (8 or 11 letters and digits); it is "
-                                             "left off the documents", "Settings", self._row("bankbic"), "Value"))
+                                             "left off the documents", "Settings", self._row("bankbic"), "Value",
+                                             code="bad-bic"))
         return bank
 
     def reference(self, invoice: Invoice) -> str:
@@ -295,7 +296,7 @@ class Builder:
         except (KeyError, IndexError, ValueError, AttributeError):
             problem = warning(f"Payment Reference Format {template!r} can use only {{invoice_no}} and "
                               "{customer_id}; the invoice number is used", "Settings",
-                              self._row("paymentreferenceformat"), "Value")
+                              self._row("paymentreferenceformat"), "Value", code="bad-reference-format")
             if problem not in self.problems:
                 self.problems.append(problem)
             return invoice.invoice_no
@@ -589,7 +590,8 @@ class Builder:
                     qr = payment.epc_payload(name=s.company_name, iban=self.bank["iban"], bic=self.bank["bic"],
                                              amount=amount, reference=reference)
                 except ValueError as err:
-                    problem = warning(f"no EPC QR code: {err}", "Settings", self._row("bankiban"), "Value")
+                    problem = warning(f"no EPC QR code: {err}", "Settings", self._row("bankiban"), "Value",
+                                      code="no-qr-code")
                     if problem not in self.problems:
                         self.problems.append(problem)
         rows.append((t.text("common", "payment.reference"), reference))
@@ -603,7 +605,7 @@ class Builder:
         invoice = self.invoices.get(reminder.invoice_no)
         if invoice is None:
             self.problems.append(warning(f"reminder for unknown invoice {reminder.invoice_no!r}: no document",
-                                         "Reminders", reminder.row, "Invoice No"))
+                                         "Reminders", reminder.row, "Invoice No", code="unknown-invoice"))
             return None
         f, t, s = self.f, self.templates, self.settings
         is_payer = invoice.bill_to_type == "Payer"
@@ -750,7 +752,7 @@ class Builder:
             except PluginError as err:
                 payer = self.book.payers.get(invoice.bill_to_id)
                 built.problems.append(error(f"{invoice.invoice_no} is not made: {err}", "Payers",
-                                            payer.row if payer else None, "Plugin"))
+                                            payer.row if payer else None, "Plugin", code="plugin-error"))
                 built.skipped[invoice.invoice_no] = "plugin error"
         if reminders:
             history: dict[str, list[Reminder]] = defaultdict(list)
@@ -767,7 +769,8 @@ class Builder:
         for document, sources in candidates:
             if document.key in seen:
                 built.problems.append(warning(f"two documents would be named {document.key!r}; only the first is "
-                                              "made", "Reminders" if document.kind == KIND_REMINDER else "Invoices"))
+                                              "made", "Reminders" if document.kind == KIND_REMINDER else "Invoices",
+                                              code="document-name-taken"))
                 continue
             seen.add(document.key)
             if document.payment is not None and self.bank["invalid"]:
@@ -801,9 +804,10 @@ class Builder:
             message = (f"{label!r} has characters no document font can print correctly: {chars}; "
                        "documents that show it are not made. To fix it, " + _hint(bad))
             if source is not None:
-                problems.append(error(message, source.sheet, source.row, source.column))
+                problems.append(error(message, source.sheet, source.row, source.column, code="unprintable-text"))
             else:
-                problems.append(error(message, "Settings", self.templates.settings_row, "Value"))
+                problems.append(error(message, "Settings", self.templates.settings_row, "Value",
+                                      code="unprintable-text"))
         return problems
 
 

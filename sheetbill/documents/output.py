@@ -64,7 +64,7 @@ def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet
                     f"{document.key} (an address, name, description, setting or template changed since): the "
                     "issued file is kept unchanged. To send a correction, issue a credit note and a new "
                     "invoice; to replace the file anyway, move the old one out of the folder first",
-                    "Reminders" if document.kind == "reminder" else "Invoices"))
+                    "Reminders" if document.kind == "reminder" else "Invoices", code="document-changed"))
             continue
         write_atomic(path, render_pdf(document, fonts))
         report.written.append(Written(document, path, NEW))

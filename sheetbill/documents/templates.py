@@ -105,13 +105,13 @@ class Templates:
         template_row = rows.get("documenttemplates")
         if office_dir is not None and not office_dir.is_dir():
             problems.append(warning(f"Document Templates: folder {str(office_dir)!r} not found; the shipped "
-                                    "templates are used", "Settings", template_row, "Value"))
+                                    "templates are used", "Settings", template_row, "Value", code="templates-missing"))
             office_dir = None
         office_languages = {p.name for p in office_dir.iterdir() if p.is_dir()} if office_dir else set()
         if code not in SHIPPED_LANGUAGES and code not in office_languages:
             problems.append(warning(f"Language {language!r}: no templates for it (shipped: "
                                     f"{', '.join(SHIPPED_LANGUAGES)}); English is used", "Settings",
-                                    rows.get("language"), "Value"))
+                                    rows.get("language"), "Value", code="language-unknown"))
             code = "en"
         shipped: dict[str, dict[str, Any]] = {}
         data: dict[str, dict[str, Any]] = {}
@@ -128,16 +128,17 @@ class Templates:
                     office = _flatten(_read_toml(path))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
                     problems.append(warning(f"Document Templates: {path} is not valid TOML ({err}); the shipped "
-                                            "texts are used", "Settings", template_row, "Value"))
+                                            "texts are used", "Settings", template_row, "Value", code="bad-template"))
                     office = {}
                 for key, value in office.items():
                     if key not in merged:
                         problems.append(warning(f"Document Templates: {path}: unknown key {key!r} is ignored "
-                                                f"(see docs/documents.md)", "Settings", template_row, "Value"))
+                                                f"(see docs/documents.md)", "Settings", template_row, "Value",
+                                                code="bad-template"))
                     elif type(value) is not type(merged[key]):
                         problems.append(warning(f"Document Templates: {path}: {key} must be "
                                                 f"{type(merged[key]).__name__}; the shipped text is used",
-                                                "Settings", template_row, "Value"))
+                                                "Settings", template_row, "Value", code="bad-template"))
                     else:
                         merged[key] = value
                         origin[(name, key)] = path
@@ -168,7 +169,7 @@ class Templates:
                 raise
             message = (f"Document Templates: {path}: {key} uses {{{err.args[0]}}}, which is not known here "
                        f"(known: {', '.join(sorted(values)) or 'none'}); the shipped text is used")
-            problem = warning(message, "Settings", self.settings_row, "Value")
+            problem = warning(message, "Settings", self.settings_row, "Value", code="bad-template")
             if problem not in self.problems:
                 self.problems.append(problem)
             return _format(self.shipped[where][key], values)

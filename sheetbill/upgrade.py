@@ -1,0 +1,104 @@
+"""Reading history in the form release 0.1.0 wrote it, once, so that it is written back in today's form.
+
+Release 0.1.0 kept two facts only in prose: the invoice a credit-note or transfer line refers to was
+part of its Reason ("credit for INV-000012: charge changed", "transfer from INV-000007 (Barmenia)"),
+and a Reminders row recorded only its Amount Due, from which the interest had to be worked back.
+Today those facts are columns (Invoice Lines: Related Invoice; Reminders: Principal, Fees,
+Interest). When a history row lacks them, this module derives them here, from the old form, and
+nowhere else; the run then writes the row back with the columns filled, so the next run reads
+structure. Nothing here is used for rows that already have the columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
+
+from .dunning import interest, plan_installments
+from .models import BillToType, InvoiceKind, InvoiceLine, Reminder
+from .money import ZERO, quantize
+
+_CREDIT_REASON = re.compile(r"^credit for (\S+?):\s*charge (?:changed|deleted)$")
+_TRANSFER_REASON = re.compile(r"^transfer from (\S+) \(")
+
+
+def related_invoice_of(line: InvoiceLine) -> str | None:
+    """The invoice a 0.1.0 credit or transfer line names in its Reason, else ``None``."""
+    match = _CREDIT_REASON.match(line.reason or "") or _TRANSFER_REASON.match(line.reason or "")
+    return match[1] if match else None
+
+
+def upgrade_lines(lines: list[InvoiceLine]) -> list[InvoiceLine]:
+    """``lines`` with Related Invoice filled in where only the Reason named it."""
+    upgraded = []
+    for line in lines:
+        if line.related_invoice is None and line.reason and (related := related_invoice_of(line)):
+            line = replace(line, related_invoice=related)
+        upgraded.append(line)
+    return upgraded
+
+
+def upgrade_reminders(book) -> list[Reminder]:
+    """The Reminders history with Principal, Fees and Interest filled in where they are missing.
+
+    Fees are the reminder fees of the invoice up to and including the row; a payer follow-up has
+    none, and no interest. The interest of a customer reminder is the amount ``i`` for which
+    ``Amount Due = principal + fees + i`` with ``i = interest(principal)`` as that reminder computed
+    it (rate x days overdue / 365, rounded once; on a payment plan per missed installment); when no
+    such amount exists the interest is taken as 0.
+    """
+    if all(r.principal is not None for r in book.reminders):
+        return book.reminders
+    invoices = {invoice.invoice_no: invoice for invoice in book.invoices}
+    history: dict[str, list[Reminder]] = defaultdict(list)
+    for reminder in sorted(book.reminders, key=lambda r: (r.date, r.level, r.row)):
+        history[reminder.invoice_no].append(reminder)
+    filled: dict[int, Reminder] = {}
+    for invoice_no, items in history.items():
+        invoice = invoices.get(invoice_no)
+        fees = ZERO
+        for reminder in items:
+            fees += reminder.fee or ZERO
+            if reminder.principal is not None:
+                continue
+            due = reminder.amount_due or ZERO
+            if invoice is None or invoice.bill_to_type == BillToType.PAYER:
+                filled[id(reminder)] = replace(reminder, principal=due, fees=ZERO, interest=ZERO)
+                continue
+            owed = quantize(fees, book.settings.currency)
+            interest_due = _worked_back_interest(book, invoice, reminder, due - owed)
+            filled[id(reminder)] = replace(reminder, principal=due - owed - interest_due, fees=owed,
+                                           interest=interest_due)
+    return [filled.get(id(reminder), reminder) for reminder in book.reminders]
+
+
+def _worked_back_interest(book, invoice, reminder: Reminder, principal_and_interest: Decimal) -> Decimal:
+    """The interest inside ``principal_and_interest`` as the reminder of 0.1.0 computed it."""
+    settings = book.settings
+    rate, currency = settings.default_interest_percent, settings.currency
+    if rate is None or principal_and_interest <= 0:
+        return ZERO
+    plan = next((p for p in book.plans if p.invoice_no == invoice.invoice_no), None)
+    if plan is not None:
+        paid = sum((p.amount for p in book.payments if p.invoice_no == invoice.invoice_no and p.date <= reminder.date),
+                   ZERO)
+        credited = -sum((c.amount for c in book.invoices if c.kind == InvoiceKind.CREDIT_NOTE
+                         and c.related == invoice.invoice_no and c.issue_date <= reminder.date), ZERO)
+        missed = [i for i in plan_installments(plan, invoice.amount - credited, paid, reminder.date, currency)
+                  if i.due_date < reminder.date and i.balance > 0]
+        if missed:
+            total = sum((interest(i.balance, rate, (reminder.date - i.due_date).days, currency) for i in missed), ZERO)
+            owed = sum((i.balance for i in missed), ZERO)
+            return total if owed + total == principal_and_interest else ZERO
+    days = (reminder.date - invoice.due_date).days
+    if days <= 0:
+        return ZERO
+    estimate = quantize(principal_and_interest / (1 + rate * days / Decimal(36500)), currency)
+    step = Decimal(1).scaleb(estimate.as_tuple().exponent)
+    for offset in range(-3, 4):
+        balance = estimate + offset * step
+        if balance + interest(balance, rate, days, currency) == principal_and_interest:
+            return principal_and_interest - balance
+    return ZERO
