@@ -50,7 +50,7 @@ class ButtonResult:
         outputs: the sheets to write back, in order; empty when nothing may be written.
         message: a few lines for the message box: the summary and the first problems.
         ok: False when the run could not happen or had errors (the message box says so loudly).
-        summary: the run's counts and totals (:func:`sheetbill.billing.summarize`), empty when the
+        summary: the run's counts and totals (:func:`sheetbill.run.summarize`), empty when the
             run could not happen.
     """
 
@@ -97,20 +97,22 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
         raise KeyError(button)
     if button == "documents":
         return _documents(sheets, workbook)
-    from .billing import run_billing, summarize
+    from . import app
 
+    book = app.SheetsInMemory(sheets)
     try:
-        result = run_billing(sheets, as_of=as_of, plugins=plugins, bill_charges=button != "overdue")
+        if button == "check":
+            outcome = app.check(book, as_of=as_of, write_problems=True, plugins=plugins)
+        elif button == "overdue":
+            outcome = app.update_overdue(book, as_of=as_of, plugins=plugins)
+        else:
+            outcome = app.bill(book, as_of=as_of, plugins=plugins)
     except ConfigurationError as err:
         lines = [f"Nothing was written: {err}"]
         lines += [f"- {problem}" for problem in err.problems[:PROBLEMS_SHOWN]]
         return ButtonResult(button, [], _clip("\n".join(lines)), ok=False)
-    summary = summarize(result)
-    if button == "check":
-        outputs = [o for o in result.outputs if o.name == contract.PROBLEMS_SHEET]
-    else:
-        outputs = list(result.outputs)
-    return ButtonResult(button, outputs, summary_message(button, summary, result.problems),
+    summary = outcome.summary
+    return ButtonResult(button, book.written, summary_message(button, summary, outcome.problems),
                         ok=summary["errors"] == 0, summary=summary)
 
 

@@ -154,58 +154,35 @@ def _fail(args: argparse.Namespace, message: str, problems: Sequence[Problem] = 
 
 
 def _problem_json(problem: Problem) -> dict:
-    return {"severity": problem.severity, "sheet": problem.sheet, "row": problem.row,
+    return {"code": problem.code, "severity": problem.severity, "sheet": problem.sheet, "row": problem.row,
             "column": problem.column, "message": problem.message}
 
 
-def _run_context(args: argparse.Namespace, bill_charges: bool) -> str:
-    """Everything besides the input sheets that a run's outputs depend on (see :func:`_run`)."""
-    from .plugins.manager import Plugins
+def _run(args: argparse.Namespace, command: str) -> int:
+    """Run a workbook use-case (:mod:`sheetbill.app`) on the .xlsx file and present its outcome."""
+    from . import app
+    from .io.xlsx_file import XlsxWorkbook
 
-    as_of = args.as_of.isoformat() if args.as_of else f"settings-or-{dt.date.today().isoformat()}"
-    plugins = ",".join(f"{info.name}={info.version}" for info in Plugins().describe())
-    return f"sheetbill {__version__}|bill_charges={bill_charges}|as_of={as_of}|{plugins}"
-
-
-def _run(args: argparse.Namespace, *, write: bool, bill_charges: bool = True) -> int:
-    """Read, run, write back, report.
-
-    A run whose input sheets, as-of date and code are exactly those of the run that last wrote the
-    workbook would compute the same outputs (runs are idempotent), so it is skipped: the stamp that
-    write stored on the Problems sheet is compared with a fingerprint of the input sheets' stored
-    bytes, which costs less than reading them. A workbook saved by Excel or any other program since
-    has no stamp, and gets a full run.
-    """
-    from .billing import collector_paused, run_billing, summarize
-    from .contract import INPUT_SHEETS, sheets_a_run_reads
-    from .io.xlsx import input_stamp, open_workbook, read_stamp, write_output_sheets
-
-    stamp = None
-    if write:
-        stamp = input_stamp(args.workbook, INPUT_SHEETS, _run_context(args, bill_charges))
-        stored = read_stamp(args.workbook)
-        if stored and stored.rpartition(":")[0] == stamp:
-            return _report_unchanged(args, int(stored.rpartition(":")[2]))
-    progress = Progress(["read", "bill", "write"], sys.stderr.isatty() and not args.json)
-    with collector_paused():  # see collector_paused: the same holds for reading and writing
-        progress.step(f"reading {args.workbook.name}")
-        with open_workbook(args.workbook, sheets_a_run_reads()) as sheets:
-            result = run_billing(sheets, as_of=args.as_of, bill_charges=bill_charges)
-        written = False
-        if write:
-            progress.step("writing")
-            written = write_output_sheets(args.workbook, result.outputs, force=args.force,
-                                          stamp=f"{stamp}:{result.exit_code}")
-        progress.finish()
-    summary = summarize(result)
-    summary["workbook"] = str(args.workbook)
-    summary["written"] = written
+    workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False))
+    dry_run = getattr(args, "dry_run", False)
+    progress = Progress(["run"], sys.stderr.isatty() and not args.json)
+    progress.step(f"{command} {args.workbook.name}")
+    if command == "check":
+        outcome = app.check(workbook, as_of=args.as_of)
+    elif command == "overdue":
+        outcome = app.update_overdue(workbook, as_of=args.as_of, dry_run=dry_run)
+    else:
+        outcome = app.bill(workbook, as_of=args.as_of, dry_run=dry_run)
+    progress.finish()
+    if outcome.unchanged:
+        return _report_unchanged(args, outcome.exit_code)
+    summary = dict(outcome.summary, workbook=str(args.workbook), written=outcome.written)
     if args.json:
-        summary["problems"] = [_problem_json(p) for p in result.problems]
+        summary["problems"] = [_problem_json(p) for p in outcome.problems]
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        _print_summary(summary, result.problems, write, written)
-    return result.exit_code
+        _print_summary(summary, outcome.problems, not outcome.dry_run, outcome.written)
+    return outcome.exit_code
 
 
 def _report_unchanged(args: argparse.Namespace, exit_code: int) -> int:
@@ -249,18 +226,17 @@ def _print_summary(summary: dict, problems: Sequence[Problem], write: bool, writ
 
 def cmd_bill(args: argparse.Namespace) -> int:
     """``sheetbill bill``."""
-    return _run(args, write=not args.dry_run)
+    return _run(args, "bill")
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
     """``sheetbill overdue``."""
-    return _run(args, write=not args.dry_run, bill_charges=False)
+    return _run(args, "overdue")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``sheetbill check``."""
-    args.force = False
-    return _run(args, write=False)
+    return _run(args, "check")
 
 
 def cmd_new(args: argparse.Namespace) -> int:

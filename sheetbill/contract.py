@@ -220,7 +220,7 @@ INVOICE_LINE_COLUMNS = (
 )
 PROBLEM_COLUMNS = (
     Column("Severity", "text", 9), Column("Sheet", "text", 14), Column("Row", "int", 7),
-    Column("Column", "text", 18), Column("Message", "text", 90),
+    Column("Column", "text", 18), Column("Message", "text", 90), Column("Code", "text", 22),
 )
 ADVICE_COLUMNS = (
     Column("Customer ID", "text", 12), Column("Invoice No", "text", 14), Column("Topic", "text", 18),

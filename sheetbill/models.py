@@ -368,3 +368,40 @@ class Collection:
     agency: str | None = None
     agency_fee: Decimal = Decimal("0")
     row: int = 0
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Something the clerk should do, for a customer (and an invoice, when it concerns one): a row of
+    the Advice sheet."""
+
+    customer_id: str
+    invoice_no: str
+    topic: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InvoiceBalance:
+    """An issued invoice with the Payments rows posted to it.
+
+    Attributes:
+        invoice: the issued invoice.
+        paid: payments received (refunds negative).
+        written_off: write-offs.
+        transferred: moved to the customer by Transfer to Customer payments.
+        credited: taken off by credit notes.
+        balance: amount - paid - written off - transferred - credited.
+        status: derived from the amounts (see :func:`sheetbill.posting.status_of`); a credit note is
+            Applied.
+        last_payment: the date of the latest Payments row for the invoice, if any.
+    """
+
+    invoice: Invoice
+    paid: Decimal
+    written_off: Decimal
+    transferred: Decimal
+    credited: Decimal
+    balance: Decimal
+    status: InvoiceStatus
+    last_payment: dt.date | None = None

@@ -14,6 +14,69 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
+#: Every Problem code and what it means: the list ``docs/workbook.md`` documents. A test checks that
+#: every code the package uses is here.
+CODES: dict[str, str] = {
+    # cells and tables
+    "missing-column": "a required column is missing from a sheet's header row (the run is aborted)",
+    "required-missing": "a required cell is blank",
+    "error-cell": "the cell shows a spreadsheet error such as #N/A",
+    "not-a-number": "the cell should hold a number or amount",
+    "ambiguous-amount": "an amount like 1,500 could mean 1500 or 1.5",
+    "not-a-whole-number": "the cell should hold a whole number",
+    "not-a-date": "the cell should hold a date (2026-01-31 or 31.01.2026)",
+    "not-yes-or-no": "the cell should hold yes or no",
+    "not-a-choice": "the cell should hold one of the listed values",
+    "out-of-range": "the value is outside its allowed range (negative, zero, over 100 %)",
+    "bad-value": "the cell's value does not fit its column",
+    "duplicate-key": "the row repeats the key of an earlier row",
+    # settings
+    "bad-setting": "a Settings value cannot be used; the default is used",
+    "bad-currency": "Currency is not an ISO 4217 code (the run is aborted)",
+    "setting-repeated": "a setting is named twice; the later row counts",
+    "bad-reference-format": "Payment Reference Format uses placeholders other than {invoice_no} and {customer_id}",
+    "reminder-fees-mismatch": "Reminder Fees has a different number of amounts than Reminder Days has levels",
+    "collection-agency-missing": "an invoice is due for hand-off but Collection Agency is blank",
+    "bad-iban": "Bank IBAN is not a valid IBAN",
+    "bad-bic": "Bank BIC is not a valid BIC",
+    "no-qr-code": "no EPC QR code can be made for the payment details",
+    # cross-references
+    "unknown-customer": "the Customer ID is not on the Customers sheet",
+    "unknown-payer": "the Payer ID is not on the Payers sheet",
+    "unknown-service": "the Service Code is not on the Services sheet",
+    "unknown-invoice": "the Invoice No was never issued",
+    "unknown-party": "an invoice's bill-to party is not on the Customers or Payers sheet",
+    "coverage-dates-reversed": "a coverage's Valid To is before its Valid From",
+    "contact-wrong-customer": "a Contacts row names another customer's invoice",
+    "transfer-not-payer-invoice": "a Transfer to Customer names an invoice that is not a payer's",
+    "plan-not-customer-invoice": "a payment plan names an invoice that is not a customer's",
+    "plan-duplicate": "an invoice has a second payment plan",
+    "plan-over-max": "a payment plan has more installments than Max Installments",
+    # payers
+    "payer-plugin-missing": "no installed plugin handles the payer's Plugin; its charges are held",
+    "payer-code-missing": "the payer needs a Payer Code for the service; the charge is held",
+    "plugin-error": "a payer plugin failed or answered wrongly; the charge is held",
+    # history written by sheetbill
+    "edited-history": "a row of a sheet sheetbill writes was edited",
+    "deleted-history": "an issued invoice was deleted from the Invoices sheet",
+    # reminders and documents
+    "contact-details-missing": "a reminder or document is due but the party has no valid email or postal address",
+    "bad-email": "an email address is not valid",
+    "templates-missing": "the Document Templates folder does not exist",
+    "language-unknown": "no templates exist for the Language setting",
+    "bad-template": "an office template file cannot be used",
+    "unprintable-text": "a text has characters no document font can print",
+    "document-name-taken": "two documents would get the same file name",
+    "document-changed": "an issued document would now say something else than the file already written",
+    # sending
+    "smtp-incomplete": "documents are due to go by email but the SMTP settings are incomplete",
+    "smtp-password-missing": "no SMTP password in the environment or the keyring",
+    "smtp-unreachable": "the mail server cannot be reached",
+    "smtp-broke-off": "the connection to the mail server broke off while sending",
+    "recipient-refused": "the mail server refused a recipient or a message",
+    "sent-not-written": "the Sent sheet could not be written; the journal keeps what was sent",
+}
+
 
 @dataclass(frozen=True)
 class Problem:

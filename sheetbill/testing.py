@@ -26,10 +26,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .billing import RunResult
     from .models import Settings
     from .plugins.manager import Plugins
     from .plugins.types import Adjudication, Claim
+    from .run import RunResult
 
 try:  # the fixture needs pytest; the helpers do not
     import pytest
@@ -194,10 +194,10 @@ def run_tables(
     plugins: Iterable[object] | Plugins = (),
     entry_points: bool = False,
     previous: RunResult | None = None,
-    stages: tuple[Callable[[RunResult], None], ...] = (),
+    mode: str = "bill",
     **tables: TableRows,
 ) -> RunResult:
-    """Run :func:`sheetbill.billing.run_billing` over tables given as lists.
+    """Run :func:`sheetbill.run.run_billing` over tables given as lists.
 
     Each keyword names a sheet (``customers``, ``payers``, ``coverage``, ``services``,
     ``payer_codes``, ``charges``, ``payments``, ``settings``, ...; underscores become spaces)::
@@ -214,11 +214,11 @@ def run_tables(
     :param entry_points: also load installed plugins (off: the run is hermetic).
     :param previous: an earlier run whose history sheets (Invoices, Invoice Lines, ...) this run
         reads back, as a workbook would hold them after the earlier run was saved.
-    :param stages: later stages to run (default none: overdue tracking is left out).
+    :param mode: ``"bill"`` (default: bill and track overdue invoices) or ``"overdue"`` (issue nothing).
     """
-    from .billing import run_billing
     from .contract import HISTORY_SHEETS
     from .plugins.manager import Plugins
+    from .run import RunMode, run_billing
 
     sheets = {}
     if previous is not None:
@@ -229,7 +229,7 @@ def run_tables(
         name = _sheet_name(keyword)
         sheets[name] = raw_sheet(name, table)
     facade = plugins if isinstance(plugins, Plugins) else make_plugins(*plugins, entry_points=entry_points)
-    return run_billing(sheets, as_of=_date(as_of), plugins=facade, stages=stages)
+    return run_billing(sheets, as_of=_date(as_of), plugins=facade, mode=RunMode(mode))
 
 
 def output_rows(result: RunResult, sheet: str) -> list[dict[str, object]]:

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from sheetbill.billing import run_billing
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.problems import ConfigurationError
+from sheetbill.run import run_billing
 from tests.helpers import book, rows_of, sheet, with_outputs
 
 AS_OF = dt.date(2026, 3, 1)
@@ -138,12 +138,12 @@ def test_a_payment_for_an_unknown_invoice_is_a_problem_on_its_row():
 def test_bad_charges_are_skipped_whole_with_a_located_problem(charge, column):
     result = run(inputs(charge, ("2", "2026-02-01", "C1", "T", 1, None)))
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Charges", 2, column)]
-    assert [ln.charge_id for ln in result.book.lines] == ["2"]
+    assert [ln.charge_id for ln in result.lines] == ["2"]
 
 
 def test_duplicate_charge_ids_bill_only_the_first():
     result = run(inputs(("1", "2026-02-01", "C1", "S", 1, None), ("1", "2026-02-02", "C1", "T", 1, None)))
-    assert [ln.amount for ln in result.book.lines] == [Decimal("80.00")]
+    assert [ln.amount for ln in result.lines] == [Decimal("80.00")]
     assert result.problems[0].row == 3
 
 
@@ -178,7 +178,7 @@ def test_a_transfer_to_customer_moves_the_rest_onto_a_customer_invoice_once():
     second = run(after)
     assert [(i.invoice_no, i.bill_to_type, i.bill_to_id, i.amount, i.related) for i in second.new_invoices] == [
         ("R-000002", "Customer", "C1", Decimal("20.00"), "R-000001")]
-    line = [ln for ln in second.book.lines if ln.invoice_no == "R-000002"][0]
+    line = [ln for ln in second.lines if ln.invoice_no == "R-000002"][0]
     assert (line.payment_id, line.reason) == ("P2", "transfer from R-000001 (Acme Health)")
     statuses = {i["Invoice No"]: (i["Status"], i["Balance"]) for i in rows_of(second.outputs, "Invoices")}
     assert statuses["R-000001"] == ("Paid", Decimal("0.00"))

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sheetbill.billing import run_billing
-from sheetbill.models import PaymentPlan
 from sheetbill.dunning import add_months, aging_bucket, is_valid_email, plan_installments
-from sheetbill.overdue import overdue_only
+from sheetbill.models import PaymentPlan
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
+from sheetbill.run import overdue_only, run_billing
 from tests.helpers import book, rows_of, sheet, with_outputs
 
 D = dt.date
@@ -62,8 +61,8 @@ def step(sheets, day):
     first = run(sheets, day)
     after = with_outputs(sheets, first.outputs)
     second = run(after, day)
-    assert second.extras["overdue"].issued == []
-    assert second.extras["overdue"].handed_over == []
+    assert second.overdue.issued == []
+    assert second.overdue.handed_over == []
     assert [(o.name, [tuple(r) for r in o.rows]) for o in first.outputs] == \
         [(o.name, [tuple(r) for r in o.rows]) for o in second.outputs]
     return first, with_outputs(sheets, second.outputs)

@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 
 from sheetbill import contract, templates
-from sheetbill.billing import RunResult, run_billing
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
+from sheetbill.run import RunResult, run_billing
 from sheetbill.sheets import RawSheet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,7 +294,7 @@ def test_demo_run_reports_only_deliberate_problems(runs, name):
 @pytest.mark.parametrize("name", DEMOS)
 def test_demo_bills_every_kind_of_payer_and_customers(runs, name):
     result = runs[name]
-    payer_types = {result.book.payers[i.bill_to_id].type for i in result.book.invoices if i.bill_to_type == "Payer"}
+    payer_types = {result.book.payers[i.bill_to_id].type for i in result.invoices if i.bill_to_type == "Payer"}
     assert payer_types == PAYER_TYPES[name]
     new = result.new_invoices
     assert {i.bill_to_type for i in new} == {"Payer", "Customer"}
@@ -306,17 +306,17 @@ def test_demo_bills_every_kind_of_payer_and_customers(runs, name):
 @pytest.mark.parametrize("name", DEMOS)
 def test_demo_history_and_payments_post(runs, name):
     result = runs[name]
-    statuses = {a.status for a in result.accounts.values()}
+    statuses = {a.status for a in result.balances.values()}
     assert {"Paid", "Partially Paid", "Open"} <= statuses
     kinds = {p.type for p in result.book.payments}
     assert kinds == set(contract.PAYMENT_TYPES)
     assert not [p for p in result.problems if p.sheet == "Payments"]
-    transfers = [ln for ln in result.book.lines if ln.payment_id]
+    transfers = [ln for ln in result.lines if ln.payment_id]
     assert len(transfers) == 1 and transfers[0].reason.startswith("transfer from")
 
 
 def _lines(result: RunResult, charge_id: str):
-    return [ln for ln in result.book.lines if ln.charge_id == charge_id]
+    return [ln for ln in result.lines if ln.charge_id == charge_id]
 
 
 def _advice(result: RunResult, customer_id: str) -> str:
@@ -325,7 +325,7 @@ def _advice(result: RunResult, customer_id: str) -> str:
 
 def test_medical_demo_exercises_the_adjudication_rules(runs):
     result = runs[build.MEDICAL_FILE]
-    invoices = {i.invoice_no: i for i in result.book.invoices}
+    invoices = {i.invoice_no: i for i in result.invoices}
     # Prior authorization: M-0036 is held, M-0013 (with an Authorization No) was billed.
     assert _lines(result, "M-0036") == [] and "M-0036" in _advice(result, "P-1003")
     assert {ln.billed_code for ln in _lines(result, "M-0013")} == {"73721", "MRI"}
@@ -351,14 +351,14 @@ def test_medical_demo_exercises_the_adjudication_rules(runs):
 
 def test_utility_demo_exercises_the_payers(runs):
     result = runs[build.UTILITY_FILE]
-    invoices = {i.invoice_no: i for i in result.book.invoices}
+    invoices = {i.invoice_no: i for i in result.invoices}
     assert "employer budget" in _advice(result, "0047111")
     assert any(a.topic == "overpayment" for a in result.advice if a.customer_id == "0047120")
     assert "coverage ended 2026-04-30" in _advice(result, "0047115")
     heat = [c for c in result.book.charges if c.service_code == "HEAT"]
     assert any(c.quantity != c.quantity.to_integral_value() for c in result.book.charges)
     assert heat and len(result.book.services) == 8  # read from the Services Excel table
-    jobcenter = {invoices[ln.invoice_no].bill_to_id for ln in result.book.lines if ln.customer_id == "0047113"}
+    jobcenter = {invoices[ln.invoice_no].bill_to_id for ln in result.lines if ln.customer_id == "0047113"}
     assert {"GOV-JC", "0047113"} <= jobcenter
 
 

@@ -47,9 +47,9 @@ from pathlib import Path
 import xlsxwriter
 
 from sheetbill import contract
-from sheetbill.billing import run_billing
 from sheetbill.models import Invoice
 from sheetbill.plugins.manager import DEFAULT_PAYER_PLUGIN, Plugins, get_plugin_manager
+from sheetbill.run import run_billing
 from sheetbill.sheets import OutputSheet, RawSheet
 from sheetbill.tables import Field, TableSpec
 
@@ -652,7 +652,7 @@ def replay(demo: Demo) -> tuple[list[dict[str, object]], list[OutputSheet]]:
             elif name not in ("Payment Plans", "Contacts"):
                 sheets[name] = sheet.raw()
         sheets.update(history)
-        result = run_billing(sheets, as_of=as_of, plugins=plugins, stages=())
+        result = run_billing(sheets, as_of=as_of, plugins=plugins)
         unexpected = [p for p in result.problems if p.severity == "error"
                       and not any(d in p.message for d in demo.deliberate)]
         if unexpected:
@@ -1248,8 +1248,19 @@ def outputs_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def problem_codes_table() -> str:
+    """The Markdown table of every Problem code and its meaning (from :data:`sheetbill.problems.CODES`)."""
+    from sheetbill.problems import CODES
+
+    lines = ["| Code | Meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {meaning} |" for code, meaning in sorted(CODES.items())]
+    return "\n".join(lines) + "\n"
+
+
 def generated_docs(what: str) -> str:
     """The body of one generated region of ``docs/workbook.md``."""
+    if what == "problem codes":
+        return problem_codes_table()
     if what == "settings":
         return settings_table()
     if what == "outputs":

@@ -366,7 +366,7 @@ def raw_sheet(title: str, values: Sequence[Sequence[Any]]) -> RawSheet:
 
 
 class BillingRun(Protocol):
-    """What the core's run returns (:class:`sheetbill.billing.RunResult` fits)."""
+    """What the core's run returns (:class:`sheetbill.run.RunResult` fits)."""
 
     outputs: list[OutputSheet]
     problems: list[Problem]
@@ -874,7 +874,7 @@ def sync_with(
 
     :param client: a gspread client, normally from :func:`connect`.
     :param run: the computation: raw sheets in, a result with ``outputs`` out (the core's
-        :func:`~sheetbill.billing.run_billing` in :func:`sync`; tests pass their own).
+        :func:`~sheetbill.run.run_billing` in :func:`sync`; tests pass their own).
     :param input_names: the input sheets to read (matched like headers); sheetbill's history
         sheets and every sheet it owns are read as well.
     :param dry_run: compute and compare, but write nothing.
@@ -943,7 +943,7 @@ def sync(
     :param client: a gspread client (default: :func:`connect` with ``credentials``).
     :param credentials: a service-account key file (else see :func:`connect`).
     """
-    from ..billing import run_billing
+    from ..run import run_billing
 
     client = client or connect(credentials_file=credentials)
     return sync_with(client, spreadsheet_id, lambda sheets: run_billing(sheets, as_of=as_of), dry_run=dry_run)
@@ -960,7 +960,7 @@ def main_sync(args: argparse.Namespace) -> int:
     """
     from google.auth.exceptions import GoogleAuthError
 
-    from ..billing import summarize
+    from ..run import summarize
 
     try:
         result = sync(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sheetbill.billing import run_billing
 from sheetbill.documents.fonts import FontSet
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
+from sheetbill.run import run_billing
 from tests.helpers import book, sheet, with_outputs
 
 IBAN = "DE89370400440532013000"

@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from sheetbill import excel
-from sheetbill.billing import run_billing
 from sheetbill.buttons import needed_sheet
 from sheetbill.io.xlwings_book import cell_from_excel, excel_value, read_book
+from sheetbill.run import run_billing
 from tests.server.support import raw_sheets, tiny_workbook
 
 from .fake_xlwings import Book, Cell

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import gspread
 import pytest
 
-from sheetbill.billing import run_billing
 from sheetbill.io.gsheets import (
     ENV_API_URL,
     ENV_CREDENTIALS,
@@ -38,6 +37,7 @@ from sheetbill.io.gsheets import (
 )
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.problems import Problem
+from sheetbill.run import run_billing
 from sheetbill.sheets import Column, OutputSheet, RawSheet
 from tests.support.gsheets_fixtures import FakeClock, emulator_client
 from tests.support.sheets_emulator import Fault, LoggedRequest, SheetsEmulator, serial_of

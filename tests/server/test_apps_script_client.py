@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from sheetbill.billing import run_billing
 from sheetbill.buttons import needed_sheet, press
+from sheetbill.run import run_billing
 from sheetbill.sheets import OutputSheet
 
 from .support import AS_OF, DEMO, ROOT, TOKEN, demo_workbook, raw_sheets, running_server, tiny_workbook

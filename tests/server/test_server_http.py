@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sheetbill.billing import run_billing
 from sheetbill.buttons import ButtonResult
+from sheetbill.run import run_billing
 from sheetbill.server import ServerConfig, ServerConfigError, load_config, token_matches
 
 from .support import OTHER_TOKEN, TOKEN, apply_actions, payload, post, raw_sheets, running_server, tiny_workbook

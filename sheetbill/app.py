@@ -1,0 +1,166 @@
+"""The use-cases every front end calls, over one workbook interface.
+
+A front end (the command line on an .xlsx file, the Excel buttons, the HTTP back end for the xlwings
+and Apps Script clients, the Google Sheets sync) adapts its workbook to :class:`Workbook` and calls
+:func:`bill`, :func:`update_overdue` or :func:`check`; it then presents the :class:`RunOutcome`. What
+a run reads (:func:`sheetbill.contract.run_reads`), when a repeated run may be skipped (the stamp),
+and what is written back are decided here, once, for all of them.
+
+The documents and sending use-cases (``sheetbill documents``, ``sheetbill send``) live with their
+optional dependencies in :mod:`sheetbill.documents` and :mod:`sheetbill.sending`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from . import __version__, contract
+from .plugins.manager import Plugins
+from .problems import Problem
+from .run import RunMode, RunResult, collector_paused, run_billing, summarize
+from .sheets import OutputSheet, RawSheet
+
+
+class Workbook(Protocol):
+    """What a use-case needs of a workbook, whatever holds it (a file, an Excel book, a request).
+
+    ``read`` hands over the sheets :func:`sheetbill.contract.run_reads` names, on demand; ``write``
+    puts output sheets back atomically and says whether anything changed; ``input_stamp`` and
+    ``stored_stamp`` let a repeated run with unchanged inputs be recognised without reading them
+    (a front end that cannot tell returns ``None``, and every run is computed).
+    """
+
+    def read(self) -> AbstractContextManager[Mapping[str, RawSheet]]:
+        """The sheets a run reads, as a mapping that may load each sheet when it is asked for."""
+        ...
+
+    def write(self, outputs: Sequence[OutputSheet], *, stamp: str | None) -> bool:
+        """Write ``outputs`` (and ``stamp``); False when everything was already so."""
+        ...
+
+    def input_stamp(self, context: str) -> str | None:
+        """A fingerprint of the input sheets as stored, with ``context``; ``None`` when not available."""
+        ...
+
+    def stored_stamp(self) -> str | None:
+        """The stamp the last write stored, ``None`` when there is none."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a use-case did, for a front end to present.
+
+    Attributes:
+        command: ``bill``, ``overdue`` or ``check``.
+        result: the run, or ``None`` when it was skipped as unchanged.
+        summary: counts and totals (:func:`sheetbill.run.summarize`); empty when skipped.
+        written: True when the workbook was changed.
+        dry_run: True when nothing was to be written.
+        unchanged: True when the inputs were those of the last run, which was therefore not repeated.
+        outputs: the sheets written (or that would have been).
+        exit_code: 0 no problems, 1 rows skipped as Problems.
+    """
+
+    command: str
+    result: RunResult | None
+    summary: dict = field(default_factory=dict)
+    written: bool = False
+    dry_run: bool = False
+    unchanged: bool = False
+    outputs: tuple[OutputSheet, ...] = ()
+    exit_code: int = 0
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The run's Problems (none when skipped)."""
+        return self.result.problems if self.result is not None else []
+
+
+class SheetsInMemory:
+    """A :class:`Workbook` over sheets a front end already read (Excel through xlwings, an HTTP request):
+    ``written`` collects what a use-case writes back, for the front end to apply."""
+
+    def __init__(self, sheets: Mapping[str, RawSheet]):
+        self.sheets = {name: sheet for name, sheet in sheets.items() if contract.run_reads(name)}
+        self.written: list[OutputSheet] = []
+
+    @contextmanager
+    def read(self) -> Iterator[Mapping[str, RawSheet]]:
+        """The sheets a run reads."""
+        yield self.sheets
+
+    def write(self, outputs: Sequence[OutputSheet], *, stamp: str | None) -> bool:
+        """Collect ``outputs``."""
+        self.written = list(outputs)
+        return bool(outputs)
+
+    def input_stamp(self, context: str) -> None:
+        """Not available: the sheets are in memory, every press is computed."""
+        return None
+
+    def stored_stamp(self) -> None:
+        """Not available."""
+        return None
+
+
+def run_context(mode: RunMode, as_of: dt.date | None, plugins: Plugins) -> str:
+    """Everything besides the input sheets that a run's outputs depend on: the code's and plugins'
+    versions, the mode and the as-of date (when not given, today's, since the default is today)."""
+    day = as_of.isoformat() if as_of else f"settings-or-{dt.date.today().isoformat()}"
+    versions = ",".join(f"{info.name}={info.version}" for info in plugins.describe())
+    return f"sheetbill {__version__}|bill_charges={mode == RunMode.BILL}|as_of={day}|{versions}"
+
+
+def bill(workbook: Workbook, *, as_of: dt.date | None = None, dry_run: bool = False,
+         plugins: Plugins | None = None) -> RunOutcome:
+    """Bill every new charge, post payments, track overdue invoices and write every output sheet back."""
+    return _run("bill", workbook, RunMode.BILL, as_of, dry_run, plugins)
+
+
+def update_overdue(workbook: Workbook, *, as_of: dt.date | None = None, dry_run: bool = False,
+                   plugins: Plugins | None = None) -> RunOutcome:
+    """Post payments and track overdue invoices without issuing new invoices; write the outputs back."""
+    return _run("overdue", workbook, RunMode.OVERDUE, as_of, dry_run, plugins)
+
+
+def check(workbook: Workbook, *, as_of: dt.date | None = None, write_problems: bool = False,
+          plugins: Plugins | None = None) -> RunOutcome:
+    """Compute the whole run and report its Problems; write nothing, or with ``write_problems`` only the
+    Problems sheet (so a clerk in the workbook can go to each cell)."""
+    plugins = plugins if plugins is not None else Plugins()
+    with collector_paused(), workbook.read() as sheets:
+        result = run_billing(sheets, as_of=as_of, plugins=plugins)
+    outputs = tuple(o for o in result.outputs if o.name == contract.PROBLEMS_SHEET) if write_problems else ()
+    written = workbook.write(outputs, stamp=None) if outputs else False
+    return RunOutcome("check", result, summarize(result), written, not write_problems, False, outputs,
+                      result.exit_code)
+
+
+def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None, dry_run: bool,
+         plugins: Plugins | None) -> RunOutcome:
+    """Read, run, write back; or recognise a repeated run and do nothing.
+
+    A run whose input sheets, as-of date and code are exactly those of the run that last wrote the
+    workbook would compute the same outputs (runs are idempotent), so it is skipped: the stamp the
+    last write stored is compared with a fingerprint of the input sheets as stored, which costs less
+    than reading them. A workbook saved by another program since has no stamp and gets a full run.
+    """
+    plugins = plugins if plugins is not None else Plugins()
+    stamp = None
+    if not dry_run:
+        stamp = workbook.input_stamp(run_context(mode, as_of, plugins))
+        stored = workbook.stored_stamp()
+        if stamp is not None and stored and stored.rpartition(":")[0] == stamp:
+            return RunOutcome(command, None, unchanged=True, exit_code=int(stored.rpartition(":")[2]))
+    with collector_paused():  # see collector_paused: the same holds for reading and writing
+        with workbook.read() as sheets:
+            result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode)
+        outputs = tuple(result.outputs)
+        written = False if dry_run else workbook.write(
+            outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)
+    return RunOutcome(command, result, summarize(result), written, dry_run, False, outputs, result.exit_code)

@@ -1,0 +1,41 @@
+"""An .xlsx or .xlsm file as a :class:`sheetbill.app.Workbook`: the command line's front end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from .. import contract
+from ..sheets import OutputSheet, RawSheet
+from .xlsx import input_stamp, open_workbook, read_stamp, write_output_sheets
+
+
+class XlsxWorkbook:
+    """A workbook file: sheets read with python-calamine on demand, outputs written surgically and
+    atomically (with a ``.bak``), the run's stamp stored on the Problems sheet.
+
+    :param path: the .xlsx or .xlsm file.
+    :param force: write even when Excel's or LibreOffice's lock file says the workbook is open.
+    """
+
+    def __init__(self, path: Path, *, force: bool = False):
+        self.path, self.force = Path(path), force
+
+    @contextmanager
+    def read(self) -> Iterator[Mapping[str, RawSheet]]:
+        """The sheets a run reads (inputs and history), each parsed when first asked for."""
+        with open_workbook(self.path, contract.sheets_a_run_reads()) as sheets:
+            yield sheets
+
+    def write(self, outputs: Sequence[OutputSheet], *, stamp: str | None) -> bool:
+        """Replace sheetbill's own sheets; everything else in the file is copied byte for byte."""
+        return write_output_sheets(self.path, outputs, force=self.force, stamp=stamp)
+
+    def input_stamp(self, context: str) -> str:
+        """A fingerprint of the input sheets' stored bytes and ``context``."""
+        return input_stamp(self.path, contract.INPUT_SHEETS, context)
+
+    def stored_stamp(self) -> str | None:
+        """The stamp stored by the last write, if the file still has it."""
+        return read_stamp(self.path)

@@ -1,0 +1,144 @@
+"""The sheets a run writes back, made from the stages' reports.
+
+Every output sheet of a run is built here, from typed reports, in one spelling per kind of number
+(:func:`canonical`), so that history read back from a workbook and rows computed afresh are written
+identically and a rerun with nothing new rewrites nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from . import contract
+from .models import (
+    Advice,
+    Collection,
+    Invoice,
+    InvoiceBalance,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentType,
+    Reminder,
+)
+from .money import ZERO, D, plain_number, quantize, quantize_all
+from .overdue import OverdueReport
+from .problems import Problem
+from .sheets import BarChart, OutputSheet
+
+
+def invoices_sheet(invoices: Sequence[Invoice], balances: Mapping[str, InvoiceBalance],
+                   statuses: Mapping[str, InvoiceStatus], currency: str) -> OutputSheet:
+    """The Invoices sheet: all history, with payments posted and statuses as overdue tracking left them.
+
+    Its numbers are already canonical (history is read back so, new invoices are built so); only
+    Paid and Balance, sums of typed payments, are quantized here.
+    """
+    rows = []
+    for invoice in invoices:
+        balance = balances[invoice.invoice_no]
+        rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
+                     str(invoice.bill_to_type),
+                     invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id, invoice.amount,
+                     quantize(balance.paid, currency), quantize(balance.balance, currency),
+                     str(statuses.get(invoice.invoice_no, balance.status)), invoice.related))
+    return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
+
+
+def invoice_lines_sheet(lines: Iterable[InvoiceLine]) -> OutputSheet:
+    """The Invoice Lines sheet: every line ever issued (canonical by construction)."""
+    rows = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
+             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice)
+            for ln in lines]
+    return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
+
+
+def problems_sheet(problems: Iterable[Problem]) -> OutputSheet:
+    """The Problems sheet: errors first, then warnings, each where it is."""
+    rows = [(p.severity, p.sheet, p.row, p.column, p.message, p.code)
+            for p in sorted(problems, key=lambda p: (p.severity != "error", p.sheet, p.row or 0, p.column))]
+    return OutputSheet(contract.PROBLEMS_SHEET, contract.PROBLEM_COLUMNS, rows)
+
+
+def advice_sheet(advice: Iterable[Advice]) -> OutputSheet:
+    """The Advice sheet, per customer, without repeats."""
+    unique = sorted(set(advice), key=lambda a: (a.customer_id, a.invoice_no, a.topic, a.text))
+    return OutputSheet(contract.ADVICE_SHEET, contract.ADVICE_COLUMNS,
+                       [(a.customer_id, a.invoice_no or None, a.topic, a.text) for a in unique])
+
+
+def canonical(output: OutputSheet, currency: str) -> OutputSheet:
+    """``output`` with every number in one spelling: money at the currency's minor unit, other decimals
+    without trailing zeros, whole numbers as ``int``.
+
+    History rows come back from a workbook as floats (``80.0``) while new rows are computed
+    (``Decimal('80.00')``); both must be written identically, or a rerun with nothing new would
+    rewrite the workbook. Amounts already have at most the minor unit's digits, so this rounds
+    nothing. It works column by column, since it touches every cell of the largest sheets.
+    """
+    kinds = [column.kind for column in output.columns]
+    if not output.rows or not any(kind in ("money", "decimal", "percent", "int") for kind in kinds):
+        return output
+    width = len(kinds)
+    columns = list(zip(*(tuple(row) + (None,) * (width - len(row)) for row in output.rows), strict=True))
+    for index, kind in enumerate(kinds):
+        if kind == "money":
+            columns[index] = quantize_all(columns[index], currency)
+        elif kind in ("decimal", "percent", "int"):
+            columns[index] = [_plain_number(value) for value in columns[index]]
+    return replace(output, rows=list(zip(*columns, strict=True)))
+
+
+def _plain_number(value: object) -> object:
+    """A number in the spelling of :func:`sheetbill.money.plain_number`; anything else as it is."""
+    if value is None or isinstance(value, (str, bool)) or not isinstance(value, (Decimal, int, float)):
+        return value
+    return value if type(value) is int else plain_number(D(value))
+
+
+def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collections: Sequence[Collection],
+                   payments: Sequence[Payment], balances: Mapping[str, InvoiceBalance],
+                   currency: str) -> list[OutputSheet]:
+    """Overdue, Aging, Reminders, Installments and Collections, in that order.
+
+    :param history: the Reminders rows read back; :param collections: the Collections rows read back.
+    """
+    q = currency
+    aging_rows = [(bucket, quantize(v["Customer"], q), quantize(v["Payer"], q), quantize(sum(v.values(), ZERO), q))
+                  for bucket, v in report.aging.items()]
+    reminders = [(r.date, r.invoice_no, r.level, r.recipient, r.channel, r.address, quantize(r.amount_due or ZERO, q),
+                  quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest)
+                 for r in [*history, *report.issued]]
+    installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, i.status)
+                    for plan in report.installments.values() for i in plan]
+    return [
+        OutputSheet(contract.OVERDUE_SHEET, contract.OVERDUE_COLUMNS, report.overdue_rows),
+        OutputSheet(contract.AGING_SHEET, contract.AGING_COLUMNS, aging_rows,
+                    BarChart("Open balance by age", 0, (1, 2), anchor="F2")),
+        OutputSheet(contract.REMINDERS_SHEET, contract.REMINDER_COLUMNS, reminders),
+        OutputSheet(contract.INSTALLMENTS_SHEET, contract.INSTALLMENT_COLUMNS, installments),
+        OutputSheet(contract.COLLECTIONS_SHEET, contract.COLLECTION_COLUMNS,
+                    _collection_rows(report, collections, payments, balances, currency)),
+    ]
+
+
+def _collection_rows(report: OverdueReport, collections: Sequence[Collection], payments: Sequence[Payment],
+                     balances: Mapping[str, InvoiceBalance], currency: str) -> list[tuple]:
+    """Every hand-off (history, then this run's) with what was paid since and the balance now."""
+    q = currency
+    since: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for payment in payments:
+        handed = report.collections.get(payment.invoice_no)
+        if handed is not None and (payment.type or PaymentType.PAYMENT) == PaymentType.PAYMENT \
+                and payment.date > handed.handed_over_on:
+            since[payment.invoice_no] += payment.amount
+    rows = []
+    for c in [*collections, *report.handed_over]:
+        balance = balances.get(c.invoice_no)
+        rows.append((c.invoice_no, c.customer_id, quantize(c.principal, q), quantize(c.fees or ZERO, q),
+                     quantize(c.interest or ZERO, q), c.agency, quantize(c.agency_fee or ZERO, q), c.handed_over_on,
+                     quantize(since[c.invoice_no], q), balance.balance if balance else None))
+    return rows
