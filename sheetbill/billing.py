@@ -41,6 +41,15 @@ KIND_INVOICE = "Invoice"
 KIND_CREDIT = "Credit Note"
 
 
+def credit_reason(credited_invoice: str, changed: bool) -> str:
+    """The Reason of a credit line: the invoice it credits and whether its charge was changed or deleted.
+
+    Words for people; the credited invoice is also in the line's Related Invoice, and a reader that
+    needs "changed" or "deleted" compares the Reason with this function's two answers, never parses it.
+    """
+    return f"credit for {credited_invoice}: charge {'changed' if changed else 'deleted'}"
+
+
 @dataclass(frozen=True)
 class Advice:
     """Something the clerk should do, for a customer (and an invoice, when it concerns one)."""
@@ -290,7 +299,7 @@ def bill(result: RunResult, plugins: Plugins) -> None:
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
                 book.amounts.money(-line.adjustment),
-                f"credit for {line.invoice_no}: charge {'changed' if charge else 'deleted'}", None, line.invoice_no))
+                credit_reason(line.invoice_no, charge is not None), None, line.invoice_no))
         active[charge_id] = []
 
     # Bill every adjudicated charge that has no active lines.
