@@ -249,6 +249,7 @@ def _as_error(problem: Problem) -> Problem:
 
 def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Path], documents: DocumentSet,
                  log: SentLog, journal: Journal, report: SendReport, day: dt.date, connector) -> None:
+    """Email each of ``emails`` over one connection, journaling each the moment the server accepts it."""
     config, problems = smtp_config(documents.book.settings)
     report.problems.extend(problems)
     if config is None:
@@ -299,16 +300,19 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
 
 
 def _text(value: object) -> str:
+    """A server reply as text."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _party_cell(document: Document, documents: DocumentSet) -> tuple[str, int | None, str]:
+    """The Email cell of the document's recipient: where a refused address is reported."""
     is_payer = document.recipient_type == "Payer"
     party = (documents.book.payers if is_payer else documents.book.customers).get(document.recipient_id)
     return ("Payers" if is_payer else "Customers", party.row if party else None, "Email")
 
 
 def _refused(document: Document, documents: DocumentSet, address: str, code: int, text: object) -> Problem:
+    """The Problem of an address the mail server refused."""
     return error(f"the mail server refused {address} ({code} {_text(text)}): {document.key} was not sent; check "
                  "the address", *_party_cell(document, documents), code="recipient-refused")
 

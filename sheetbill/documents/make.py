@@ -204,8 +204,9 @@ def button(sheets: Mapping[str, RawSheet], *, workbook: Path | None = None,
     tell where the file is) nothing is made and the answer says how to make them instead.
     """
     if workbook is None:
-        return ButtonAnswer("Documents are made in a folder beside the workbook, and this workbook's location is "
-                            "not known here. Save the workbook on this computer and press the button again, or run "
+        return ButtonAnswer("Making documents from here is not available yet: they are written to a folder beside "
+                            "the workbook, and this workbook's location is not known (a new, unsaved workbook, or "
+                            "one opened from the web). Save it on this computer and press the button again, or run "
                             "`sheetbill documents WORKBOOK`. Nothing was changed.", ok=False)
     try:
         outcome = make_documents_from(sheets, workbook, None, as_of)
