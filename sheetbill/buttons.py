@@ -12,8 +12,6 @@ This module imports no front end (no xlwings, no web framework), like the rest o
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,15 +64,6 @@ class ButtonResult:
         return f"sheetbill: {BUTTONS.get(self.button, self.button)}"
 
 
-def documents_available() -> bool:
-    """Whether this installation can make documents (the ``sheetbill.documents`` module exists and
-    offers a ``button`` entry point); checked at press time, not import time."""
-    if importlib.util.find_spec("sheetbill.documents") is None:
-        return False
-    module = importlib.import_module("sheetbill.documents")
-    return callable(getattr(module, "button", None))
-
-
 def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins=None,
           workbook: Path | None = None) -> ButtonResult:
     """Run ``button`` over ``sheets`` and say what to write back and what to tell the clerk.
@@ -83,8 +72,8 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
     * ``overdue``: payments and overdue tracking only, no new invoices; every output sheet is written.
     * ``check``: the whole run computed, only the Problems sheet written (so the clerk can go to
       each cell), nothing else changed.
-    * ``documents``: delegated to ``sheetbill.documents.button(sheets, workbook=...)`` when that
-      exists; otherwise nothing is written and the message says it is not available yet.
+    * ``documents``: renders the documents not rendered yet next to the workbook
+      (:func:`sheetbill.documents.button`); nothing is written into the workbook.
 
     A workbook that cannot be run at all (a required column is missing) gives ``ok=False``, no
     outputs and the reason. Other exceptions propagate: the front end reports them without detail.
@@ -96,7 +85,7 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
     if button not in BUTTONS:
         raise KeyError(button)
     if button == "documents":
-        return _documents(sheets, workbook)
+        return _documents(sheets, workbook, as_of)
     from . import app
 
     book = app.SheetsInMemory(sheets)
@@ -116,13 +105,12 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
                         ok=summary["errors"] == 0, summary=summary)
 
 
-def _documents(sheets: Mapping[str, RawSheet], workbook: Path | None) -> ButtonResult:
-    if not documents_available():
-        return ButtonResult("documents", [], "Making documents is not available yet in this version of sheetbill. "
-                            "Nothing was changed.", ok=False)
-    module = importlib.import_module("sheetbill.documents")
-    message = module.button(sheets, workbook=workbook)
-    return ButtonResult("documents", [], _clip(str(message)), ok=True)
+def _documents(sheets: Mapping[str, RawSheet], workbook: Path | None, as_of: dt.date | None) -> ButtonResult:
+    """Render the documents not rendered yet next to the workbook (when its path is known)."""
+    from .documents import button
+
+    answer = button(sheets, workbook=workbook, as_of=as_of)
+    return ButtonResult("documents", [], _clip(answer.text), ok=answer.ok)
 
 
 def summary_message(button: str, summary: Mapping, problems: list[Problem]) -> str:

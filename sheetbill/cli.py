@@ -250,7 +250,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
             build_xlsm(args.workbook, overwrite=args.force)
         else:
-            from .templates import write_template
+            from .workbook_template import write_template
 
             write_template(args.workbook, overwrite=args.force)
     except ValueError as err:

@@ -18,6 +18,9 @@ PAYER_TYPES = tuple(kind.value for kind in PayerType)
 PAYMENT_TYPES = tuple(kind.value for kind in PaymentType)
 CONTACT_CHANNELS = ("phone", "email", "letter", "visit")
 CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "dispute", "other")
+#: Payers Code System values meaning "the practice's own service codes" (compared case-folded): no
+#: mapping is needed, and documents print no code system beside the Code column.
+OWN_CODE_SYSTEMS = frozenset({"", "internal", "own", "service code"})
 
 SETTINGS = TableSpec(
     "Settings",

@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetbill import contract, templates
+from sheetbill import contract, workbook_template
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.run import RunResult, run_billing
 from sheetbill.sheets import RawSheet
@@ -129,7 +129,7 @@ def test_build_is_reproducible(fresh, tmp_path):
 
 def test_packaged_template_is_the_template():
     assert build.PACKAGED_TEMPLATE.read_bytes() == (WORKBOOKS / build.TEMPLATE_FILE).read_bytes()
-    assert templates.template_bytes() == (WORKBOOKS / build.TEMPLATE_FILE).read_bytes()
+    assert workbook_template.template_bytes() == (WORKBOOKS / build.TEMPLATE_FILE).read_bytes()
 
 
 def test_docs_tables_are_current():
@@ -366,11 +366,11 @@ def test_utility_demo_exercises_the_payers(runs):
 
 
 def test_write_template(tmp_path):
-    target = templates.write_template(tmp_path / "new.xlsx")
+    target = workbook_template.write_template(tmp_path / "new.xlsx")
     assert target.read_bytes() == (WORKBOOKS / build.TEMPLATE_FILE).read_bytes()
     with pytest.raises(FileExistsError):
-        templates.write_template(target)
-    templates.write_template(target, overwrite=True)
+        workbook_template.write_template(target)
+    workbook_template.write_template(target, overwrite=True)
     with pytest.raises(ValueError):
-        templates.write_template(tmp_path / "new.xls")
+        workbook_template.write_template(tmp_path / "new.xls")
     assert [p.name for p in tmp_path.iterdir()] == ["new.xlsx"]

@@ -6,11 +6,9 @@ These are also the standard payer's rules, so the built-in payers share them thr
 
 from __future__ import annotations
 
+from ..contract import OWN_CODE_SYSTEMS
 from ..models import Payer, PayerCode, Service
 from .types import BilledCode
-
-#: Code System values meaning "the practice's own service codes": no mapping needed.
-OWN_CODE_SYSTEMS = frozenset({"", "internal", "own", "service code"})
 
 
 def map_code(payer: Payer, service: Service, payer_code: PayerCode | None) -> BilledCode | None:

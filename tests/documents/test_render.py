@@ -99,7 +99,7 @@ def test_without_a_font_for_a_name_the_document_is_not_made_and_the_cell_is_name
     problem = problems[0]
     assert (problem.severity, problem.row, problem.column) == ("error", 3, "Name")
     assert "'山' (U+5C71)" in problem.message and "noto-cjk-sans-jp-regular" in problem.message
-    assert set(documents.built.skipped) == {"INV-000003", "INV-000003 reminder 1"}
+    assert set(documents.batch.skipped) == {"INV-000003", "INV-000003 reminder 1"}
 
 
 def test_right_to_left_names_are_refused_rather_than_printed_backwards(tmp_path, fonts):
@@ -224,7 +224,7 @@ def test_a_bad_iban_is_a_problem_on_the_settings_row_and_holds_documents_with_pa
     assert (problem.severity, problem.column) == ("error", "Value")
     assert problem.row == next(i for i, row in enumerate(sheets["Settings"].rows, 1) if row[0] == "Bank IBAN")
     assert "check digits" in problem.message
-    assert documents.documents == [] and "INV-000001" in documents.built.skipped
+    assert documents.documents == [] and "INV-000001" in documents.batch.skipped
 
 
 def test_no_qr_code_without_euro(tmp_path, latin_fonts):

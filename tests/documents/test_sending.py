@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sheetbill.io.xlsx import read_workbook
-from sheetbill.sending import JOURNAL_NAME, SENT_SHEET, read_sent, send_command
+from sheetbill.sending import JOURNAL_NAME, SENT_SHEET, read_sent, send_command, send_pending
 from tests.documents.conftest import history, inputs
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -201,6 +201,24 @@ def test_dry_run_sends_and_writes_nothing(tmp_path, smtp, capsys):
     assert "would email INV-000002 to jurgen@example.org" in out and "would print INV-000003" in out
     assert recorder.messages == [] and workbook.read_bytes() == before
     assert not (tmp_path / "practice documents").exists() or not any((tmp_path / "practice documents").iterdir())
+
+
+def test_send_pending_returns_what_a_front_end_shows(tmp_path, smtp, capsys):
+    recorder, port = smtp
+    customers = [CUSTOMERS[0], CUSTOMERS[1], ("C3", "Anna Schmidt", "Am Markt 1", "04109", "Leipzig", "anna@@example")]
+    workbook = practice_workbook(tmp_path, port, customers=customers)
+    planned = send_pending(workbook, AS_OF, dry_run=True)
+    assert not planned.busy and planned.dry_run and recorder.messages == []
+    routes = {document.key: channel for document, channel, _ in planned.report.planned}
+    assert set(routes) == (EMAILED | LETTERS) - {"INV-000004"}  # its reminder went by letter, as recorded
+    assert {(p.severity, p.code) for p in planned.problems} == {("error", "bad-email")}
+    assert planned.exit_code == 1
+    sent = send_pending(workbook, AS_OF, dry_run=False)
+    assert {r.document for r in sent.report.emailed} == {key for key, channel in routes.items() if channel == "email"}
+    assert {r.document for r in sent.report.letters} == {key for key, channel in routes.items() if channel == "letter"}
+    assert sent.report.log_written and sent.exit_code == 1
+    assert sent.report.print_file is not None and sent.report.print_file.exists()
+    assert capsys.readouterr().out == ""  # the work prints nothing; send_command does
 
 
 def test_invalid_addresses_and_missing_smtp_settings_are_problems(tmp_path, smtp, capsys):

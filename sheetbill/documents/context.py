@@ -1,0 +1,150 @@
+"""What building any document of one workbook shares: the history, indexed once, and the settings.
+
+A :class:`Context` is made once per workbook and handed to the per-kind builders
+(:mod:`.invoice`, :mod:`.reminder`). It holds the Book as read, the templates, fonts and plugins,
+the invoices and their lines indexed, the bank details checked once, and the pieces every kind
+prints the same way: the payment reference, the placeholders of the letter texts, the letter's
+greeting and end, and the payment block. Problems found while building are collected on it,
+each once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from ..book import Book
+from ..dunning import payment_reference, reference_format_is_valid
+from ..models import BillToType, Customer, Invoice, InvoiceKind, InvoiceLine, Payer, Settings
+from ..money import ZERO
+from ..plugins.manager import Plugins
+from ..problems import Problem, error, warning
+from . import payment
+from .config import setting
+from .fonts import FontSet
+from .model import Formats, PaymentBlock
+from .templates import Templates
+
+
+class Context:
+    """The shared state of building the documents of one workbook.
+
+    :param book: the Book as the billing run read it (history included).
+    :param templates: the templates of the office's language.
+    :param fonts: the fonts, to refuse text that cannot be printed.
+    :param plugins: the plugin facade, for the extra fields a payer plugin wants on its invoices
+        (``sheetbill_invoice_fields``); ``None`` for none.
+    """
+
+    def __init__(self, book: Book, templates: Templates, fonts: FontSet, plugins: Plugins | None = None):
+        self.book, self.templates, self.fonts, self.plugins = book, templates, fonts, plugins
+        self.settings: Settings = book.settings
+        self.currency = self.settings.currency
+        self.f = Formats(templates, self.currency)
+        self.problems: list[Problem] = list(templates.problems)
+        self.invoices = {inv.invoice_no: inv for inv in book.invoices}
+        self.lines: dict[str, list[InvoiceLine]] = defaultdict(list)
+        for line in book.lines:
+            self.lines[line.invoice_no].append(line)
+        self.payer_lines: dict[str, list[tuple[Invoice, InvoiceLine]]] = defaultdict(list)
+        for line in book.lines:
+            invoice = self.invoices.get(line.invoice_no)
+            if (invoice and invoice.kind == InvoiceKind.INVOICE and invoice.bill_to_type == BillToType.PAYER
+                    and line.charge_id):
+                self.payer_lines[line.charge_id].append((invoice, line))
+        self.bank = self._check_bank()
+
+    def row(self, name: str) -> int | None:
+        """The Settings row of the setting with normalized name ``name``."""
+        return self.settings.rows.get(name)
+
+    def note(self, problem: Problem) -> None:
+        """Record ``problem`` unless it is already recorded (the same setting is read for many documents)."""
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def _check_bank(self) -> dict[str, str]:
+        """IBAN and BIC from Settings, checked once: a bad IBAN is an error and no document that shows
+        payment details is made until it is fixed (a wrong IBAN would send money nowhere)."""
+        iban = payment.compact(self.settings.bank_iban)
+        bic = payment.compact(str(setting(self.settings, "Bank BIC") or ""))
+        bank = {"iban": "", "bic": "", "invalid": ""}
+        if iban:
+            why = payment.iban_problem(iban)
+            if why:
+                self.problems.append(error(f"Bank IBAN {self.settings.bank_iban!r} {why}; documents with payment "
+                                           "details are not made until it is fixed", "Settings",
+                                           self.row("bankiban"), "Value", code="bad-iban"))
+                bank["invalid"] = why
+            else:
+                bank["iban"] = iban
+        if bic:
+            if payment.bic_is_valid(bic):
+                bank["bic"] = bic
+            else:
+                self.problems.append(warning(f"Bank BIC {bic!r} is not a BIC (8 or 11 letters and digits); it is "
+                                             "left off the documents", "Settings", self.row("bankbic"), "Value",
+                                             code="bad-bic"))
+        return bank
+
+    def reference(self, invoice: Invoice) -> str:
+        """The payment reference of ``invoice`` (:func:`sheetbill.dunning.payment_reference`); an unusable
+        Payment Reference Format is a warning, once."""
+        template = self.settings.payment_reference_format or "{invoice_no}"
+        if not reference_format_is_valid(template):
+            self.note(warning(f"Payment Reference Format {template!r} can use only {{invoice_no}} and "
+                              "{customer_id}; the invoice number is used", "Settings",
+                              self.row("paymentreferenceformat"), "Value", code="bad-reference-format"))
+        return payment_reference(self.settings.payment_reference_format, invoice)
+
+    def values(self, invoice: Invoice, party: Customer | Payer | None, reference: str) -> dict[str, str]:
+        """The placeholders every text about ``invoice`` may use."""
+        f, s = self.f, self.settings
+        customer = self.book.customers.get(invoice.customer_id)
+        return {
+            "company_name": s.company_name, "company_address": s.company_address, "company_email": s.company_email,
+            "invoice_no": invoice.invoice_no, "issue_date": f.date(invoice.issue_date),
+            "due_date": f.date(invoice.due_date), "recipient_name": party.name if party else invoice.bill_to_name,
+            "customer_name": customer.name if customer else invoice.customer_id, "customer_id": invoice.customer_id,
+            "amount": f.amount(invoice.amount), "amount_due": f.amount(max(invoice.amount, ZERO)),
+            "amount_credited": f.amount(-invoice.amount), "related_invoice": invoice.related or "",
+            "reference": reference, "iban": payment.format_iban(self.bank["iban"]) if self.bank["iban"] else "",
+            "payment_methods": s.payment_methods or "", "currency": self.currency,
+        }
+
+    def letter(self, values: dict[str, str], *, to_payer: bool) -> dict[str, str]:
+        """The greeting, closing, signature and page footer of a letter (fields of a Document)."""
+        t = self.templates
+        return {
+            "greeting": t.text("common", "letter.greeting_payer" if to_payer else "letter.greeting", values),
+            "closing": t.text("common", "letter.closing", values),
+            "signature": t.text("common", "letter.signature", values),
+            "page_label": t.text("common", "labels.page", {"page": "{page}", "pages": "{pages}"}),
+        }
+
+    def payment_block(self, amount: Decimal, reference: str, due: dt.date | None) -> PaymentBlock:
+        """Amount, payment methods, account holder, IBAN, BIC, reference and the EPC QR code."""
+        f, t, s = self.f, self.templates, self.settings
+        rows = [(t.text("common", "payment.amount_due"), f.amount(amount))]
+        if due is not None:
+            rows.append((t.text("common", "labels.due_date"), f.date(due)))
+        if s.payment_methods:
+            rows.append((t.text("common", "payment.methods"), s.payment_methods))
+        qr = None
+        if self.bank["iban"]:
+            if s.company_name:
+                rows.append((t.text("common", "payment.account_holder"), s.company_name))
+            rows.append((t.text("common", "payment.iban"), payment.format_iban(self.bank["iban"])))
+            if self.bank["bic"]:
+                rows.append((t.text("common", "payment.bic"), self.bank["bic"]))
+            if self.currency == "EUR" and amount >= Decimal("0.01") and s.company_name:
+                try:
+                    qr = payment.epc_payload(name=s.company_name, iban=self.bank["iban"], bic=self.bank["bic"],
+                                             amount=amount, reference=reference)
+                except ValueError as err:
+                    self.note(warning(f"no EPC QR code: {err}", "Settings", self.row("bankiban"), "Value",
+                                      code="no-qr-code"))
+        rows.append((t.text("common", "payment.reference"), reference))
+        return PaymentBlock(t.text("common", "payment.heading"), tuple(rows), qr,
+                            t.text("common", "payment.qr") if qr else "")

@@ -1,0 +1,217 @@
+"""Making a workbook's documents: build them, write those without a file yet, gather the letters.
+
+:func:`make_documents` is what a front end calls for ``sheetbill documents``: it does the work and
+returns a :class:`DocumentsOutcome` to present; :func:`documents_command` prints it the way the
+command line always has. :func:`button` is the Excel "Make documents" button
+(:mod:`sheetbill.buttons` finds it by name). :func:`prepare` and :func:`render_documents` are the
+two steps, for callers that send right after (:mod:`sheetbill.sending`) or test one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..book import Book, load_book
+from ..plugins.manager import Plugins
+from ..problems import ConfigurationError, Problem
+from ..sheets import RawSheet
+from .build import build_documents
+from .config import setting
+from .delivery import delivery_of
+from .fonts import FontSet
+from .model import Document, DocumentBatch, default_out_dir
+from .output import KEPT, NEW, UNCHANGED, WriteReport, write_documents, write_print_file
+from .templates import Templates
+
+#: How many Problems the button's message lists (the rest are counted).
+BUTTON_PROBLEMS = 10
+
+
+@dataclass
+class DocumentSet:
+    """A workbook's documents, ready to write or send.
+
+    Attributes:
+        book: the workbook's history as read.
+        templates, fonts: what the documents are worded and set in.
+        batch: the documents, and the Problems of those that could not be made.
+        out_dir: where their files go.
+        problems: the Problems found so far (building; sending adds its own).
+    """
+
+    book: Book
+    templates: Templates
+    fonts: FontSet
+    batch: DocumentBatch
+    out_dir: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[Document]:
+        """The documents that can be made."""
+        return self.batch.documents
+
+
+def prepare(sheets: Mapping[str, RawSheet], workbook: Path, out_dir: Path | None = None,
+            as_of: dt.date | None = None, *, fonts: FontSet | None = None, book: Book | None = None,
+            plugins: Plugins | None = None) -> DocumentSet:
+    """Read the workbook's history and build all its documents (nothing is written yet).
+
+    :param sheets: the workbook's sheets as a front end read them.
+    :param workbook: the workbook's path (templates and the default output folder are relative to it).
+    :param out_dir: where documents go (default ``<workbook stem> documents`` beside the workbook).
+    :param fonts: the fonts to use (default: discovered; tests pass a reduced set).
+    :param book: an already loaded Book (e.g. ``RunResult.book`` right after a billing run).
+    :param plugins: the plugin facade (default: built-ins plus installed plugins), for payer invoice fields.
+    """
+    if book is None:
+        book, _ = load_book(sheets, as_of=as_of)
+    settings = book.settings
+    folder = setting(settings, "Document Templates")
+    office = (workbook.parent / str(folder)).resolve() if folder else None
+    templates = Templates.load(settings.language, office, settings_rows=settings.rows)
+    fonts = fonts or FontSet.discover(templates.fonts_dir)
+    batch = build_documents(book, templates, fonts, plugins if plugins is not None else Plugins())
+    return DocumentSet(book, templates, fonts, batch, out_dir or default_out_dir(workbook), list(batch.problems))
+
+
+def render_documents(documents: DocumentSet, *, day: dt.date) -> tuple[WriteReport, Path | None]:
+    """Write every document without a file yet, and the print file of the new ones that go by letter."""
+    report = write_documents(documents.documents, documents.out_dir, documents.fonts)
+    letters = []
+    for written in report.by_status(NEW):
+        delivery, _ = delivery_of(written.document, documents.book)
+        if delivery is not None and delivery.channel == "letter":
+            letters.append(written.path)
+    return report, write_print_file(letters, documents.out_dir, day.isoformat())
+
+
+@dataclass
+class DocumentsOutcome:
+    """What making a workbook's documents did, for a front end to present.
+
+    Attributes:
+        workbook, out_dir: the workbook and the folder its documents are in.
+        written: the files written by this run.
+        unchanged: documents whose file already says the same.
+        kept: documents whose file says something else than the workbook now does (left as issued).
+        skipped: per document key, why it was not made (the Problems say more).
+        print_file: the print file of this run's new letters, if any.
+        problems: what was wrong, building and writing.
+    """
+
+    workbook: Path
+    out_dir: Path
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    print_file: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every document could be made, 1 when some could not (an error among the Problems)."""
+        return 1 if any(p.severity == "error" for p in self.problems) else 0
+
+    def summary(self) -> str:
+        """A few lines for a message box: the counts, the print file, then the first Problems."""
+        lines = [f"Documents in {self.out_dir}: {len(self.written)} written, {len(self.unchanged)} unchanged."]
+        if self.kept:
+            lines.append(f"{len(self.kept)} kept as issued (the workbook now says something else).")
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} not made (see the problems).")
+        if self.print_file is not None:
+            lines.append(f"Print file for letters: {self.print_file.name}")
+        lines += [f"- {problem}" for problem in self.problems[:BUTTON_PROBLEMS]]
+        if len(self.problems) > BUTTON_PROBLEMS:
+            lines.append(f"... and {len(self.problems) - BUTTON_PROBLEMS} more problems")
+        return "\n".join(lines)
+
+
+def make_documents_from(sheets: Mapping[str, RawSheet], workbook: Path, out: Path | None = None,
+                        as_of: dt.date | None = None, *, plugins: Plugins | None = None) -> DocumentsOutcome:
+    """Render every document of ``sheets`` that has no file yet (see :func:`make_documents`)."""
+    documents = prepare(sheets, workbook, out, as_of, plugins=plugins)
+    day = as_of or documents.book.settings.as_of
+    report, print_file = render_documents(documents, day=day)
+    return DocumentsOutcome(
+        workbook, documents.out_dir, written=[w.path for w in report.by_status(NEW)],
+        unchanged=[w.path for w in report.by_status(UNCHANGED)], kept=[w.path for w in report.by_status(KEPT)],
+        skipped=dict(documents.batch.skipped), print_file=print_file,
+        problems=documents.problems + report.problems)
+
+
+def make_documents(workbook: Path, out: Path | None = None, as_of: dt.date | None = None) -> DocumentsOutcome:
+    """Render every document of the workbook file that has no file yet, into ``out`` (default
+    ``<workbook stem> documents`` beside it), and the print file of the new letters.
+
+    :raises sheetbill.problems.ConfigurationError: for broken configuration (nothing is written).
+    """
+    from ..io.xlsx import read_workbook
+
+    return make_documents_from(read_workbook(workbook), workbook, out, as_of)
+
+
+def documents_command(workbook: Path, out: Path | None, as_of: dt.date | None) -> int:
+    """``sheetbill documents WORKBOOK [--out DIR]``: render every document that has no file yet.
+
+    Prints what was written and the Problems; returns 0, or 1 when some document could not be made.
+    Broken configuration raises :class:`~sheetbill.problems.ConfigurationError` (the CLI exits 2).
+    """
+    outcome = make_documents(workbook, out, as_of)
+    print(f"{workbook}: documents in {outcome.out_dir}")
+    print(f"  written:   {len(outcome.written)}")
+    print(f"  unchanged: {len(outcome.unchanged)}")
+    if outcome.kept:
+        print(f"  kept (the workbook now says something else): {len(outcome.kept)}")
+    if outcome.skipped:
+        print(f"  not made:  {len(outcome.skipped)} (see the problems)")
+    if outcome.print_file is not None:
+        print(f"  print file for letters: {outcome.print_file.name}")
+    for problem in outcome.problems:
+        print(f"    {problem}", file=sys.stdout)
+    return outcome.exit_code
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """What the "Make documents" button tells the clerk.
+
+    Attributes:
+        text: the message box text (also ``str()`` of the answer).
+        ok: whether the documents could be made (some may still have Problems).
+        outcome: what was made, when anything was attempted.
+    """
+
+    text: str
+    ok: bool
+    outcome: DocumentsOutcome | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def button(sheets: Mapping[str, RawSheet], *, workbook: Path | None = None,
+           as_of: dt.date | None = None) -> ButtonAnswer:
+    """The Excel "Make documents" button: render the documents next to the workbook.
+
+    Nothing is written to the workbook itself. Without the workbook's path (a front end that cannot
+    tell where the file is) nothing is made and the answer says how to make them instead.
+    """
+    if workbook is None:
+        return ButtonAnswer("Making documents from here is not available yet: they are written to a folder beside "
+                            "the workbook, and this workbook's location is not known (a new, unsaved workbook, or "
+                            "one opened from the web). Save it on this computer and press the button again, or run "
+                            "`sheetbill documents WORKBOOK`. Nothing was changed.", ok=False)
+    try:
+        outcome = make_documents_from(sheets, workbook, None, as_of)
+    except ConfigurationError as err:
+        lines = [f"No documents were made: {err}"]
+        lines += [f"- {problem}" for problem in err.problems[:BUTTON_PROBLEMS]]
+        return ButtonAnswer("\n".join(lines), ok=False)
+    return ButtonAnswer(outcome.summary(), ok=True, outcome=outcome)

@@ -1,0 +1,94 @@
+"""Who a document is from and to: the letterhead, the recipient's address block, the payer's details.
+
+The recipient of an invoice, credit note or reminder is the party the invoice is billed to, a
+row of Customers or Payers; each printed text remembers its cell (:class:`~.model.Source`) so a
+text no font can print becomes a Problem on that cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..book import Book
+from ..contract import OWN_CODE_SYSTEMS
+from ..dunning import postal_address
+from ..models import BillToType, Coverage, Customer, Invoice, InvoiceLine, Payer, Settings
+from .model import Source, address_lines
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The sender: the letterhead lines (name first), the one-line return address, and their cells."""
+
+    lines: tuple[str, ...]
+    sender_line: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a document is for.
+
+    Attributes:
+        party: the Customers or Payers row (``None`` when the invoice names a party that is gone).
+        name: the name printed and emailed to.
+        email: the party's Email as the workbook has it (``None`` when blank).
+        postal: the address block, name first.
+        complete: whether Street, Postal Code and City are all filled in.
+        sources: the cells the printed texts come from.
+    """
+
+    party: Customer | Payer | None
+    name: str
+    email: str | None
+    postal: tuple[str, ...]
+    complete: bool
+    sources: tuple[Source, ...]
+
+
+def letterhead(settings: Settings) -> Letterhead:
+    """The practice's letterhead from Settings (Company Name, Company Address, Company Email)."""
+    s = settings
+    address = address_lines(s.company_address)
+    lines = [line for line in (s.company_name, *address, s.company_email) if line]
+    sender = " · ".join(line for line in (s.company_name, *address) if line)
+    sources = (Source(s.company_name, "Settings", s.rows.get("companyname"), "Value"),
+               Source(s.company_address, "Settings", s.rows.get("companyaddress"), "Value"),
+               Source(s.company_email, "Settings", s.rows.get("companyemail"), "Value"))
+    return Letterhead(tuple(lines), sender, sources)
+
+
+def recipient(book: Book, invoice: Invoice) -> Recipient:
+    """The party ``invoice`` is billed to, with its address block."""
+    is_payer = invoice.bill_to_type == BillToType.PAYER
+    party = (book.payers if is_payer else book.customers).get(invoice.bill_to_id)
+    sheet = "Payers" if is_payer else "Customers"
+    if party is None:
+        return Recipient(None, invoice.bill_to_name, None, (invoice.bill_to_name,), False,
+                         (Source(invoice.bill_to_name, "Invoices", invoice.row, "Bill To Name"),))
+    city = " ".join(p for p in (party.postal_code, party.city) if p)
+    country = getattr(party, "country", None)
+    block = tuple(p for p in (party.name, party.street, city, country) if p)
+    complete = postal_address(party.street, party.postal_code, party.city) is not None
+    sources = (Source(party.name, sheet, party.row, "Name"), Source(party.street or "", sheet, party.row, "Street"),
+               Source(party.city or "", sheet, party.row, "City"), Source(country or "", sheet, party.row, "Country"))
+    return Recipient(party, party.name, (party.email or "").strip() or None, block, complete, sources)
+
+
+def coverage_of(book: Book, invoice: Invoice, lines: list[InvoiceLine]) -> Coverage | None:
+    """The customer's coverage with the payer of a payer invoice (active on the first date of service)."""
+    candidates = [c for c in book.coverage if c.customer_id == invoice.customer_id and c.payer_id == invoice.bill_to_id]
+    days = sorted(ln.date_of_service for ln in lines if ln.date_of_service)
+    for coverage in candidates:
+        if not days or coverage.active_on(days[0]):
+            return coverage
+    return candidates[0] if candidates else None
+
+
+def code_system(book: Book, invoice: Invoice) -> str:
+    """The payer's Code System, for the Code column header ("" for the practice's own codes)."""
+    if invoice.bill_to_type != BillToType.PAYER:
+        return ""
+    payer = book.payers.get(invoice.bill_to_id)
+    system = (payer.code_system or "").strip() if payer else ""
+    return "" if system.casefold() in OWN_CODE_SYSTEMS else system
