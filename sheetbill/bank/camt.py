@@ -32,7 +32,6 @@ from sheetbill.bank.entries import (
     BankEntry,
     Statement,
     StatementError,
-    looks_like_iban,
     real_reference,
     with_entry_ids,
 )
@@ -99,7 +98,7 @@ def _statement(node: Element, message: str) -> Statement:
     for entry in node.findall("Ntry"):
         entries.extend(_entries(entry, ident, currency))
     return Statement(
-        format=message, account_iban=iban if looks_like_iban(iban) else None, account=ident,
+        format=message, account_iban=iban, account=ident,
         statement_id=_text(node, "Id"), currency=currency, opening_balance=opening, closing_balance=closing,
         entries=with_entry_ids(ident, entries),
     )
