@@ -47,7 +47,7 @@ _LINE = re.compile(
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d[\d,]*)")
 _SUBFIELD = re.compile(r"\?(\d{2})")
 _KEYWORD = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT|SQTP|PURP)\+")
-_PURPOSE = tuple(f"{n}" for n in range(20, 30))
+_PURPOSE = tuple(str(n) for n in range(20, 30))
 
 
 @dataclass
