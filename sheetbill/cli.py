@@ -261,17 +261,48 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    """``sheetbill documents``."""
-    from .documents import documents_command
+    """``sheetbill documents``: render every document that has no file yet, and say what was written."""
+    from .documents import make_documents
 
-    return documents_command(args.workbook, args.out, args.as_of)
+    outcome = make_documents(args.workbook, args.out, args.as_of)
+    print(f"{args.workbook}: documents in {outcome.out_dir}")
+    print(f"  written:   {len(outcome.written)}")
+    print(f"  unchanged: {len(outcome.unchanged)}")
+    if outcome.kept:
+        print(f"  kept (the workbook now says something else): {len(outcome.kept)}")
+    if outcome.skipped:
+        print(f"  not made:  {len(outcome.skipped)} (see the problems)")
+    if outcome.print_file is not None:
+        print(f"  print file for letters: {outcome.print_file.name}")
+    for problem in outcome.problems:
+        print(f"    {problem}")
+    return outcome.exit_code
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    """``sheetbill send``."""
-    from .sending import send_command
+    """``sheetbill send``: deliver every document not sent yet (email, or the print file for letters)."""
+    from .sending import send_pending
 
-    return send_command(args.workbook, args.as_of, args.dry_run)
+    outcome = send_pending(args.workbook, args.as_of, args.dry_run)
+    if outcome.busy:
+        print(f"sheetbill: another send is running for {args.workbook}; try again when it has finished",
+              file=sys.stderr)
+        return outcome.exit_code
+    report = outcome.report
+    print(f"{args.workbook}: sending")
+    if args.dry_run:
+        for document, channel, address in report.planned:
+            print(f"  would {'email' if channel == 'email' else 'print'} {document.key} "
+                  f"{'to' if channel == 'email' else 'for'} {address}")
+        print(f"  dry run: {len(report.planned)} documents would go out; nothing was sent or written")
+    else:
+        print(f"  emailed: {len(report.emailed)}")
+        print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))
+        if report.log_written:
+            print("  Sent sheet updated")
+    for problem in report.problems:
+        print(f"    {problem}")
+    return outcome.exit_code
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -29,7 +29,6 @@ import hashlib
 import os
 import smtplib
 import ssl
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -51,7 +50,7 @@ DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
 __all__ = [
     "JOURNAL_NAME", "SENT_COLUMNS", "SENT_SHEET", "Journal", "SendOutcome", "SendReport", "SentLog", "SentRecord",
-    "SmtpConfig", "build_message", "connect", "fold_journal", "message_id", "pending", "read_sent", "send_command",
+    "SmtpConfig", "build_message", "connect", "fold_journal", "message_id", "pending", "read_sent",
     "send_documents", "send_pending", "smtp_config",
 ]
 
@@ -370,35 +369,3 @@ def send_pending(workbook: Path, as_of: dt.date | None = None, dry_run: bool = F
             if problem:
                 report.problems.append(problem)
     return SendOutcome(workbook, dry_run, report=report)
-
-
-def send_command(workbook: Path, as_of: dt.date | None, dry_run: bool) -> int:
-    """``sheetbill send WORKBOOK [--as-of DATE] [--dry-run]``: deliver every document not sent yet.
-
-    Prints what went out and the Problems; returns 0 when everything due was delivered, 1 when
-    something could not be (see the Problems) or another send was running.
-    Broken configuration raises :class:`~sheetbill.problems.ConfigurationError` (the CLI exits 2).
-    """
-    outcome = send_pending(workbook, as_of, dry_run)
-    if outcome.busy:
-        print(f"sheetbill: another send is running for {workbook}; try again when it has finished", file=sys.stderr)
-        return outcome.exit_code
-    _print(workbook, outcome.report, dry_run)
-    return outcome.exit_code
-
-
-def _print(workbook: Path, report: SendReport, dry_run: bool) -> None:
-    """The command line's account of a send run."""
-    print(f"{workbook}: sending")
-    if dry_run:
-        for document, channel, address in report.planned:
-            print(f"  would {'email' if channel == 'email' else 'print'} {document.key} "
-                  f"{'to' if channel == 'email' else 'for'} {address}")
-        print(f"  dry run: {len(report.planned)} documents would go out; nothing was sent or written")
-    else:
-        print(f"  emailed: {len(report.emailed)}")
-        print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))
-        if report.log_written:
-            print("  Sent sheet updated")
-    for problem in report.problems:
-        print(f"    {problem}")

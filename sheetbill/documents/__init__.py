@@ -17,7 +17,7 @@ The pieces:
 
 :func:`make_documents` renders every document of a workbook that has no file yet, into
 ``<workbook stem> documents/`` beside the workbook, and puts those that go by letter into one
-print file; :func:`documents_command` prints what it did. Sending (email, and the letters' record
+print file; the command line (``sheetbill documents``) says what it did. Sending (email, and the letters' record
 in the Sent sheet) is :mod:`sheetbill.sending`. ``docs/documents.md`` is the guide for offices.
 """
 
@@ -30,7 +30,6 @@ from .make import (
     DocumentSet,
     DocumentsOutcome,
     button,
-    documents_command,
     make_documents,
     make_documents_from,
     prepare,
@@ -40,6 +39,6 @@ from .model import Document, DocumentBatch, default_out_dir
 
 __all__ = [
     "ButtonAnswer", "Delivery", "Document", "DocumentBatch", "DocumentSet", "DocumentsOutcome", "SETTINGS", "button",
-    "default_out_dir", "delivery_of", "documents_command", "is_valid_email", "make_documents",
+    "default_out_dir", "delivery_of", "is_valid_email", "make_documents",
     "make_documents_from", "prepare", "render_documents", "setting",
 ]

@@ -1,7 +1,7 @@
 """Making a workbook's documents: build them, write those without a file yet, gather the letters.
 
 :func:`make_documents` is what a front end calls for ``sheetbill documents``: it does the work and
-returns a :class:`DocumentsOutcome` to present; :func:`documents_command` prints it the way the
+returns a :class:`DocumentsOutcome` to present; the command line prints it the way the
 command line always has. :func:`button` is the Excel "Make documents" button
 (:mod:`sheetbill.buttons` finds it by name). :func:`prepare` and :func:`render_documents` are the
 two steps, for callers that send right after (:mod:`sheetbill.sending`) or test one of them.
@@ -10,7 +10,6 @@ two steps, for callers that send right after (:mod:`sheetbill.sending`) or test 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,27 +154,6 @@ def make_documents(workbook: Path, out: Path | None = None, as_of: dt.date | Non
     from ..io.xlsx import read_workbook
 
     return make_documents_from(read_workbook(workbook), workbook, out, as_of)
-
-
-def documents_command(workbook: Path, out: Path | None, as_of: dt.date | None) -> int:
-    """``sheetbill documents WORKBOOK [--out DIR]``: render every document that has no file yet.
-
-    Prints what was written and the Problems; returns 0, or 1 when some document could not be made.
-    Broken configuration raises :class:`~sheetbill.problems.ConfigurationError` (the CLI exits 2).
-    """
-    outcome = make_documents(workbook, out, as_of)
-    print(f"{workbook}: documents in {outcome.out_dir}")
-    print(f"  written:   {len(outcome.written)}")
-    print(f"  unchanged: {len(outcome.unchanged)}")
-    if outcome.kept:
-        print(f"  kept (the workbook now says something else): {len(outcome.kept)}")
-    if outcome.skipped:
-        print(f"  not made:  {len(outcome.skipped)} (see the problems)")
-    if outcome.print_file is not None:
-        print(f"  print file for letters: {outcome.print_file.name}")
-    for problem in outcome.problems:
-        print(f"    {problem}", file=sys.stdout)
-    return outcome.exit_code
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sheetbill.documents import documents_command
+from sheetbill.cli import main
 from sheetbill.documents.fonts import FontSet
 from sheetbill.io.xlsx import read_workbook
 from tests.documents.conftest import has_cjk_font
@@ -31,9 +31,9 @@ def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     workbook = folder / DEMO.name
     shutil.copyfile(DEMO, workbook)
-    first = documents_command(workbook, None, None)
+    first = main(["documents", str(workbook)])
     files = {p.name: p.read_bytes() for p in (folder / "demo-medical documents").iterdir()}
-    second = documents_command(workbook, None, None)
+    second = main(["documents", str(workbook)])
     return workbook, folder / "demo-medical documents", (first, second, files)
 
 
