@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .book import Book
-from .models import Charge, Coverage, Payer
+from .models import BillToType, Charge, Coverage, Payer
 from .money import ZERO
 from .plugins.manager import PluginError, Plugins
 from .plugins.types import Adjudication, Claim, YearToDate
@@ -35,7 +35,7 @@ class Share:
     """What one party is billed for one charge.
 
     Attributes:
-        bill_to_type: ``Payer`` or ``Customer``.
+        bill_to_type: :class:`~sheetbill.models.BillToType`.
         bill_to_id: the payer's or the customer's ID.
         amount: the party's share.
         adjustment: contractual write-off recorded on this party's line (primary payer only).
@@ -175,92 +175,122 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
     """Rules 1-8 for one charge. The accumulators count it unless a payer could not answer."""
     amount = charge_amount(book, charge)
     decision = Decision(charge, amount)
-    customer = book.customers[charge.customer_id]
     service = book.services[charge.service_code]
     active = [c for c in coverages if c.active_on(charge.date)]
     if not active:
         reason = "self-pay" if not coverages else "no coverage"
         if coverages:
             decision.coverage_gap = _coverage_gap(charge, coverages)
-        decision.shares.append(Share("Customer", customer.customer_id, amount, ZERO, reason, service.service_code))
+        decision.shares.append(Share(BillToType.CUSTOMER, charge.customer_id, amount, ZERO, reason,
+                                     service.service_code))
         return decision
     left = amount  # what the customer still owes
-    pending: list[tuple[Coverage, Share, Adjudication, Decimal]] = []
+    answered: list[_Answer] = []
     allowed: Decimal | None = None
     customer_reason = ""
     for position, coverage in enumerate(active):
-        payer: Payer = book.payers[coverage.payer_id]
-        if payer.payer_id in payer_problem:
-            decision.held = "payer plugin missing"
-            decision.problems.append(error(f"charge {charge.charge_id} held: {payer_problem[payer.payer_id].message}",
-                                           "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
+        result = _ask_payer(book, plugins, per_service, decision, coverage, position, allowed, left, totals,
+                            payer_problem)
+        if result is None:
             return decision
-        payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
-        try:
-            billed = per_service.map_code(payer, service, payer_code)
-            if billed is None:
-                decision.held = "code mapping missing"
-                decision.problems.append(error(
-                    f"charge {charge.charge_id} held: payer {payer.payer_id} uses code system "
-                    f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
-                    "add it to Payer Codes", "Charges", charge.row, "Service Code", code="payer-code-missing"))
-                return decision
-            if not charge.authorization_no and not decision.held and per_service.needs_authorization(
-                    payer, service, payer_code):
-                # Held, but still adjudicated and counted in the accumulators: once the number is
-                # entered the charge gets the answer it would have had, and later charges already
-                # billed have counted its deductible (nothing is collected twice).
-                decision.held = "prior authorization"
-                decision.advice.append(
-                    f"charge {charge.charge_id} ({service.description}, {charge.date.isoformat()}) is held: "
-                    f"{payer.name} requires prior authorization; obtain it and enter the Authorization No")
-            running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
-            claim = Claim(charge=charge, customer=customer, service=service, payer=payer, coverage=coverage,
-                          payer_code=payer_code, charge_amount=amount, allowed=allowed,
-                          patient_responsibility=None if position == 0 else left,
-                          year_to_date=YearToDate(running.deductible, running.out_of_pocket, running.payer_paid),
-                          currency=book.settings.currency, settings=book.settings)
-            result = plugins.adjudicate(payer.plugin, claim)
-        except PluginError as err:
-            decision.held = "plugin error"
-            decision.problems.append(error(f"charge {charge.charge_id} held: {err}", "Charges", charge.row,
-                                           "Service Code", code="plugin-error"))
-            return decision
+        adjudication, billed_code = result
         if position == 0:
-            allowed = amount - result.adjustment
-            pays, adjustment = result.payer_share, result.adjustment
-            left = result.customer_share
-            customer_reason = result.reason
+            allowed = amount - adjudication.adjustment
+            pays, adjustment = adjudication.payer_share, adjudication.adjustment
+            left = adjudication.customer_share
+            customer_reason = adjudication.reason
         else:  # rule 7: what it would pay as primary, at most what the customer still owes
-            pays, adjustment = min(result.payer_share, left), ZERO
+            pays, adjustment = min(adjudication.payer_share, left), ZERO
             left -= pays
         role = _role(position)
-        share = Share("Payer", payer.payer_id, pays, adjustment,
-                      f"{role} ({result.reason})" if result.reason else role, billed.code, coverage.member_id)
-        pending.append((coverage, share, result, pays))
-    # Every payer answered: count the decision in each coverage's accumulators, then bill it
-    # unless it waits for prior authorization.
-    for coverage, share, result, pays in pending:
-        running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
-        running.deductible += result.deductible
-        running.out_of_pocket += result.out_of_pocket_counted
-        running.payer_paid += pays
-        if decision.held:
-            continue
-        decision.advice.extend(result.advice)
-        if share.amount or share.adjustment:
-            decision.shares.append(share)
+        share = Share(BillToType.PAYER, coverage.payer_id, pays, adjustment,
+                      f"{role} ({adjudication.reason})" if adjudication.reason else role, billed_code,
+                      coverage.member_id)
+        answered.append(_Answer(coverage, share, adjudication, pays))
+    _count_and_share(decision, answered, totals)
     if decision.held:
         return decision
     if left or not decision.shares:
-        later_paid = any(pays for _, _, _, pays in pending[1:])
         reason = customer_reason or "covered"
-        if later_paid:
+        if any(answer.pays for answer in answered[1:]):
             reason = f"{reason} (after secondary)"
-        decision.shares.append(Share("Customer", customer.customer_id, left, ZERO, reason, service.service_code))
+        decision.shares.append(Share(BillToType.CUSTOMER, charge.customer_id, left, ZERO, reason,
+                                     service.service_code))
     if sum((s.amount + s.adjustment for s in decision.shares), ZERO) != amount:  # pragma: no cover - invariant
         raise AssertionError(f"shares of charge {charge.charge_id} do not add up")
     return decision
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One payer's answer for a charge, before it is counted."""
+
+    coverage: Coverage
+    share: Share
+    adjudication: Adjudication
+    pays: Decimal
+
+
+def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision: Decision, coverage: Coverage,
+               position: int, allowed: Decimal | None, left: Decimal, totals: dict[tuple[str, int, int], _Totals],
+               payer_problem: dict[str, Problem]) -> tuple[Adjudication, str] | None:
+    """The payer's adjudication and billed code for the charge; ``None`` (the decision held, with a
+    Problem) when the payer cannot answer: no plugin, no code mapping, a plugin error."""
+    charge = decision.charge
+    payer: Payer = book.payers[coverage.payer_id]
+    service = book.services[charge.service_code]
+    if payer.payer_id in payer_problem:
+        decision.held = "payer plugin missing"
+        decision.problems.append(error(f"charge {charge.charge_id} held: {payer_problem[payer.payer_id].message}",
+                                       "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
+        return None
+    payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
+    try:
+        billed = per_service.map_code(payer, service, payer_code)
+        if billed is None:
+            decision.held = "code mapping missing"
+            decision.problems.append(error(
+                f"charge {charge.charge_id} held: payer {payer.payer_id} uses code system "
+                f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
+                "add it to Payer Codes", "Charges", charge.row, "Service Code", code="payer-code-missing"))
+            return None
+        if not charge.authorization_no and not decision.held and per_service.needs_authorization(
+                payer, service, payer_code):
+            # Held, but still adjudicated and counted in the accumulators: once the number is
+            # entered the charge gets the answer it would have had, and later charges already
+            # billed have counted its deductible (nothing is collected twice).
+            decision.held = "prior authorization"
+            decision.advice.append(
+                f"charge {charge.charge_id} ({service.description}, {charge.date.isoformat()}) is held: "
+                f"{payer.name} requires prior authorization; obtain it and enter the Authorization No")
+        running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
+        claim = Claim(charge=charge, customer=book.customers[charge.customer_id], service=service, payer=payer,
+                      coverage=coverage, payer_code=payer_code, charge_amount=decision.charge_amount,
+                      allowed=allowed, patient_responsibility=None if position == 0 else left,
+                      year_to_date=YearToDate(running.deductible, running.out_of_pocket, running.payer_paid),
+                      currency=book.settings.currency, settings=book.settings)
+        return plugins.adjudicate(payer.plugin, claim), billed.code
+    except PluginError as err:
+        decision.held = "plugin error"
+        decision.problems.append(error(f"charge {charge.charge_id} held: {err}", "Charges", charge.row,
+                                       "Service Code", code="plugin-error"))
+        return None
+
+
+def _count_and_share(decision: Decision, answered: list[_Answer], totals: dict[tuple[str, int, int], _Totals]
+                     ) -> None:
+    """Every payer answered: count the decision in each coverage's accumulators, then bill it unless it
+    waits for prior authorization."""
+    for answer in answered:
+        running = totals[(answer.coverage.customer_id, answer.coverage.row, decision.charge.date.year)]
+        running.deductible += answer.adjudication.deductible
+        running.out_of_pocket += answer.adjudication.out_of_pocket_counted
+        running.payer_paid += answer.pays
+        if decision.held:
+            continue
+        decision.advice.extend(answer.adjudication.advice)
+        if answer.share.amount or answer.share.adjustment:
+            decision.shares.append(answer.share)
 
 
 def _coverage_gap(charge: Charge, coverages: list[Coverage]) -> str:

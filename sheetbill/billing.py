@@ -28,10 +28,6 @@ from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, Payme
 from .money import ZERO
 from .problems import Problem, error
 
-#: Kept for callers that spell the kinds as constants.
-KIND_INVOICE = InvoiceKind.INVOICE
-KIND_CREDIT = InvoiceKind.CREDIT_NOTE
-
 #: Bill-to parties in the order their invoices are numbered within a customer.
 _ISSUE_ORDER = {BillToType.PAYER: 0, BillToType.CUSTOMER: 1}
 

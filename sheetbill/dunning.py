@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .models import Customer, Invoice, Payer, PaymentPlan
+from .models import Customer, InstallmentStatus, Invoice, Payer, PaymentPlan
 from .money import ZERO, quantize, split_equal
 
 _EMAIL = re.compile(
@@ -84,7 +84,7 @@ class Installment:
     amount: Decimal
     paid: Decimal
     balance: Decimal
-    status: str
+    status: InstallmentStatus
 
     @property
     def label(self) -> str:
@@ -112,13 +112,13 @@ def plan_installments(plan: PaymentPlan, total: Decimal, allocated: Decimal, as_
         due = add_months(plan.first_due_date, index * interval)
         balance = amount - take
         if balance <= 0:
-            status = "Paid"
+            status = InstallmentStatus.PAID
         elif due < as_of:
-            status = "Overdue"
+            status = InstallmentStatus.OVERDUE
         elif take > 0:
-            status = "Partially Paid"
+            status = InstallmentStatus.PARTIALLY_PAID
         else:
-            status = "Open"
+            status = InstallmentStatus.OPEN
         result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(amounts), due, amount, take,
                                   balance, status))
     return result

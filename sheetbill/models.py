@@ -50,6 +50,15 @@ class InvoiceStatus(StrEnum):
     IN_COLLECTIONS = "In Collections"
 
 
+class InstallmentStatus(StrEnum):
+    """The Status column of Installments."""
+
+    OPEN = "Open"
+    PARTIALLY_PAID = "Partially Paid"
+    OVERDUE = "Overdue"
+    PAID = "Paid"
+
+
 class PayerType(StrEnum):
     """The Type column of Payers."""
 

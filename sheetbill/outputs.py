@@ -112,7 +112,7 @@ def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collectio
     reminders = [(r.date, r.invoice_no, r.level, r.recipient, r.channel, r.address, quantize(r.amount_due or ZERO, q),
                   quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest)
                  for r in [*history, *report.issued]]
-    installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, i.status)
+    installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, str(i.status))
                     for plan in report.installments.values() for i in plan]
     return [
         OutputSheet(contract.OVERDUE_SHEET, contract.OVERDUE_COLUMNS, report.overdue_rows),

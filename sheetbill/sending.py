@@ -39,6 +39,7 @@ from .documents import DocumentSet, delivery_of, prepare, setting
 from .documents.config import is_valid_email
 from .documents.model import Document
 from .documents.output import write_documents, write_print_file
+from .models import BillToType
 from .problems import Problem, error
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
 from .tables import COERCERS, CellError
@@ -305,7 +306,7 @@ def _text(value: object) -> str:
 
 def _party_cell(document: Document, documents: DocumentSet) -> tuple[str, int | None, str]:
     """The Email cell of the document's recipient: where a refused address is reported."""
-    is_payer = document.recipient_type == "Payer"
+    is_payer = document.recipient_type == BillToType.PAYER
     party = (documents.book.payers if is_payer else documents.book.customers).get(document.recipient_id)
     return ("Payers" if is_payer else "Customers", party.row if party else None, "Email")
 

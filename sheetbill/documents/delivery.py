@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..book import Book
+from ..models import BillToType
 from ..problems import Problem, warning
 from .config import is_valid_email
 from .model import Document
@@ -30,7 +31,7 @@ def delivery_of(document: Document, book: Book) -> tuple[Delivery | None, Proble
     Code and City are filled in. An Email that is not an address is a Problem (it is not replaced
     by a letter: the clerk should correct it).
     """
-    is_payer = document.recipient_type == "Payer"
+    is_payer = document.recipient_type == BillToType.PAYER
     sheet = "Payers" if is_payer else "Customers"
     party = (book.payers if is_payer else book.customers).get(document.recipient_id)
     row = party.row if party is not None else None
