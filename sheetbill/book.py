@@ -139,23 +139,36 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
 
 
 def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -> tuple[Book, list[Problem]]:
-    """Read and cross-check every input table, and the issued history, from ``sheets``."""
+    """Read and cross-check every input table, and the issued history, from ``sheets``.
+
+    One sheet at a time, each let go once parsed: with a front end that reads sheets on demand, the
+    cells of a million charges and of the history are never held at the same time.
+    """
     problems: list[Problem] = []
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
+    problems += _load_parties(book, sheets)
+    problems += _load_charges(book, sheets)
+    problems += _load_history(book, sheets)
+    return book, problems
 
-    def table(spec, factory, sheet=None):
-        # One sheet at a time, let go once parsed: with a front end that reads sheets on demand,
-        # the cells of a million charges and of the history are never held at the same time.
-        records, found = read_table(sheet or find_sheet(sheets, spec), spec, factory)
-        problems.extend(found)
-        return records
 
-    book.customers = {c.customer_id: c for c in table(contract.CUSTOMERS, Customer)}
-    book.payers = {p.payer_id: p for p in table(contract.PAYERS, Payer)}
-    book.services = {s.service_code: s for s in table(contract.SERVICES, Service)}
-    for coverage in table(contract.COVERAGE, Coverage):
+def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem],
+           sheet: RawSheet | None = None) -> list[Any]:
+    """The records of one input table; its Problems are added to ``problems``."""
+    records, found = read_table(sheet or find_sheet(sheets, spec), spec, factory)
+    problems.extend(found)
+    return records
+
+
+def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+    """Customers, Payers, Services, Coverage and Payer Codes, cross-checked."""
+    problems: list[Problem] = []
+    book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems)}
+    book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems)}
+    book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems)}
+    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems):
         if coverage.customer_id not in book.customers:
             problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
                                   "Customer ID", code="unknown-customer"))
@@ -167,7 +180,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
                                   code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
-    for code in table(contract.PAYER_CODES, PayerCode):
+    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems):
         if code.payer_id not in book.payers:
             problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID",
                                   code="unknown-payer"))
@@ -176,9 +189,15 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
                                   "Service Code", code="unknown-service"))
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
+    return problems
+
+
+def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+    """Charges (cross-checked), Payments, Payment Plans and Contacts."""
+    problems: list[Problem] = []
     charges_sheet = find_sheet(sheets, contract.CHARGES)
     book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
-    charges = table(contract.CHARGES, Charge, charges_sheet)
+    charges = _table(sheets, contract.CHARGES, Charge, problems, charges_sheet)
     del charges_sheet
     for charge in charges:
         if charge.customer_id not in book.customers:
@@ -189,13 +208,19 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
         else:
             book.charges.append(charge)
-    book.payments = table(contract.PAYMENTS, Payment)
-    book.plans = table(contract.PAYMENT_PLANS, PaymentPlan)
-    for contact in table(contract.CONTACTS, Contact):
+    book.payments = _table(sheets, contract.PAYMENTS, Payment, problems)
+    book.plans = _table(sheets, contract.PAYMENT_PLANS, PaymentPlan, problems)
+    for contact in _table(sheets, contract.CONTACTS, Contact, problems):
         if contact.customer_id not in book.customers:
             problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
                                     "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
+    return problems
+
+
+def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+    """The issued history: invoices, lines, reminders, hand-offs (0.1.0's form upgraded on the way)."""
+    problems: list[Problem] = []
     book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts)
     problems += found
     book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts)
@@ -215,7 +240,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     book.reminders = upgrade_reminders(book)
     book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts)
     problems += found
-    return book, problems
+    return problems
 
 
 def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool) -> tuple[list[Any], list[Problem]]:
@@ -243,7 +268,7 @@ def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool)
     records, problems = read_table(sheet, spec, build)
     for problem in problems:
         problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
-        problems[problems.index(problem)] = replace(problem, message=problem_text)
+        problems[problems.index(problem)] = replace(problem, message=problem_text, code="edited-history")
     return records, problems
 
 

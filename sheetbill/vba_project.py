@@ -316,6 +316,14 @@ def write_compound_file(root_children: Sequence[Node]) -> bytes:
     Siblings form a red-black tree as MS-CFB requires: a balanced search tree whose deepest level is
     red and every other node black, so every path has the same number of black nodes.
     """
+    entries, child_of, links, colors = _directory_tree(root_children)
+    mini, minifat, start_of, big = _mini_stream(entries)
+    return _layout(entries, child_of, links, colors, mini, minifat, start_of, big)
+
+
+def _directory_tree(root_children: Sequence[Node]
+                    ) -> tuple[list[Node], dict[int, int], dict[int, tuple[int, int, int]], dict[int, int]]:
+    """Every directory entry in id order, each storage's first child, sibling links and colours."""
     entries: list[Node] = [Node("Root Entry", children=list(root_children))]
     child_of: dict[int, int] = {}
     links: dict[int, tuple[int, int, int]] = {}
@@ -335,8 +343,12 @@ def write_compound_file(root_children: Sequence[Node]) -> bytes:
             links[node_id] = (left, right, depth)
             colors[node_id] = 0 if depth == deepest and depth > 0 else 1
         queue.extend(i for i in ids if entries[i].is_storage)
+    return entries, child_of, links, colors
 
-    # Streams: small ones into the mini stream, the rest into regular sectors.
+
+def _mini_stream(entries: list[Node]) -> tuple[bytearray, list[int], dict[int, int], list[int]]:
+    """Small streams packed into the mini stream (with its FAT and each stream's start); the ids of
+    the streams that go into regular sectors instead."""
     mini = bytearray()
     minifat: list[int] = []
     start_of: dict[int, int] = {}
@@ -356,10 +368,19 @@ def write_compound_file(root_children: Sequence[Node]) -> bytes:
         start_of[index] = first
         minifat += [first + i + 1 for i in range(count - 1)] + [_END]
         mini += data.ljust(count * _MINI, b"\x00")
+    return mini, minifat, start_of, big
 
-    def sectors(size: int) -> int:
-        return -(-size // _SECTOR)
 
+def _sectors(size: int) -> int:
+    """Sectors needed for ``size`` bytes."""
+    return -(-size // _SECTOR)
+
+
+def _layout(entries: list[Node], child_of: dict[int, int], links: dict[int, tuple[int, int, int]],
+            colors: dict[int, int], mini: bytearray, minifat: list[int], start_of: dict[int, int],
+            big: list[int]) -> bytes:
+    """Allocate sectors (FAT chains) and serialise header, FAT, directory, mini FAT and streams."""
+    sectors = _sectors
     dir_sectors = sectors(len(entries) * 128)
     minifat_sectors = sectors(len(minifat) * 4)
     mini_sectors = sectors(len(mini))
