@@ -211,4 +211,4 @@ def test_an_invoice_deleted_from_the_invoices_sheet_is_reported_and_its_charge_n
     result = run(after)
     assert result.new_invoices == []
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Invoice Lines", 2, "Invoice No")]
-    assert "missing from the Invoices sheet" in result.problems[0].message
+    assert result.problems[0].code == "deleted-history"

@@ -250,6 +250,7 @@ def test_no_reminder_without_a_valid_email_or_full_address_and_a_problem_names_t
         "update contact details", D(2026, 2, 14), None)
     problem = only([p for p in result.problems if p.sheet == "Customers"])
     assert (problem.severity, problem.row, problem.column) == ("warning", 3, "Email")
+    assert problem.code == "contact-details-missing"
     assert "INV-2" in problem.message and "bob(at)example.org" in problem.message
 
     sheets["Customers"] = sheet("Customers", CUSTOMER_HEADER, ANN,

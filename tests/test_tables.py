@@ -101,7 +101,7 @@ def test_duplicate_ids_keep_the_first_row():
     raw = RawSheet("Services", [["Service Code", "Description", "Price"], ["A", "One", 1], ["A", "Two", 2]])
     records, problems = read_table(raw, contract.SERVICES)
     assert [r.values["description"] for r in records] == ["One"]
-    assert problems[0].row == 3 and "already on row 2" in problems[0].message
+    assert problems[0].row == 3 and problems[0].code == "duplicate-key"
 
 
 def test_error_cells_and_negative_quantities_are_problems():
