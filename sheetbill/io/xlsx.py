@@ -46,8 +46,6 @@ import os
 import posixpath
 import re
 import shutil
-import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +57,7 @@ from xml.sax.saxutils import escape, quoteattr, unescape
 
 from python_calamine import CalamineWorkbook
 
+from sheetbill.files import write_atomic
 from sheetbill.io.xlsxpkg import (
     CONTENT_TYPES_PART,
     XML_DECLARATION,
@@ -1344,47 +1343,6 @@ def _refuse_if_locked(target: Path) -> None:
             )
 
 
-def _write_temp(target: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write a new file next to `target` (same file system, so the rename is atomic) and fsync it."""
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
-
-
-def _copy_file(path: Path, stream: BinaryIO) -> None:
-    with open(path, "rb") as original:
-        shutil.copyfileobj(original, stream)
-
-
-def _install(temp: Path, target: Path, mode: int, backup: bool) -> None:
-    """Move `temp` over `target` atomically, keeping the file mode (mkstemp creates 0600) and,
-    when asked, a copy of the previous file as ``<target>.bak``."""
-    try:
-        os.chmod(temp, stat.S_IMODE(mode))
-        if backup and target.exists():
-            shutil.copy2(target, target.with_name(f"{target.name}.bak"))
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    try:
-        folder = os.open(target.parent, os.O_RDONLY)
-    except OSError:  # directories cannot be opened on every platform (Windows)
-        return
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
 def write_output_sheets(
     path: Path,
     sheets: Sequence[OutputSheet],
@@ -1429,18 +1387,40 @@ def write_output_sheets(
         _refuse_if_locked(target)
     in_place = target.exists() and os.path.samefile(source_path, target)
     with ZipSource(source_path) as source:
-        book = _load_book(source)
-        jobs = _plan(sheets, book, _max_rows, stamp, stamp_sheet)
-        changed = not all(job.existing is not None and job.stored_digest == job.digest for job in jobs)
-        if not changed and in_place:
-            return False
-        if changed:
-            temp = _write_temp(target, lambda stream: _write_package(book, jobs, stream))
-        else:
-            temp = _write_temp(target, lambda stream: _copy_file(source_path, stream))
-    mode = (target if target.exists() else source_path).stat().st_mode
-    _install(temp, target, mode, backup)
+        version = _file_version(source_path)
+        jobs = _plan(sheets, _load_book(source), _max_rows, stamp, stamp_sheet)
+    changed = not all(job.existing is not None and job.stored_digest == job.digest for job in jobs)
+    if not changed and in_place:
+        return False
+    if changed:
+        write_atomic(target, lambda stream: _write_planned(source_path, version, jobs, stream), backup=backup)
+    else:
+        write_atomic(target, lambda stream: _copy_file(source_path, stream), backup=backup)
     return changed
+
+
+def _file_version(path: Path) -> tuple[int, int, int]:
+    """What tells one saved version of the file at ``path`` from another: inode, size, mtime."""
+    found = path.stat()
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _write_planned(source_path: Path, version: tuple[int, int, int], jobs: list[_Job], stream: BinaryIO) -> None:
+    """Write the package planned as ``jobs`` from the workbook at ``source_path`` into ``stream``.
+
+    The workbook is opened again here, and closed before the new file is renamed over it (Windows
+    cannot replace an open file); ``version`` makes sure it is still the file the plan was made from.
+    """
+    with ZipSource(source_path) as source:
+        if _file_version(source_path) != version:
+            raise WorkbookLockedError(f"{source_path.name} changed while sheetbill wrote it; run again")
+        _write_package(_load_book(source), jobs, stream)
+
+
+def _copy_file(path: Path, stream: BinaryIO) -> None:
+    """Stream the file at ``path`` into ``stream``."""
+    with open(path, "rb") as original:
+        shutil.copyfileobj(original, stream)
 
 
 def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str:

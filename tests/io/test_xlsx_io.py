@@ -349,8 +349,12 @@ def test_crash_before_the_rename_leaves_the_original(
 ) -> None:
     digest = sha256(rich_workbook)
 
-    def crash(source: object, target: object) -> None:
-        raise OSError("disk pulled")
+    replace = os.replace
+
+    def crash(source: str, target: str) -> None:
+        if Path(target) == rich_workbook:  # the backup is renamed into place first, and gets there
+            raise OSError("disk pulled")
+        replace(source, target)
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk pulled"):
