@@ -15,6 +15,7 @@ import os
 import posixpath
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
@@ -46,7 +47,7 @@ from .package import (
 )
 from .plan import PlannedSheet, plan_sheets
 from .render import sheet_part
-from .styles import NEW_STYLESHEET, ensure_styles
+from .styles import NEW_STYLESHEET, StyleIds, ensure_styles
 from .workbook import (
     CT_CHART,
     CT_DRAWING,
@@ -127,6 +128,37 @@ def _reachable(source: ZipSource, rels_of: Callable[[str], list[Relationship]]) 
     return seen
 
 
+@dataclass
+class _NewPackage:
+    """The package being written, built up before a byte of it goes out.
+
+    ``outputs`` maps a casefolded part name to the part's name and a producer of its bytes, in the
+    order new parts are appended to the zip; ``rels`` are the workbook part's relationships as
+    they will be; ``taken`` holds the casefolded names in use; ``removed`` the casefolded names of
+    the entries not to copy.
+    """
+
+    book: WorkbookParts
+    content_types: ContentTypes
+    rels: list[Relationship]
+    taken: set[str]
+    outputs: dict[str, tuple[str, Callable[[], Iterable[bytes]]]] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+
+    def put(self, part: str, data: bytes) -> None:
+        """Write `data` as `part` (new, or replacing the entry of that name)."""
+        self.outputs[part.casefold()] = (part, lambda: [data])
+        self.taken.add(part.casefold())
+
+    def add_type(self, part: str, content_type: str) -> None:
+        """Declare `part`'s content type."""
+        self.content_types.overrides[part.casefold()] = (part, content_type)
+
+    def free_name(self, pattern: str) -> str:
+        """A part name from `pattern` (``{}`` is a number) in the workbook's folder, not yet taken."""
+        return free_part_name(posixpath.join(posixpath.dirname(self.book.part), pattern), self.taken)
+
+
 def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: BinaryIO) -> None:
     """Write the new package: changed and new parts generated, every other entry copied raw.
 
@@ -135,35 +167,55 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
     still referenced from elsewhere (an image two drawings share) stay.
     """
     source = book.source
-    folder = posixpath.dirname(book.part)
-    content_types = ContentTypes.parse(source.read(CONTENT_TYPES_PART))
-    rels = [rel for rel in book.rels if rel.type != RT_CALC_CHAIN]
-    outputs: dict[str, tuple[str, Callable[[], Iterable[bytes]]]] = {}
-    taken = {info.filename.casefold() for info in source.entries}
+    new = _NewPackage(
+        book,
+        ContentTypes.parse(source.read(CONTENT_TYPES_PART)),
+        [rel for rel in book.rels if rel.type != RT_CALC_CHAIN],
+        {info.filename.casefold() for info in source.entries},
+    )
+    style_ids = _update_styles(new)
+    new_sheets = _place_sheets(new, jobs)
+    _drop_orphans(new, jobs)
+    _add_charts(new, jobs)
+    for job in jobs:
+        new.outputs[job.part.casefold()] = (job.part, lambda job=job: sheet_part(job, style_ids, book.date1904))
+    workbook_xml = _edit_workbook(book, jobs, new_sheets)
+    if workbook_xml != book.xml:
+        new.put(book.part, workbook_xml.encode("utf-8"))
+    if new.rels != book.rels:
+        rels_info = source.find(rels_part_of(book.part))
+        new.put(rels_info.filename if rels_info else rels_part_of(book.part), render_rels(new.rels))
+    if new.content_types != book.content_types:
+        new.put(CONTENT_TYPES_PART, new.content_types.render())
+    _write_zip(new, stream)
 
-    def put(part: str, data: bytes) -> None:
-        outputs[part.casefold()] = (part, lambda: [data])
-        taken.add(part.casefold())
 
-    styles_rel = next((rel for rel in rels if rel.type == RT_STYLES and not rel.external), None)
+def _update_styles(new: _NewPackage) -> StyleIds:
+    """Add sheetbill's cell formats to the styles part (creating the part if the workbook has none)."""
+    book, source = new.book, new.book.source
+    styles_rel = next((rel for rel in new.rels if rel.type == RT_STYLES and not rel.external), None)
     styles_part = resolve_target(book.part, styles_rel.target) if styles_rel else ""
     if styles_rel and source.find(styles_part):
         styles_xml = decode_xml(source.read(styles_part), styles_part)
     else:
         # The conventional name first: openpyxl, for one, looks for styles only there.
-        conventional = posixpath.join(folder, "styles.xml")
+        conventional = posixpath.join(posixpath.dirname(book.part), "styles.xml")
         if not styles_part:
-            styles_part = conventional if conventional.casefold() not in taken else free_part_name(
-                posixpath.join(folder, "styles{}.xml"), taken
-            )
+            styles_part = conventional if conventional.casefold() not in new.taken else new.free_name("styles{}.xml")
         styles_xml = NEW_STYLESHEET
         if styles_rel is None:
-            rels.append(Relationship(next_rel_id(rels), RT_STYLES, relative_target(book.part, styles_part)))
-        content_types.overrides[styles_part.casefold()] = (styles_part, CT_STYLES)
+            new.rels.append(Relationship(next_rel_id(new.rels), RT_STYLES, relative_target(book.part, styles_part)))
+        new.add_type(styles_part, CT_STYLES)
     new_styles, style_ids = ensure_styles(styles_xml)
     if new_styles != styles_xml:
-        put(styles_part, new_styles.encode("utf-8"))
+        new.put(styles_part, new_styles.encode("utf-8"))
+    return style_ids
 
+
+def _place_sheets(new: _NewPackage, jobs: list[PlannedSheet]) -> list[str]:
+    """Give each job its part and position: a replaced sheet's own, or a new part appended with its
+    relationship and content type. Returns the ``<sheet>`` elements to add to the workbook part."""
+    book = new.book
     rel_prefix = namespace_prefix(root_element(book.xml)[2], DOC_REL_NS)
     id_attribute = f"{rel_prefix}:id" if rel_prefix else f'xmlns:r="{DOC_REL_NS}" r:id'
     new_sheets = []
@@ -173,16 +225,22 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
         if job.existing is not None:
             job.part, job.position = job.existing.part, job.existing.position
             continue
-        job.part = free_part_name(posixpath.join(folder, "worksheets/sheet{}.xml"), taken)
-        taken.add(job.part.casefold())
+        job.part = new.free_name("worksheets/sheet{}.xml")
+        new.taken.add(job.part.casefold())
         job.position, position = position, position + 1
-        rel_id = next_rel_id(rels)
-        rels.append(Relationship(rel_id, RT_WORKSHEET, relative_target(book.part, job.part)))
+        rel_id = next_rel_id(new.rels)
+        new.rels.append(Relationship(rel_id, RT_WORKSHEET, relative_target(book.part, job.part)))
         new_sheets.append(f'<{qname(book.prefix, "sheet")} name={quoteattr(job.name)} sheetId="{sheet_id}" '
                           f'{id_attribute}="{rel_id}"/>')
         sheet_id += 1
-        content_types.overrides[job.part.casefold()] = (job.part, CT_WORKSHEET)
+        new.add_type(job.part, CT_WORKSHEET)
+    return new_sheets
 
+
+def _drop_orphans(new: _NewPackage, jobs: list[PlannedSheet]) -> None:
+    """Mark for removal the parts that only replaced sheets (or calcChain) led to, with their
+    relationship parts and content types."""
+    book, source = new.book, new.book.source
     parsed: dict[str, list[Relationship]] = {}
 
     def original_rels(part: str) -> list[Relationship]:
@@ -195,42 +253,40 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
 
     def updated_rels(part: str) -> list[Relationship]:
         if part.casefold() == book.part.casefold():
-            return rels
+            return new.rels
         return [] if part.casefold() in replaced else original_rels(part)
 
     removed = _reachable(source, original_rels) - _reachable(source, updated_rels)
     removed |= {rels_part_of(part).casefold() for part in removed | replaced}
-    taken -= removed
+    new.taken -= removed
     for key in removed:
-        content_types.overrides.pop(key, None)
+        new.content_types.overrides.pop(key, None)
+    new.removed = removed
 
+
+def _add_charts(new: _NewPackage, jobs: list[PlannedSheet]) -> None:
+    """A drawing and a chart part, with their relationships, for each job that has a chart."""
     for job in jobs:
         if job.chart is None:
             continue
-        drawing = free_part_name(posixpath.join(folder, "drawings/drawing{}.xml"), taken)
-        taken.add(drawing.casefold())
-        chart = free_part_name(posixpath.join(folder, "charts/chart{}.xml"), taken)
+        drawing = new.free_name("drawings/drawing{}.xml")
+        new.taken.add(drawing.casefold())
+        chart = new.free_name("charts/chart{}.xml")
         job.drawing_rel_id = "rId1"
         to_drawing = Relationship("rId1", RT_DRAWING, relative_target(job.part, drawing))
-        put(rels_part_of(job.part), render_rels([to_drawing]))
-        put(drawing, drawing_xml(job.chart))
+        new.put(rels_part_of(job.part), render_rels([to_drawing]))
+        new.put(drawing, drawing_xml(job.chart))
         to_chart = Relationship("rId1", RT_CHART, relative_target(drawing, chart))
-        put(rels_part_of(drawing), render_rels([to_chart]))
-        put(chart, chart_xml(job))
-        content_types.overrides[drawing.casefold()] = (drawing, CT_DRAWING)
-        content_types.overrides[chart.casefold()] = (chart, CT_CHART)
-    for job in jobs:
-        outputs[job.part.casefold()] = (job.part, lambda job=job: sheet_part(job, style_ids, book.date1904))
+        new.put(rels_part_of(drawing), render_rels([to_chart]))
+        new.put(chart, chart_xml(job))
+        new.add_type(drawing, CT_DRAWING)
+        new.add_type(chart, CT_CHART)
 
-    workbook_xml = _edit_workbook(book, jobs, new_sheets)
-    if workbook_xml != book.xml:
-        put(book.part, workbook_xml.encode("utf-8"))
-    if rels != book.rels:
-        rels_info = source.find(rels_part_of(book.part))
-        put(rels_info.filename if rels_info else rels_part_of(book.part), render_rels(rels))
-    if content_types != book.content_types:
-        put(CONTENT_TYPES_PART, content_types.render())
 
+def _write_zip(new: _NewPackage, stream: BinaryIO) -> None:
+    """Write the zip: the content types first, then every entry in its old order (generated or
+    copied raw, removed ones left out), then the new parts."""
+    source, outputs = new.book.source, new.outputs
     sink = ZipSink(stream)
 
     def emit(key: str) -> None:
@@ -248,7 +304,7 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
             continue
         if key in outputs:
             emit(key)
-        elif key not in removed:
+        elif key not in new.removed:
             sink.copy(source, info)
     for key in list(outputs):
         emit(key)
