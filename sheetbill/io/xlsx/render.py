@@ -112,6 +112,8 @@ def _plain_value(value: object, where: str) -> object:
     raise TypeError(f"{where}: cannot write a {type(value).__name__} value ({value!r})")
 
 
+# Longer than the package's 60-line limit on purpose: this is the per-cell hot loop, and splitting it
+# into per-type functions would add a call per cell (see its docstring).
 def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool) -> Iterator[bytes]:
     """The ``<row>`` elements of a job's data rows, UTF-8 encoded, a batch of rows at a time.
 

@@ -99,19 +99,21 @@ def ensure_styles(xml: str) -> tuple[str, StyleIds]:
     prefix, local, _ = root_element(xml)
     if local != "styleSheet":
         raise WorkbookFormatError("the styles part is not a SpreadsheetML styleSheet")
-
-    def q(local_name: str) -> str:
-        return qname(prefix, local_name)
-
     for block, (child, default) in _STYLESHEET_DEFAULTS.items():
-        span = find_element(xml, q(block))
-        if span is None or not iter_elements(xml, q(child), span[1], span[2]):
+        span = find_element(xml, qname(prefix, block))
+        if span is None or not iter_elements(xml, qname(prefix, child), span[1], span[2]):
             xml = _append_children(xml, prefix, block, child, _prefixed(default, prefix))
+    xml, format_ids = _number_formats(xml, prefix)
+    xml, bold_id = _bold_font(xml, prefix)
+    return _cell_formats(xml, prefix, format_ids, bold_id)
 
-    # Number formats: reuse a custom format with the same code, else number above all others.
-    span = find_element(xml, q("numFmts"))
+
+def _number_formats(xml: str, prefix: str) -> tuple[str, dict[str, int]]:
+    """The number format id of each column kind: a custom format with the same code is reused,
+    else one is added, numbered above all others."""
+    span = find_element(xml, qname(prefix, "numFmts"))
     known: dict[str, int] = {}
-    for start, tag_end, _ in iter_elements(xml, q("numFmt"), *(span[1:] if span else (0, 0))):
+    for start, tag_end, _ in iter_elements(xml, qname(prefix, "numFmt"), *(span[1:] if span else (0, 0))):
         attrs = attributes(xml[start:tag_end])
         known.setdefault(attrs.get("formatCode", ""), int(attrs.get("numFmtId", "0")))
     next_id = max([163, *known.values()]) + 1
@@ -125,31 +127,36 @@ def ensure_styles(xml: str) -> tuple[str, StyleIds]:
         format_ids[kind] = known[code]
     if new_formats:
         xml = _append_children(xml, prefix, "numFmts", "numFmt", _prefixed("".join(new_formats), prefix))
+    return xml, format_ids
 
-    # Bold font: the default font (font 0) plus <b/>.
-    span = find_element(xml, q("fonts"))
-    fonts = iter_elements(xml, q("font"), span[1], span[2])
+
+def _bold_font(xml: str, prefix: str) -> tuple[str, int]:
+    """The index of the bold font: the default font (font 0) plus ``<b/>``, found or added."""
+    span = find_element(xml, qname(prefix, "fonts"))
+    fonts = iter_elements(xml, qname(prefix, "font"), span[1], span[2])
     start, tag_end, end = fonts[0]
     first = xml[start:end]
     if tag_end == end:
-        bold = f"{first[:-2].rstrip()}>{_prefixed('<b/>', prefix)}</{q('font')}>"
+        bold = f"{first[:-2].rstrip()}>{_prefixed('<b/>', prefix)}</{qname(prefix, 'font')}>"
     else:
         bold = xml[start:tag_end] + _prefixed("<b/>", prefix) + xml[tag_end:end]
-    wanted_font = _canonical(bold, prefix)
     if any(tag == f"{{{MAIN_NS}}}b" for tag, _ in _canonical(first, prefix)):
-        bold_id = 0
-    else:
-        matches = [i for i, (s, _, e) in enumerate(fonts) if _canonical(xml[s:e], prefix) == wanted_font]
-        bold_id = matches[0] if matches else len(fonts)
-        if not matches:
-            xml = _append_children(xml, prefix, "fonts", "font", bold)
+        return xml, 0
+    wanted_font = _canonical(bold, prefix)
+    matches = [i for i, (s, _, e) in enumerate(fonts) if _canonical(xml[s:e], prefix) == wanted_font]
+    if matches:
+        return xml, matches[0]
+    return _append_children(xml, prefix, "fonts", "font", bold), len(fonts)
 
-    # Cell formats: reuse a plain one with the same number format and font.
-    span = find_element(xml, q("cellStyleXfs"))
-    has_style_xfs = span is not None and bool(iter_elements(xml, q("xf"), span[1], span[2]))
-    span = find_element(xml, q("cellXfs"))
+
+def _cell_formats(xml: str, prefix: str, format_ids: dict[str, int], bold_id: int) -> tuple[str, StyleIds]:
+    """The cell formats (``cellXfs``) of the header and each column kind: a plain one with the same
+    number format and font is reused, else one is added."""
+    span = find_element(xml, qname(prefix, "cellStyleXfs"))
+    has_style_xfs = span is not None and bool(iter_elements(xml, qname(prefix, "xf"), span[1], span[2]))
+    span = find_element(xml, qname(prefix, "cellXfs"))
     existing = []
-    for start, tag_end, end in iter_elements(xml, q("xf"), span[1], span[2]):
+    for start, tag_end, end in iter_elements(xml, qname(prefix, "xf"), span[1], span[2]):
         attrs = {k: v for k, v in attributes(xml[start:tag_end]).items() if not k.startswith("apply")}
         existing.append(attrs if tag_end == end else None)
     wanted = {"header": (0, bold_id), **{kind: (number, 0) for kind, number in format_ids.items()}}
