@@ -185,6 +185,25 @@ def echo_sync(client: gspread.Client, sid: str, **kwargs):
     return sync_with(client, sid, echo, input_names=("Items",), **kwargs)
 
 
+def test_the_run_gets_the_sheets_a_run_reads_and_the_named_inputs_only(
+    sheets_emulator: SheetsEmulator, sheets_client: gspread.Client
+) -> None:
+    sid = sheets_emulator.create_spreadsheet(
+        "T",
+        {"Items": [["ID"], ["1"]], "Customers": [["Customer ID"]], "Invoice Lines 2": [["Invoice No"]],
+         "Notes": [["typed by staff"]], "Overdue": [["Customer ID"]]},
+    )
+    seen: list[list[str]] = []
+
+    def spy(sheets: Mapping[str, RawSheet]) -> Echo:
+        seen.append(sorted(sheets))
+        return Echo([])
+
+    sync_with(sheets_client, sid, spy, input_names=("Items",))
+
+    assert seen == [["Customers", "Invoice Lines 2", "Items"]]
+
+
 def test_text_that_looks_like_a_formula_or_number_is_written_as_text(
     sheets_emulator: SheetsEmulator, sheets_client: gspread.Client
 ) -> None:

@@ -20,6 +20,7 @@ def quote_title(title: str) -> str:
 
 
 def _serial(value: dt.date | dt.datetime) -> int | float:
+    """Google's serial number of a date (whole days) or datetime (day plus fraction)."""
     if isinstance(value, dt.datetime):
         days = (value.replace(tzinfo=None) - _SERIAL_EPOCH_DT) / dt.timedelta(days=1)
         return int(days) if days.is_integer() else days

@@ -36,6 +36,7 @@ class SheetMeta:
 
     @property
     def cells(self) -> int:
+        """Rows times columns: what counts against Google's cell limit."""
         return self.rows * self.columns
 
 
@@ -53,6 +54,7 @@ class StagedOutput:
 
     @property
     def cells(self) -> int:
+        """Rows times columns: what counts against Google's cell limit."""
         return self.rows * self.columns
 
 
@@ -66,6 +68,7 @@ class SyncSession:
 
     @property
     def http(self) -> HTTPClient:
+        """The client's HTTP client (sheetbill's transport when made by :func:`~.transport.connect`)."""
         return self.client.http_client
 
     def load_metadata(self) -> None:

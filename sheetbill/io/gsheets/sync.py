@@ -58,7 +58,9 @@ class BillingRun(Protocol):
     summary: dict
 
     @property
-    def exit_code(self) -> int: ...
+    def exit_code(self) -> int:
+        """The run's exit code."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def _prepare(session: SyncSession, planned: Sequence[StagedOutput], token: str) 
 
 
 def _fresh_id(taken: set[int]) -> int:
+    """A random sheet id not in ``taken`` (and now taken)."""
     while True:
         candidate = random.randrange(1, 2**31 - 1)
         if candidate not in taken:
@@ -240,6 +243,7 @@ def _write_values(session: SyncSession, planned: Sequence[StagedOutput], max_byt
 
 
 def _range_data(plan: StagedOutput, start: int, rows: list[list[Any]]) -> dict[str, Any]:
+    """One value range of a values:batchUpdate: ``rows`` written from row ``start`` of the staging sheet."""
     return {
         "range": f"{quote_title(plan.staging_title)}!A{start + 1}",
         "majorDimension": "ROWS",

@@ -115,6 +115,7 @@ class SheetsHTTPClient(HTTPClient):
         self.requests_sent = 0
 
     def _redirect(self, endpoint: str) -> str:
+        """``endpoint`` with the Google API root replaced by ``api_root``, when one is set."""
         if self.api_root and endpoint.startswith(GOOGLE_API_ROOT):
             return self.api_root + endpoint[len(GOOGLE_API_ROOT) :]
         return endpoint

@@ -56,12 +56,14 @@ def drawing_xml(chart: BarChart) -> bytes:
 
 
 def _chart_label(value: object) -> str:
+    """A category cell as the chart shows it."""
     if isinstance(value, _dt.date):
         return value.isoformat()
     return "" if value is None else str(value)
 
 
 def _chart_number(value: object) -> str | None:
+    """A value cell as a chart number; None for what is not a finite number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     return str(value) if math.isfinite(value) else None

@@ -80,6 +80,7 @@ def _check_sheet_name(name: str) -> None:
 
 
 def _check_columns(sheet: OutputSheet) -> None:
+    """Refuse columns the writer cannot write: unknown kinds, bad widths, chart columns out of range."""
     if not sheet.columns or len(sheet.columns) > MAX_COLUMNS:
         raise ValueError(f"sheet {sheet.name!r} must have 1 to {MAX_COLUMNS} columns")
     for column in sheet.columns:

@@ -216,6 +216,7 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool) -> Iterato
 
 
 def _style_attribute(index: int) -> str:
+    """The ``s`` attribute of a cell in cell format ``index`` (none for the default, 0)."""
     return f' s="{index}"' if index else ""
 
 
@@ -255,6 +256,7 @@ def _sheet_head(job: PlannedSheet, styles: StyleIds) -> str:
 
 
 def _sheet_tail(job: PlannedSheet) -> str:
+    """Everything after the last data row: the autofilter, page margins and the chart drawing."""
     drawing = f'<drawing r:id="{job.drawing_rel_id}"/>' if job.drawing_rel_id else ""
     return (
         f'</sheetData><autoFilter ref="A1:{job.last_cell}"/>'

@@ -82,6 +82,7 @@ class WorkbookParts:
 
 
 def decode_xml(data: bytes, part: str) -> str:
+    """The text of an XML part; WorkbookFormatError when it is not UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
