@@ -11,8 +11,8 @@ import datetime as dt
 from decimal import Decimal
 
 from sheetbill.billing import run_billing
-from sheetbill.models import PaymentPlan
 from sheetbill.dunning import add_months, aging_bucket, is_valid_email, plan_installments
+from sheetbill.models import PaymentPlan
 from sheetbill.overdue import overdue_only
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from tests.helpers import book, rows_of, sheet, with_outputs
