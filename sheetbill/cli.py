@@ -161,7 +161,7 @@ def _problem_json(problem: Problem) -> dict:
 def _run(args: argparse.Namespace, command: str) -> int:
     """Run a workbook use-case (:mod:`sheetbill.app`) on the .xlsx file and present its outcome."""
     from . import app
-    from .io.xlsx_file import XlsxWorkbook
+    from .io.xlsx import XlsxWorkbook
 
     workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False))
     dry_run = getattr(args, "dry_run", False)
@@ -306,10 +306,49 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    """``sheetbill sync``."""
-    from .io.gsheets import main_sync
+    """``sheetbill sync SPREADSHEET_ID``: the billing run on a Google spreadsheet.
 
-    return main_sync(args)
+    Prints counts and sheet names only, never cell contents (scheduled runs keep their output in
+    logs). Exit codes: 0 clean, 1 rows were skipped as Problems, 2 the sync could not run, 3 inputs
+    changed during the sync and nothing was published.
+    """
+    from google.auth.exceptions import GoogleAuthError
+    from gspread.exceptions import APIError
+
+    from .io.gsheets import SheetsSyncError, sync
+
+    try:
+        result = sync(args.spreadsheet_id, as_of=args.as_of, dry_run=args.dry_run, credentials=args.credentials)
+    except (SheetsSyncError, APIError, GoogleAuthError) as err:
+        if isinstance(err, APIError):
+            message = f"Google Sheets refused a request: HTTP {err.code}: {str(err.error.get('message', ''))[:200]}"
+        elif isinstance(err, GoogleAuthError):
+            message = f"Google sign-in failed ({type(err).__name__}): check the token or credentials file"
+        else:
+            message = str(err)
+        print(f"sheetbill: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    summary = result.run.summary
+    report = {"spreadsheet": result.spreadsheet_id, "as_of": summary.get("as_of"),
+              "invoices_issued": summary.get("invoices_issued"), "errors": summary.get("errors"),
+              "warnings": summary.get("warnings"), "written": list(result.written),
+              "unchanged": list(result.unchanged), "conflicts": list(result.conflicts), "dry_run": result.dry_run,
+              "requests": result.requests}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return result.exit_code
+    print(f"spreadsheet {result.spreadsheet_id} as of {report['as_of']}")
+    print(f"  invoices issued:     {report['invoices_issued']}")
+    print(f"  problems:            {report['errors']} errors, {report['warnings']} warnings")
+    print("                       (details on the Problems sheet)")
+    if result.conflicts:
+        print(f"  {', '.join(result.conflicts)} changed while the sync ran: nothing was published; sync again")
+    elif result.dry_run:
+        print(f"  dry run: would write {', '.join(result.written) or 'nothing'}")
+    else:
+        print(f"  written:             {', '.join(result.written) or 'nothing (already current)'}")
+    print(f"  requests:            {result.requests}")
+    return result.exit_code
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

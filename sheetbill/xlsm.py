@@ -22,6 +22,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .buttons import BUTTONS
+from .files import write_atomic
 from .vba_project import Module, VbaProject
 
 BILLING_SHEET = "Billing"
@@ -116,10 +117,7 @@ def build_xlsm(target: Path, source: Path | None = None, *, overwrite: bool = Fa
         _copy_cells(worksheet, rows, formats)
     workbook.add_vba_project(io.BytesIO(vba_project(1 + len(sheets))), is_stream=True)
     workbook.close()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    temporary.replace(target)
+    write_atomic(target, buffer.getvalue())
     return target
 
 

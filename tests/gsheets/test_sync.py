@@ -6,7 +6,6 @@ hold and at the request log: how many requests, which value input option, how la
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 import gspread
 import pytest
 
+from sheetbill.cli import main
 from sheetbill.io.gsheets import (
     ENV_API_URL,
     ENV_CREDENTIALS,
@@ -30,7 +30,6 @@ from sheetbill.io.gsheets import (
     SheetsSyncError,
     SheetsUnavailable,
     connect,
-    main_sync,
     raw_sheet,
     sync,
     sync_with,
@@ -183,6 +182,25 @@ def items_book(emulator: SheetsEmulator, rows: int, note: str = "note", grid_row
 
 def echo_sync(client: gspread.Client, sid: str, **kwargs):
     return sync_with(client, sid, echo, input_names=("Items",), **kwargs)
+
+
+def test_the_run_gets_the_sheets_a_run_reads_and_the_named_inputs_only(
+    sheets_emulator: SheetsEmulator, sheets_client: gspread.Client
+) -> None:
+    sid = sheets_emulator.create_spreadsheet(
+        "T",
+        {"Items": [["ID"], ["1"]], "Customers": [["Customer ID"]], "Invoice Lines 2": [["Invoice No"]],
+         "Notes": [["typed by staff"]], "Overdue": [["Customer ID"]]},
+    )
+    seen: list[list[str]] = []
+
+    def spy(sheets: Mapping[str, RawSheet]) -> Echo:
+        seen.append(sorted(sheets))
+        return Echo([])
+
+    sync_with(sheets_client, sid, spy, input_names=("Items",))
+
+    assert seen == [["Customers", "Invoice Lines 2", "Items"]]
 
 
 def test_text_that_looks_like_a_formula_or_number_is_written_as_text(
@@ -440,16 +458,14 @@ def test_the_sync_command_prints_counts_but_never_tokens_or_cell_contents(
     monkeypatch.setenv(ENV_TOKEN, "secret-token-123")
     monkeypatch.setenv(ENV_API_URL, sheets_emulator.url)
     caplog.set_level(logging.DEBUG)
-    args = argparse.Namespace(spreadsheet_id=sid, as_of=AS_OF, dry_run=False, credentials=None, json=False)
-
-    code = main_sync(args)
+    code = main(["sync", sid, "--as-of", AS_OF.isoformat()])
 
     printed = capsys.readouterr()
     assert code == 1  # the charge for unknown customer C9 was skipped as a Problem
     assert "Invoices" in printed.out and "1 errors" in printed.out
     for secret in ("secret-token-123", FORMULA_TEXT, "C9"):
         assert secret not in printed.out + printed.err + caplog.text
-    assert main_sync(argparse.Namespace(spreadsheet_id="no-such-id")) == 2
+    assert main(["sync", "no-such-id"]) == 2
     assert "was not found" in capsys.readouterr().err
 
 

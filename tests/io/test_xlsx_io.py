@@ -18,15 +18,15 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from sheetbill.io import xlsxpkg
 from sheetbill.io.xlsx import (
     WorkbookFormatError,
     WorkbookLockedError,
-    normalize_name,
+    package,
     read_workbook,
     write_output_sheets,
 )
 from sheetbill.sheets import BarChart, Column, OutputSheet
+from sheetbill.tables import normalize
 
 # The rich workbook's sparkline is an extension openpyxl warns about (and would drop on save).
 pytestmark = pytest.mark.filterwarnings("ignore:Sparkline Group extension:UserWarning")
@@ -349,8 +349,12 @@ def test_crash_before_the_rename_leaves_the_original(
 ) -> None:
     digest = sha256(rich_workbook)
 
-    def crash(source: object, target: object) -> None:
-        raise OSError("disk pulled")
+    replace = os.replace
+
+    def crash(source: str, target: str) -> None:
+        if Path(target) == rich_workbook:  # the backup is renamed into place first, and gets there
+            raise OSError("disk pulled")
+        replace(source, target)
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk pulled"):
@@ -545,7 +549,7 @@ def test_only_real_continuation_sheets_are_emptied(rich_workbook: Path) -> None:
 
 
 def test_zip64_records_are_readable(rich_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsxpkg, "_ZIP64_LIMIT", 100)
+    monkeypatch.setattr(package, "_ZIP64_LIMIT", 100)
     write_output_sheets(rich_workbook, [invoices(30)])
     with zipfile.ZipFile(rich_workbook) as archive:
         assert archive.testzip() is None
@@ -604,7 +608,7 @@ def test_tables_are_read_as_their_range(rich_workbook: Path) -> None:
     charges = sheets["Charges"]
     assert (charges.name, charges.sheet, charges.rows) == ("Charges", "Data", data.rows)
     # A table named like its sheet is not returned twice.
-    assert [name for name in sheets if normalize_name(name) == "payments"] == ["Payments"]
+    assert [name for name in sheets if normalize(name) == "payments"] == ["Payments"]
     assert sheets["Payments"].rows == [["Payment_Id", "Amount"], ["P-1", 5.0], ["P-2", 7.5]]
     assert (sheets["Payments"].first_row, sheets["Payments"].first_col) == (2, 2)
 
@@ -612,7 +616,7 @@ def test_tables_are_read_as_their_range(rich_workbook: Path) -> None:
 def test_wanted_filters_by_normalized_name(rich_workbook: Path) -> None:
     found = read_workbook(rich_workbook, ["CHARGES", "pay-ments", "no such"])
     assert sorted(found) == ["Charges", "Payments"]
-    assert normalize_name(" Invoice_Lines - 2") == "invoicelines2"
+    assert normalize(" Invoice_Lines - 2") == "invoicelines2"
 
 
 def test_table_header_variants(tmp_path: Path) -> None:

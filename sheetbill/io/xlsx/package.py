@@ -10,8 +10,8 @@ this module copies the data from the local-header offsets and writes its own hea
 * CRC and sizes always go in the local header and the data-descriptor flag is cleared, which every
   reader accepts (a streamed entry from Excel or LibreOffice may have used a descriptor);
 * Zip64 fields are written only for entries, offsets or archives past the classic limits;
-* new parts are deflated at level 1 (fastest end to end in XLSX-NOTES) and carry a fixed
-  1980-01-01 time stamp, so the same input always gives the same bytes.
+* new parts are deflated at level 1 (fastest end to end when measured; level 6 is about 17 % smaller
+  and slower) and carry a fixed 1980-01-01 time stamp, so the same input always gives the same bytes.
 
 It also holds the small OPC helpers the writer needs: relationship and content-type parts,
 resolving relationship targets to part names, and a few text-level XML splicing functions used

@@ -6,9 +6,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import contract
-from ..sheets import OutputSheet, RawSheet
-from .xlsx import input_stamp, open_workbook, read_stamp, write_output_sheets
+from ... import contract
+from ...sheets import OutputSheet, RawSheet
+from .read import open_workbook
+from .stamp import input_stamp, read_stamp
+from .write import write_output_sheets
 
 
 class XlsxWorkbook:

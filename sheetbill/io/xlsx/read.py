@@ -1,0 +1,250 @@
+"""Reading sheets with python-calamine, and the Excel tables and error cells it does not report.
+
+Values are handed over as calamine gives them: every number as ``float`` (an id typed as 7 arrives
+as ``7.0``), text as ``str``, ``bool``, and ``date``, ``datetime``, ``time`` or ``timedelta`` for
+cells with a date or time format; empty cells become ``None``. python-calamine 0.9 reports error
+cells (``#N/A``, ``#DIV/0!`` ...) as empty, so their text is recovered from the sheet XML. Excel
+tables are read from the package itself: a sheet holding a table is read as that table, and a table
+named unlike its sheet is also returned under its own name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import unescape
+
+from python_calamine import CalamineWorkbook
+
+from ...sheets import CellValue, RawSheet
+from ...tables import normalize
+from .package import WorkbookFormatError, ZipSource, parse_rels, rels_part_of, resolve_target
+from .workbook import MAIN_NS, RT_TABLE, SheetEntry, column_index, load_workbook_parts, parse_cell_ref
+
+_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+_ERROR_CELL = re.compile(
+    rb"""(<(?:[\w.-]+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*(?<!/)>)(.*?)</(?:[\w.-]+:)?c>""", re.S
+)
+_ERROR_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""")
+_CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
+
+
+@dataclass(frozen=True)
+class _Table:
+    """An Excel table (ListObject) as declared in its table part; rows and columns are 0-based,
+    the last ones inclusive (its ``ref`` range)."""
+
+    display_name: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    header_rows: int
+    totals_rows: int
+    column_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A worksheet's used range as read: `rows` start at 0-based (`top`, `left`)."""
+
+    rows: list[list[CellValue]]
+    top: int
+    left: int
+
+    def cells(self, row: int, first_col: int, last_col: int) -> list[CellValue]:
+        """The cells of sheet row `row` from `first_col` to `last_col` (0-based), padded with None."""
+        width = last_col - first_col + 1
+        index = row - self.top
+        if not 0 <= index < len(self.rows):
+            return [None] * width
+        start, stop = first_col - self.left, last_col - self.left + 1
+        cells = [None] * max(0, -start) + self.rows[index][max(start, 0) : max(stop, 0)]
+        return cells + [None] * (width - len(cells))
+
+
+def _sheet_tables(source: ZipSource, sheet: SheetEntry) -> list[_Table]:
+    """The tables on `sheet`, in the order of its relationships."""
+    rels_info = source.find(rels_part_of(sheet.part))
+    if rels_info is None:
+        return []
+    tables = []
+    for rel in parse_rels(source.read(rels_info.filename)):
+        part = resolve_target(sheet.part, rel.target)
+        if rel.type != RT_TABLE or rel.external or source.find(part) is None:
+            continue
+        element = ET.fromstring(source.read(part))
+        first, _, last = element.get("ref", "").partition(":")
+        try:
+            (top, left), (bottom, right) = parse_cell_ref(first), parse_cell_ref(last or first)
+        except ValueError as exc:
+            raise WorkbookFormatError(f"{source.path.name}: table part {part} has no valid range") from exc
+        names = tuple(
+            _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), column.get("name", ""))
+            for column in element.iter(f"{{{MAIN_NS}}}tableColumn")
+        )
+        tables.append(
+            _Table(
+                display_name=element.get("displayName") or element.get("name", ""),
+                first_row=top,
+                first_col=left,
+                last_row=bottom,
+                last_col=right,
+                header_rows=int(element.get("headerRowCount", "1")),
+                totals_rows=int(element.get("totalsRowCount", "0")),
+                column_names=names,
+            )
+        )
+    return tables
+
+
+def _error_cells(source: ZipSource, part: str) -> Iterator[tuple[int, int, str]]:
+    """0-based (row, column, error text) of every error cell in a worksheet part.
+
+    Streams the part and looks closer only at stretches that contain ``t="e"`` at all, so a
+    sheet without errors costs one inflate and a byte search.
+    """
+    with source.open(part) as stream:
+        pending = b""
+        while True:
+            chunk = stream.read(1 << 20)
+            data = pending + chunk
+            # Scan up to the last row boundary; a cell never straddles one.
+            cut = data.rfind(b"row>") + 4 if chunk else len(data)
+            if cut < 4:
+                pending = data
+                continue
+            scan, pending = data[:cut], data[cut:]
+            if b't="e"' in scan or b"t='e'" in scan:
+                for match in _ERROR_CELL.finditer(scan):
+                    ref, value = _ERROR_CELL_REF.search(match.group(1)), _CELL_VALUE.search(match.group(2))
+                    if ref and value:
+                        text = unescape(value.group(1).decode("utf-8"))
+                        yield int(ref.group(2)) - 1, column_index(ref.group(1).decode()) - 1, text
+            if not chunk:
+                return
+
+
+def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry) -> _Grid:
+    """A worksheet's used range with empty cells as None and error cells as their text."""
+    calamine_sheet = calamine.get_sheet_by_name(sheet.name)
+    rows = calamine_sheet.to_python()
+    top, left = calamine_sheet.start or (0, 0)
+    if rows:
+        for row, col, text in _error_cells(source, sheet.part):
+            if 0 <= row - top < len(rows) and 0 <= col - left < len(rows[row - top]):
+                rows[row - top][col - left] = text
+    for index, row in enumerate(rows):
+        if "" in row:
+            rows[index] = [None if value == "" else value for value in row]
+    return _Grid(rows, top, left)
+
+
+def _table_block(grid: _Grid, table: _Table, name: str, sheet_name: str) -> RawSheet:
+    """The RawSheet of a table: header row plus data rows, without the totals row.
+
+    Blank rows at the bottom of the table (past the sheet's used range) are not returned. A
+    table without a header row gets its column names as a header, placed at the row above it.
+    """
+    last_row = min(table.last_row - table.totals_rows, grid.top + len(grid.rows) - 1)
+    rows = [grid.cells(row, table.first_col, table.last_col) for row in range(table.first_row, last_row + 1)]
+    names = list(table.column_names)
+    if table.header_rows:
+        header = rows[0] if rows else [None] * (table.last_col - table.first_col + 1)
+        rows[:1] = [[names[i] if cell is None and i < len(names) else cell for i, cell in enumerate(header)]]
+        first_row = table.first_row + 1
+    else:
+        rows.insert(0, names)
+        first_row = table.first_row
+    return RawSheet(
+        name=name, rows=rows, first_row=first_row, first_col=table.first_col + 1, sheet=sheet_name
+    )
+
+
+def read_workbook(path: Path, wanted: Iterable[str] | None = None) -> dict[str, RawSheet]:
+    """Read sheets (all, or those whose normalized name is in `wanted`) into RawSheets.
+
+    The key is the sheet name as the workbook spells it. Values are as python-calamine gives
+    them (``str``, ``float``, ``bool``, ``date``, ``datetime``, ``time``, ``timedelta``); empty
+    cells are ``None`` and error cells their text (``"#N/A"``). ``first_row``/``first_col`` give
+    the 1-based position of the used range's top-left cell. Chart, dialog and macro sheets are
+    skipped.
+
+    A sheet holding Excel tables is read as one of them -- the table named like the sheet, else
+    the first -- with the table's header row and without its totals row. Every table whose
+    normalized name differs from all sheet names is also returned under its own name (with
+    ``sheet`` naming the sheet that holds it), so a "Charges" table on a sheet "Data" is found.
+
+    Raises WorkbookFormatError when the file is not an .xlsx/.xlsm workbook.
+    """
+    with open_workbook(path, wanted) as sheets:
+        return {name: sheets[name] for name in sheets}
+
+
+class LazySheets(Mapping[str, RawSheet]):
+    """The sheets of a workbook, each read only when it is looked up, and not kept.
+
+    Same content as :func:`read_workbook`, but a caller that takes one sheet at a time and lets
+    it go (the core reads a million charges, then the history) never holds every sheet's cells at
+    once. Each lookup reads the sheet again. Use through :func:`open_workbook`.
+    """
+
+    def __init__(self, path: Path, wanted: Iterable[str] | None):
+        keys = None if wanted is None else {normalize(name) for name in wanted}
+        self._path = Path(path)
+        self._source = ZipSource(self._path)
+        self._calamine: CalamineWorkbook | None = None
+        self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
+        try:
+            book = load_workbook_parts(self._source)
+            sheet_keys = {normalize(sheet.name) for sheet in book.worksheets}
+            for sheet in book.worksheets:
+                tables = _sheet_tables(self._source, sheet)
+                if keys is None or normalize(sheet.name) in keys:
+                    own = [t for t in tables if normalize(t.display_name) == normalize(sheet.name)]
+                    self._blocks[sheet.name] = (sheet, (own or tables)[0] if tables else None)
+                for table in tables:
+                    key = normalize(table.display_name)
+                    if key not in sheet_keys and (keys is None or key in keys):
+                        self._blocks[table.display_name] = (sheet, table)
+        except BaseException:
+            self.close()
+            raise
+
+    def __getitem__(self, name: str) -> RawSheet:
+        sheet, table = self._blocks[name]
+        if self._calamine is None:
+            self._calamine = CalamineWorkbook.from_path(str(self._path))
+        grid = _read_grid(self._calamine, self._source, sheet)
+        if table is not None:
+            return _table_block(grid, table, name, sheet.name)
+        return RawSheet(name=sheet.name, rows=grid.rows, first_row=grid.top + 1, first_col=grid.left + 1,
+                        sheet=sheet.name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blocks)
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._calamine is not None:
+            self._calamine.close()
+            self._calamine = None
+        self._source.close()
+
+
+@contextmanager
+def open_workbook(path: Path, wanted: Iterable[str] | None = None) -> Iterator[LazySheets]:
+    """The sheets of ``path`` (all, or those named in ``wanted``), each read when looked up."""
+    sheets = LazySheets(path, wanted)
+    try:
+        yield sheets
+    finally:
+        sheets.close()
