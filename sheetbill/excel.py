@@ -39,7 +39,7 @@ def check(book: Any = None) -> None:
 
 
 def documents(book: Any = None) -> None:
-    """The "Make documents" button (reports "not available yet" while sheetbill has no documents module)."""
+    """The "Make documents" button: PDF documents not rendered yet, written next to the workbook."""
     run_button("documents", book)
 
 
