@@ -154,10 +154,14 @@ def parse_interest_rate(value: CellValue) -> InterestRate:
     elif isinstance(value, bool) or value is None or isinstance(value, dt.date):
         raise CellError(f"{to_text(value)!r} is not an interest rate: write {RATE_FORMS}", "bad-interest-rate")
     try:
-        return InterestRate(to_percent(value))
+        percent = to_percent(value)
     except CellError as err:
         raise CellError(f"{to_text(value)!r} is not an interest rate: write {RATE_FORMS}",
                         "bad-interest-rate") from err
+    if not 0 <= percent <= 100:  # to_percent leaves text with a % sign unchecked
+        raise CellError(f"{to_text(value)!r} is not an interest rate between 0 and 100 %: write {RATE_FORMS}",
+                        "bad-interest-rate")
+    return InterestRate(percent)
 
 
 # --- day counts -----------------------------------------------------------------------------------
