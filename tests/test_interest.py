@@ -10,6 +10,7 @@ import datetime as dt
 import decimal
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -316,3 +317,20 @@ def test_a_constant_principal_accrues_principal_rate_days_over_the_year(amount, 
     assume(not (rate.over_base and HALF_YEARLY.changes(start, end)))  # one rate; changes: see the examples
     expected = max(amount, 0) * rate.percent_on(end, HALF_YEARLY) * basis.days(start, end)
     assert interest_numerator(steps, start, end, rate, HALF_YEARLY, basis) == expected
+
+
+# --- the user docs --------------------------------------------------------------------------------
+
+
+def test_the_worked_example_in_the_docs():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "interest.md").read_text(encoding="utf-8")
+    # The doc's example rows (3.19 % from 2008-07-01, 1.62 % from 2009-01-01) are RATES_2008.
+    assert "| 2008-07-01 | 3.19 |" in doc and "| 2009-01-01 | 1.62 |" in doc
+    steps = [(d(2008, 12, 17), Decimal("1000.00")), (d(2009, 1, 6), Decimal("600.00"))]
+    consumer = parse_interest_rate("base + 5")
+    assert interest_numerator(steps, d(2008, 12, 16), d(2009, 1, 31), consumer, RATES_2008) == 259_222
+    assert booked_interest(steps, d(2008, 12, 16), d(2009, 1, 31), consumer, RATES_2008) == Decimal("7.10")
+    assert "259,222 / 36,500 = 7.10197… → **7.10**" in doc
+    assert "3.37 + 0.91 + 2.83 = 7.11" in doc
+    assert booked_interest([(d(2008, 12, 17), Decimal("600.00"))], d(2008, 12, 16), d(2009, 1, 31),
+                           InterestRate(Decimal("6.62"))) == Decimal("5.01")
