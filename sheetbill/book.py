@@ -16,6 +16,7 @@ from typing import Any
 
 from . import contract
 from .models import (
+    BaseRate,
     Charge,
     Collection,
     Contact,
@@ -80,6 +81,7 @@ class Book:
     payments: list[Payment] = field(default_factory=list)
     plans: list[PaymentPlan] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    base_rates: list[BaseRate] = field(default_factory=list)
     amounts: AmountPool = field(default_factory=lambda: AmountPool("EUR"))
     invoices: list[Invoice] = field(default_factory=list)
     lines: list[InvoiceLine] = field(default_factory=list)
@@ -210,6 +212,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, Payment, problems)
     book.plans = _table(sheets, contract.PAYMENT_PLANS, PaymentPlan, problems)
+    book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
         if contact.customer_id not in book.customers:
             problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,

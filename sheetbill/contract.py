@@ -44,7 +44,12 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Collection Agency": ("collection_agency", "text", "Name of the collection agency."),
     "Collection Fee Percent": ("collection_fee_percent", "percent", "Agency fee, percent of principal."),
     "Default Interest Percent": ("default_interest_percent", "percent",
-                                 "Annual interest on overdue customer balances (blank: none)."),
+                                 "Annual interest on overdue customer balances (blank: none); Interest Rate, "
+                                 "when set, is used instead."),
+    "Interest Rate": ("interest_rate", "raw",
+                      "Default interest: a percent (8) or base + points (base + 5 against consumers, base + 9 "
+                      "against businesses) with the Base Rates sheet."),
+    "Interest Basis": ("interest_basis", "raw", "Days as a fraction of a year: act/365 (default), act/360 or 30/360."),
     "Payment Plan Threshold": ("payment_plan_threshold", "money",
                                "Customer balance from which Advice suggests a payment plan."),
     "Max Installments": ("max_installments", "int", "Most installments a plan may have (default 6)."),
@@ -64,6 +69,9 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Sender Email": ("sender_email", "text", "From address of sent documents (default Company Email)."),
     "Send Documents From": ("send_documents_from", "date",
                             "Documents dated before this day are never sent (they went out by other means)."),
+    "Apply Credits": ("apply_credits", "text",
+                      "automatic (default): a customer's credit pays their oldest open items; manual: Advice "
+                      "says where it could go."),
 }
 
 CUSTOMERS = TableSpec(
@@ -164,11 +172,12 @@ PAYMENTS = TableSpec(
     (
         Field("payment_id", "Payment ID", "id", required=True),
         Field("date", "Date", "date", required=True),
-        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("invoice_no", "Invoice No", "id"),
         Field("amount", "Amount", "money", required=True),
         Field("type", "Type", "choice", choices=PAYMENT_TYPES),
         Field("method", "Method"),
         Field("reference", "Reference", "id"),
+        Field("customer_id", "Customer ID", "id"),
     ),
     key=("payment_id",),
 )
@@ -199,9 +208,19 @@ CONTACTS = TableSpec(
     ),
 )
 
+BASE_RATES = TableSpec(
+    "Base Rates",
+    (
+        Field("valid_from", "Valid From", "date", required=True),
+        Field("rate", "Rate", "decimal", required=True),
+    ),
+    key=("valid_from",),
+)
+
 #: The sheets staff type into, in the order of the template.
 INPUT_TABLES: tuple[TableSpec, ...] = (
     SETTINGS, CUSTOMERS, PAYERS, COVERAGE, SERVICES, PAYER_CODES, CHARGES, PAYMENTS, PAYMENT_PLANS, CONTACTS,
+    BASE_RATES,
 )
 INPUT_SHEETS: tuple[str, ...] = tuple(spec.name for spec in INPUT_TABLES)
 
@@ -211,8 +230,9 @@ INVOICE_COLUMNS = (
     Column("Invoice No", "text", 14), Column("Kind", "text", 12), Column("Issue Date", "date", 12),
     Column("Due Date", "date", 12), Column("Bill To Type", "text", 12), Column("Bill To ID", "text", 12),
     Column("Bill To Name", "text", 28), Column("Customer ID", "text", 12), Column("Amount", "money", 12),
-    Column("Paid", "money", 12), Column("Balance", "money", 12), Column("Status", "text", 14),
-    Column("Related Invoice", "text", 14),
+    Column("Fees", "money", 10), Column("Interest", "money", 10), Column("Paid", "money", 12),
+    Column("Credited", "money", 12), Column("Written Off", "money", 12), Column("Transferred", "money", 12),
+    Column("Balance", "money", 12), Column("Status", "text", 14), Column("Related Invoice", "text", 14),
 )
 INVOICE_LINE_COLUMNS = (
     Column("Invoice No", "text", 14), Column("Charge ID", "text", 12), Column("Date of Service", "date", 14),
@@ -229,6 +249,23 @@ ADVICE_COLUMNS = (
     Column("Customer ID", "text", 12), Column("Invoice No", "text", 14), Column("Topic", "text", 18),
     Column("Advice", "text", 100),
 )
+
+#: Derived every run: which credit paid which part of which invoice.
+ALLOCATION_COLUMNS = (
+    Column("Date", "date", 12), Column("Source Type", "text", 12), Column("Source", "text", 14),
+    Column("Invoice No", "text", 14), Column("Installment", "int", 11), Column("Part", "text", 10),
+    Column("Amount", "money", 12),
+)
+#: Derived every run: one row per party that has items.
+ACCOUNT_COLUMNS = (
+    Column("Party Type", "text", 11), Column("Party ID", "text", 12), Column("Name", "text", 28),
+    Column("Invoiced", "money", 12), Column("Fees", "money", 10), Column("Interest", "money", 10),
+    Column("Paid", "money", 12), Column("Credited", "money", 12), Column("Written Off", "money", 12),
+    Column("Transferred", "money", 12), Column("Balance", "money", 12), Column("Unapplied Credit", "money", 14),
+    Column("Oldest Open Due Date", "date", 18), Column("Dunning Level", "int", 13), Column("Status", "text", 14),
+)
+ALLOCATIONS_SHEET = "Allocations"
+ACCOUNTS_SHEET = "Accounts"
 
 INVOICES_SHEET = "Invoices"
 INVOICE_LINES_SHEET = "Invoice Lines"
@@ -329,6 +366,7 @@ REMINDER_COLUMNS = (
     Column("Recipient", "text", 28), Column("Channel", "text", 9), Column("Address or Email", "text", 40),
     Column("Amount Due", "money", 12), Column("Fee", "money", 9), Column("Text", "text", 120),
     Column("Principal", "money", 12), Column("Fees", "money", 10), Column("Interest", "money", 10),
+    Column("Interest Charged", "money", 12),
 )
 #: Derived every run from Payment Plans rows and the payments on each invoice.
 INSTALLMENT_COLUMNS = (
@@ -359,6 +397,7 @@ REMINDERS = TableSpec(
         Field("principal", "Principal", "money"),
         Field("fees", "Fees", "money"),
         Field("interest", "Interest", "money"),
+        Field("interest_charged", "Interest Charged", "money"),
     ),
 )
 

@@ -34,6 +34,7 @@ class PaymentType(StrEnum):
     PAYMENT = "Payment"
     WRITE_OFF = "Write-off"
     TRANSFER_TO_CUSTOMER = "Transfer to Customer"
+    REFUND = "Refund"
 
 
 class InvoiceStatus(StrEnum):
@@ -118,6 +119,9 @@ class Settings:
     smtp_user: str | None = None
     sender_email: str | None = None
     send_documents_from: dt.date | None = None
+    apply_credits: str = "automatic"
+    interest_rate: object = None
+    interest_basis: object = None
     extra: dict[str, object] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -228,17 +232,20 @@ class Charge:
 class Payment:
     """Money received for (or taken off) an invoice.
 
-    ``type`` is ``Payment``, ``Write-off`` or ``Transfer to Customer`` (a payer paid less and the
-    rest moves to the customer).
+    ``type`` is ``Payment``, ``Write-off``, ``Transfer to Customer`` (a payer paid less and the
+    rest moves to the customer) or ``Refund`` (money paid back to a customer out of their credit).
+    ``invoice_no`` names the invoice it is for; without one, ``customer_id`` names the customer whose
+    oldest open items it pays.
     """
 
     payment_id: str
     date: dt.date
-    invoice_no: str
+    invoice_no: str | None
     amount: Decimal
     type: str = "Payment"
     method: str | None = None
     reference: str | None = None
+    customer_id: str | None = None
     row: int = 0
 
 
@@ -252,6 +259,15 @@ class PaymentPlan:
     first_due_date: dt.date
     interval_months: int = 1
     note: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BaseRate:
+    """A row of the Base Rates sheet: the base rate (percent, may be negative) in force from a day on."""
+
+    valid_from: dt.date
+    rate: Decimal
     row: int = 0
 
 
@@ -336,7 +352,8 @@ class Reminder:
         text: the reminder text as issued.
         principal: the overdue balance it asks for (without fees and interest).
         fees: every reminder fee of the invoice up to and including this one.
-        interest: the default interest it asks for.
+        interest: the default interest it asks for (booked so far and not paid).
+        interest_charged: the interest this reminder booked on the invoice (like ``fee`` for fees).
     """
 
     date: dt.date
@@ -351,6 +368,7 @@ class Reminder:
     principal: Decimal | None = None
     fees: Decimal | None = None
     interest: Decimal | None = None
+    interest_charged: Decimal | None = None
     row: int = 0
 
 
@@ -388,29 +406,3 @@ class Advice:
     invoice_no: str
     topic: str
     text: str
-
-
-@dataclass(frozen=True)
-class InvoiceBalance:
-    """An issued invoice with the Payments rows posted to it.
-
-    Attributes:
-        invoice: the issued invoice.
-        paid: payments received (refunds negative).
-        written_off: write-offs.
-        transferred: moved to the customer by Transfer to Customer payments.
-        credited: taken off by credit notes.
-        balance: amount - paid - written off - transferred - credited.
-        status: derived from the amounts (see :func:`sheetbill.posting.status_of`); a credit note is
-            Applied.
-        last_payment: the date of the latest Payments row for the invoice, if any.
-    """
-
-    invoice: Invoice
-    paid: Decimal
-    written_off: Decimal
-    transferred: Decimal
-    credited: Decimal
-    balance: Decimal
-    status: InvoiceStatus
-    last_payment: dt.date | None = None

@@ -13,11 +13,11 @@ from dataclasses import replace
 from decimal import Decimal
 
 from . import contract
+from .ledger import LedgerReport
 from .models import (
     Advice,
     Collection,
     Invoice,
-    InvoiceBalance,
     InvoiceLine,
     InvoiceStatus,
     Payment,
@@ -30,22 +30,66 @@ from .problems import Problem
 from .sheets import BarChart, OutputSheet
 
 
-def invoices_sheet(invoices: Sequence[Invoice], balances: Mapping[str, InvoiceBalance],
-                   statuses: Mapping[str, InvoiceStatus], currency: str) -> OutputSheet:
-    """The Invoices sheet: all history, with payments posted and statuses as overdue tracking left them.
+def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: Mapping[str, InvoiceStatus],
+                   currency: str) -> OutputSheet:
+    """The Invoices sheet: all history, each invoice with its account items, so that on every row
+    Balance = Amount + Fees + Interest - Paid - Credited - Written Off - Transferred.
 
-    Its numbers are already canonical (history is read back so, new invoices are built so); only
-    Paid and Balance, sums of typed payments, are quantized here.
+    A credit note's own amounts are its Amount (negative) and nothing else: where its credit went is
+    on the credited invoice (Credited) and in Allocations.
     """
+    q = currency
     rows = []
     for invoice in invoices:
-        balance = balances[invoice.invoice_no]
+        item = ledger.receivables.get(invoice.invoice_no)
+        if item is None:  # a credit note
+            amounts = (ZERO,) * 7
+            status = InvoiceStatus.APPLIED
+        else:
+            amounts = (item.fees, item.interest, item.paid, item.credited, item.written_off, item.transferred,
+                       item.balance)
+            status = statuses.get(invoice.invoice_no, item.status)
         rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
-                     str(invoice.bill_to_type),
-                     invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id, invoice.amount,
-                     quantize(balance.paid, currency), quantize(balance.balance, currency),
-                     str(statuses.get(invoice.invoice_no, balance.status)), invoice.related))
+                     str(invoice.bill_to_type), invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
+                     invoice.amount, *(quantize(a, q) for a in amounts), str(status), invoice.related))
     return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
+
+
+def allocations_sheet(ledger: LedgerReport) -> OutputSheet:
+    """The Allocations sheet: which credit paid which part of which invoice, in booking order."""
+    rows = [(a.date, str(a.source_type), a.source, a.invoice_no, a.installment, str(a.part), a.amount)
+            for a in ledger.allocations]
+    return OutputSheet(contract.ALLOCATIONS_SHEET, contract.ALLOCATION_COLUMNS, rows)
+
+
+def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], overdue: OverdueReport,
+                   currency: str) -> OutputSheet:
+    """The Accounts sheet: one row per party with items; its Balances foot to the invoices' balances
+    less the unapplied credits."""
+    q = currency
+    levels: dict[str, int] = {}
+    for row in overdue.overdue_rows:
+        levels[row[0]] = max(levels.get(row[0], 0), row[12] or 0)
+    open_items: dict[tuple[str, str], list] = defaultdict(list)
+    for item in ledger.receivables.values():
+        if item.balance > 0:
+            open_items[(item.invoice.bill_to_type, item.invoice.bill_to_id)].append(item)
+    rows = []
+    for key, account in sorted(ledger.accounts.items()):
+        items = open_items.get(key, [])
+        owed = sum((i.balance for i in items), ZERO)
+        balance = owed - account.unapplied_credit
+        level = max((levels.get(i.invoice.invoice_no, 0) for i in items), default=0)
+        oldest = min((i.oldest_due for i in items), default=None)
+        collected = any(i.invoice.invoice_no in overdue.collections for i in items)
+        status = ("In Collections" if collected else "Credit" if balance < 0 else "Settled" if balance == 0
+                  else "Overdue" if oldest is not None and oldest < overdue.as_of else "Open")
+        rows.append((str(account.party_type), account.party_id, names.get(key, ""), quantize(account.invoiced, q),
+                     quantize(account.fees, q), quantize(account.interest, q), quantize(account.paid, q),
+                     quantize(account.credited, q), quantize(account.written_off, q),
+                     quantize(account.transferred, q), quantize(balance, q),
+                     quantize(account.unapplied_credit, q), oldest, level or None, status))
+    return OutputSheet(contract.ACCOUNTS_SHEET, contract.ACCOUNT_COLUMNS, rows)
 
 
 def invoice_lines_sheet(lines: Iterable[InvoiceLine]) -> OutputSheet:
@@ -100,8 +144,7 @@ def _plain_number(value: object) -> object:
 
 
 def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collections: Sequence[Collection],
-                   payments: Sequence[Payment], balances: Mapping[str, InvoiceBalance],
-                   currency: str) -> list[OutputSheet]:
+                   payments: Sequence[Payment], ledger: LedgerReport, currency: str) -> list[OutputSheet]:
     """Overdue, Aging, Reminders, Installments and Collections, in that order.
 
     :param history: the Reminders rows read back; :param collections: the Collections rows read back.
@@ -110,7 +153,7 @@ def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collectio
     aging_rows = [(bucket, quantize(v["Customer"], q), quantize(v["Payer"], q), quantize(sum(v.values(), ZERO), q))
                   for bucket, v in report.aging.items()]
     reminders = [(r.date, r.invoice_no, r.level, r.recipient, r.channel, r.address, quantize(r.amount_due or ZERO, q),
-                  quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest)
+                  quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest, r.interest_charged)
                  for r in [*history, *report.issued]]
     installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, str(i.status))
                     for plan in report.installments.values() for i in plan]
@@ -121,12 +164,12 @@ def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collectio
         OutputSheet(contract.REMINDERS_SHEET, contract.REMINDER_COLUMNS, reminders),
         OutputSheet(contract.INSTALLMENTS_SHEET, contract.INSTALLMENT_COLUMNS, installments),
         OutputSheet(contract.COLLECTIONS_SHEET, contract.COLLECTION_COLUMNS,
-                    _collection_rows(report, collections, payments, balances, currency)),
+                    _collection_rows(report, collections, payments, ledger, currency)),
     ]
 
 
 def _collection_rows(report: OverdueReport, collections: Sequence[Collection], payments: Sequence[Payment],
-                     balances: Mapping[str, InvoiceBalance], currency: str) -> list[tuple]:
+                     ledger: LedgerReport, currency: str) -> list[tuple]:
     """Every hand-off (history, then this run's) with what was paid since and the balance now."""
     q = currency
     since: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -137,7 +180,7 @@ def _collection_rows(report: OverdueReport, collections: Sequence[Collection], p
             since[payment.invoice_no] += payment.amount
     rows = []
     for c in [*collections, *report.handed_over]:
-        balance = balances.get(c.invoice_no)
+        balance = ledger.receivables.get(c.invoice_no)
         rows.append((c.invoice_no, c.customer_id, quantize(c.principal, q), quantize(c.fees or ZERO, q),
                      quantize(c.interest or ZERO, q), c.agency, quantize(c.agency_fee or ZERO, q), c.handed_over_on,
                      quantize(since[c.invoice_no], q), balance.balance if balance else None))

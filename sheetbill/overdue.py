@@ -54,18 +54,26 @@ from .dunning import (
     Installment,
     Recipient,
     aging_bucket,
-    interest,
     payment_reference,
-    plan_installments,
     reference_format_is_valid,
     reminder_recipient,
 )
+from .interest import (
+    BaseRates,
+    DayCount,
+    InterestRate,
+    MissingBaseRate,
+    booked_interest,
+    parse_day_count,
+    parse_interest_rate,
+)
+from .ledger import LedgerReport, Receivable
 from .models import (
     Advice,
     BillToType,
     Collection,
+    InstallmentStatus,
     Invoice,
-    InvoiceBalance,
     InvoiceKind,
     InvoiceStatus,
     PaymentPlan,
@@ -74,6 +82,7 @@ from .models import (
 )
 from .money import ZERO, quantize, split_equal
 from .problems import Problem, error, warning
+from .tables import CellError
 
 #: Aging buckets, by days overdue; "Current" is not yet due (due today or later).
 BUCKETS: tuple[str, ...] = ("Current", "1-30", "31-60", "61-90", "91-120", "120+")
@@ -124,18 +133,20 @@ class OverdueReport:
     advice: list[Advice] = field(default_factory=list)
     reminders_issued: int = 0
     follow_ups_issued: int = 0
+    as_of: dt.date = dt.date.min
 
 
-def track_overdue(book: Book, invoices: Sequence[Invoice], balances: Mapping[str, InvoiceBalance]) -> OverdueReport:
+def track_overdue(book: Book, invoices: Sequence[Invoice], ledger: LedgerReport) -> OverdueReport:
     """Derive overdue state as of the run's date: reminders, hand-offs, installments, aging, Next Actions.
 
     :param book: the inputs and the Reminders and Collections history.
     :param invoices: every issued invoice and credit note (history and this run's).
-    :param balances: each invoice's posted payments (:func:`sheetbill.posting.post_payments`).
+    :param ledger: the accounts with every item up to the as-of date (:func:`sheetbill.ledger.build_ledger`).
     """
-    tracker = _Dunning(book, invoices, balances)
+    tracker = _Dunning(book, invoices, ledger)
+    tracker.report.as_of = book.settings.as_of
     tracker.check_settings()
-    tracker.plans = _valid_plans(book, tracker.invoices, tracker.report.problems)
+    tracker.plans = ledger.plans
     tracker.report.problems.extend(_contact_problems(book, tracker.invoices))
     tracker.walk()
     tracker.advise_plans()
@@ -147,31 +158,40 @@ def track_overdue(book: Book, invoices: Sequence[Invoice], balances: Mapping[str
     return report
 
 
-def _valid_plans(book: Book, invoices: Mapping[str, Invoice], problems: list[Problem]) -> dict[str, PaymentPlan]:
-    """The valid Payment Plans rows, one per invoice; the others reported where they are."""
-    maximum = book.settings.max_installments
-    plans: dict[str, PaymentPlan] = {}
-    for plan in book.plans:
-        invoice = invoices.get(plan.invoice_no)
-        if invoice is None:
-            problems.append(error(f"unknown invoice {plan.invoice_no!r}: the plan is ignored", "Payment Plans",
-                                  plan.row, "Invoice No", code="unknown-invoice"))
-        elif invoice.kind != InvoiceKind.INVOICE or invoice.bill_to_type != BillToType.CUSTOMER:
-            problems.append(error(f"{plan.invoice_no} is not a customer invoice: a payment plan splits what a "
-                                  "customer owes; the plan is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-not-customer-invoice"))
-        elif plan.invoice_no in plans:
-            first = plans[plan.invoice_no]
-            problems.append(error(f"{plan.invoice_no} already has plan {first.plan_id} (row {first.row}); "
-                                  "this row is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-duplicate"))
-        else:
-            if plan.installments > maximum:
-                problems.append(warning(f"{plan.installments} installments is more than Max Installments "
-                                        f"({maximum}); the plan is used as agreed", "Payment Plans", plan.row,
-                                        "Installments", code="plan-over-max"))
-            plans[plan.invoice_no] = plan
-    return plans
+def interest_terms(book: Book, problems: list[Problem]) -> tuple[InterestRate, BaseRates, DayCount] | None:
+    """The default interest of the workbook: Interest Rate (or, when blank, Default Interest Percent as a
+    fixed rate), the Base Rates sheet and Interest Basis; ``None`` when no interest is charged. A setting
+    that cannot be read is a Problem on its row, and no interest is charged (a rate must never be guessed)."""
+    settings = book.settings
+    rows = settings.rows
+    try:
+        basis = parse_day_count(settings.interest_basis)
+    except CellError as err:
+        problems.append(error(f"Interest Basis: {err}", "Settings", rows.get("interestbasis"), "Value",
+                              code=err.code))
+        return None
+    if settings.interest_rate is not None and str(settings.interest_rate).strip():
+        try:
+            rate = parse_interest_rate(settings.interest_rate)
+        except CellError as err:
+            problems.append(error(f"Interest Rate: {err}", "Settings", rows.get("interestrate"), "Value",
+                                  code=err.code))
+            return None
+    elif settings.default_interest_percent is not None:
+        rate = InterestRate(settings.default_interest_percent)
+    else:
+        return None
+    return rate, BaseRates((r.valid_from, r.rate) for r in book.base_rates), basis
+
+
+def interest_steps(timeline: list[tuple[dt.date, Decimal]]) -> list[tuple[dt.date, Decimal]]:
+    """The ledger's principal timeline (the open principal after each change on its day) as interest
+    steps: a change on day ``d`` counts from ``d + 1`` on, so the day a payment arrives still bears
+    interest on what it pays; one step per day, the last change of the day winning."""
+    steps: dict[dt.date, Decimal] = {}
+    for index, (day, amount) in enumerate(timeline):
+        steps[day if index == 0 else day + _ONE_DAY] = amount
+    return sorted(steps.items())
 
 
 def _contact_problems(book: Book, invoices: Mapping[str, Invoice]) -> list[Problem]:
@@ -194,12 +214,15 @@ def _contact_problems(book: Book, invoices: Mapping[str, Invoice]) -> list[Probl
 class _Dunning:
     """One run of overdue tracking: the indexes, built once (linear), and the per-invoice steps."""
 
-    def __init__(self, book: Book, invoices: Sequence[Invoice], balances: Mapping[str, InvoiceBalance]):
-        self.book, self.balances = book, balances
+    def __init__(self, book: Book, invoices: Sequence[Invoice], ledger: LedgerReport):
+        self.book, self.ledger = book, ledger
+        self.owed = ledger.account_balances()
+        self.base_rate_reported = False
         self.settings = settings = book.settings
         self.as_of, self.currency = settings.as_of, settings.currency
         self.days, self.levels = settings.reminder_days, len(settings.reminder_days)
         self.report = OverdueReport()
+        self.terms = interest_terms(book, self.report.problems)
         self.invoices = {inv.invoice_no: inv for inv in invoices}
         self.reminders: dict[str, list[Reminder]] = defaultdict(list)
         for reminder in book.reminders:
@@ -246,46 +269,85 @@ class _Dunning:
         for invoice in self.invoices.values():
             if invoice.kind != InvoiceKind.INVOICE:
                 continue
-            balance = self.balances[invoice.invoice_no]
-            pieces = self.pieces(invoice, balance)
-            if balance.balance <= 0 or balance.status == InvoiceStatus.CANCELLED:
+            receivable = self.ledger.receivables[invoice.invoice_no]
+            pieces = self.pieces(invoice, receivable)
+            if receivable.balance <= 0 or receivable.status == InvoiceStatus.CANCELLED:
                 continue
-            overdue = self.age(invoice, pieces, aging)
+            overdue = self.age(invoice, receivable, pieces, aging)
             if overdue:
-                self.dun(invoice, balance, overdue)
+                self.dun(invoice, receivable, overdue)
             if invoice.invoice_no in self.collections:
                 self.report.statuses[invoice.invoice_no] = InvoiceStatus.IN_COLLECTIONS
         self.report.aging = aging
 
-    def pieces(self, invoice: Invoice, balance: InvoiceBalance) -> list[OpenPiece]:
-        """The invoice's open amounts by due date: its installments when on a plan, else its balance."""
+    def pieces(self, invoice: Invoice, receivable: Receivable) -> list[OpenPiece]:
+        """The invoice's open principal by due date: its installments when on a plan, else one piece."""
         plan = self.plans.get(invoice.invoice_no)
-        if plan is None:
-            return [OpenPiece(invoice.due_date, balance.balance)]
-        installments = plan_installments(plan, invoice.amount - balance.credited,
-                                         balance.paid + balance.written_off + balance.transferred, self.as_of,
-                                         self.currency)
+        if plan is None or len(receivable.principal) < 2 and receivable.principal[0][1] is None:
+            return [OpenPiece(invoice.due_date, receivable.principal_open)]
+        installments = []
+        count = len(receivable.principal)
+        for due, number, open_amount, amount in receivable.principal:
+            paid = amount - open_amount
+            if open_amount <= 0:
+                status = InstallmentStatus.PAID
+            elif due < self.as_of:
+                status = InstallmentStatus.OVERDUE
+            elif paid > 0:
+                status = InstallmentStatus.PARTIALLY_PAID
+            else:
+                status = InstallmentStatus.OPEN
+            installments.append(Installment(plan.plan_id, invoice.invoice_no, number, count, due, amount, paid,
+                                            open_amount, status))
         self.report.installments[invoice.invoice_no] = installments
         return [OpenPiece(i.due_date, i.balance, i) for i in installments]
 
-    def age(self, invoice: Invoice, pieces: list[OpenPiece], aging: dict[str, dict[str, Decimal]]) -> list[OpenPiece]:
-        """Add the open pieces to the aging buckets; return the overdue ones."""
+    def age(self, invoice: Invoice, receivable: Receivable, pieces: list[OpenPiece],
+            aging: dict[str, dict[str, Decimal]]) -> list[OpenPiece]:
+        """Add the open principal pieces, and the open fees and interest (aged from the invoice's due
+        date), to the aging buckets; return the overdue principal pieces."""
         overdue = []
-        for piece in pieces:
-            if piece.balance <= 0:
+        charges = receivable.fees_open + receivable.interest_open
+        parts = [(p.due_date, p.balance, p) for p in pieces] + [(invoice.due_date, charges, None)]
+        for due_date, amount, piece in parts:
+            if amount <= 0:
                 continue
-            days = (self.as_of - piece.due_date).days
+            days = (self.as_of - due_date).days
             column = aging[aging_bucket(days)]
-            column[invoice.bill_to_type] = column.get(invoice.bill_to_type, ZERO) + piece.balance
-            self.report.open_balance += piece.balance
+            column[invoice.bill_to_type] = column.get(invoice.bill_to_type, ZERO) + amount
+            self.report.open_balance += amount
             if days > 0:
-                overdue.append(piece)
-                self.report.overdue_balance += piece.balance
+                self.report.overdue_balance += amount
+                if piece is not None:
+                    overdue.append(piece)
         return overdue
 
     # --- dunning one invoice ----------------------------------------------------------------------------
 
-    def dun(self, invoice: Invoice, balance: InvoiceBalance, overdue: list[OpenPiece]) -> None:
+    def interest_now(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece]) -> Decimal:
+        """Default interest accrued up to the as-of date and not booked yet (customers only): day by day
+        on the principal open each day; on a plan, each missed installment from its own due date."""
+        terms = self.terms
+        if terms is None or invoice.bill_to_type == BillToType.PAYER:
+            return ZERO
+        try:
+            if overdue and overdue[0].installment is not None:
+                accrued = sum((booked_interest([(p.due_date, p.balance)], p.due_date, self.as_of, *terms,
+                                               currency=self.currency) for p in overdue), ZERO)
+            else:
+                accrued = booked_interest(interest_steps(receivable.timeline), invoice.due_date, self.as_of,
+                                          *terms, currency=self.currency)
+        except MissingBaseRate as missing:
+            if not self.base_rate_reported:
+                self.base_rate_reported = True
+                self.problem(warning(f"Interest Rate is base + points, but Base Rates has no rate for "
+                                     f"{missing.day.isoformat()}: add the Bundesbank's rate; no interest is "
+                                     "charged until then", "Base Rates", None, "Valid From",
+                                     code="missing-base-rate"))
+            return ZERO
+        return max(ZERO, accrued - receivable.interest)
+
+    def dun(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece]) -> None:
         """Issue the reminder or hand-off that is due for ``invoice`` (at most one) and add its Overdue rows."""
         no = invoice.invoice_no
         is_customer = invoice.bill_to_type != BillToType.PAYER
@@ -293,28 +355,30 @@ class _Dunning:
         sequence = [r for r in history if r.date > overdue[0].due_date]
         level = min(sequence[-1].level, self.levels) if sequence else 0
         last = sequence[-1].date if sequence else None
-        fees = sum((r.fee for r in history), ZERO)
-        rate = self.settings.default_interest_percent if is_customer else None
-        interests = [interest(p.balance, rate, (self.as_of - p.due_date).days, self.currency) for p in overdue]
+        fees = receivable.fees_open
+        charge = self.interest_now(invoice, receivable, overdue)
+        interests = [receivable.interest_open + charge] + [ZERO] * (len(overdue) - 1)
         recipient = self.recipient(invoice)
         handed = self.collections.get(no)
         action: Action
         if handed is not None:
             action = (wording.with_agency(handed.agency, handed.handed_over_on), None)
+        elif is_customer and self.owed.get((invoice.bill_to_type, invoice.bill_to_id), ZERO) <= 0:
+            action = (wording.CREDIT_COVERS, None)
         elif (pause := self.contacts.pause(invoice)) is not None:
             action = pause
         elif level < self.levels:
             action, level, last, fees = self.next_reminder(invoice, overdue, interests, history, level, last,
-                                                           recipient, fees)
+                                                           recipient, fees, charge)
         elif not is_customer:
             action = (wording.FOLLOW_UP, None)
         else:
-            action = self.hand_off(invoice, balance, last, fees, sum(interests, ZERO))
+            action = self.hand_off(invoice, receivable, last, fees, charge)
         self.overdue_rows(invoice, overdue, interests, recipient, fees, level, last, action)
 
     def next_reminder(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal],
                       history: list[Reminder], level: int, last: dt.date | None, recipient: Recipient | None,
-                      fees: Decimal) -> tuple[Action, int, dt.date | None, Decimal]:
+                      fees: Decimal, charge: Decimal) -> tuple[Action, int, dt.date | None, Decimal]:
         """Issue the next reminder level when it is due; the Next Action and the new level, date and fees."""
         is_customer = invoice.bill_to_type != BillToType.PAYER
         day = overdue[0].due_date + dt.timedelta(days=self.days[0]) if last is None else \
@@ -327,7 +391,7 @@ class _Dunning:
             return (wording.UPDATE_CONTACT, self.as_of), level, last, fees
         fee = self.fee(level + 1) if is_customer else ZERO
         fees += fee
-        self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees)
+        self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees, charge)
         return self.after_reminder(invoice, level + 1, self.as_of), level + 1, self.as_of, fees
 
     def overdue_rows(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal],
@@ -361,7 +425,7 @@ class _Dunning:
         fees = self.settings.reminder_fees
         return quantize(fees[level - 1], self.currency) if level <= len(fees) else ZERO
 
-    def hand_off(self, invoice: Invoice, balance: InvoiceBalance, final: dt.date | None, fees: Decimal,
+    def hand_off(self, invoice: Invoice, receivable: Receivable, final: dt.date | None, fees: Decimal,
                  interest_due: Decimal) -> Action:
         """After the final notice: hand the invoice to the agency when it is time and nobody responded."""
         agency = self.settings.collection_agency
@@ -380,7 +444,7 @@ class _Dunning:
                                      "Settings", self.settings.rows.get("collectionagency"), "Value",
                                      code="collection-agency-missing"))
             return wording.SET_AGENCY, self.as_of
-        principal = balance.balance
+        principal = receivable.principal_open
         handed = Collection(invoice.invoice_no, invoice.customer_id, principal, self.as_of,
                             quantize(fees, self.currency), interest_due, agency,
                             quantize(principal * self.settings.collection_fee_percent / 100, self.currency))
@@ -428,7 +492,7 @@ class _Dunning:
                              code="contact-details-missing"))
 
     def issue(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal], level: int,
-              recipient: Recipient, fee: Decimal, fees: Decimal) -> None:
+              recipient: Recipient, fee: Decimal, fees: Decimal, charge: Decimal) -> None:
         """Add reminder ``level`` for ``invoice`` to the history."""
         balance = sum((p.balance for p in overdue), ZERO)
         is_payer = invoice.bill_to_type == BillToType.PAYER
@@ -438,7 +502,7 @@ class _Dunning:
             self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient)
         reminder = Reminder(self.as_of, invoice.invoice_no, level, recipient.name, recipient.channel,
                             recipient.address, amount_due, fee, text, balance, ZERO if is_payer else fees,
-                            ZERO if is_payer else interest_due)
+                            ZERO if is_payer else interest_due, ZERO if is_payer else charge)
         self.reminders[invoice.invoice_no].append(reminder)
         self.report.issued.append(reminder)
 
@@ -482,12 +546,14 @@ class _Dunning:
             return
         owed: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for invoice in self.invoices.values():
-            balance = self.balances[invoice.invoice_no]
-            if (invoice.kind != InvoiceKind.INVOICE or invoice.bill_to_type != BillToType.CUSTOMER
-                    or balance.balance <= 0 or balance.status == InvoiceStatus.CANCELLED
+            if invoice.kind != InvoiceKind.INVOICE:
+                continue
+            receivable = self.ledger.receivables[invoice.invoice_no]
+            if (invoice.bill_to_type != BillToType.CUSTOMER or receivable.balance <= 0
+                    or receivable.status == InvoiceStatus.CANCELLED
                     or invoice.invoice_no in self.plans or invoice.invoice_no in self.collections):
                 continue
-            owed[invoice.customer_id] += balance.balance
+            owed[invoice.customer_id] += receivable.balance
         for customer_id in sorted(owed):
             total = owed[customer_id]
             if total >= threshold:

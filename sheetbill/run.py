@@ -5,9 +5,10 @@
     raw sheets --read-->  Book + Problems                  (book.load_book)
       Book --adjudicate--> decisions per charge              (adjudication.adjudicate_all)
       Book, decisions --issue--> IssueReport                 (billing.issue: invoices, lines, credit notes)
-      invoices, Payments --post--> PostingReport             (posting.post_payments: paid, balance, status)
-      Book, invoices, balances --track--> OverdueReport      (overdue.track_overdue: reminders, hand-offs)
-      reports --render--> OutputSheets                       (outputs: Invoices, Invoice Lines, Overdue, ...)
+      invoices, Payments, history --book--> LedgerReport     (ledger.build_ledger: items, allocations, credit)
+      Book, invoices, ledger --track--> OverdueReport        (overdue.track_overdue: reminders, hand-offs)
+      ... + this run's reminders --book--> LedgerReport      (the accounts as written)
+      reports --render--> OutputSheets                       (outputs: Invoices, Allocations, Accounts, ...)
 
 Each stage is a function from typed inputs to a typed report; none changes what it is given, and
 none imports a later one. The run is a pure function of the workbook and the as-of date: issued
@@ -29,13 +30,22 @@ from enum import StrEnum
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
-from .models import Advice, Invoice, InvoiceBalance, InvoiceKind, InvoiceLine
+from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments, valid_plans
+from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO
-from .outputs import advice_sheet, canonical, invoice_lines_sheet, invoices_sheet, overdue_sheets, problems_sheet
+from .outputs import (
+    accounts_sheet,
+    advice_sheet,
+    allocations_sheet,
+    canonical,
+    invoice_lines_sheet,
+    invoices_sheet,
+    overdue_sheets,
+    problems_sheet,
+)
 from .overdue import OverdueReport, track_overdue
 from .plugins.manager import Plugins
-from .posting import PostingReport, post_payments
-from .problems import Problem
+from .problems import Problem, error
 from .sheets import OutputSheet, RawSheet
 
 
@@ -54,7 +64,7 @@ class RunResult:
     Attributes:
         book: the typed inputs and history as read.
         issued: what this run issued.
-        posting: every invoice with its payments posted.
+        ledger: every account with every item, this run's reminder fees and interest included.
         overdue: what overdue tracking derived and issued.
         problems: everything wrong, with locations and codes, in the order the stages found them.
         advice: what the clerk should do.
@@ -63,7 +73,7 @@ class RunResult:
 
     book: Book
     issued: IssueReport
-    posting: PostingReport
+    ledger: LedgerReport
     overdue: OverdueReport
     problems: list[Problem] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
@@ -85,9 +95,9 @@ class RunResult:
         return [*self.book.lines, *self.issued.lines]
 
     @property
-    def balances(self) -> dict[str, InvoiceBalance]:
-        """Every invoice's posted amounts, by invoice number."""
-        return self.posting.balances
+    def receivables(self) -> dict[str, Receivable]:
+        """Every invoice as an open item (amounts, allocations, balance, status), by invoice number."""
+        return self.ledger.receivables
 
     @property
     def exit_code(self) -> int:
@@ -148,19 +158,51 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         issued = IssueReport()
     invoices = [*book.invoices, *issued.invoices]
     lines = [*book.lines, *issued.lines]
-    posting = post_payments(invoices, book.payments, settings.currency)
-    overdue = track_overdue(book, invoices, posting.balances)
-    problems = [*problems, *issued.problems, *posting.problems, *overdue.problems]
-    advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of), *posting.advice, *overdue.advice]
-    result = RunResult(book, issued, posting, overdue, problems, advice)
+    by_no = {invoice.invoice_no: invoice for invoice in invoices}
+    checks: list[Problem] = []
+    plans = valid_plans(book, by_no, checks)
+    payments = valid_payments(book, by_no, checks)
+    mode_of_credit = _apply_credits(book, checks)
+
+    def accounts(reminders, collections):
+        return build_ledger(invoices, payments, reminders, collections, plans, currency=settings.currency,
+                            apply_credits=mode_of_credit)
+
+    before = accounts(book.reminders, book.collections)
+    overdue = track_overdue(book, invoices, before)
+    ledger = accounts([*book.reminders, *overdue.issued], [*book.collections, *overdue.handed_over]) \
+        if overdue.issued or overdue.handed_over else before
+    problems = [*problems, *issued.problems, *checks, *ledger.problems, *overdue.problems]
+    advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of),
+              *(Advice(*row) for row in ledger.advice), *overdue.advice]
+    result = RunResult(book, issued, ledger, overdue, problems, advice)
     currency = settings.currency
-    derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, posting.balances, currency),
+    derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),
+               allocations_sheet(ledger), accounts_sheet(ledger, _party_names(book), overdue, currency),
                problems_sheet(problems), advice_sheet(advice)]
     # The two largest sheets are canonical by construction (history is read back canonical, new
     # lines are built canonical), which spares a pass and a copy over a million rows.
-    result.outputs = [invoices_sheet(invoices, posting.balances, overdue.statuses, currency),
+    result.outputs = [invoices_sheet(invoices, ledger, overdue.statuses, currency),
                       invoice_lines_sheet(lines), *(canonical(output, currency) for output in derived)]
     return result
+
+
+def _apply_credits(book: Book, problems: list[Problem]) -> ApplyCredits:
+    """The Apply Credits setting; an unknown word is a Problem and the default is used."""
+    try:
+        return ApplyCredits(str(book.settings.apply_credits).strip().casefold())
+    except ValueError:
+        problems.append(error(f"Apply Credits {book.settings.apply_credits!r} must be automatic or manual; "
+                              "automatic is used", "Settings", book.settings.rows.get("applycredits"), "Value",
+                              code="bad-setting"))
+        return ApplyCredits.AUTOMATIC
+
+
+def _party_names(book: Book) -> dict[tuple[str, str], str]:
+    """Every party's name by (party type, ID)."""
+    names = {(BillToType.CUSTOMER, c.customer_id): c.name for c in book.customers.values()}
+    names.update({(BillToType.PAYER, p.payer_id): p.name for p in book.payers.values()})
+    return {(str(k[0]), k[1]): v for k, v in names.items()}
 
 
 def summarize(result: RunResult) -> dict:

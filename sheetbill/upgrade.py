@@ -50,7 +50,7 @@ def upgrade_reminders(book) -> list[Reminder]:
     such amount exists the interest is taken as 0.
     """
     if all(r.principal is not None for r in book.reminders):
-        return book.reminders
+        return _charged_interest(book.reminders)
     invoices = {invoice.invoice_no: invoice for invoice in book.invoices}
     history: dict[str, list[Reminder]] = defaultdict(list)
     for reminder in sorted(book.reminders, key=lambda r: (r.date, r.level, r.row)):
@@ -71,7 +71,24 @@ def upgrade_reminders(book) -> list[Reminder]:
             interest_due = _worked_back_interest(book, invoice, reminder, due - owed)
             filled[id(reminder)] = replace(reminder, principal=due - owed - interest_due, fees=owed,
                                            interest=interest_due)
-    return [filled.get(id(reminder), reminder) for reminder in book.reminders]
+    rows = [filled.get(id(reminder), reminder) for reminder in book.reminders]
+    return _charged_interest(rows)
+
+
+def _charged_interest(reminders: list[Reminder]) -> list[Reminder]:
+    """Interest Charged where it is missing: what the Interest grew by since the invoice's previous
+    reminder (earlier releases showed the interest accrued so far on every reminder, booking none)."""
+    if all(r.interest_charged is not None for r in reminders):
+        return reminders
+    previous: dict[str, Decimal] = {}
+    charged: dict[int, Reminder] = {}
+    for reminder in sorted(reminders, key=lambda r: (r.date, r.level, r.row)):
+        shown = reminder.interest or ZERO
+        if reminder.interest_charged is None:
+            charged[id(reminder)] = replace(reminder, interest_charged=max(ZERO, shown - previous.get(
+                reminder.invoice_no, ZERO)))
+        previous[reminder.invoice_no] = shown
+    return [charged.get(id(reminder), reminder) for reminder in reminders]
 
 
 def _worked_back_interest(book, invoice, reminder: Reminder, principal_and_interest: Decimal) -> Decimal:

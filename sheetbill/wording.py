@@ -18,6 +18,7 @@ from .money import fmt
 FOLLOW_UP = "follow up the claim with the payer"
 UPDATE_CONTACT = "update contact details"
 SET_AGENCY = "set Collection Agency in Settings to hand over"
+CREDIT_COVERS = "no reminder: the customer's account is in credit (see Accounts and Advice)"
 
 
 def on_hold(until: dt.date) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 import sheetbill
 
 ROOT = Path(sheetbill.__file__).parent
-CORE = ["money", "problems", "sheets", "tables", "contract", "models", "book", "adjudication", "billing", "posting",
-        "dunning", "contacts", "wording", "overdue", "outputs", "upgrade", "run", "app",
+CORE = ["money", "problems", "sheets", "tables", "contract", "models", "book", "adjudication", "billing",
+        "dunning", "contacts", "wording", "overdue", "outputs", "upgrade", "run", "app", "ledger", "interest",
         "plugins/hookspecs", "plugins/manager", "plugins/types"]
 FORBIDDEN = ("sheetbill.io", "sheetbill.payers", "sheetbill.cli", "sheetbill.excel", "sheetbill.server",
              "sheetbill.documents", "sheetbill.sending", "sheetbill.buttons", "openpyxl", "python_calamine",

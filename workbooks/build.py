@@ -88,6 +88,7 @@ SHEET_PURPOSE: dict[str, str] = {
     "Payments": "Money received for an invoice, write-offs, and amounts a payer passed on to the customer.",
     "Payment Plans": "Installment plans you agreed with a customer for an invoice.",
     "Contacts": "Your contact log: calls, letters, visits; a hold pauses reminders.",
+    "Base Rates": "Only for Interest Rate base + N: the base rate from each Valid From on (from the Bundesbank).",
 }
 
 #: What each input column means, by sheet and header (the docs and the header notes show these).
@@ -163,12 +164,14 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Payments": {
         "Payment ID": "Your unique number for the payment.",
         "Date": "When the money arrived (or the write-off was decided).",
-        "Invoice No": "The invoice it is for.",
-        "Amount": "The amount; negative for a refund.",
-        "Type": "Payment (blank), Write-off (an amount you give up), or Transfer to Customer (a payer paid "
-                "less and the rest moves to a new customer invoice).",
+        "Invoice No": "The invoice it is for; blank when you only know who paid (then Customer ID).",
+        "Amount": "The amount, with at most the currency's decimals (cents).",
+        "Type": "Payment (blank), Write-off (an amount you give up), Transfer to Customer (a payer paid "
+                "less and the rest moves to a new customer invoice), or Refund (money paid back out of the "
+                "customer's credit).",
         "Method": "Bank transfer, cash, card, ...",
         "Reference": "The bank reference or receipt number. Stays text.",
+        "Customer ID": "Who paid, when the payment names no invoice: it pays their oldest open items.",
     },
     "Payment Plans": {
         "Plan ID": "Your unique number for the plan.",
@@ -186,6 +189,10 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Outcome": "reached, no answer, wrong number, promise to pay, dispute or other.",
         "Hold Until": "No reminders for the invoice (or customer) up to and including this date.",
         "Note": "What was said.",
+    },
+    "Base Rates": {
+        "Valid From": "The first day the rate is in force (1 January or 1 July).",
+        "Rate": "The base rate in percent, as the Bundesbank publishes it (may be negative, e.g. -0.88).",
     },
 }
 
@@ -219,6 +226,10 @@ OUTPUT_SHEETS: dict[str, str] = {
     contract.REMINDERS_SHEET: "Every reminder issued, with its text (history: a reminder is never issued twice).",
     contract.INSTALLMENTS_SHEET: "The installments of each payment plan and what has been paid on them.",
     contract.COLLECTIONS_SHEET: "Invoices handed to the collection agency, with its fee (history).",
+    contract.ALLOCATIONS_SHEET: "Which payment, credit note or credit paid which part (fee, interest, principal) of "
+                                "which invoice.",
+    contract.ACCOUNTS_SHEET: "Every customer's and payer's account: invoiced, paid, credited, balance, unapplied "
+                             "credit, status.",
 }
 #: The contract's columns of each output sheet.
 OUTPUT_COLUMNS = {
@@ -227,6 +238,7 @@ OUTPUT_COLUMNS = {
     contract.OVERDUE_SHEET: contract.OVERDUE_COLUMNS, contract.AGING_SHEET: contract.AGING_COLUMNS,
     contract.REMINDERS_SHEET: contract.REMINDER_COLUMNS, contract.INSTALLMENTS_SHEET: contract.INSTALLMENT_COLUMNS,
     contract.COLLECTIONS_SHEET: contract.COLLECTION_COLUMNS,
+    contract.ALLOCATIONS_SHEET: contract.ALLOCATION_COLUMNS, contract.ACCOUNTS_SHEET: contract.ACCOUNT_COLUMNS,
 }
 
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -942,6 +954,7 @@ def medical_demo() -> Demo:
         "Settings": settings, "Customers": customers, "Payers": payers, "Coverage": coverage,
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
+        "Base Rates": InputSheet(contract.BASE_RATES),
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
                 medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None}},
@@ -1152,6 +1165,7 @@ def utility_demo() -> Demo:
         "Settings": settings, "Customers": customers, "Payers": payers, "Coverage": coverage,
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
+        "Base Rates": InputSheet(contract.BASE_RATES),
     }
     return Demo(UTILITY_FILE, "Demo: Stadtwerke Lindenau (utility)", UTILITY_INTRO, inputs, utility_payments,
                 deliberate=("unknown customer '0047l21'",))
