@@ -32,7 +32,7 @@ from .models import (
     Service,
     Settings,
 )
-from .money import AmountPool, is_currency_code
+from .money import AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
 from .sheets import RawSheet
 from .tables import (
@@ -156,12 +156,37 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     return book, problems
 
 
+#: Amounts that are money as such (not unit prices, which may carry more digits than the currency):
+#: more decimals than the currency's minor unit is a typo to report, never something to round away.
+_EXACT_AMOUNTS = {
+    "Payments": ("amount",),
+    "Coverage": ("copay", "annual_deductible", "out_of_pocket_max", "annual_budget"),
+    "Payer Codes": ("allowed_amount", "copay"),
+}
+
+
 def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem],
-           sheet: RawSheet | None = None) -> list[Any]:
-    """The records of one input table; its Problems are added to ``problems``."""
+           sheet: RawSheet | None = None, currency: str = "EUR") -> list[Any]:
+    """The records of one input table; its Problems are added to ``problems``. A record whose amount
+    has more decimals than the currency allows (79.996 EUR) is left out whole, with a Problem."""
     records, found = read_table(sheet or find_sheet(sheets, spec), spec, factory)
     problems.extend(found)
-    return records
+    exact = _EXACT_AMOUNTS.get(spec.name)
+    if not exact:
+        return records
+    places = minor_unit(currency)
+    headers = {f.name: f.header for f in spec.fields}
+    kept = []
+    for record in records:
+        bad = [name for name in exact if (value := getattr(record, name)) is not None
+               and value.normalize().as_tuple().exponent < -places]
+        for name in bad:
+            problems.append(error(f"{getattr(record, name)} has more than {places} decimals, the smallest unit of "
+                                  f"{currency}: correct the amount", spec.name, record.row, headers[name],
+                                  code="too-many-decimals"))
+        if not bad:
+            kept.append(record)
+    return kept
 
 
 def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
@@ -170,7 +195,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems)}
     book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems)}
     book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems)}
-    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems):
+    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=book.settings.currency):
         if coverage.customer_id not in book.customers:
             problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
                                   "Customer ID", code="unknown-customer"))
@@ -182,7 +207,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                   code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
-    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems):
+    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems, currency=book.settings.currency):
         if code.payer_id not in book.payers:
             problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID",
                                   code="unknown-payer"))
@@ -210,7 +235,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
         else:
             book.charges.append(charge)
-    book.payments = _table(sheets, contract.PAYMENTS, Payment, problems)
+    book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
     book.plans = _table(sheets, contract.PAYMENT_PLANS, PaymentPlan, problems)
     book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
@@ -219,6 +244,11 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                     "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
     return problems
+
+
+def _payment(**values: Any) -> Payment:
+    """A Payments row; Invoice No may be blank (the Customer ID then says whose it is)."""
+    return Payment(**({"invoice_no": None} | values))
 
 
 def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:

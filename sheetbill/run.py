@@ -23,7 +23,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -168,10 +168,19 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         return build_ledger(invoices, payments, reminders, collections, plans, currency=settings.currency,
                             apply_credits=mode_of_credit)
 
-    before = accounts(book.reminders, book.collections)
-    overdue = track_overdue(book, invoices, before)
-    ledger = accounts([*book.reminders, *overdue.issued], [*book.collections, *overdue.handed_over]) \
-        if overdue.issued or overdue.handed_over else before
+    ledger = accounts(book.reminders, book.collections)
+    overdue = track_overdue(book, invoices, ledger)
+    if overdue.issued or overdue.handed_over:
+        # The fees and interest this run books are items of the accounts too: derive the accounts and
+        # every overdue figure again with them, exactly as the next run will read them back, so that
+        # a second run with the same inputs writes the same sheets.
+        after = replace(book, reminders=[*book.reminders, *overdue.issued],
+                        collections=[*book.collections, *overdue.handed_over])
+        ledger = accounts(after.reminders, after.collections)
+        issued_now, handed_now = overdue.issued, overdue.handed_over
+        overdue = track_overdue(after, invoices, ledger)
+        overdue.issued, overdue.handed_over = issued_now, handed_now
+        overdue.reminders_issued, overdue.follow_ups_issued = _counts(issued_now, by_no)
     problems = [*problems, *issued.problems, *checks, *ledger.problems, *overdue.problems]
     advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of),
               *(Advice(*row) for row in ledger.advice), *overdue.advice]
@@ -185,6 +194,12 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     result.outputs = [invoices_sheet(invoices, ledger, overdue.statuses, currency),
                       invoice_lines_sheet(lines), *(canonical(output, currency) for output in derived)]
     return result
+
+
+def _counts(issued, by_no) -> tuple[int, int]:
+    """Customer reminders and payer follow-ups among ``issued``."""
+    follow_ups = sum(1 for r in issued if by_no[r.invoice_no].bill_to_type == BillToType.PAYER)
+    return len(issued) - follow_ups, follow_ups
 
 
 def _apply_credits(book: Book, problems: list[Problem]) -> ApplyCredits:

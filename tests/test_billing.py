@@ -105,7 +105,7 @@ def test_a_billed_charge_with_a_typo_is_not_taken_for_deleted():
     ((), "Open", "80.00"),
     ((("P1", "2026-03-05", "R-000001", 30, "Payment"),), "Partially Paid", "50.00"),
     ((("P1", "2026-03-05", "R-000001", "80,00", None),), "Paid", "0.00"),
-    ((("P1", "2026-03-05", "R-000001", 100, "Payment"),), "Overpaid", "-20.00"),
+    ((("P1", "2026-03-05", "R-000001", 100, "Payment"),), "Paid", "0.00"),
     ((("P1", "2026-03-05", "R-000001", 50, "Payment"), ("P2", "2026-03-06", "R-000001", 30, "Write-off")),
      "Paid", "0.00"),
     ((("P1", "2026-03-06", "R-000001", 80, "write-off"),), "Written Off", "0.00"),
@@ -117,8 +117,10 @@ def test_payments_set_paid_balance_and_status(payments, status, balance):
     result = run(after)
     invoice = rows_of(result.outputs, "Invoices")[0]
     assert (invoice["Status"], invoice["Balance"]) == (status, Decimal(balance))
-    overpaid = [a for a in result.advice if a.topic == "overpayment"]
-    assert bool(overpaid) == (status == "Overpaid")
+    credit = [a for a in result.advice if a.topic == "credit"]
+    overpaid = sum(Decimal(str(p[3]).replace(",", ".")) for p in payments if (p[4] or "Payment") == "Payment") \
+        > Decimal("80")
+    assert bool(credit) == overpaid  # 100.00 on an 80.00 invoice: 20.00 of credit to refund or keep
 
 
 def test_a_payment_for_an_unknown_invoice_is_a_problem_on_its_row():

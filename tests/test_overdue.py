@@ -164,7 +164,7 @@ def test_one_invoice_from_due_date_through_three_levels_to_the_collection_agency
     assert only(rows_of(result.outputs, "Collections")) == {
         "Invoice No": "INV-1", "Customer ID": "C1", "Principal": Decimal("100.00"), "Fees": Decimal("15.00"),
         "Interest": Decimal("0.00"), "Agency": "Inkasso Nord", "Agency Fee": Decimal("10.00"),
-        "Handed Over On": D(2026, 3, 28), "Paid Since": Decimal("0.00"), "Balance": Decimal("100.00")}
+        "Handed Over On": D(2026, 3, 28), "Paid Since": Decimal("0.00"), "Balance": Decimal("115.00")}
     assert result.summary["handed_to_collections"] == 1
     assert only(rows_of(result.outputs, "Invoices"))["Status"] == "In Collections"
     assert only(overdue(result))["Next Action"] == "with the collection agency Inkasso Nord since 2026-03-28"
@@ -174,7 +174,7 @@ def test_one_invoice_from_due_date_through_three_levels_to_the_collection_agency
     assert len(reminders(result)) == 3
     handed = only(rows_of(result.outputs, "Collections"))
     assert (handed["Principal"], handed["Paid Since"], handed["Balance"]) == (
-        Decimal("100.00"), Decimal("40.00"), Decimal("60.00"))
+        Decimal("100.00"), Decimal("40.00"), Decimal("75.00"))  # the 40.00 paid the 15.00 fees first
     assert only(rows_of(result.outputs, "Invoices"))["Status"] == "In Collections"
 
 
@@ -196,8 +196,13 @@ def test_a_partial_payment_does_not_reset_the_sequence_and_a_full_one_stops_it()
     assert "70.00 EUR is still open" in second["Text"]
     sheets["Payments"] = sheet("Payments", PAYMENT_HEADER, ("1", D(2026, 2, 20), "INV-1", 30, "Payment"),
                                ("2", D(2026, 3, 5), "INV-1", 70, "Payment"))
-    result, _ = step(sheets, D(2026, 3, 14))
+    result, _ = step(sheets, D(2026, 3, 14))  # 70.00 pays the 5.00 fee first: 5.00 principal stays open
+    assert [r["Level"] for r in reminders(result)] == [1, 2, 3]
+    sheets["Payments"] = sheet("Payments", PAYMENT_HEADER, ("1", D(2026, 2, 20), "INV-1", 30, "Payment"),
+                               ("2", D(2026, 3, 5), "INV-1", 75, "Payment"))
+    result, _ = step(sheets, D(2026, 3, 14))  # paying exactly what reminder 2 asked settles the invoice
     assert [r["Level"] for r in reminders(result)] == [1, 2]
+    assert only(rows_of(result.outputs, "Invoices"))["Status"] == "Paid"
     assert overdue(result) == []
     assert only(rows_of(result.outputs, "Invoices"))["Status"] == "Paid"
 
@@ -429,15 +434,17 @@ def test_aging_buckets_foot_to_the_open_balance_of_the_invoices():
         "1-30": (m("30.00"), m("200.00"), m("230.00")),      # C 1 day, D 30 days
         "31-60": (m("12.34"), m("0.00"), m("12.34")),        # E 31 days
         "61-90": (m("40.00"), m("0.00"), m("40.00")),        # I 76 days, 100 - 60 paid
-        "91-120": (m("10.00"), m("0.00"), m("10.00")),       # G 120 days
+        "91-120": (m("0.00"), m("0.00"), m("0.00")),         # G 120 days, paid by J's 10.00 overpaid (credit)
         "120+": (m("0.00"), m("400.00"), m("400.00")),       # F 121 days
     }
     invoices = rows_of(result.outputs, "Invoices")
     open_total = sum(i["Balance"] for i in invoices
                      if i["Kind"] == "Invoice" and i["Balance"] > 0 and i["Status"] != "Cancelled")
-    assert open_total == sum(total for _, _, total in aging.values()) == m("762.34")
-    assert result.summary["open_balance"] == "762.34"
-    assert result.summary["overdue_balance"] == "692.34"
+    assert open_total == sum(total for _, _, total in aging.values()) == m("752.34")
+    assert result.summary["open_balance"] == "752.34"
+    assert result.summary["overdue_balance"] == "682.34"
+    g = next(i for i in invoices if i["Invoice No"] == "G")
+    assert (g["Credited"], g["Balance"], g["Status"]) == (m("10.00"), m("0.00"), "Paid")
     aging_sheet = next(o for o in result.outputs if o.name == "Aging")
     assert aging_sheet.chart is not None and aging_sheet.chart.value_columns == (1, 2)
 
