@@ -43,7 +43,6 @@ class InvoiceStatus(StrEnum):
     OPEN = "Open"
     PARTIALLY_PAID = "Partially Paid"
     PAID = "Paid"
-    OVERPAID = "Overpaid"
     WRITTEN_OFF = "Written Off"
     TRANSFERRED = "Transferred"
     CANCELLED = "Cancelled"

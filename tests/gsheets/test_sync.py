@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import gspread
 import pytest
 
+from sheetbill import contract
 from sheetbill.cli import main
 from sheetbill.io.gsheets import (
     ENV_API_URL,
@@ -108,7 +109,8 @@ def test_first_sync_publishes_every_output_formatted_protected_and_exactly_sized
     assert titles[:4] == ["Settings", "Customers", "Services", "Charges"]
     assert set(result.written) <= set(titles) and not any(t.startswith(STAGING_PREFIX) for t in titles)
     sheet = sheets_emulator.sheet(sid, "Invoices")
-    assert sheet.props["gridProperties"] == {"rowCount": 3, "columnCount": 13, "frozenRowCount": 1}
+    assert sheet.props["gridProperties"] == {"rowCount": 3, "columnCount": len(contract.INVOICE_COLUMNS),
+                                             "frozenRowCount": 1}
     assert not sheet.props.get("hidden")
     assert [(p["warningOnly"], p["description"]) for p in sheet.protected_ranges] == [(True, PROTECTION_NOTE)]
     assert sheet.format_of(0, 5)["textFormat"]["bold"] is True

@@ -23,7 +23,7 @@
 /** The sheets a run reads: the workbook contract's input and history sheets (sheetbill.contract). */
 var SHEETBILL_SHEETS = [
   "Settings", "Customers", "Payers", "Coverage", "Services", "Payer Codes", "Charges", "Payments",
-  "Payment Plans", "Contacts",
+  "Payment Plans", "Contacts", "Base Rates",
   "Invoices", "Invoice Lines", "Reminders", "Collections",
 ];
 var SHEETBILL_HISTORY = ["Invoices", "Invoice Lines", "Reminders", "Collections"];
