@@ -49,7 +49,12 @@ def tables(charges: int) -> dict[str, list[list[object]]]:
         rows.append([f"X{n:08d}", day, f"C{rng.randrange(1, customers + 1):07d}", rng.choice(SERVICES)[0],
                      rng.choice((1, 1, 1, 2)), None])
     out["Charges"] = rows
-    out["Payments"] = [["Payment ID", "Date", "Invoice No", "Amount", "Type"]]
+    # One payment per customer without an invoice number (the customer's oldest open items first, the
+    # rest as credit), so every run books and allocates a payment per ten charges.
+    payments = [["Payment ID", "Date", "Invoice No", "Amount", "Type", "Customer ID"]]
+    for n in range(1, customers + 1):
+        payments.append([f"B{n:07d}", AS_OF, None, rng.choice((20, 50, 80, 150, 400)), "Payment", f"C{n:07d}"])
+    out["Payments"] = payments
     return out
 
 

@@ -366,7 +366,7 @@ REMINDER_COLUMNS = (
     Column("Recipient", "text", 28), Column("Channel", "text", 9), Column("Address or Email", "text", 40),
     Column("Amount Due", "money", 12), Column("Fee", "money", 9), Column("Text", "text", 120),
     Column("Principal", "money", 12), Column("Fees", "money", 10), Column("Interest", "money", 10),
-    Column("Interest Charged", "money", 12),
+    Column("Interest Charged", "money", 12), Column("Installment", "int", 11),
 )
 #: Derived every run from Payment Plans rows and the payments on each invoice.
 INSTALLMENT_COLUMNS = (
@@ -398,6 +398,7 @@ REMINDERS = TableSpec(
         Field("fees", "Fees", "money"),
         Field("interest", "Interest", "money"),
         Field("interest_charged", "Interest Charged", "money"),
+        Field("installment", "Installment", "int"),
     ),
 )
 

@@ -353,6 +353,7 @@ class Reminder:
         fees: every reminder fee of the invoice up to and including this one.
         interest: the default interest it asks for (booked so far and not paid).
         interest_charged: the interest this reminder booked on the invoice (like ``fee`` for fees).
+        installment: on a payment plan, the installment it is about (each has its own dunning level).
     """
 
     date: dt.date
@@ -368,6 +369,7 @@ class Reminder:
     fees: Decimal | None = None
     interest: Decimal | None = None
     interest_charged: Decimal | None = None
+    installment: int | None = None
     row: int = 0
 
 

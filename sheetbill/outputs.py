@@ -153,7 +153,8 @@ def overdue_sheets(report: OverdueReport, history: Sequence[Reminder], collectio
     aging_rows = [(bucket, quantize(v["Customer"], q), quantize(v["Payer"], q), quantize(sum(v.values(), ZERO), q))
                   for bucket, v in report.aging.items()]
     reminders = [(r.date, r.invoice_no, r.level, r.recipient, r.channel, r.address, quantize(r.amount_due or ZERO, q),
-                  quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest, r.interest_charged)
+                  quantize(r.fee or ZERO, q), r.text, r.principal, r.fees, r.interest, r.interest_charged,
+                  r.installment)
                  for r in [*history, *report.issued]]
     installments = [(i.plan_id, i.invoice_no, i.number, i.due_date, i.amount, i.paid, i.balance, str(i.status))
                     for plan in report.installments.values() for i in plan]

@@ -324,9 +324,11 @@ class _Dunning:
 
     # --- dunning one invoice ----------------------------------------------------------------------------
 
-    def interest_now(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece]) -> Decimal:
+    def interest_now(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece],
+                     history: list[Reminder]) -> Decimal:
         """Default interest accrued up to the as-of date and not booked yet (customers only): day by day
-        on the principal open each day; on a plan, each missed installment from its own due date."""
+        on the principal open each day; a missed installment of a plan from its own due date, less what
+        its own reminders (``history``) booked."""
         terms = self.terms
         if terms is None or invoice.bill_to_type == BillToType.PAYER:
             return ZERO
@@ -334,6 +336,8 @@ class _Dunning:
             if overdue and overdue[0].installment is not None:
                 accrued = sum((booked_interest([(p.due_date, p.balance)], p.due_date, self.as_of, *terms,
                                                currency=self.currency) for p in overdue), ZERO)
+                booked = sum((r.interest_charged or ZERO for r in history), ZERO)
+                return max(ZERO, accrued - booked)
             else:
                 accrued = booked_interest(interest_steps(receivable.timeline), invoice.due_date, self.as_of,
                                           *terms, currency=self.currency)
@@ -348,16 +352,34 @@ class _Dunning:
         return max(ZERO, accrued - receivable.interest)
 
     def dun(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece]) -> None:
-        """Issue the reminder or hand-off that is due for ``invoice`` (at most one) and add its Overdue rows."""
+        """Dun ``invoice`` as a whole, or, on a payment plan, each overdue installment on its own (each
+        has its own dunning level and its own reminders)."""
+        if overdue[0].installment is None:
+            self.dun_pieces(invoice, receivable, overdue, None, True)
+            return
+        for index, piece in enumerate(overdue):
+            self.dun_pieces(invoice, receivable, [piece], piece.installment.number, index == 0)
+
+    def history_of(self, invoice: Invoice, installment: int | None, due: dt.date) -> list[Reminder]:
+        """The reminders of the dunning sequence of ``invoice`` (or of one of its installments) that
+        started at ``due``. Reminders written before installments had levels of their own (no
+        Installment) count for every installment overdue when they were issued."""
+        history = self.reminders.get(invoice.invoice_no, [])
+        return [r for r in history if r.date > due and (r.installment == installment or r.installment is None)]
+
+    def dun_pieces(self, invoice: Invoice, receivable: Receivable, overdue: list[OpenPiece], installment: int | None,
+                   first: bool) -> None:
+        """Issue the reminder or hand-off that is due (at most one) and add the Overdue rows."""
         no = invoice.invoice_no
         is_customer = invoice.bill_to_type != BillToType.PAYER
-        history = self.reminders.get(no, [])
-        sequence = [r for r in history if r.date > overdue[0].due_date]
-        level = min(sequence[-1].level, self.levels) if sequence else 0
-        last = sequence[-1].date if sequence else None
+        history = self.history_of(invoice, installment, overdue[0].due_date)
+        level = min(history[-1].level, self.levels) if history else 0
+        last = history[-1].date if history else None
         fees = receivable.fees_open
-        charge = self.interest_now(invoice, receivable, overdue)
-        interests = [receivable.interest_open + charge] + [ZERO] * (len(overdue) - 1)
+        charge = self.interest_now(invoice, receivable, overdue, history)
+        shown = receivable.interest_open + charge if installment is None else \
+            charge + sum((r.interest_charged or ZERO for r in history), ZERO)
+        interests = [shown] + [ZERO] * (len(overdue) - 1)
         recipient = self.recipient(invoice)
         handed = self.collections.get(no)
         action: Action
@@ -369,16 +391,17 @@ class _Dunning:
             action = pause
         elif level < self.levels:
             action, level, last, fees = self.next_reminder(invoice, overdue, interests, history, level, last,
-                                                           recipient, fees, charge)
+                                                           recipient, fees, charge, installment)
         elif not is_customer:
             action = (wording.FOLLOW_UP, None)
         else:
             action = self.hand_off(invoice, receivable, last, fees, charge)
-        self.overdue_rows(invoice, overdue, interests, recipient, fees, level, last, action)
+        self.overdue_rows(invoice, overdue, interests, recipient, fees if first else ZERO, level, last, action)
 
     def next_reminder(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal],
                       history: list[Reminder], level: int, last: dt.date | None, recipient: Recipient | None,
-                      fees: Decimal, charge: Decimal) -> tuple[Action, int, dt.date | None, Decimal]:
+                      fees: Decimal, charge: Decimal, installment: int | None
+                      ) -> tuple[Action, int, dt.date | None, Decimal]:
         """Issue the next reminder level when it is due; the Next Action and the new level, date and fees."""
         is_customer = invoice.bill_to_type != BillToType.PAYER
         day = overdue[0].due_date + dt.timedelta(days=self.days[0]) if last is None else \
@@ -391,7 +414,7 @@ class _Dunning:
             return (wording.UPDATE_CONTACT, self.as_of), level, last, fees
         fee = self.fee(level + 1) if is_customer else ZERO
         fees += fee
-        self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees, charge)
+        self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees, charge, installment)
         return self.after_reminder(invoice, level + 1, self.as_of), level + 1, self.as_of, fees
 
     def overdue_rows(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal],
@@ -492,17 +515,19 @@ class _Dunning:
                              code="contact-details-missing"))
 
     def issue(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal], level: int,
-              recipient: Recipient, fee: Decimal, fees: Decimal, charge: Decimal) -> None:
+              recipient: Recipient, fee: Decimal, fees: Decimal, charge: Decimal,
+              installment: int | None = None) -> None:
         """Add reminder ``level`` for ``invoice`` to the history."""
         balance = sum((p.balance for p in overdue), ZERO)
         is_payer = invoice.bill_to_type == BillToType.PAYER
-        interest_due = sum(interests, ZERO)
+        interest_due = sum(interests, ZERO) if installment is None else \
+            self.ledger.receivables[invoice.invoice_no].interest_open + charge
         amount_due = balance if is_payer else balance + fees + interest_due
         text = self.follow_up_text(invoice, overdue, level, balance, recipient) if is_payer else \
             self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient)
         reminder = Reminder(self.as_of, invoice.invoice_no, level, recipient.name, recipient.channel,
                             recipient.address, amount_due, fee, text, balance, ZERO if is_payer else fees,
-                            ZERO if is_payer else interest_due, ZERO if is_payer else charge)
+                            ZERO if is_payer else interest_due, ZERO if is_payer else charge, installment)
         self.reminders[invoice.invoice_no].append(reminder)
         self.report.issued.append(reminder)
 

@@ -326,9 +326,23 @@ def test_a_plan_invoice_is_overdue_only_through_its_missed_installment():
     reminder = only(reminders(result))
     assert reminder["Amount Due"] == Decimal("98.33")
     assert "installment 2 of 6 (due 2026-03-15) of payment plan P1 for invoice INV-1 is overdue" in reminder["Text"]
-    result, _ = step(sheets, D(2026, 4, 20))  # installment 3 missed as well: reminder 2 names both
-    assert "installments 2 and 3 of 6 (due 2026-03-15, 2026-04-15) of payment plan P1 for invoice INV-1 are " \
-           "overdue: 196.66 EUR is still open" in reminders(result)[-1]["Text"]
+    # Each installment has its own dunning level: installment 2 gets reminder 2 (fee 5.00) on its own
+    # schedule, installment 3 (due 2026-04-15) its own reminder 1 fourteen days after its due date.
+    result, sheets = step(sheets, D(2026, 4, 20))
+    second = reminders(result)[-1]
+    assert (second["Installment"], second["Level"], second["Principal"], second["Fees"], second["Amount Due"]) == (
+        2, 2, Decimal("98.33"), Decimal("5.00"), Decimal("103.33"))
+    assert "installment 2 of 6 (due 2026-03-15)" in second["Text"]
+    result, sheets = step(sheets, D(2026, 4, 29))
+    assert [(r["Installment"], r["Level"]) for r in reminders(result)] == [(2, 1), (2, 2), (3, 1)]
+    from sheetbill.documents.reminder import _key
+    from sheetbill.models import Invoice, Reminder
+    inv = Invoice("INV-1", "Invoice", D(2026, 1, 1), D(2026, 1, 31), "Customer", "C1", "Ann Lee", "C1",
+                  Decimal("590.00"))
+    keys = {_key(inv, Reminder(r["Date"], "INV-1", r["Level"], installment=r["Installment"]), False)
+            for r in reminders(result)}
+    assert keys == {"INV-1 installment 2 reminder 1", "INV-1 installment 2 reminder 2",
+                    "INV-1 installment 3 reminder 1"}  # one document each, none named like another
 
 
 def test_a_plan_agreed_after_reminders_restarts_dunning_at_its_first_missed_installment():

@@ -36,6 +36,8 @@ def reminder_document(ctx: Context, reminder: Reminder) -> tuple[Document, list[
     final = reminder.level >= len(ctx.settings.reminder_days)
     plan = next((p for p in ctx.book.plans if p.invoice_no == invoice.invoice_no), None)
     missed = missed_installments(ctx, invoice, plan, reminder.date) if plan is not None else []
+    if reminder.installment is not None:  # a reminder about one installment (each has its own level)
+        missed = [i for i in missed if i.number == reminder.installment] or missed
     values = _values(ctx, invoice, reminder, to.party, reference, missed)
     section = "follow_up" if is_payer else _level_section(ctx, reminder.level, final)
     title = t.text("reminder", f"{section}.title", values)
@@ -47,7 +49,7 @@ def reminder_document(ctx: Context, reminder: Reminder) -> tuple[Document, list[
     amount_due = reminder.amount_due or ZERO
     block = ctx.payment_block(amount_due, reference, _pay_by(ctx, reminder, final)) if amount_due > 0 else None
     document = Document(
-        key=f"{invoice.invoice_no} {'follow-up' if is_payer else 'reminder'} {reminder.level}", kind=KIND_REMINDER,
+        key=_key(invoice, reminder, is_payer), kind=KIND_REMINDER,
         invoice_no=invoice.invoice_no, date=reminder.date, recipient_type=invoice.bill_to_type,
         recipient_id=invoice.bill_to_id, recipient_name=to.name, email=to.email, postal=to.postal,
         postal_complete=to.complete, sender_line=head.sender_line, company=head.lines, title=title, facts=facts,
@@ -59,6 +61,14 @@ def reminder_document(ctx: Context, reminder: Reminder) -> tuple[Document, list[
         address=(reminder.address or "").strip() or None, language=t.language,
         **ctx.letter(values, to_payer=is_payer))
     return document, [*to.sources, *head.sources]
+
+
+def _key(invoice: Invoice, reminder: Reminder, is_payer: bool) -> str:
+    """The document's name: one per reminder, never the same for two (installments are named)."""
+    what = "follow-up" if is_payer else "reminder"
+    if reminder.installment is not None:
+        return f"{invoice.invoice_no} installment {reminder.installment} {what} {reminder.level}"
+    return f"{invoice.invoice_no} {what} {reminder.level}"
 
 
 def amounts(reminder: Reminder) -> tuple[Decimal, Decimal, Decimal]:
