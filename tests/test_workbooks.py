@@ -156,8 +156,10 @@ def test_sheets_in_contract_order_after_read_me(name):
     names = book.sheetnames
     assert names[0] == "Read me"
     assert names[1:1 + len(contract.INPUT_SHEETS)] == list(contract.INPUT_SHEETS)
-    assert names[1 + len(contract.INPUT_SHEETS):] == ([] if name == build.TEMPLATE_FILE
-                                                       else [contract.INVOICES_SHEET, contract.INVOICE_LINES_SHEET])
+    history = [contract.INVOICES_SHEET, contract.INVOICE_LINES_SHEET]
+    if name == build.MEDICAL_FILE:  # a patient who pays only when reminded: reminders are history too
+        history.append(contract.REMINDERS_SHEET)
+    assert names[1 + len(contract.INPUT_SHEETS):] == ([] if name == build.TEMPLATE_FILE else history)
     assert book.active.title == "Read me"
 
 
@@ -378,3 +380,21 @@ def test_write_template(tmp_path):
     with pytest.raises(ValueError):
         workbook_template.write_template(tmp_path / "new.xls")
     assert [p.name for p in tmp_path.iterdir()] == ["new.xlsx"]
+
+
+def test_medical_demo_shows_a_reminder_paid_in_full_with_its_fee(runs):
+    result = runs[build.MEDICAL_FILE]
+    reminded = [r for r in result.book.reminders if r.level == 2 and r.fee]
+    assert reminded, "the demo's history holds a second reminder with a fee"
+    item = result.receivables[reminded[0].invoice_no]
+    paid = [p for p in result.book.payments if p.invoice_no == reminded[0].invoice_no]
+    assert [p.amount for p in paid] == [reminded[0].amount_due]  # exactly what the reminder asked for
+    assert (item.fees, item.balance, item.status) == (reminded[0].fee, 0, "Paid")
+
+
+def test_utility_demo_shows_an_overpayment_applied_and_interest_after_a_partial_payment(runs):
+    result = runs[build.UTILITY_FILE]
+    credit = [a for a in result.ledger.allocations if a.source_type == "Credit"]
+    assert credit, "an overpayment was applied to a later invoice automatically"
+    partial = [r for r in result.overdue.issued if r.interest_charged and result.receivables[r.invoice_no].paid]
+    assert partial, "a partly paid invoice is reminded with interest on what is still open"

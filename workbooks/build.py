@@ -630,6 +630,8 @@ class Demo:
         linked: sheets whose ``Invoice No`` cells are :class:`Inv` names, resolved after the replay.
         history_overrides: charge values as they were when first billed (corrected since), by Charge ID.
         deliberate: message fragments of the Problems the demo shows on purpose.
+        pays_reminder: customers who pay only when reminded, and at which level: they pay exactly the
+            reminder's Amount Due (principal, fees and interest) a few days after it.
     """
 
     file: str
@@ -639,6 +641,7 @@ class Demo:
     pays: Callable[[Invoice], list[Pay]]
     history_overrides: dict[str, dict[str, object]] = field(default_factory=dict)
     deliberate: tuple[str, ...] = ()
+    pays_reminder: dict[str, int] = field(default_factory=dict)
 
 
 def replay(demo: Demo) -> tuple[list[dict[str, object]], list[OutputSheet]]:
@@ -669,8 +672,9 @@ def replay(demo: Demo) -> tuple[list[dict[str, object]], list[OutputSheet]]:
                       and not any(d in p.message for d in demo.deliberate)]
         if unexpected:
             raise RuntimeError(f"{demo.file}, run of {as_of}: " + "; ".join(map(str, unexpected)))
-        outputs = [o for o in result.outputs if o.name in (contract.INVOICES_SHEET, contract.INVOICE_LINES_SHEET)]
+        outputs = _history_outputs(demo, result)
         history = {o.name: RawSheet(o.name, [o.headers, *[list(r) for r in o.rows]]) for o in outputs}
+        _pay_reminders(demo, result, payments)
         for invoice in result.new_invoices:
             invoices.append(invoice)
             for pay in demo.pays(invoice):
@@ -689,6 +693,34 @@ def replay(demo: Demo) -> tuple[list[dict[str, object]], list[OutputSheet]]:
             if isinstance(row.get("Invoice No"), Inv):
                 row["Invoice No"] = row["Invoice No"].find(invoices).invoice_no
     return payments, outputs
+
+
+def _history_outputs(demo: Demo, result) -> list[OutputSheet]:
+    """The history a month-end run leaves: Invoices and Invoice Lines, and the reminders of the
+    customers who pay only when reminded (the demo's other customers are reminded in June only)."""
+    customer_of = {invoice.invoice_no: invoice.customer_id for invoice in result.invoices}
+    kept = []
+    for output in result.outputs:
+        if output.name in (contract.INVOICES_SHEET, contract.INVOICE_LINES_SHEET):
+            kept.append(output)
+        elif output.name == contract.REMINDERS_SHEET and demo.pays_reminder:
+            rows = [r for r in output.rows if customer_of.get(r[1]) in demo.pays_reminder]
+            kept.append(dataclasses.replace(output, rows=rows))
+    return kept
+
+
+def _pay_reminders(demo: Demo, result, payments: list[dict[str, object]]) -> None:
+    """The payments of exactly a reminder's Amount Due by the customers who wait for it."""
+    customer_of = {invoice.invoice_no: invoice.customer_id for invoice in result.invoices}
+    for reminder in result.overdue.issued:
+        customer = customer_of.get(reminder.invoice_no)
+        if demo.pays_reminder.get(customer) != reminder.level:
+            continue
+        day = reminder.date + dt.timedelta(days=6)
+        if day <= DEMO_AS_OF:
+            payments.append({"Payment ID": f"PAY-{len(payments) + 1:04d}", "Date": day,
+                             "Invoice No": reminder.invoice_no, "Amount": reminder.amount_due, "Type": None,
+                             "Method": "Bank transfer", "Reference": f"{reminder.invoice_no} reminder {reminder.level}"})
 
 
 def build_demo(demo: Demo) -> WorkbookData:
@@ -958,7 +990,7 @@ def medical_demo() -> Demo:
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
                 medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None}},
-                deliberate=("has no Payer Code for service TRAVEL-VACC",))
+                deliberate=("has no Payer Code for service TRAVEL-VACC",), pays_reminder={"P-1009": 2})
 
 
 def medical_payments(invoice: Invoice) -> list[Pay]:
@@ -987,6 +1019,7 @@ def medical_payments(invoice: Invoice) -> list[Pay]:
         ("P-1008", F1): [Pay(d("2026-04-14"), D("144.16"), reference="Installment 1 of 6"),
                          Pay(d("2026-05-15"), D("144.16"), reference="Installment 2 of 6")],
         ("P-1011", M1): [],  # disputed
+        ("P-1009", F1): [],  # paid only after reminder 2, exactly its Amount Due (fee included)
         ("P-1012", M1): [Pay(days(issued, 20), D("100.00"), method="EC card", reference="Partial payment")],
     }
     if (customer, issued) in special:
