@@ -720,7 +720,8 @@ def _pay_reminders(demo: Demo, result, payments: list[dict[str, object]]) -> Non
         if day <= DEMO_AS_OF:
             payments.append({"Payment ID": f"PAY-{len(payments) + 1:04d}", "Date": day,
                              "Invoice No": reminder.invoice_no, "Amount": reminder.amount_due, "Type": None,
-                             "Method": "Bank transfer", "Reference": f"{reminder.invoice_no} reminder {reminder.level}"})
+                             "Method": "Bank transfer",
+                             "Reference": f"{reminder.invoice_no} reminder {reminder.level}"})
 
 
 def build_demo(demo: Demo) -> WorkbookData:
