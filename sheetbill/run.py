@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
@@ -149,6 +150,11 @@ def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None
     return run_billing(sheets, as_of=as_of, plugins=plugins, mode=RunMode.OVERDUE)
 
 
+#: The sheets a party's account is made of (what :func:`accounts_as_of` reports Problems of).
+ACCOUNT_SHEETS = frozenset({contract.SETTINGS.name, contract.PAYMENTS.name, contract.PAYMENT_PLANS.name,
+                            *contract.HISTORY_SHEETS})
+
+
 def accounts_as_of(sheets: Mapping[str, RawSheet], as_of: dt.date | None = None,
                    ) -> tuple[Book, LedgerReport, list[Problem]]:
     """The accounts from history alone, as they stood at the end of ``as_of``: read -> ledger.
@@ -159,11 +165,14 @@ def accounts_as_of(sheets: Mapping[str, RawSheet], as_of: dt.date | None = None,
 
     :param sheets: every sheet the front end read.
     :param as_of: the last day booked (default Settings ``As Of Date``, else today).
-    :returns: the Book as read, the ledger, and the Problems of reading and booking.
+    :returns: the Book as read, the ledger, and the Problems of the sheets the accounts are made of
+        (Settings, Payments, Payment Plans and the history) and of booking; Problems of the other
+        input sheets (charges, services, coverage) concern billing, not accounts, and are left out.
     """
     book, problems = load_book(sheets, as_of=as_of)
     ledger, checks = ledger_as_of(book, book.settings.as_of)
-    return book, ledger, [*problems, *checks, *ledger.problems]
+    read = [p for p in problems if p.sheet in ACCOUNT_SHEETS]
+    return book, ledger, [*read, *checks, *ledger.problems]
 
 
 def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem]]:

@@ -3,8 +3,8 @@
  *
  * This bound script adds a "sheetbill" menu and five functions that drawings can be assigned to
  * (Insert > Drawing, then "Assign script"): sheetbillBill, sheetbillOverdue, sheetbillCheck,
- * sheetbillDocuments, sheetbillStatement. Each sends the sheets a billing run reads to a sheetbill server
- * (`sheetbill serve`) through xlwings' Apps Script client, `runPython`, and the client applies the
+ * sheetbillDocuments, sheetbillStatement. Each sends the sheets a billing run reads to a sheetbill
+ * server (`sheetbill serve`) through xlwings' Apps Script client, `runPython`, and the client applies the
  * server's answer: the Invoices, Invoice Lines, Problems, ... sheets and a message box.
  *
  * Requirements, set up once per spreadsheet (docs/apps-script.md walks through it):
