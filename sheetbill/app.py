@@ -6,8 +6,10 @@ and Apps Script clients, the Google Sheets sync) adapts its workbook to :class:`
 a run reads (:func:`sheetbill.contract.run_reads`), when a repeated run may be skipped (the stamp),
 and what is written back are decided here, once, for all of them.
 
-The documents and sending use-cases (``sheetbill documents``, ``sheetbill send``) live with their
-optional dependencies in :mod:`sheetbill.documents` and :mod:`sheetbill.sending`.
+:func:`statements_of_account` computes the statements of account from history alone (nothing is
+issued or written). The documents and sending use-cases (``sheetbill documents``, ``sheetbill
+statements``, ``sheetbill send``) live with their optional dependencies in :mod:`sheetbill.documents`
+and :mod:`sheetbill.sending`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import __version__, contract
+from .book import Book
 from .plugins.manager import Plugins
 from .problems import Problem
-from .run import RunMode, RunResult, collector_paused, run_billing, summarize
+from .run import RunMode, RunResult, accounts_as_of, collector_paused, run_billing, summarize
 from .sheets import OutputSheet, RawSheet
+from .statements import Statement, month_start, statements
 
 
 class Workbook(Protocol):
@@ -164,3 +168,42 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
         written = False if dry_run else workbook.write(
             outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)
     return RunOutcome(command, result, summarize(result), written, dry_run, False, outputs, result.exit_code)
+
+
+@dataclass(frozen=True)
+class StatementsReport:
+    """The statements of account of a workbook for one period.
+
+    Attributes:
+        book: the workbook's inputs and history as read.
+        start, end: the period (both days included); ``end`` is the as-of date.
+        statements: one per customer with items in the period, open items or credit, by Customer ID.
+        problems: what was wrong reading and booking the history.
+    """
+
+    book: Book
+    start: dt.date
+    end: dt.date
+    statements: list[Statement]
+    problems: list[Problem]
+
+
+def statements_of_account(workbook: Workbook, *, as_of: dt.date | None = None, start: dt.date | None = None,
+                          customers: set[str] | None = None) -> StatementsReport:
+    """Every customer's statement of account from ``start`` to ``as_of``, from history alone.
+
+    Nothing is issued and nothing is written: the accounts are the history's items up to ``as_of``
+    (:func:`sheetbill.run.accounts_as_of`).
+
+    :param as_of: the last day of the period (default Settings As Of Date, else today).
+    :param start: the first day (default the first day of the as-of month: a monthly statement).
+    :param customers: only these Customer IDs (``None``: every customer with something to show).
+    :raises ValueError: when ``start`` is after the as-of date.
+    """
+    with collector_paused(), workbook.read() as sheets:
+        book, ledger, problems = accounts_as_of(sheets, as_of)
+    end = book.settings.as_of
+    first = start or month_start(end)
+    if first > end:
+        raise ValueError(f"the period cannot start ({first}) after the as-of date ({end})")
+    return StatementsReport(book, first, end, statements(ledger, first, end, customers), problems)

@@ -26,6 +26,7 @@ BUTTONS: dict[str, str] = {
     "overdue": "Update overdue",
     "check": "Check workbook",
     "documents": "Make documents",
+    "statement": "Statement",
 }
 
 #: A message box shows at most this many problems; the Problems sheet has them all.
@@ -74,6 +75,8 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
       each cell), nothing else changed.
     * ``documents``: renders the documents not rendered yet next to the workbook
       (:func:`sheetbill.documents.button`); nothing is written into the workbook.
+    * ``statement``: renders this month's statements of account next to the workbook
+      (:func:`sheetbill.documents.statements.button`); nothing is written into the workbook.
 
     A workbook that cannot be run at all (a required column is missing) gives ``ok=False``, no
     outputs and the reason. Other exceptions propagate: the front end reports them without detail.
@@ -86,6 +89,8 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
         raise KeyError(button)
     if button == "documents":
         return _documents(sheets, workbook, as_of)
+    if button == "statement":
+        return _statement(sheets, workbook, as_of)
     from . import app
 
     book = app.SheetsInMemory(sheets)
@@ -111,6 +116,14 @@ def _documents(sheets: Mapping[str, RawSheet], workbook: Path | None, as_of: dt.
 
     answer = button(sheets, workbook=workbook, as_of=as_of)
     return ButtonResult("documents", [], _clip(answer.text), ok=answer.ok)
+
+
+def _statement(sheets: Mapping[str, RawSheet], workbook: Path | None, as_of: dt.date | None) -> ButtonResult:
+    """Render this month's statements of account next to the workbook (when its path is known)."""
+    from .documents.statements import button
+
+    answer = button(sheets, workbook=workbook, as_of=as_of)
+    return ButtonResult("statement", [], _clip(answer.text), ok=answer.ok)
 
 
 def summary_message(button: str, summary: Mapping, problems: list[Problem]) -> str:

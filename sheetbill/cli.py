@@ -88,7 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     documents.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
     documents.set_defaults(run=cmd_documents)
 
-    send = commands.add_parser("send", help="email each unsent invoice and reminder, or put it in the letters file")
+    statements = commands.add_parser("statements", help="render a statement of account per customer with items in "
+                                                        "the period, open items or credit")
+    statements.add_argument("workbook", type=Path)
+    statements.add_argument("--as-of", type=_date, help="the statement's date, the period's last day (default: "
+                                                        "Settings As Of Date, else today)")
+    statements.add_argument("--from", dest="start", type=_date, help="the period's first day (default: the first "
+                                                                     "day of the as-of month)")
+    statements.add_argument("--customer", help="only this Customer ID")
+    statements.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
+    statements.set_defaults(run=cmd_statements)
+
+    send = commands.add_parser("send", help="email each unsent invoice, reminder and statement, or put it in the "
+                                          "letters file")
     send.add_argument("workbook", type=Path)
     send.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
     send.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
@@ -270,6 +282,30 @@ def cmd_documents(args: argparse.Namespace) -> int:
     print(f"  unchanged: {len(outcome.unchanged)}")
     if outcome.kept:
         print(f"  kept (the workbook now says something else): {len(outcome.kept)}")
+    if outcome.skipped:
+        print(f"  not made:  {len(outcome.skipped)} (see the problems)")
+    if outcome.print_file is not None:
+        print(f"  print file for letters: {outcome.print_file.name}")
+    for problem in outcome.problems:
+        print(f"    {problem}")
+    return outcome.exit_code
+
+
+def cmd_statements(args: argparse.Namespace) -> int:
+    """``sheetbill statements``: one statement of account per customer, and say what was written."""
+    from .documents.statements import make_statements
+
+    try:
+        outcome = make_statements(args.workbook, args.out, args.as_of, start=args.start, customer=args.customer)
+    except ValueError as err:
+        print(f"sheetbill: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.workbook}: statements of account from {outcome.start} to {outcome.end} in {outcome.out_dir}")
+    print(f"  customers: {outcome.customers}")
+    print(f"  written:   {len(outcome.written)}")
+    print(f"  unchanged: {len(outcome.unchanged)}")
+    if outcome.kept:
+        print(f"  kept (the accounts now say something else): {len(outcome.kept)}")
     if outcome.skipped:
         print(f"  not made:  {len(outcome.skipped)} (see the problems)")
     if outcome.print_file is not None:

@@ -43,6 +43,11 @@ def documents(book: Any = None) -> None:
     run_button("documents", book)
 
 
+def statement(book: Any = None) -> None:
+    """The "Statement" button: this month's statements of account, written next to the workbook."""
+    run_button("statement", book)
+
+
 def _caller() -> Any:
     import xlwings
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
@@ -147,6 +148,54 @@ def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None
                  plugins: Plugins | None = None) -> RunResult:
     """Overdue tracking alone (``sheetbill overdue``): post payments and track, issue no invoices."""
     return run_billing(sheets, as_of=as_of, plugins=plugins, mode=RunMode.OVERDUE)
+
+
+#: The sheets a party's account is made of (what :func:`accounts_as_of` reports Problems of).
+ACCOUNT_SHEETS = frozenset({contract.SETTINGS.name, contract.PAYMENTS.name, contract.PAYMENT_PLANS.name,
+                            *contract.HISTORY_SHEETS})
+
+
+def accounts_as_of(sheets: Mapping[str, RawSheet], as_of: dt.date | None = None,
+                   ) -> tuple[Book, LedgerReport, list[Problem]]:
+    """The accounts from history alone, as they stood at the end of ``as_of``: read -> ledger.
+
+    Nothing is issued: no invoices, no reminders, no hand-offs; only what the history sheets
+    (Invoices, Reminders, Collections) and Payments hold is booked (:func:`ledger_as_of`). This is
+    what a statement of account shows.
+
+    :param sheets: every sheet the front end read.
+    :param as_of: the last day booked (default Settings ``As Of Date``, else today).
+    :returns: the Book as read, the ledger, and the Problems of the sheets the accounts are made of
+        (Settings, Payments, Payment Plans and the history) and of booking; Problems of the other
+        input sheets (charges, services, coverage) concern billing, not accounts, and are left out.
+    """
+    book, problems = load_book(sheets, as_of=as_of)
+    ledger, checks = ledger_as_of(book, book.settings.as_of)
+    read = [p for p in problems if p.sheet in ACCOUNT_SHEETS]
+    return book, ledger, [*read, *checks, *ledger.problems]
+
+
+def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem]]:
+    """The ledger of ``book``'s history with every item dated after ``as_of`` left out.
+
+    Unlike a run (which books a payment even when it is dated after the run's day), a statement
+    as of a day must not show what happened later, so invoices, credit notes, fees, interest and
+    money dated later are not booked. Plans and payments are checked against every invoice, as a
+    run checks them; the checks' Problems are returned beside the ledger.
+    """
+    by_no = {invoice.invoice_no: invoice for invoice in book.invoices}
+    checks: list[Problem] = []
+    plans = valid_plans(book, by_no, checks)
+    payments = valid_payments(book, by_no, checks)
+    mode = _apply_credits(book, checks)
+    invoices = [invoice for invoice in book.invoices if invoice.issue_date <= as_of]
+    issued = {invoice.invoice_no for invoice in invoices}
+    ledger = build_ledger(invoices, [p for p in payments if p.date <= as_of and (p.invoice_no or "") in issued | {""}],
+                          [r for r in book.reminders if r.date <= as_of and r.invoice_no in issued],
+                          [c for c in book.collections if c.handed_over_on <= as_of and c.invoice_no in issued],
+                          {no: plan for no, plan in plans.items() if no in issued},
+                          currency=book.settings.currency, apply_credits=mode)
+    return ledger, checks
 
 
 def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode) -> RunResult:

@@ -1,7 +1,8 @@
 """Sending documents to the right party, exactly once: email with the PDF attached, or a letter.
 
-``sheetbill send WORKBOOK`` delivers every invoice, credit note and reminder of the workbook that
-the **Sent** sheet does not list yet: by email when the recipient has a valid Email (reminders go
+``sheetbill send WORKBOOK`` delivers every invoice, credit note and reminder of the workbook, and every
+statement of account in its documents folder (:func:`~sheetbill.documents.statements.add_issued_statements`),
+that the **Sent** sheet does not list yet: by email when the recipient has a valid Email (reminders go
 the way the Reminders history recorded), else into the day's print file of letters. The Sent
 sheet (Document, Recipient, Channel, Address, Date, Message ID) is append-only history, read
 back every run: a document listed there is never sent again.
@@ -39,6 +40,7 @@ from .documents import DocumentSet, delivery_of, prepare, setting
 from .documents.config import is_valid_email
 from .documents.model import Document
 from .documents.output import write_documents, write_print_file
+from .documents.statements import add_issued_statements
 from .models import BillToType
 from .problems import Problem, error
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
@@ -356,6 +358,7 @@ def send_pending(workbook: Path, as_of: dt.date | None = None, dry_run: bool = F
 
     sheets = read_workbook(workbook)
     documents = prepare(sheets, workbook, None, as_of)
+    add_issued_statements(documents)
     day = as_of or documents.book.settings.as_of
     journal = Journal(documents.out_dir / JOURNAL_NAME)
     with contextlib.nullcontext(True) if dry_run else journal.locked() as ok:

@@ -4,7 +4,7 @@ Excel's ``RunServerPython`` (the xlwings add-in, VBA) and Google Sheets' ``runPy
 ``xlwings.js``) post the workbook to a URL and apply the actions they get back. This server answers
 at the URL shape xlwings' own server uses, one endpoint per button on an explicit allow-list::
 
-    POST /xlwings/custom-scripts-call/bill        (also overdue, check, documents)
+    POST /xlwings/custom-scripts-call/bill        (also overdue, check, documents, statement)
     GET  /health                                  (no authentication; for load balancers)
 
 Anything else is 404. Requests carry ``Authorization: <token>`` or ``Authorization: Bearer <token>``

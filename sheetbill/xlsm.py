@@ -2,7 +2,7 @@
 
 :func:`build_xlsm` copies every sheet of a source workbook (the packaged template for
 ``sheetbill new --xlsm FILE``, the demo workbook for ``workbooks/sheetbill.xlsm``), puts a "Billing"
-sheet first with four labelled buttons (form controls) bound to the macros of
+sheet first with a labelled button per :data:`sheetbill.buttons.BUTTONS` (form controls) bound to the macros of
 ``sheetbill/data/vba/Sheetbill.bas``, and adds a VBA project compiled from that text on this
 machine (:mod:`sheetbill.vba_project`): the project carries no compiled code, so Excel compiles it
 from source when it first opens the file.
@@ -28,13 +28,15 @@ from .vba_project import Module, VbaProject
 BILLING_SHEET = "Billing"
 #: The button macros by button name (Sub names in Sheetbill.bas).
 MACROS = {"bill": "SheetbillBill", "overdue": "SheetbillOverdue", "check": "SheetbillCheck",
-          "documents": "SheetbillDocuments"}
+          "documents": "SheetbillDocuments", "statement": "SheetbillStatement"}
 DESCRIPTIONS = {
     "bill": "Bill every new charge, post payments, update overdue tracking; writes Invoices, Invoice Lines, "
             "Problems, Advice and the overdue sheets.",
     "overdue": "Post payments and update reminders, payment plans and collections; issues no new invoices.",
     "check": "Check every input sheet; writes only the Problems sheet.",
     "documents": "Make the PDF documents of invoices and reminders (where this sheetbill version offers it).",
+    "statement": "Make this month's statement of account for every customer with activity, open items or credit "
+                 "(PDFs beside the workbook; `sheetbill send` delivers them).",
 }
 _FIXED_TIME = dt.datetime(2026, 1, 1)
 
@@ -136,16 +138,17 @@ def _billing_sheet(workbook, formats: dict) -> None:
         sheet.insert_button(row, 1, {"macro": MACROS[button], "caption": BUTTONS[button], "width": 170,
                                      "height": 40, "x_offset": 2, "y_offset": 2})
         sheet.write_string(row, 3, DESCRIPTIONS[button], formats["wrap"])
-    sheet.write_string("B16", "Needs Python with sheetbill and the xlwings add-in on this PC (docs/excel.md).")
-    sheet.write_string("B18", "Optional: a sheetbill server instead of Python on this PC", formats["bold"])
-    sheet.write_string("B19", "Server URL")
-    sheet.write_blank("D19", None, formats["input"])
-    sheet.write_string("B20", "Server token")
-    sheet.write_blank("D20", None, formats["input"])
-    sheet.write_string("B21", "Leave both empty to run Python on this PC. The token is stored in this file: "
-                              "share the file only with people who may use the server.")
-    workbook.define_name("SheetbillServerUrl", f"={BILLING_SHEET}!$D$19")
-    workbook.define_name("SheetbillServerToken", f"={BILLING_SHEET}!$D$20")
+    below = 3 + len(BUTTONS) * 3 + 1  # the first row under the buttons, 1-based
+    sheet.write_string(f"B{below}", "Needs Python with sheetbill and the xlwings add-in on this PC (docs/excel.md).")
+    sheet.write_string(f"B{below + 2}", "Optional: a sheetbill server instead of Python on this PC", formats["bold"])
+    sheet.write_string(f"B{below + 3}", "Server URL")
+    sheet.write_blank(f"D{below + 3}", None, formats["input"])
+    sheet.write_string(f"B{below + 4}", "Server token")
+    sheet.write_blank(f"D{below + 4}", None, formats["input"])
+    sheet.write_string(f"B{below + 5}", "Leave both empty to run Python on this PC. The token is stored in this file: "
+                                        "share the file only with people who may use the server.")
+    workbook.define_name("SheetbillServerUrl", f"={BILLING_SHEET}!$D${below + 3}")
+    workbook.define_name("SheetbillServerToken", f"={BILLING_SHEET}!$D${below + 4}")
     sheet.activate()
 
 

@@ -1,4 +1,4 @@
-"""Invoices, credit notes and reminders as PDF documents, and the ``sheetbill documents`` command.
+"""Invoices, credit notes, reminders and statements of account as PDF documents, and their commands.
 
 The pieces:
 
@@ -8,12 +8,14 @@ The pieces:
 * :mod:`.context` -- what building every document of a workbook shares (history indexed, bank checked);
 * :mod:`.parties` -- the letterhead and the recipient's address block;
 * :mod:`.invoice` -- invoices and credit notes; :mod:`.reminder` -- reminders and payer follow-ups;
+  :mod:`.statement` -- statements of account;
 * :mod:`.build` -- every document of a workbook, and the check that every text can be printed;
 * :mod:`.delivery` -- whether a document goes by email or by letter;
 * :mod:`.fonts` -- the embedded fonts; :mod:`.payment` -- IBAN/BIC checks and the EPC QR code text;
 * :mod:`.pdf` -- the A4 layout (fpdf2); :mod:`.output` -- files that are never changed once written,
   and the print file;
-* :mod:`.make` -- making a workbook's documents, for the command line and the Excel button.
+* :mod:`.make` -- making a workbook's documents, for the command line and the Excel button;
+  :mod:`.statements` -- the same for statements of account (``sheetbill statements``, the Statement button).
 
 :func:`make_documents` renders every document of a workbook that has no file yet, into
 ``<workbook stem> documents/`` beside the workbook, and puts those that go by letter into one

@@ -51,18 +51,25 @@ def build_documents(book: Book, templates: Templates, fonts: FontSet, plugins: P
                                           code="document-name-taken"))
             continue
         seen.add(document.key)
-        if document.payment is not None and ctx.bank["invalid"]:
-            batch.skipped[document.key] = "Bank IBAN is invalid"
-            continue
-        bad = unprintable(fonts, templates, document, sources)
-        if bad:
-            batch.problems.extend(p for p in bad if p not in batch.problems)
-            batch.skipped[document.key] = "text that cannot be printed"
-            continue
-        batch.documents.append(document)
-        batch.sources[document.key] = sources
+        admit(ctx, batch, document, sources)
     batch.problems[:0] = ctx.problems + [p for p in templates.problems if p not in ctx.problems]
     return batch
+
+
+def admit(ctx: Context, batch: DocumentBatch, document: Document, sources: list[Source]) -> bool:
+    """Add ``document`` to ``batch`` unless it shows payment details while the IBAN is invalid or has text
+    no font can print (then it is recorded as skipped, with the Problems); True when it was added."""
+    if document.payment is not None and ctx.bank["invalid"]:
+        batch.skipped[document.key] = "Bank IBAN is invalid"
+        return False
+    bad = unprintable(ctx.fonts, ctx.templates, document, sources)
+    if bad:
+        batch.problems.extend(p for p in bad if p not in batch.problems)
+        batch.skipped[document.key] = "text that cannot be printed"
+        return False
+    batch.documents.append(document)
+    batch.sources[document.key] = sources
+    return True
 
 
 def _invoices(ctx: Context, wanted: set[str] | None, batch: DocumentBatch) -> list[tuple[Document, list[Source]]]:

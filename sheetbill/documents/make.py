@@ -69,13 +69,19 @@ def prepare(sheets: Mapping[str, RawSheet], workbook: Path, out_dir: Path | None
     """
     if book is None:
         book, _ = load_book(sheets, as_of=as_of)
-    settings = book.settings
-    folder = setting(settings, "Document Templates")
-    office = (workbook.parent / str(folder)).resolve() if folder else None
-    templates = Templates.load(settings.language, office, settings_rows=settings.rows)
+    templates = templates_for(book, workbook)
     fonts = fonts or FontSet.discover(templates.fonts_dir)
     batch = build_documents(book, templates, fonts, plugins if plugins is not None else Plugins())
     return DocumentSet(book, templates, fonts, batch, out_dir or default_out_dir(workbook), list(batch.problems))
+
+
+def templates_for(book: Book, workbook: Path) -> Templates:
+    """The templates of the workbook's language, with the office's folder (Settings Document Templates,
+    relative to the workbook's folder) laid over the shipped ones."""
+    settings = book.settings
+    folder = setting(settings, "Document Templates")
+    office = (workbook.parent / str(folder)).resolve() if folder else None
+    return Templates.load(settings.language, office, settings_rows=settings.rows)
 
 
 def render_documents(documents: DocumentSet, *, day: dt.date) -> tuple[WriteReport, Path | None]:

@@ -6,9 +6,9 @@ content always gives the same PDF. Its :meth:`Document.fingerprint` is a hash of
 two renderings say the same thing exactly when their fingerprints match, whatever fpdf2 version
 or font build produced the bytes.
 
-The documents themselves are made by :mod:`.invoice` (invoices and credit notes) and
-:mod:`.reminder` (reminders and payer follow-ups), from the parties of :mod:`.parties`, all of
-them for a whole workbook by :mod:`.build`.
+The documents themselves are made by :mod:`.invoice` (invoices and credit notes),
+:mod:`.reminder` (reminders and payer follow-ups) and :mod:`.statement` (statements of account),
+from the parties of :mod:`.parties`, all of them for a whole workbook by :mod:`.build`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..problems import Problem
 from .templates import Templates
 
 #: The kinds of document (:attr:`Document.kind`).
-KIND_INVOICE, KIND_CREDIT_NOTE, KIND_REMINDER = "invoice", "credit_note", "reminder"
+KIND_INVOICE, KIND_CREDIT_NOTE, KIND_REMINDER, KIND_STATEMENT = "invoice", "credit_note", "reminder", "statement"
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class Document:
     Attributes:
         key: the stable name of the document (``INV-000001``, ``INV-000001 reminder 2``); its file is
             ``<key>.pdf`` and the Sent sheet names it.
-        kind: ``invoice``, ``credit_note`` or ``reminder``.
-        invoice_no: the invoice (or credit note) it is or concerns.
+        kind: ``invoice``, ``credit_note``, ``reminder`` or ``statement``.
+        invoice_no: the invoice (or credit note) it is or concerns ("" for a statement of account).
         date: the document's date (issue date, or the reminder's date): also the PDF's creation date.
         recipient_type, recipient_id, recipient_name: who it is for (``Customer`` or ``Payer``).
         email: the recipient's email as the workbook has it (``None`` when blank).

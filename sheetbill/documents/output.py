@@ -23,7 +23,7 @@ from pathlib import Path
 from ..files import write_atomic
 from ..problems import Problem, warning
 from .fonts import FontSet
-from .model import Document
+from .model import KIND_REMINDER, KIND_STATEMENT, Document
 from .pdf import fingerprint_of, render_pdf
 
 NEW, UNCHANGED, KEPT = "new", "unchanged", "kept"
@@ -59,16 +59,26 @@ def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet
             same = fingerprint_of(path.read_bytes()) == document.fingerprint()
             report.written.append(Written(document, path, UNCHANGED if same else KEPT))
             if not same:
-                report.problems.append(warning(
-                    f"{path.name} was issued before and the workbook now says something else for "
-                    f"{document.key} (an address, name, description, setting or template changed since): the "
-                    "issued file is kept unchanged. To send a correction, issue a credit note and a new "
-                    "invoice; to replace the file anyway, move the old one out of the folder first",
-                    "Reminders" if document.kind == "reminder" else "Invoices", code="document-changed"))
+                report.problems.append(_changed(path, document))
             continue
         write_atomic(path, render_pdf(document, fonts))
         report.written.append(Written(document, path, NEW))
     return report
+
+
+def _changed(path: Path, document: Document) -> Problem:
+    """The warning that ``path`` says something else than the workbook now does for ``document``."""
+    if document.kind == KIND_STATEMENT:
+        return warning(f"{path.name} was issued before and the accounts now say something else for that period "
+                       "(an item dated in it was entered or changed since, or an address, setting or template "
+                       "changed): the issued file is kept unchanged. Make a statement as of a later date; to "
+                       "replace the file anyway, move the old one out of the folder first", "Payments",
+                       code="document-changed")
+    return warning(f"{path.name} was issued before and the workbook now says something else for "
+                   f"{document.key} (an address, name, description, setting or template changed since): the "
+                   "issued file is kept unchanged. To send a correction, issue a credit note and a new "
+                   "invoice; to replace the file anyway, move the old one out of the folder first",
+                   "Reminders" if document.kind == KIND_REMINDER else "Invoices", code="document-changed")
 
 
 def combine(paths: Sequence[Path]) -> bytes:

@@ -60,12 +60,18 @@ def letterhead(settings: Settings) -> Letterhead:
 
 def recipient(book: Book, invoice: Invoice) -> Recipient:
     """The party ``invoice`` is billed to, with its address block."""
-    is_payer = invoice.bill_to_type == BillToType.PAYER
-    party = (book.payers if is_payer else book.customers).get(invoice.bill_to_id)
+    return party_recipient(book, invoice.bill_to_type, invoice.bill_to_id,
+                           Source(invoice.bill_to_name, "Invoices", invoice.row, "Bill To Name"))
+
+
+def party_recipient(book: Book, party_type: str, party_id: str, fallback: Source) -> Recipient:
+    """The Customers or Payers row ``party_id`` with its address block; ``fallback`` names a party that is
+    not on its sheet (its text is the name printed, its cell where a bad character is reported)."""
+    is_payer = party_type == BillToType.PAYER
+    party = (book.payers if is_payer else book.customers).get(party_id)
     sheet = "Payers" if is_payer else "Customers"
     if party is None:
-        return Recipient(None, invoice.bill_to_name, None, (invoice.bill_to_name,), False,
-                         (Source(invoice.bill_to_name, "Invoices", invoice.row, "Bill To Name"),))
+        return Recipient(None, fallback.text, None, (fallback.text,), False, (fallback,))
     city = " ".join(p for p in (party.postal_code, party.city) if p)
     country = getattr(party, "country", None)
     block = tuple(p for p in (party.name, party.street, city, country) if p)

@@ -2,7 +2,8 @@
 
 The shipped templates live in ``sheetbill/documents/templates/<language>/``: ``common.toml`` (labels,
 date and amount formats, the words for why a customer pays a share) and one file per document
-kind (``invoice.toml``, ``credit_note.toml``, ``reminder.toml``) with its texts and its email.
+kind (``invoice.toml``, ``credit_note.toml``, ``reminder.toml``, ``statement.toml``) with its texts
+and its email.
 English (``en``) and German (``de``) are shipped; Settings ``Language`` chooses.
 
 An office changes wording without touching sheetbill: Settings ``Document Templates`` names a
@@ -30,7 +31,7 @@ from ..problems import Problem, warning
 
 SHIPPED = Path(__file__).parent / "templates"
 SHIPPED_LANGUAGES = ("en", "de")
-KINDS = ("invoice", "credit_note", "reminder")
+KINDS = ("invoice", "credit_note", "reminder", "statement")
 FILES = ("common", *KINDS)
 
 _LANGUAGE_NAMES = {"english": "en", "englisch": "en", "german": "de", "deutsch": "de"}

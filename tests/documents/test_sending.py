@@ -274,3 +274,22 @@ def test_documents_before_send_documents_from_are_not_sent(tmp_path, smtp):
     workbook = practice_workbook(tmp_path, port, ("Send Documents From", "2026-02-01"))
     assert send_command(workbook, AS_OF, dry_run=False) == 0
     assert set(recorder.documents()) == {"INV-000001 follow-up 1", "INV-000002 reminder 1", "INV-000004 reminder 1"}
+
+
+def test_a_statement_in_the_documents_folder_is_sent_once(tmp_path, smtp, capsys):
+    recorder, port = smtp
+    workbook = practice_workbook(tmp_path, port)
+    key = "STATEMENT C3 2026-02-01 to 2026-03-01"
+    assert main(["statements", str(workbook), "--as-of", AS_OF.isoformat(), "--from", "2026-02-01",
+                 "--customer", "C3"]) == 0
+    assert (tmp_path / "practice documents" / f"{key}.pdf").exists()
+    assert send_command(workbook, AS_OF, dry_run=False) == 0
+    assert recorder.documents() == Counter(dict.fromkeys(EMAILED | {key}, 1))
+    message = next(m for m in recorder.messages if m["X-Sheetbill-Document"] == key)
+    assert message["To"] == "Anna Schmidt <anna@example.org>"
+    assert message["Subject"] == "Statement of account as of 1 March 2026 from Praxis Dr. Weber"
+    attachment = next(message.iter_attachments())
+    assert attachment.get_content() == (tmp_path / "practice documents" / f"{key}.pdf").read_bytes()
+    assert key in {row[0] for row in sent_rows(workbook)}
+    assert send_command(workbook, AS_OF, dry_run=False) == 0  # sent once: the Sent sheet lists it
+    assert recorder.documents()[key] == 1 and len(recorder.messages) == len(EMAILED) + 1

@@ -191,5 +191,5 @@ def test_libreoffice_opens_it_with_the_macros_bound_to_the_buttons(xlsm, tmp_pat
     assert "Public Sub SheetbillBill()" in module
     for macro in MACROS.values():
         assert f"vnd.sun.star.script:VBAProject.Sheetbill.{macro}?" in content
-    for label in ("Bill", "Update overdue", "Check workbook", "Make documents"):
+    for label in ("Bill", "Update overdue", "Check workbook", "Make documents", "Statement"):
         assert f'form:label="{label}"' in content

@@ -1,10 +1,10 @@
 /**
  * sheetbill buttons for Google Sheets.
  *
- * This bound script adds a "sheetbill" menu and four functions that drawings can be assigned to
+ * This bound script adds a "sheetbill" menu and five functions that drawings can be assigned to
  * (Insert > Drawing, then "Assign script"): sheetbillBill, sheetbillOverdue, sheetbillCheck,
- * sheetbillDocuments. Each sends the sheets a billing run reads to a sheetbill server
- * (`sheetbill serve`) through xlwings' Apps Script client, `runPython`, and the client applies the
+ * sheetbillDocuments, sheetbillStatement. Each sends the sheets a billing run reads to a sheetbill
+ * server (`sheetbill serve`) through xlwings' Apps Script client, `runPython`, and the client applies the
  * server's answer: the Invoices, Invoice Lines, Problems, ... sheets and a message box.
  *
  * Requirements, set up once per spreadsheet (docs/apps-script.md walks through it):
@@ -37,6 +37,7 @@ function onOpen() {
     .addItem("Update overdue", "sheetbillOverdue")
     .addItem("Check workbook", "sheetbillCheck")
     .addItem("Make documents", "sheetbillDocuments")
+    .addItem("Statement", "sheetbillStatement")
     .addToUi();
 }
 
@@ -54,6 +55,10 @@ function sheetbillCheck() {
 
 function sheetbillDocuments() {
   sheetbillPress_("documents");
+}
+
+function sheetbillStatement() {
+  sheetbillPress_("statement");
 }
 
 /** Matching key of a sheet name, as sheetbill matches them: case, spaces, "_" and "-" ignored. */

@@ -31,6 +31,10 @@ Public Sub SheetbillDocuments()
     SheetbillRun "documents"
 End Sub
 
+Public Sub SheetbillStatement()
+    SheetbillRun "statement"
+End Sub
+
 Private Sub SheetbillRun(ByVal button As String)
     Dim url As String
     url = Trim$(SheetbillSetting("SheetbillServerUrl"))
