@@ -137,3 +137,26 @@ def check(book: xw.Book, as_of: dt.date | None = None) -> None:
     """# Check workbook
     Compute everything and write only the Problems sheet, so you can go to each cell."""
     run_script("check", book, as_of)
+
+
+def sheet_button(button: str, reference: str, *, show_taskpane: bool = False):
+    """A script that a shape on a sheet runs (xlwings Lite's sheet buttons), for ``main.py``::
+
+        bill_button = sheet_button("bill", "[BillButton]Billing!J2")
+
+    ``reference`` is xlwings Lite's ``"[shape name]Sheet!Cell"``: the shape's name and the cell its
+    hyperlink points to. The run uses the workbook's As Of Date (a shape has no date field).
+
+    :param button: ``bill``, ``overdue`` or ``check``.
+    :raises KeyError: for any other button.
+    """
+    if button not in BUTTONS or button == "documents":
+        raise KeyError(button)
+    label = BUTTONS[button]
+
+    def pressed(book: xw.Book) -> None:
+        run_script(button, book)
+
+    pressed.__name__ = pressed.__qualname__ = f"{button}_sheet_button"
+    pressed.__doc__ = f"# {label}\nRun by the button on the sheet ({reference})."
+    return script(name=f"{label} (sheet button)", button=reference, show_taskpane=show_taskpane)(pressed)
