@@ -26,21 +26,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.lite.pyodide_node import build_wheels, prepare_runtime, run_task  # noqa: E402
+from tests.lite.pyodide_node import build_wheels, prepare_runtime, run_task, run_task_in_cpython  # noqa: E402
 
 AS_OF = "2026-12-31"
 MB = 1024 * 1024
+PHASES = ("read", "press", "write", "run")
 
 
-def measure(node: str, wheels: Path, work: Path, charges: int) -> dict:
-    """One fresh Pyodide process billing ``charges`` charges; its figures."""
-    result, costs = run_task(node, wheels, work, {"button": "bill", "as_of": AS_OF, "generate": charges,
-                                                  "summary_only": True}, timeout=3600)
+def task(charges: int) -> dict:
+    """The benchmark task: Bill over the generated workbook, only counts in the result."""
+    return {"button": "bill", "as_of": AS_OF, "generate": charges, "summary_only": True}
+
+
+def figures(result: dict, charges: int) -> dict:
+    """The script's seconds by phase (reading the sheets, the billing run, writing the sheets)."""
     assert result["charges"] == charges and "Invoices" in result["written"], result
-    return {"script_s": result["seconds"]["run"], "import_s": result["seconds"]["import"],
-            "build_book_s": result["seconds"]["build_book"], "start_s": costs["start_seconds"],
-            "heap_mb": costs["wasm_heap_bytes"] / MB, "rss_mb": costs["node_rss_bytes"] / MB,
-            "pyodide": costs["pyodide_version"]}
+    return {phase: result["seconds"][phase] for phase in PHASES}
+
+
+def in_pyodide(node: str, wheels: Path, work: Path, charges: int) -> dict:
+    """One fresh Node process running Pyodide; the script's phases, Pyodide's start, heap and RSS in MB."""
+    result, costs = run_task(node, wheels, work, task(charges), timeout=3600)
+    return {**figures(result, charges), "start": costs["start_seconds"], "heap": costs["wasm_heap_bytes"] / MB,
+            "rss": costs["node_rss_bytes"] / MB, "pyodide": costs["pyodide_version"]}
+
+
+def in_cpython(work: Path, charges: int) -> dict:
+    """The same task in a fresh CPython process, for comparison."""
+    result, rss = run_task_in_cpython(work, task(charges), timeout=3600)
+    return {**figures(result, charges), "rss": rss / MB}
+
+
+def row(size: int, where: str, runs: list[dict]) -> str:
+    """One Markdown table row of medians."""
+    def median(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    heap = f"{median('heap'):,.0f}" if "heap" in runs[0] else "-"
+    return (f"| {size:,} | {where} | {median('read'):.1f} | {median('press'):.1f} | {median('write'):.1f} "
+            f"| {median('run'):.1f} | {heap} | {median('rss'):,.0f} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,18 +75,19 @@ def main(argv: list[str] | None = None) -> None:
     node = prepare_runtime()
     with tempfile.TemporaryDirectory() as tmp:
         wheels = build_wheels(Path(tmp) / "wheels")
-        print("| Charges | Bill script (s) | import sheetbill (s) | Pyodide start (s) | WASM heap (MB) "
-              "| Node RSS (MB) |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| Charges | Python | read (s) | bill (s) | write (s) | script (s) | WASM heap (MB) | peak RSS (MB) |")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
+        starts, version = [], ""
         for size in args.sizes:
-            runs = [measure(node, wheels, Path(tmp) / f"work-{size}-{n}", size) for n in range(args.runs)]
-
-            def median(key: str, runs: list[dict] = runs) -> float:
-                return statistics.median(run[key] for run in runs)
-
-            print(f"| {size:,} | {median('script_s'):.1f} | {median('import_s'):.2f} | {median('start_s'):.1f} "
-                  f"| {median('heap_mb'):,.0f} | {median('rss_mb'):,.0f} |", flush=True)
-        print(f"\nPyodide {runs[0]['pyodide']}, {args.runs} run(s) each, median.")
+            pyodide, cpython = [], []
+            for n in range(args.runs):  # alternating, so that machine noise hits both alike
+                pyodide.append(in_pyodide(node, wheels, Path(tmp) / f"pyodide-{size}-{n}", size))
+                cpython.append(in_cpython(Path(tmp) / f"cpython-{size}-{n}", size))
+            starts += [run["start"] for run in pyodide]
+            version = pyodide[0]["pyodide"]
+            print(row(size, f"Pyodide {version}", pyodide), flush=True)
+            print(row(size, f"CPython {sys.version.split()[0]}", cpython), flush=True)
+        print(f"\nMedians of {args.runs} run(s); Pyodide's own start took {statistics.median(starts):.1f} s.")
 
 
 if __name__ == "__main__":

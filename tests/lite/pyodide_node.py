@@ -91,19 +91,40 @@ def untagged(value: object) -> object:
     return value
 
 
-def run_task(node: str, wheels: Path, work: Path, task: dict, *, timeout: float = 900) -> tuple[dict, dict]:
-    """Run one task (see ``tests/lite/pyodide_task.py``) in Pyodide; (its result, the runner's costs)."""
+TASK = ROOT / "tests" / "lite" / "pyodide_task.py"
+
+
+def _prepare(work: Path, task: dict) -> None:
+    """The working directory of one task: the stand-in Book, the generator and ``task.json``."""
     work.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "tests" / "excel" / "fake_xlwings.py", work / "fake_xlwings.py")
     shutil.copy2(ROOT / "tests" / "lite" / "lite_book.py", work / "lite_book.py")
     shutil.copy2(ROOT / "benchmarks" / "generate.py", work / "generate.py")
     (work / "task.json").write_text(json.dumps(task, default=tagged), encoding="utf-8")
     (work / "result.json").unlink(missing_ok=True)
-    done = subprocess.run([node, str(JS / "run.mjs"), str(wheels), str(work), str(ROOT / "tests" / "lite" /
-                                                                                "pyodide_task.py")],
-                          cwd=JS, capture_output=True, text=True, timeout=timeout)
+
+
+def _result(work: Path, done: subprocess.CompletedProcess, where: str) -> dict:
     if done.returncode or not (work / "result.json").exists():
-        raise RuntimeError(f"the Pyodide run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    costs = json.loads(done.stdout.strip().splitlines()[-1])
-    result = json.loads((work / "result.json").read_text(encoding="utf-8"), object_hook=untagged)
-    return result, costs
+        raise RuntimeError(f"the {where} run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    return json.loads((work / "result.json").read_text(encoding="utf-8"), object_hook=untagged)
+
+
+def run_task(node: str, wheels: Path, work: Path, task: dict, *, timeout: float = 900) -> tuple[dict, dict]:
+    """Run one task (see ``tests/lite/pyodide_task.py``) in Pyodide; (its result, the runner's costs)."""
+    _prepare(work, task)
+    done = subprocess.run([node, str(JS / "run.mjs"), str(wheels), str(work), str(TASK)],
+                          cwd=JS, capture_output=True, text=True, timeout=timeout)
+    result = _result(work, done, "Pyodide")
+    return result, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_task_in_cpython(work: Path, task: dict, *, timeout: float = 900) -> tuple[dict, int]:
+    """The same task in this CPython, from the source tree, for comparison; (its result, peak RSS bytes)."""
+    _prepare(work, task)
+    code = (f"import resource, runpy, sys; sys.path[:0] = ['.', {str(ROOT)!r}]; "
+            f"runpy.run_path({str(TASK)!r}, run_name='__main__'); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=timeout)
+    result = _result(work, done, "CPython")
+    return result, int(done.stdout.strip().splitlines()[-1]) * 1024

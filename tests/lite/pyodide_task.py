@@ -50,6 +50,21 @@ def loaded_modules():
     return {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
 
 
+def timed(module, name: str, spent: dict[str, float]) -> None:
+    """Wrap ``module.name`` so that its seconds add up in ``spent[name]`` (read after the run)."""
+    spent[name] = 0.0
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - started
+
+    setattr(module, name, wrapper)
+
+
 def main() -> None:
     with open("task.json", encoding="utf-8") as handle:
         task = json.load(handle)
@@ -61,6 +76,8 @@ def main() -> None:
     on_import = set(sys.modules) - before
     from lite_book import LiteBook
 
+    import sheetbill.io.xlwings_book  # noqa: F401  (the script imports it when it runs; timed below)
+
     if "generate" in task:
         from generate import tables
 
@@ -69,6 +86,9 @@ def main() -> None:
         workbook = excel_cells(task["workbook"])
     book = LiteBook.from_cells(workbook)
     built = time.perf_counter()
+    spent: dict[str, float] = {}
+    timed(lite, "press", spent)
+    timed(sys.modules["sheetbill.io.xlwings_book"], "write_outputs", spent)
     ok = lite.run_script(task["button"], book, task.get("as_of"))
     ran = time.perf_counter()
     written = [sheet.name for sheet in book.sheets if sheet.writes]
@@ -76,7 +96,9 @@ def main() -> None:
         "ok": ok,
         "platform": {"sys_platform": sys.platform, "platform_system": platform.system(),
                      "python": platform.python_version()},
-        "seconds": {"import": imported - started, "build_book": built - imported, "run": ran - built},
+        "seconds": {"import": imported - started, "build_book": built - imported, "run": ran - built,
+                    "press": spent["press"], "write": spent["write_outputs"],
+                    "read": ran - built - spent["press"] - spent["write_outputs"]},
         "charges": len(workbook.get("Charges", [])) - 1,
         "written": written,
         "alerts": book.app.alerts,
@@ -90,4 +112,5 @@ def main() -> None:
         json.dump(result, handle, default=encode)
 
 
-main()
+if __name__ == "__main__":
+    main()
