@@ -1,8 +1,10 @@
 """An open Excel workbook through xlwings: read the input sheets, write sheetbill's sheets back.
 
 Used by :mod:`sheetbill.excel` when a button calls Python through the xlwings add-in's ``RunPython``
-(Excel with local Python on Windows or macOS). Only the open-source xlwings API is used (``Book``,
-``Sheet``, ``Range``, ``App``); nothing from ``xlwings.pro``.
+(Excel with local Python on Windows or macOS), and by :mod:`sheetbill.lite`, whose scripts get an
+``xw.Book`` from the xlwings Lite add-in (Python in Excel through Pyodide); the few differences of
+that engine come in as a :class:`SheetStyle`. Only the open-source xlwings API is used (``Book``,
+``Sheet``, ``Range``, ``App``); nothing from ``xlwings.pro`` is imported.
 
 Reading: each sheet a run needs is read from its used range with
 ``options(ndim=2, empty=None, err_to_str=True)``: always a table of rows, empty cells as ``None``,
