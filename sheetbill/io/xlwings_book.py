@@ -1,8 +1,10 @@
 """An open Excel workbook through xlwings: read the input sheets, write sheetbill's sheets back.
 
 Used by :mod:`sheetbill.excel` when a button calls Python through the xlwings add-in's ``RunPython``
-(Excel with local Python on Windows or macOS). Only the open-source xlwings API is used (``Book``,
-``Sheet``, ``Range``, ``App``); nothing from ``xlwings.pro``.
+(Excel with local Python on Windows or macOS), and by :mod:`sheetbill.lite`, whose scripts get an
+``xw.Book`` from the xlwings Lite add-in (Python in Excel through Pyodide); the few differences of
+that engine come in as a :class:`SheetStyle`. Only the open-source xlwings API is used (``Book``,
+``Sheet``, ``Range``, ``App``); nothing from ``xlwings.pro`` is imported.
 
 Reading: each sheet a run needs is read from its used range with
 ``options(ndim=2, empty=None, err_to_str=True)``: always a table of rows, empty cells as ``None``,
@@ -28,6 +30,7 @@ import datetime as dt
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -115,20 +118,45 @@ def _runs(output: OutputSheet) -> Iterable[tuple[int, int, str]]:
         yield current
 
 
-def write_outputs(book: Any, outputs: Sequence[OutputSheet]) -> None:
-    """Write each output sheet into ``book``, adding missing sheets at the end (see the module docstring)."""
+def write_outputs(book: Any, outputs: Sequence[OutputSheet], style: SheetStyle | None = None) -> None:
+    """Write each output sheet into ``book``, adding missing sheets at the end (see the module docstring).
+
+    Screen updating is suspended meanwhile where the engine lets it be read back (xlwings Lite can
+    only suspend it until its next sync, and then resumes by itself).
+    """
     app = book.app
-    screen = app.screen_updating
+    try:
+        screen = app.screen_updating
+    except NotImplementedError:
+        screen = None
     app.screen_updating = False
     try:
         for output in outputs:
-            write_sheet(book, output)
+            write_sheet(book, output, style)
     finally:
-        app.screen_updating = screen
+        if screen is not None:
+            app.screen_updating = screen
 
 
-def write_sheet(book: Any, output: OutputSheet) -> None:
+@dataclass(frozen=True)
+class SheetStyle:
+    """How an engine takes the header look: Excel with local Python by default.
+
+    Attributes:
+        header_color: the header fill, as xlwings accepts it (an RGB tuple, or ``"#RRGGBB"``).
+        column_width: a column's width in Excel characters, as the engine's ``column_width`` wants it.
+        freeze: freezes a sheet's header row and returns False where it could not; ``None`` for
+            :func:`freeze_header` (Excel's object model on Windows and macOS).
+    """
+
+    header_color: object = HEADER_RGB
+    column_width: Callable[[float], float] = float
+    freeze: Callable[[Any], bool] | None = None
+
+
+def write_sheet(book: Any, output: OutputSheet, style: SheetStyle | None = None) -> None:
     """Write one output sheet (added after the last sheet when missing)."""
+    style = style or SheetStyle()
     sheet = _find_sheet(book, output.name)
     if sheet is None:
         sheet = book.sheets.add(output.name, after=book.sheets[len(book.sheets) - 1])
@@ -142,11 +170,11 @@ def write_sheet(book: Any, output: OutputSheet) -> None:
     sheet.range((1, 1), (height, width)).options(chunksize=CHUNK_ROWS).value = rows
     header = sheet.range((1, 1), (1, width))
     header.font.bold = True
-    header.color = HEADER_RGB
+    header.color = style.header_color
     for index, column in enumerate(output.columns, start=1):
         if column.width:
-            sheet.range((1, index)).column_width = column.width
-    freeze_header(sheet)
+            sheet.range((1, index)).column_width = style.column_width(column.width)
+    (style.freeze or freeze_header)(sheet)
 
 
 def freeze_header(sheet: Any) -> bool:
