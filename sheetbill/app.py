@@ -22,6 +22,7 @@ from typing import Protocol
 
 from . import __version__, contract
 from .book import Book
+from .outputs import canonical
 from .plugins.manager import Plugins
 from .problems import Problem
 from .run import RunMode, RunResult, accounts_as_of, collector_paused, run_billing, summarize
@@ -186,6 +187,40 @@ class StatementsReport:
     end: dt.date
     statements: list[Statement]
     problems: list[Problem]
+
+
+def statements_sheet(report: StatementsReport) -> OutputSheet:
+    """The statements of ``report`` as one sheet: per customer an opening row, every item with the
+    running balance, a closing row, then the open items with their due dates."""
+    rows: list[tuple] = []
+    for statement in report.statements:
+        customer = report.book.customers.get(statement.customer_id)
+        name = customer.name if customer else ""
+        rows.append((statement.customer_id, name, statement.start, "Opening balance", None, None, None,
+                     statement.opening, None))
+        for line in statement.lines:
+            item = line.item
+            rows.append((statement.customer_id, name, item.date, item.kind, item.reference, item.invoice_no,
+                         item.amount, line.balance, None))
+        rows.append((statement.customer_id, name, statement.end, "Closing balance", None, None, None,
+                     statement.closing, None))
+        for item in statement.open_items:
+            rows.append((statement.customer_id, name, item.issue_date, "Open item", item.invoice_no, item.invoice_no,
+                         item.open, None, item.due_date))
+        if statement.unapplied_credit:
+            rows.append((statement.customer_id, name, statement.end, "Unapplied credit", None, None,
+                         statement.unapplied_credit, None, None))
+    return canonical(OutputSheet(contract.STATEMENTS_SHEET, contract.STATEMENT_COLUMNS, rows),
+                     report.book.settings.currency)
+
+
+def write_statements_sheet(workbook: Workbook, *, as_of: dt.date | None = None,
+                           start: dt.date | None = None) -> tuple[StatementsReport, bool]:
+    """The Statement use-case as a sheet (xlwings Lite, where no PDF file can be written): every
+    customer's statement of account from ``start`` (default: the as-of month) to ``as_of``, written
+    into the Statements sheet. Returns the statements and whether the sheet changed."""
+    report = statements_of_account(workbook, as_of=as_of, start=start)
+    return report, workbook.write([statements_sheet(report)], stamp=None)
 
 
 def statements_of_account(workbook: Workbook, *, as_of: dt.date | None = None, start: dt.date | None = None,

@@ -264,6 +264,13 @@ ACCOUNT_COLUMNS = (
     Column("Transferred", "money", 12), Column("Balance", "money", 12), Column("Unapplied Credit", "money", 14),
     Column("Oldest Open Due Date", "date", 18), Column("Dunning Level", "int", 13), Column("Status", "text", 14),
 )
+#: Written on request (the Statement script of xlwings Lite): every customer's statement of account.
+STATEMENT_COLUMNS = (
+    Column("Customer ID", "text", 12), Column("Name", "text", 28), Column("Date", "date", 12),
+    Column("Item", "text", 16), Column("Reference", "text", 14), Column("Invoice No", "text", 14),
+    Column("Amount", "money", 12), Column("Balance", "money", 12), Column("Due Date", "date", 12),
+)
+STATEMENTS_SHEET = "Statements"
 ALLOCATIONS_SHEET = "Allocations"
 ACCOUNTS_SHEET = "Accounts"
 

@@ -106,6 +106,27 @@ def run_script(button: str, book: Any, as_of: dt.date | None = None) -> bool:
     return result.ok
 
 
+def run_statement(book: Any, as_of: dt.date | None = None) -> bool:
+    """Write every customer's statement of account of the as-of month into the Statements sheet."""
+    from . import app
+    from .io.xlwings_book import read_book, write_outputs
+
+    title = "sheetbill: Statement"
+    try:
+        workbook = app.SheetsInMemory(read_book(book, needed_sheet))
+        report, _ = app.write_statements_sheet(workbook, as_of=_date(as_of))
+        write_outputs(book, workbook.written, lite_style())
+    except Exception as err:
+        tell(book, f"sheetbill could not finish ({type(err).__name__}: {err}). Nothing was written.", title,
+             ok=False)
+        return False
+    owed = sum(1 for s in report.statements if s.closing > 0)
+    tell(book, f"Statements of account {report.start.isoformat()} to {report.end.isoformat()}: "
+               f"{len(report.statements)} customer(s), {owed} with a balance to pay; see the Statements sheet.",
+         title, ok=True)
+    return True
+
+
 def _date(value: dt.date | str | None) -> dt.date | None:
     """The as-of date as a date (a date and time is cut to its day; older Lite releases pass text)."""
     if value is None or value == "":
@@ -130,6 +151,14 @@ def update_overdue(book: xw.Book, as_of: dt.date | None = None) -> None:
     """# Update overdue
     Post payments and track overdue invoices (reminders, hand-offs); no new invoices."""
     run_script("overdue", book, as_of)
+
+
+@script(name="Statement")
+def statement(book: xw.Book, as_of: dt.date | None = None) -> None:
+    """# Statement
+    Every customer's statement of account for the month of the date (opening balance, every item,
+    closing balance, open items), written into the Statements sheet."""
+    run_statement(book, as_of)
 
 
 @script(name="Check workbook")

@@ -18,7 +18,7 @@ from .lite_book import LiteBook
 
 def test_scripts_take_the_book_and_an_optional_as_of_date():
     xlwings = pytest.importorskip("xlwings")
-    for script in (lite.bill, lite.update_overdue, lite.check):
+    for script in (lite.bill, lite.update_overdue, lite.check, lite.statement):
         assert list(inspect.signature(script).parameters) == ["book", "as_of"]
         assert inspect.signature(script).parameters["as_of"].default is None
         # what xlwings Lite resolves to inject the book and to draw a date picker in App Mode
@@ -100,3 +100,35 @@ def test_a_sheet_button_runs_its_script_with_the_workbook_date():
     assert [s.name for s in book.sheets if s.writes] == ["Problems"]
     with pytest.raises(KeyError):
         lite.sheet_button("documents", "[Docs]Billing!J5")
+
+
+def test_statement_writes_every_customers_account_as_a_sheet_that_adds_up():
+    from pathlib import Path
+
+    from python_calamine import CalamineWorkbook
+
+    root = Path(__file__).resolve().parents[2]
+    cells = {}
+    workbook = CalamineWorkbook.from_path(str(root / "workbooks" / "demo-medical.xlsx"))
+    for name in workbook.sheet_names:
+        cells[name] = workbook.get_sheet_by_name(name).to_python()
+    book = LiteBook.from_cells(cells)
+    assert lite.run_statement(book, dt.date(2026, 5, 31)) is True
+    assert [s.name for s in book.sheets if s.writes] == ["Statements"]
+    table = book.table("Statements")
+    header, rows = table[0], [dict(zip(table[0], row, strict=False)) for row in table[1:]]
+    assert header[:4] == ["Customer ID", "Name", "Date", "Item"]
+    by_customer: dict[str, list[dict]] = {}
+    for row in rows:
+        by_customer.setdefault(row["Customer ID"], []).append(row)
+    assert by_customer, "customers with May activity or open items"
+    for lines in by_customer.values():  # opening + items = closing, and every running balance agrees
+        balance = lines[0]["Balance"]
+        assert lines[0]["Item"] == "Opening balance"
+        for line in lines[1:]:
+            if line["Item"] == "Closing balance":
+                assert round(line["Balance"] - balance, 2) == 0
+                break
+            balance += line["Amount"]
+            assert round(line["Balance"] - balance, 2) == 0
+    assert "Statements of account 2026-05-01 to 2026-05-31" in book.app.alerts[-1]["prompt"]
