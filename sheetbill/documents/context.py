@@ -16,10 +16,12 @@ from decimal import Decimal
 
 from ..book import Book
 from ..dunning import payment_reference, reference_format_is_valid
+from ..ledger import LedgerReport
 from ..models import BillToType, Customer, Invoice, InvoiceKind, InvoiceLine, Payer, Settings
 from ..money import ZERO
 from ..plugins.manager import Plugins
 from ..problems import Problem, error, warning
+from ..run import ledger_as_of
 from . import payment
 from .config import setting
 from .fonts import FontSet
@@ -47,6 +49,7 @@ class Context:
         self.lines: dict[str, list[InvoiceLine]] = defaultdict(list)
         for line in book.lines:
             self.lines[line.invoice_no].append(line)
+        self._ledgers: dict[dt.date, LedgerReport] = {}
         self.payer_lines: dict[str, list[tuple[Invoice, InvoiceLine]]] = defaultdict(list)
         for line in book.lines:
             invoice = self.invoices.get(line.invoice_no)
@@ -55,6 +58,12 @@ class Context:
                 self.payer_lines[line.charge_id].append((invoice, line))
         self.bank = self._check_bank()
 
+
+    def ledger_on(self, day: dt.date) -> LedgerReport:
+        """The accounts as they stood at the end of ``day`` (what a document of that day can know)."""
+        if day not in self._ledgers:
+            self._ledgers[day] = ledger_as_of(self.book, day)[0]
+        return self._ledgers[day]
     def row(self, name: str) -> int | None:
         """The Settings row of the setting with normalized name ``name``."""
         return self.settings.rows.get(name)

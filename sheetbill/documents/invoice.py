@@ -17,6 +17,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ..billing import credit_reason
+from ..ledger import SourceType
 from ..models import BillToType, Invoice, InvoiceKind, InvoiceLine, Payer
 from ..money import ZERO
 from .context import Context
@@ -180,7 +181,7 @@ def _letter_text(ctx: Context, invoice: Invoice, kind: str, values: dict[str, st
     block = None
     if kind == KIND_CREDIT_NOTE:
         paragraphs.append(t.text(kind, "intro", values))
-        closing.append(t.text(kind, "settle", values))
+        closing.extend(_what_happens_to_the_credit(ctx, invoice, values))
         return paragraphs, closing, block
     if invoice.bill_to_type == BillToType.PAYER:
         paragraphs.append(t.text(kind, "intro_payer", values))
@@ -192,6 +193,33 @@ def _letter_text(ctx: Context, invoice: Invoice, kind: str, values: dict[str, st
         closing.append(t.text(kind, "pay_request", values))
         block = ctx.payment_block(invoice.amount, reference, invoice.due_date)
     return paragraphs, closing, block
+
+
+def _what_happens_to_the_credit(ctx: Context, note: Invoice, values: dict[str, str]) -> list[str]:
+    """What a credit note does with the money, according to the account on its date: the credited
+    invoice is cancelled (nothing to pay) or reduced (what is still open), the rest of the credit is
+    set off against named invoices, and what is left is credit to refund or keep."""
+    t, f = ctx.templates, ctx.f
+    ledger = ctx.ledger_on(note.issue_date)
+    credited = ledger.receivables.get(note.related or "")
+    mine = [a for a in ledger.allocations if a.source == note.invoice_no]
+    to_related = sum((a.amount for a in mine if a.source_type == SourceType.CREDIT_NOTE), ZERO)
+    applied = [a for a in mine if a.source_type == SourceType.CREDIT]
+    left = -note.amount - to_related - sum((a.amount for a in applied), ZERO)
+    texts: list[str] = []
+    if credited is not None and to_related:
+        if credited.balance <= 0 and not credited.paid:
+            texts.append(t.text(KIND_CREDIT_NOTE, "settle_cancelled", values))
+        elif credited.balance > 0:
+            still_open = f.amount(credited.balance)
+            texts.append(t.text(KIND_CREDIT_NOTE, "settle_reduced", values | {"still_open": still_open}))
+    if applied:
+        names = ", ".join(dict.fromkeys(a.invoice_no for a in applied))
+        texts.append(t.text(KIND_CREDIT_NOTE, "settle_applied", values | {
+            "applied": f.amount(sum((a.amount for a in applied), ZERO)), "applied_to": names}))
+    if left > 0:
+        texts.append(t.text(KIND_CREDIT_NOTE, "settle_refund", values | {"credit": f.amount(left)}))
+    return texts or [t.text(KIND_CREDIT_NOTE, "settle", values)]
 
 
 # --- the lines table ----------------------------------------------------------------------------------------

@@ -214,7 +214,21 @@ def test_credit_note(tmp_path, fonts):
     assert credit.totals == (("Total", "-45.50 EUR", True),)
     assert credit.table.notes == ("credit for invoice INV-000004: service cancelled",)
     path = write_documents([credit], documents.out_dir, fonts).written[0].path
-    assert "We will set the credit of 45.50 EUR off" in text_of(path)
+    assert "Invoice INV-000004 is cancelled by it: there is nothing to pay for it." in text_of(path)  # unpaid
+
+
+def test_a_credit_note_on_a_paid_invoice_says_the_money_is_credit_to_refund_or_keep(tmp_path, fonts):
+    sheets = history(inputs(), "2026-01-31")
+    sheets["Payments"] = sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount"),
+                               ("P1", "2026-02-03", "INV-000004", "45.50"))
+    sheets["Charges"] = sheet("Charges", ("Charge ID", "Date", "Customer ID", "Service Code", "Quantity", "Price"),
+                              ("1", "2026-01-05", "C1", "S1", 1, None), ("2", "2026-01-05", "C1", "S2", 2, None),
+                              ("3", "2026-01-06", "C2", "S1", 1, None))
+    sheets = history(sheets, "2026-02-10")
+    documents = prepare(sheets, workbook_path(tmp_path), fonts=fonts, plugins=plugins())
+    credit = next(d for d in documents.documents if d.kind == "credit_note")
+    assert credit.closing_paragraphs == (
+        "45.50 EUR is credit on your account: we will refund it to you or set it off against your next invoice.",)
 
 
 def test_a_bad_iban_is_a_problem_on_the_settings_row_and_holds_documents_with_payment_details(tmp_path, fonts):
