@@ -278,10 +278,15 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
     outcome = make_documents(args.workbook, args.out, args.as_of)
     print(f"{args.workbook}: documents in {outcome.out_dir}")
+    return _print_files(outcome, "the workbook")
+
+
+def _print_files(outcome, source: str) -> int:
+    """What a documents or statements run wrote, kept and skipped, and its problems; its exit code."""
     print(f"  written:   {len(outcome.written)}")
     print(f"  unchanged: {len(outcome.unchanged)}")
     if outcome.kept:
-        print(f"  kept (the workbook now says something else): {len(outcome.kept)}")
+        print(f"  kept ({source} now says something else): {len(outcome.kept)}")
     if outcome.skipped:
         print(f"  not made:  {len(outcome.skipped)} (see the problems)")
     if outcome.print_file is not None:
@@ -302,17 +307,7 @@ def cmd_statements(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"{args.workbook}: statements of account from {outcome.start} to {outcome.end} in {outcome.out_dir}")
     print(f"  customers: {outcome.customers}")
-    print(f"  written:   {len(outcome.written)}")
-    print(f"  unchanged: {len(outcome.unchanged)}")
-    if outcome.kept:
-        print(f"  kept (the accounts now say something else): {len(outcome.kept)}")
-    if outcome.skipped:
-        print(f"  not made:  {len(outcome.skipped)} (see the problems)")
-    if outcome.print_file is not None:
-        print(f"  print file for letters: {outcome.print_file.name}")
-    for problem in outcome.problems:
-        print(f"    {problem}")
-    return outcome.exit_code
+    return _print_files(outcome, "the accounts")
 
 
 def cmd_send(args: argparse.Namespace) -> int:
