@@ -304,6 +304,7 @@ class Invoice:
     amount: Decimal
     related: str | None = None
     row: int = 0
+    seal: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +333,7 @@ class InvoiceLine:
     payment_id: str | None = None
     related_invoice: str | None = None
     row: int = 0
+    seal: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from .models import (
     Advice,
     Collection,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
     Payment,
@@ -42,7 +43,9 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
     rows = []
     for invoice in invoices:
         item = ledger.receivables.get(invoice.invoice_no)
-        if item is None:  # a credit note
+        if item is None and invoice.kind != InvoiceKind.CREDIT_NOTE:  # edited, left out of the ledger
+            amounts, status = (None,) * 7, ""
+        elif item is None:  # a credit note
             amounts = (ZERO,) * 7
             status = InvoiceStatus.APPLIED
         else:
@@ -51,7 +54,8 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
             status = statuses.get(invoice.invoice_no, item.status)
         rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
                      str(invoice.bill_to_type), invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
-                     invoice.amount, *(quantize(a, q) for a in amounts), str(status), invoice.related))
+                     invoice.amount, *(a if a is None else quantize(a, q) for a in amounts), str(status) or None,
+                     invoice.related, invoice.seal))
     return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
 
 
@@ -95,7 +99,8 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
 def invoice_lines_sheet(lines: Iterable[InvoiceLine]) -> OutputSheet:
     """The Invoice Lines sheet: every line ever issued (canonical by construction)."""
     rows = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
-             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice)
+             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice,
+             ln.seal)
             for ln in lines]
     return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
 
