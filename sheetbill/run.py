@@ -192,11 +192,12 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
                problems_sheet(problems), advice_sheet(advice)]
     # History is written as it was read, edits included (with their old Seals, so restoring a value
     # makes its row verify again); rows without a Seal get one.
-    shown, sealed_lines = seal_records([*book.invoices, *issued.invoices], lines, minor_unit(currency))
+    shown = [*book.invoices, *issued.invoices]
+    invoice_seals, line_seals = seal_records(shown, lines, minor_unit(currency))
     # The two largest sheets are canonical by construction (history is read back canonical, new
     # lines are built canonical), which spares a pass and a copy over a million rows.
-    result.outputs = [invoices_sheet(shown, ledger, overdue.statuses, currency),
-                      invoice_lines_sheet(sealed_lines), *(canonical(output, currency) for output in derived)]
+    result.outputs = [invoices_sheet(shown, ledger, overdue.statuses, currency, invoice_seals),
+                      invoice_lines_sheet(lines, line_seals), *(canonical(output, currency) for output in derived)]
     return result
 
 

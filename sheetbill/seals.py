@@ -25,9 +25,10 @@ import datetime as dt
 import hashlib
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from .money import D, plain_number
 
@@ -59,23 +60,47 @@ def spell(value: object, kind: str, places: int) -> str:
     """One value in its canonical spelling: dates ISO, money with the currency's ``places`` decimals
     (``80.00``, whether it was read back as the float ``80.0`` or computed as ``Decimal('80.00')``),
     other numbers plain (``1``, ``1.5``), None as empty, text as it is."""
+    return _spell_column([value], kind, places)[0]
+
+
+def _spell_column(column: Sequence[object], kind: str, places: int) -> list[str]:
+    """Every value of one column spelled (see :func:`spell`). This runs over every row of the largest
+    sheets on every run, so each distinct number or date is spelled once (equal values, such as
+    ``80.0`` and ``Decimal('80.00')``, spell alike)."""
+    if kind not in ("money", "decimal", "date"):
+        return ["" if v is None else v if type(v) is str else str(v) for v in column]
+    spell_one = _money_text(places) if kind == "money" else _plain_text if kind == "decimal" else _date_text
+    spelled = {value: spell_one(value) for value in set(column)}
+    return [spelled[value] for value in column]
+
+
+def _money_text(places: int) -> Callable[[object], str]:
+    spec = f".{places}f"
+    return lambda v: "" if v is None else format(v if type(v) is Decimal else D(v), spec)
+
+
+def _plain_text(value: object) -> str:
+    return "" if value is None else str(plain_number(value if type(value) is Decimal else D(value)))
+
+
+def _date_text(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
-        number = value if isinstance(value, Decimal) else D(value)
-        if kind == "money":
-            return f"{number:.{places}f}"
-        return str(plain_number(number))
-    return str(value)
+    return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+
+
+def spell_rows(records: Sequence[object], sealed: Sequence[tuple[str, str, str]],
+               places: int) -> list[tuple[str, ...]]:
+    """The sealed values of each record (Invoice or InvoiceLine), spelled canonically, column by column."""
+    if not records:
+        return []
+    spelled = [_spell_column(list(map(attrgetter(name), records)), kind, places) for name, _, kind in sealed]
+    return list(zip(*spelled, strict=True))
 
 
 def values_of(record: object, sealed: Sequence[tuple[str, str, str]], places: int) -> tuple[str, ...]:
-    """The sealed values of a record (an Invoice or InvoiceLine), spelled canonically."""
-    return tuple(spell(getattr(record, name), kind, places) for name, _, kind in sealed)
+    """The sealed values of one record, spelled canonically (see :func:`spell_rows`)."""
+    return spell_rows([record], sealed, places)[0]
 
 
 def _chain(previous: str, values: tuple[str, ...]) -> str:
@@ -84,7 +109,7 @@ def _chain(previous: str, values: tuple[str, ...]) -> str:
 
 
 def _columns(values: tuple[str, ...]) -> str:
-    return "".join(_BASE32[zlib.crc32(f"{index}\x1f{value}".encode()) & 31] for index, value in enumerate(values))
+    return "".join([_BASE32[zlib.crc32(value.encode(), index) & 31] for index, value in enumerate(values)])
 
 
 def make_seal(previous: str, values: tuple[str, ...]) -> str:
@@ -185,29 +210,43 @@ def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None],
         stored = parse(seals[index], width) if seals[index] else None
         if stored is not None:
             tip = stored[0]
+    missing = [index for index in order if not seals[index]]
     new: dict[int, str] = {}
-    for index in order:
-        if not seals[index]:
-            new[index] = seal = make_seal(tip, values[index])
-            tip = seal[:CHAIN_HEX]
+    for index, columns in zip(missing, _columns_of([values[i] for i in missing]), strict=True):
+        chain = _chain(tip, values[index])
+        new[index] = f"{chain}.{tip[:LINK_HEX]}.{columns}"
+        tip = chain
     return new
 
 
-def seal_records(invoices: Sequence[object], lines: Sequence[object], places: int) -> tuple[list, list]:
-    """``invoices`` and ``lines`` (Invoice and InvoiceLine records, history then this run's) with a
-    Seal on every row: rows without one are sealed in issue order after the last sealed row."""
-    return (_sealed(invoices, INVOICE_SEALED, invoice_order(invoices), places),
-            _sealed(lines, LINE_SEALED, line_order(invoices, lines), places))
+def _columns_of(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """:func:`_columns` of many rows at once, column by column (sealing a large first run is cheap)."""
+    if not rows:
+        return []
+    chars = []
+    for index, column in enumerate(zip(*rows, strict=True)):
+        char = {value: _BASE32[zlib.crc32(value.encode(), index) & 31] for value in set(column)}
+        chars.append([char[value] for value in column])
+    return ["".join(row) for row in zip(*chars, strict=True)]
 
 
-def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], order: list[int],
-            places: int) -> list:
+def seal_records(invoices: Sequence[object], lines: Sequence[object], places: int) -> tuple[list[str], list[str]]:
+    """The Seal of every row of ``invoices`` and ``lines`` (Invoice and InvoiceLine records, history
+    then this run's): a row's own, or for a row without one a new one, chained in issue order after
+    the last sealed row."""
+    return (_sealed(invoices, INVOICE_SEALED, lambda: invoice_order(invoices), places),
+            _sealed(lines, LINE_SEALED, lambda: line_order(invoices, lines), places))
+
+
+def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], order: Callable[[], list[int]],
+            places: int) -> list[str]:
     seals = [record.seal for record in records]
     if all(seals):
-        return list(records)
+        return seals
     missing = [i for i, seal in enumerate(seals) if not seal]
     values: list[tuple[str, ...]] = [()] * len(records)
-    for index in missing:
-        values[index] = values_of(records[index], sealed, places)
-    new = seal_missing(values, seals, order, len(sealed))
-    return [replace(record, seal=new[i]) if i in new else record for i, record in enumerate(records)]
+    for index, spelled in zip(missing, spell_rows([records[i] for i in missing], sealed, places), strict=True):
+        values[index] = spelled
+    for index, seal in seal_missing(values, seals, order(), len(sealed)).items():
+        seals[index] = seal
+    return seals
