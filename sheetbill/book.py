@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from decimal import Decimal
 from typing import Any
 
 from . import contract
@@ -354,19 +355,23 @@ def check_seals(book: Book) -> list[Problem]:
             edited_lines.add(line.invoice_no)
             if line.charge_id:
                 book.edited_charges.add(line.charge_id)
-    for invoice in book.invoices:
-        if invoice.invoice_no in edited_rows:
-            book.trusted[invoice.invoice_no] = _trusted(invoice, book.lines, edited_lines)
+    if edited_rows:
+        sums: dict[str, Decimal] = {}
+        for line in book.lines:
+            if line.invoice_no in edited_rows:
+                sums[line.invoice_no] = sums.get(line.invoice_no, ZERO) + line.amount
+        for invoice in book.invoices:
+            if invoice.invoice_no in edited_rows:
+                book.trusted[invoice.invoice_no] = _trusted(invoice, sums, edited_lines)
     return problems
 
 
-def _trusted(invoice: Invoice, lines: list[InvoiceLine], edited_lines: set[str]) -> Invoice | None:
+def _trusted(invoice: Invoice, sums: Mapping[str, Decimal], edited_lines: set[str]) -> Invoice | None:
     """An edited Invoices row as computed with: its Amount is always the sum of its lines, so that sum
     is used; None when its lines are edited too or it has none (nothing unedited says what it was)."""
-    own = [line.amount for line in lines if line.invoice_no == invoice.invoice_no]
-    if not own or invoice.invoice_no in edited_lines:
+    if invoice.invoice_no not in sums or invoice.invoice_no in edited_lines:
         return None
-    return replace(invoice, amount=sum(own, ZERO))
+    return replace(invoice, amount=sums[invoice.invoice_no])
 
 
 def _seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
+from sheetbill import seals as seals_module
 from sheetbill.cli import main
 from sheetbill.documents.build import build_documents
 from sheetbill.documents.fonts import FontSet
@@ -188,3 +189,24 @@ def test_an_old_workbook_gets_seals_on_its_next_run_and_then_reports_and_changes
         assert [row[-1] for row in output.rows] == stored[name]
     assert main(["bill", str(workbook_path), "--as-of", "2026-06-30"]) in (0, 1)
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_an_edit_the_column_fingerprint_misses_is_still_caught_for_the_row():
+    sheets = sealed()
+    row = list(sheets["Invoices"].rows[2])
+    wanted = row[-1].split(".")[2][6]  # the fingerprint character of Bill To Name
+    def fingerprint(name):
+        return seals_module._columns(("",) * 6 + (name,))[6]
+    name = next(f"Ann Lee {n}" for n in range(1000) if fingerprint(f"Ann Lee {n}") == wanted)
+    [problem] = seal_problems(run(edited(sheets, "Invoices", 3, "Bill To Name", name)))
+    assert (problem.code, problem.row, problem.column) == ("edited-history", 3, "")
+    assert "row was changed" in problem.message
+
+
+def test_an_invoice_edited_together_with_its_lines_is_left_out_of_the_accounts():
+    sheets = edited(sealed(), "Invoices", 3, "Amount", 99)
+    result = run(edited(sheets, "Invoice Lines", 3, "Amount", 71))
+    assert {(p.sheet, p.column) for p in seal_problems(result)} == {("Invoices", "Amount"), ("Invoice Lines", "Amount")}
+    assert "INV-2" not in result.receivables and result.overdue.issued == []
+    written = next(r for r in rows_of(result.outputs, "Invoices") if r["Invoice No"] == "INV-2")
+    assert written["Amount"] == 99 and written["Balance"] is None
