@@ -290,7 +290,8 @@ class Invoice:
     """An issued invoice or credit note. Issued documents are history: never renumbered.
 
     ``amount`` is the sum of the document's lines (negative for a credit note); ``related`` names
-    the invoice a credit note cancels or the payer invoice a transfer came from.
+    the invoice a credit note cancels or the payer invoice a transfer came from. ``seal`` is the
+    Seal as read (None for a row not sealed yet; see :mod:`sheetbill.seals`).
     """
 
     invoice_no: str
@@ -316,7 +317,7 @@ class InvoiceLine:
     ``no coverage``, ``self-pay``, ``credit for INV-...``, ``transfer from INV-...``): words for people.
     ``payment_id`` names the Transfer to Customer payment a transfer line came from.
     ``related_invoice`` is the structure behind such reasons: the invoice a credit line credits, or the
-    payer invoice a transfer line came from (``None`` on ordinary lines).
+    payer invoice a transfer line came from (``None`` on ordinary lines). ``seal``: as on :class:`Invoice`.
     """
 
     invoice_no: str
