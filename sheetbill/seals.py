@@ -212,10 +212,11 @@ def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None],
     also an edited row (so restoring its values makes it verify again).
     """
     tip = GENESIS
-    for index in order:
+    for index in reversed(order):
         stored = parse(seals[index], width) if seals[index] else None
         if stored is not None:
             tip = stored[0]
+            break
     missing = [index for index in order if not seals[index]]
     new: dict[int, str] = {}
     for index, columns in zip(missing, _columns_of([values[i] for i in missing]), strict=True):
