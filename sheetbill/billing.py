@@ -137,6 +137,8 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
     for charge_id, lines in sorted(active.items()):
         if not lines:
             continue
+        if charge_id in book.edited_charges:
+            continue  # an edited line says nothing about its charge: unchanged until the line is restored
         charge = charges.get(charge_id)
         if charge is None and charge_id in book.charge_ids_present:
             continue  # the row is there but has a problem this run: leave its invoice alone
@@ -178,13 +180,16 @@ def _transfers(book: Book, pending: dict[tuple[str, str, str], list[_LineFields]
     """Add a customer line for every Transfer to Customer payment not moved yet; Problems for bad ones."""
     by_no = {inv.invoice_no: inv for inv in book.invoices}
     transferred = {ln.payment_id for ln in book.lines if ln.payment_id}
+    # a transfer line that was edited may have lost its Payment ID: move nothing from its payer
+    # invoice again until it is restored
+    held = {ln.related_invoice for ln in book.lines if ln.invoice_no in book.edited_invoices} | book.edited_invoices
     problems: list[Problem] = []
     for payment in book.payments:
         if payment.type != PaymentType.TRANSFER_TO_CUSTOMER or payment.payment_id in transferred:
             continue
         source = by_no.get(payment.invoice_no)
-        if source is None:
-            continue  # reported by posting
+        if source is None or source.invoice_no in held:
+            continue  # reported by posting, or by reading (edited history)
         if source.bill_to_type != BillToType.PAYER:
             problems.append(error("a Transfer to Customer must name a payer invoice", "Payments", payment.row,
                                   "Invoice No", code="transfer-not-payer-invoice"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from decimal import Decimal
 from typing import Any
 
 from . import contract
@@ -32,8 +33,9 @@ from .models import (
     Service,
     Settings,
 )
-from .money import AmountPool, is_currency_code, minor_unit
+from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
+from .seals import INVOICE_SEALED, LINE_SEALED, Finding, invoice_order, line_order, spell_rows, verify
 from .sheets import RawSheet
 from .tables import (
     COERCERS,
@@ -68,6 +70,11 @@ class Book:
         invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
         reminders, collections: the overdue-tracking history read back from the Reminders and
             Collections sheets (the dunning state).
+        edited_invoices: invoices whose Invoices row, or one of whose lines, no longer matches its Seal:
+            no reminder, hand-off or document is made for them until the row is restored.
+        edited_charges: Charge IDs of edited lines: billing treats them as unchanged until restored.
+        trusted: for each edited Invoices row, the invoice as the run computes with it (Amount = the
+            sum of its lines), or None when its lines are edited too (it is left out of the ledger).
     """
 
     settings: Settings
@@ -87,6 +94,16 @@ class Book:
     lines: list[InvoiceLine] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
+    edited_invoices: set[str] = field(default_factory=set)
+    edited_charges: set[str] = field(default_factory=set)
+    trusted: dict[str, Invoice | None] = field(default_factory=dict)
+
+    def computed_invoices(self) -> list[Invoice]:
+        """The issued invoices as a run computes with them: nothing that was edited (see ``trusted``)."""
+        if not self.trusted:
+            return self.invoices
+        kept = (self.trusted[inv.invoice_no] if inv.invoice_no in self.trusted else inv for inv in self.invoices)
+        return [inv for inv in kept if inv is not None]
 
 
 def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settings, list[Problem]]:
@@ -258,6 +275,7 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     problems += found
     book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts)
     problems += found
+    problems += check_seals(book)
     issued = {invoice.invoice_no for invoice in book.invoices}
     orphans: dict[str, int] = {}
     for line in book.lines:
@@ -303,6 +321,76 @@ def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool)
         problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
         problems[problems.index(problem)] = replace(problem, message=problem_text, code="edited-history")
     return records, problems
+
+
+def check_seals(book: Book) -> list[Problem]:
+    """Verify the Seal of every sealed Invoices and Invoice Lines row (see :mod:`sheetbill.seals`).
+
+    An edited row is an ``edited-history`` error naming its column; its invoice goes into
+    ``book.edited_invoices`` (and an edited line's charge into ``book.edited_charges``). A row whose
+    predecessor was deleted is a ``deleted-history`` error. Rows without a Seal (history from before
+    seals) are trusted as read; they are sealed when written back.
+    """
+    places = minor_unit(book.settings.currency)
+    if not any(inv.seal for inv in book.invoices) and not any(line.seal for line in book.lines):
+        return []  # history from before seals: sealed when written back
+    invoice_values = spell_rows(book.invoices, INVOICE_SEALED, places)
+    line_values = spell_rows(book.lines, LINE_SEALED, places)
+    problems: list[Problem] = []
+    edited_rows: set[str] = set()
+    for finding in verify(invoice_values, [inv.seal for inv in book.invoices], invoice_order(book.invoices),
+                          len(INVOICE_SEALED)):
+        invoice = book.invoices[finding.index]
+        problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, INVOICE_SEALED)
+        if finding.kind == "edited":
+            book.edited_invoices.add(invoice.invoice_no)
+            edited_rows.add(invoice.invoice_no)
+    edited_lines: set[str] = set()
+    for finding in verify(line_values, [line.seal for line in book.lines], line_order(book.invoices, book.lines),
+                          len(LINE_SEALED)):
+        line = book.lines[finding.index]
+        problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, LINE_SEALED)
+        if finding.kind == "edited":
+            book.edited_invoices.add(line.invoice_no)
+            edited_lines.add(line.invoice_no)
+            if line.charge_id:
+                book.edited_charges.add(line.charge_id)
+    if edited_rows:
+        sums: dict[str, Decimal] = {}
+        for line in book.lines:
+            if line.invoice_no in edited_rows:
+                sums[line.invoice_no] = sums.get(line.invoice_no, ZERO) + line.amount
+        for invoice in book.invoices:
+            if invoice.invoice_no in edited_rows:
+                book.trusted[invoice.invoice_no] = _trusted(invoice, sums, edited_lines)
+    return problems
+
+
+def _trusted(invoice: Invoice, sums: Mapping[str, Decimal], edited_lines: set[str]) -> Invoice | None:
+    """An edited Invoices row as computed with: its Amount is always the sum of its lines, so that sum
+    is used; None when its lines are edited too or it has none (nothing unedited says what it was)."""
+    if invoice.invoice_no not in sums or invoice.invoice_no in edited_lines:
+        return None
+    return replace(invoice, amount=sums[invoice.invoice_no])
+
+
+def _seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,
+                   sealed: tuple[tuple[str, str, str], ...]) -> list[Problem]:
+    """The Problems of one row whose Seal does not verify."""
+    restore = ("undo the edit, or copy the row back from a copy of the workbook made before the edit (the "
+               "<workbook>.bak a run keeps is the workbook as it was before that run)")
+    if finding.kind == "deleted":
+        return [error(f"the row issued before this one is missing from {sheet} (deleted?): this sheet is written "
+                      f"by sheetbill; {restore.replace('the edit', 'the deletion')}", sheet, row, "",
+                      code="deleted-history")]
+    consequence = (f"until it is restored, {invoice_no} is computed without the edit and gets no reminder, "
+                   "hand-off or document")
+    if not finding.columns:
+        return [error(f"this row was changed after it was issued (its Seal no longer matches): {restore}; "
+                      f"{consequence}", sheet, row, "", code="edited-history")]
+    headers = [sealed[i][1] if i < len(sealed) else "Seal" for i in finding.columns]
+    return [error(f"{header} was changed after the row was issued (its Seal no longer matches): {restore}; "
+                  f"{consequence}", sheet, row, header, code="edited-history") for header in headers]
 
 
 def _ids_in_column(sheet: RawSheet | None, header: str) -> set[str]:

@@ -233,13 +233,14 @@ INVOICE_COLUMNS = (
     Column("Fees", "money", 10), Column("Interest", "money", 10), Column("Paid", "money", 12),
     Column("Credited", "money", 12), Column("Written Off", "money", 12), Column("Transferred", "money", 12),
     Column("Balance", "money", 12), Column("Status", "text", 14), Column("Related Invoice", "text", 14),
+    Column("Seal", "text", 28),
 )
 INVOICE_LINE_COLUMNS = (
     Column("Invoice No", "text", 14), Column("Charge ID", "text", 12), Column("Date of Service", "date", 14),
     Column("Customer ID", "text", 12), Column("Service Code", "text", 12), Column("Billed Code", "text", 12),
     Column("Quantity", "decimal", 9), Column("Charge Amount", "money", 13), Column("Amount", "money", 12),
     Column("Adjustment", "money", 12), Column("Reason", "text", 30), Column("Payment ID", "text", 12),
-    Column("Related Invoice", "text", 14),
+    Column("Related Invoice", "text", 14), Column("Seal", "text", 31),
 )
 PROBLEM_COLUMNS = (
     Column("Severity", "text", 9), Column("Sheet", "text", 14), Column("Row", "int", 7),
@@ -322,6 +323,7 @@ INVOICES = TableSpec(
         Field("customer_id", "Customer ID", "id", required=True),
         Field("amount", "Amount", "money", required=True),
         Field("related", "Related Invoice", "id"),
+        Field("seal", "Seal", "text"),
     ),
     key=("invoice_no",),
 )
@@ -342,6 +344,7 @@ INVOICE_LINES = TableSpec(
         Field("reason", "Reason", "text"),
         Field("payment_id", "Payment ID", "id"),
         Field("related_invoice", "Related Invoice", "id"),
+        Field("seal", "Seal", "text"),
     ),
 )
 

@@ -289,7 +289,8 @@ class Invoice:
     """An issued invoice or credit note. Issued documents are history: never renumbered.
 
     ``amount`` is the sum of the document's lines (negative for a credit note); ``related`` names
-    the invoice a credit note cancels or the payer invoice a transfer came from.
+    the invoice a credit note cancels or the payer invoice a transfer came from. ``seal`` is the
+    Seal as read (None for a row not sealed yet; see :mod:`sheetbill.seals`).
     """
 
     invoice_no: str
@@ -303,6 +304,7 @@ class Invoice:
     amount: Decimal
     related: str | None = None
     row: int = 0
+    seal: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +316,7 @@ class InvoiceLine:
     ``no coverage``, ``self-pay``, ``credit for INV-...``, ``transfer from INV-...``): words for people.
     ``payment_id`` names the Transfer to Customer payment a transfer line came from.
     ``related_invoice`` is the structure behind such reasons: the invoice a credit line credits, or the
-    payer invoice a transfer line came from (``None`` on ordinary lines).
+    payer invoice a transfer line came from (``None`` on ordinary lines). ``seal``: as on :class:`Invoice`.
     """
 
     invoice_no: str
@@ -331,6 +333,7 @@ class InvoiceLine:
     payment_id: str | None = None
     related_invoice: str | None = None
     row: int = 0
+    seal: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

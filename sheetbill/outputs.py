@@ -18,6 +18,7 @@ from .models import (
     Advice,
     Collection,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
     Payment,
@@ -31,18 +32,22 @@ from .sheets import BarChart, OutputSheet
 
 
 def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: Mapping[str, InvoiceStatus],
-                   currency: str) -> OutputSheet:
+                   currency: str, seals: Sequence[str | None] | None = None) -> OutputSheet:
     """The Invoices sheet: all history, each invoice with its account items, so that on every row
     Balance = Amount + Fees + Interest - Paid - Credited - Written Off - Transferred.
 
     A credit note's own amounts are its Amount (negative) and nothing else: where its credit went is
-    on the credited invoice (Credited) and in Allocations.
+    on the credited invoice (Credited) and in Allocations. ``seals``: each row's Seal (default: the
+    record's own, see :func:`sheetbill.seals.seal_records`).
     """
     q = currency
     rows = []
-    for invoice in invoices:
+    seals = seals if seals is not None else [invoice.seal for invoice in invoices]
+    for invoice, seal in zip(invoices, seals, strict=True):
         item = ledger.receivables.get(invoice.invoice_no)
-        if item is None:  # a credit note
+        if item is None and invoice.kind != InvoiceKind.CREDIT_NOTE:  # edited, left out of the ledger
+            amounts, status = (None,) * 7, ""
+        elif item is None:  # a credit note
             amounts = (ZERO,) * 7
             status = InvoiceStatus.APPLIED
         else:
@@ -51,7 +56,8 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
             status = statuses.get(invoice.invoice_no, item.status)
         rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
                      str(invoice.bill_to_type), invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
-                     invoice.amount, *(quantize(a, q) for a in amounts), str(status), invoice.related))
+                     invoice.amount, *(a if a is None else quantize(a, q) for a in amounts), str(status) or None,
+                     invoice.related, seal))
     return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
 
 
@@ -92,11 +98,14 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
     return OutputSheet(contract.ACCOUNTS_SHEET, contract.ACCOUNT_COLUMNS, rows)
 
 
-def invoice_lines_sheet(lines: Iterable[InvoiceLine]) -> OutputSheet:
-    """The Invoice Lines sheet: every line ever issued (canonical by construction)."""
+def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None] | None = None) -> OutputSheet:
+    """The Invoice Lines sheet: every line ever issued (canonical by construction), each with its Seal
+    (``seals``; default: the record's own)."""
+    seals = seals if seals is not None else [ln.seal for ln in lines]
     rows = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
-             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice)
-            for ln in lines]
+             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice,
+             seal)
+            for ln, seal in zip(lines, seals, strict=True)]
     return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
 
 

@@ -383,7 +383,9 @@ class _Dunning:
         recipient = self.recipient(invoice)
         handed = self.collections.get(no)
         action: Action
-        if handed is not None:
+        if no in self.book.edited_invoices:
+            action = (wording.RESTORE_FIRST, None)
+        elif handed is not None:
             action = (wording.with_agency(handed.agency, handed.handed_over_on), None)
         elif is_customer and self.owed.get((invoice.bill_to_type, invoice.bill_to_id), ZERO) <= 0:
             action = (wording.CREDIT_COVERS, None)

@@ -65,8 +65,9 @@ CODES: dict[str, str] = {
     "payer-code-missing": "the payer needs a Payer Code for the service; the charge is held",
     "plugin-error": "a payer plugin failed or answered wrongly; the charge is held",
     # history written by sheetbill
-    "edited-history": "a row of a sheet sheetbill writes was edited",
-    "deleted-history": "an issued invoice was deleted from the Invoices sheet",
+    "edited-history": "a row of a sheet sheetbill writes was edited (for Invoices and Invoice Lines: its Seal "
+                      "no longer matches); restore it",
+    "deleted-history": "an issued invoice or line was deleted from the Invoices or Invoice Lines sheet",
     # reminders and documents
     "contact-details-missing": "a reminder or document is due but the party has no valid email or postal address",
     "bad-email": "an email address is not valid",

@@ -33,7 +33,7 @@ from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments, valid_plans
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
-from .money import ZERO
+from .money import ZERO, minor_unit
 from .outputs import (
     accounts_sheet,
     advice_sheet,
@@ -47,6 +47,7 @@ from .outputs import (
 from .overdue import OverdueReport, track_overdue
 from .plugins.manager import Plugins
 from .problems import Problem, error
+from .seals import seal_records
 from .sheets import OutputSheet, RawSheet
 
 
@@ -205,7 +206,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         issued = issue(book, adjudicate_all(book, plugins, until=settings.as_of))
     else:
         issued = IssueReport()
-    invoices = [*book.invoices, *issued.invoices]
+    invoices = [*book.computed_invoices(), *issued.invoices]
     lines = [*book.lines, *issued.lines]
     by_no = {invoice.invoice_no: invoice for invoice in invoices}
     checks: list[Problem] = []
@@ -238,10 +239,14 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),
                allocations_sheet(ledger), accounts_sheet(ledger, _party_names(book), overdue, currency),
                problems_sheet(problems), advice_sheet(advice)]
+    # History is written as it was read, edits included (with their old Seals, so restoring a value
+    # makes its row verify again); rows without a Seal get one.
+    shown = [*book.invoices, *issued.invoices]
+    invoice_seals, line_seals = seal_records(shown, lines, minor_unit(currency))
     # The two largest sheets are canonical by construction (history is read back canonical, new
     # lines are built canonical), which spares a pass and a copy over a million rows.
-    result.outputs = [invoices_sheet(invoices, ledger, overdue.statuses, currency),
-                      invoice_lines_sheet(lines), *(canonical(output, currency) for output in derived)]
+    result.outputs = [invoices_sheet(shown, ledger, overdue.statuses, currency, invoice_seals),
+                      invoice_lines_sheet(lines, line_seals), *(canonical(output, currency) for output in derived)]
     return result
 
 

@@ -19,6 +19,7 @@ FOLLOW_UP = "follow up the claim with the payer"
 UPDATE_CONTACT = "update contact details"
 SET_AGENCY = "set Collection Agency in Settings to hand over"
 CREDIT_COVERS = "no reminder: the customer's account is in credit (see Accounts and Advice)"
+RESTORE_FIRST = "no reminder: this invoice's issued history was edited; restore the row first (see Problems)"
 
 
 def on_hold(until: dt.date) -> str:

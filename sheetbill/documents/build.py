@@ -78,6 +78,9 @@ def _invoices(ctx: Context, wanted: set[str] | None, batch: DocumentBatch) -> li
     for invoice in ctx.book.invoices:
         if wanted is not None and invoice.invoice_no not in wanted:
             continue
+        if invoice.invoice_no in ctx.book.edited_invoices:
+            batch.skipped[invoice.invoice_no] = "its issued history was edited: restore the row (see Problems)"
+            continue
         try:
             made.append(invoice_document(ctx, invoice))
         except PluginError as err:
@@ -95,7 +98,7 @@ def _reminders(ctx: Context, wanted: set[str] | None) -> list[tuple[Document, li
         history[reminder.invoice_no].append(reminder)
     made = []
     for invoice_no, items in history.items():
-        if wanted is not None and invoice_no not in wanted:
+        if wanted is not None and invoice_no not in wanted or invoice_no in ctx.book.edited_invoices:
             continue
         made += [letter for letter in (reminder_document(ctx, r) for r in items) if letter is not None]
     return made

@@ -1,0 +1,259 @@
+"""Seals on issued history: how a run notices that an issued invoice or line was edited in the sheet.
+
+Every Invoices and Invoice Lines row carries a **Seal**, computed when the row is issued::
+
+    Seal = <chain: 10 hex>.<link: 4 hex>.<one base32 character per sealed column>
+
+* The *chain* is a short BLAKE2b hash of the row's sealed values, spelled canonically
+  (:func:`spell`), keyed with the chain of the row issued before it. Rows are chained in **issue
+  order** (:func:`invoice_order`, :func:`line_order`), never in sheet order, so sorting a sheet is
+  not an edit.
+* The *link* is the first four hex digits of the previous row's chain. A run verifies a row against
+  its predecessor in issue order; when that fails (the sheet's rows were reordered, or a key was
+  edited), the link finds the stored chain the row was sealed after, so only an edited row itself is
+  blamed. A link that names no row any more is a gap: the row before it was deleted.
+* The *columns* are a 5-bit fingerprint of each sealed value on its own, so a mismatch names the
+  column that changed (a change whose fingerprint happens to collide, 1 in 32, is reported for the
+  row as a whole: the chain still catches it).
+
+The module is pure: it knows values and seals, not sheets or Problems (``book.py`` reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import attrgetter
+
+from .money import D, plain_number
+
+CHAIN_HEX = 10
+LINK_HEX = 4
+#: The chain before the first row ever sealed.
+GENESIS = "0" * CHAIN_HEX
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+#: The sealed columns of an Invoices row: what was issued, never what is derived every run.
+INVOICE_SEALED = (
+    ("invoice_no", "Invoice No", "id"), ("kind", "Kind", "text"), ("issue_date", "Issue Date", "date"),
+    ("due_date", "Due Date", "date"), ("bill_to_type", "Bill To Type", "text"), ("bill_to_id", "Bill To ID", "id"),
+    ("bill_to_name", "Bill To Name", "text"), ("customer_id", "Customer ID", "id"), ("amount", "Amount", "money"),
+    ("related", "Related Invoice", "id"),
+)
+#: The sealed columns of an Invoice Lines row: all of them, every one is issued.
+LINE_SEALED = (
+    ("invoice_no", "Invoice No", "id"), ("charge_id", "Charge ID", "id"),
+    ("date_of_service", "Date of Service", "date"), ("customer_id", "Customer ID", "id"),
+    ("service_code", "Service Code", "id"), ("billed_code", "Billed Code", "id"), ("quantity", "Quantity", "decimal"),
+    ("charge_amount", "Charge Amount", "money"), ("amount", "Amount", "money"),
+    ("adjustment", "Adjustment", "money"), ("reason", "Reason", "text"), ("payment_id", "Payment ID", "id"),
+    ("related_invoice", "Related Invoice", "id"),
+)
+
+
+def spell(value: object, kind: str, places: int) -> str:
+    """One value in its canonical spelling: dates ISO, money with the currency's ``places`` decimals
+    (``80.00``, whether it was read back as the float ``80.0`` or computed as ``Decimal('80.00')``),
+    other numbers plain (``1``, ``1.5``), None as empty, text as it is."""
+    return _spell_column([value], kind, places)[0]
+
+
+def _spell_column(column: Sequence[object], kind: str, places: int) -> list[str]:
+    """Every value of one column spelled (see :func:`spell`). This runs over every row of the largest
+    sheets on every run, so each distinct number or date is spelled once (equal values, such as
+    ``80.0`` and ``Decimal('80.00')``, spell alike)."""
+    if kind not in ("money", "decimal", "date"):
+        return ["" if v is None else v if type(v) is str else str(v) for v in column]
+    spell_one = _money_text(places) if kind == "money" else _plain_text if kind == "decimal" else _date_text
+    spelled = {value: spell_one(value) for value in set(column)}
+    return [spelled[value] for value in column]
+
+
+def _money_text(places: int) -> Callable[[object], str]:
+    spec = f".{places}f"
+    return lambda v: "" if v is None else format(v if type(v) is Decimal else D(v), spec)
+
+
+def _plain_text(value: object) -> str:
+    return "" if value is None else str(plain_number(value if type(value) is Decimal else D(value)))
+
+
+def _date_text(value: object) -> str:
+    if value is None:
+        return ""
+    return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+
+
+def spell_rows(records: Sequence[object], sealed: Sequence[tuple[str, str, str]],
+               places: int) -> list[tuple[str, ...]]:
+    """The sealed values of each record (Invoice or InvoiceLine), spelled canonically, column by column."""
+    if not records:
+        return []
+    spelled = [_spell_column(list(map(attrgetter(name), records)), kind, places) for name, _, kind in sealed]
+    return list(zip(*spelled, strict=True))
+
+
+def values_of(record: object, sealed: Sequence[tuple[str, str, str]], places: int) -> tuple[str, ...]:
+    """The sealed values of one record, spelled canonically (see :func:`spell_rows`)."""
+    return spell_rows([record], sealed, places)[0]
+
+
+_SEP = "\x1f"
+_DIGEST = CHAIN_HEX // 2
+
+
+def _chain(previous: str, values: tuple[str, ...]) -> str:
+    return hashlib.blake2b(_SEP.join(values).encode(), digest_size=_DIGEST, key=previous.encode()).hexdigest()
+
+
+def _columns(values: tuple[str, ...]) -> str:
+    return "".join([_BASE32[zlib.crc32(value.encode(), index) & 31] for index, value in enumerate(values)])
+
+
+def make_seal(previous: str, values: tuple[str, ...]) -> str:
+    """The seal of a row with ``values`` issued after the row whose chain is ``previous``."""
+    return f"{_chain(previous, values)}.{previous[:LINK_HEX]}.{_columns(values)}"
+
+
+def parse(seal: str, width: int) -> tuple[str, str, str] | None:
+    """``(chain, link, columns)`` of a seal of a row with ``width`` sealed columns; None if malformed."""
+    parts = seal.strip().split(".")
+    if len(parts) != 3 or len(parts[0]) != CHAIN_HEX or len(parts[1]) != LINK_HEX or len(parts[2]) != width:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def invoice_order(invoices: Sequence[object]) -> list[int]:
+    """Indexes of ``invoices`` in issue order: issue date, then invoice number."""
+    never = dt.date.max
+    return sorted(range(len(invoices)), key=lambda i: (invoices[i].issue_date or never, invoices[i].invoice_no))
+
+
+def line_order(invoices: Sequence[object], lines: Sequence[object]) -> list[int]:
+    """Indexes of ``lines`` in issue order: their invoice's issue order, then their position among that
+    invoice's lines (lines of one invoice are issued together, in the order they are listed)."""
+    rank = {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
+    last = len(rank)
+    keys = [(rank.get(no, last), no) for no in map(attrgetter("invoice_no"), lines)]
+    return sorted(range(len(lines)), key=keys.__getitem__)  # stable: a line's position breaks ties
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A sealed row that does not verify.
+
+    Attributes:
+        index: the row's index in the list verified.
+        kind: ``edited`` (its values changed) or ``deleted`` (the row issued before it is gone).
+        columns: the indexes of the sealed columns that changed; ``len(sealed)`` stands for the Seal
+            itself (malformed); empty when the row changed but no single column can be named.
+    """
+
+    index: int
+    kind: str
+    columns: tuple[int, ...] = ()
+
+
+def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
+           width: int) -> list[Finding]:
+    """Check every sealed row (one pass in issue ``order``; rows without a seal are skipped).
+
+    Each row is checked against the *stored* chain of its predecessor, so a row after an edited one
+    still verifies; when that fails, against the stored chains its link names (a reordered sheet).
+    """
+    parsed = [seal.split(".") if seal else None for seal in seals]
+    by_link: dict[str, list[str]] | None = None
+    findings: list[Finding] = []
+    previous = GENESIS
+    blake2b = hashlib.blake2b
+    for index in order:
+        stored = parsed[index]
+        if stored is None:
+            continue
+        if len(stored) != 3 or len(stored[0]) != CHAIN_HEX or len(stored[1]) != LINK_HEX or len(stored[2]) != width:
+            findings.append(Finding(index, "edited", (width,)))
+            continue
+        chain, link, columns = stored
+        row = values[index]
+        # _chain(previous, row), inlined: this line runs once per row of the largest sheet
+        if blake2b(_SEP.join(row).encode(), digest_size=_DIGEST, key=previous.encode()).hexdigest() != chain:
+            if by_link is None:
+                by_link = _chains_by_link(parsed)
+            candidates = by_link.get(link, [])
+            if not any(_chain(candidate, row) == chain for candidate in candidates):
+                changed = tuple(i for i, (old, new) in enumerate(zip(columns, _columns(row), strict=True))
+                                if old != new)
+                kind = "edited" if changed or candidates else "deleted"
+                findings.append(Finding(index, kind, changed))
+        previous = chain
+    return findings
+
+
+def _chains_by_link(parsed: Sequence[tuple[str, str, str] | None]) -> dict[str, list[str]]:
+    """Every stored chain by its first digits (the link a following row stores), and the genesis."""
+    chains: dict[str, list[str]] = defaultdict(list)
+    chains[GENESIS[:LINK_HEX]].append(GENESIS)
+    for stored in parsed:
+        if stored is not None and len(stored[0]) == CHAIN_HEX:
+            chains[stored[0][:LINK_HEX]].append(stored[0])
+    return chains
+
+
+def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
+                 width: int) -> dict[int, str]:
+    """Seals for the rows that have none (new rows, or history from before seals), by index.
+
+    They are chained in issue ``order`` after the last sealed row; rows that have a seal keep it,
+    also an edited row (so restoring its values makes it verify again).
+    """
+    tip = GENESIS
+    for index in reversed(order):
+        stored = parse(seals[index], width) if seals[index] else None
+        if stored is not None:
+            tip = stored[0]
+            break
+    missing = [index for index in order if not seals[index]]
+    new: dict[int, str] = {}
+    for index, columns in zip(missing, _columns_of([values[i] for i in missing]), strict=True):
+        chain = _chain(tip, values[index])
+        new[index] = f"{chain}.{tip[:LINK_HEX]}.{columns}"
+        tip = chain
+    return new
+
+
+def _columns_of(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """:func:`_columns` of many rows at once, column by column (sealing a large first run is cheap)."""
+    if not rows:
+        return []
+    chars = []
+    for index, column in enumerate(zip(*rows, strict=True)):
+        char = {value: _BASE32[zlib.crc32(value.encode(), index) & 31] for value in set(column)}
+        chars.append([char[value] for value in column])
+    return ["".join(row) for row in zip(*chars, strict=True)]
+
+
+def seal_records(invoices: Sequence[object], lines: Sequence[object], places: int) -> tuple[list[str], list[str]]:
+    """The Seal of every row of ``invoices`` and ``lines`` (Invoice and InvoiceLine records, history
+    then this run's): a row's own, or for a row without one a new one, chained in issue order after
+    the last sealed row."""
+    return (_sealed(invoices, INVOICE_SEALED, lambda: invoice_order(invoices), places),
+            _sealed(lines, LINE_SEALED, lambda: line_order(invoices, lines), places))
+
+
+def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], order: Callable[[], list[int]],
+            places: int) -> list[str]:
+    seals = [record.seal for record in records]
+    if all(seals):
+        return seals
+    missing = [i for i, seal in enumerate(seals) if not seal]
+    values: list[tuple[str, ...]] = [()] * len(records)
+    for index, spelled in zip(missing, spell_rows([records[i] for i in missing], sealed, places), strict=True):
+        values[index] = spelled
+    for index, seal in seal_missing(values, seals, order(), len(sealed)).items():
+        seals[index] = seal
+    return seals
