@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ..book import Book
-from ..models import Reminder
+from ..models import BillToType, Reminder
 from ..plugins.manager import PluginError, Plugins
 from ..problems import Problem, error, warning
 from .context import Context
@@ -78,6 +78,8 @@ def _invoices(ctx: Context, wanted: set[str] | None, batch: DocumentBatch) -> li
     for invoice in ctx.book.invoices:
         if wanted is not None and invoice.invoice_no not in wanted:
             continue
+        if invoice.amount == 0 and invoice.bill_to_type == BillToType.PAYER:
+            continue  # everything adjusted: recorded in Invoices, nothing to send the payer
         if invoice.invoice_no in ctx.book.edited_invoices:
             batch.skipped[invoice.invoice_no] = "its issued history was edited: restore the row (see Problems)"
             continue
