@@ -16,6 +16,7 @@ of that day: their open items less their unapplied credit.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -77,13 +78,18 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def statement_of(ledger: LedgerReport, customer_id: str, start: dt.date, end: dt.date) -> Statement:
-    """The statement of ``customer_id``'s account from ``start`` to ``end`` (see the module docstring)."""
+def statement_of(ledger: LedgerReport, customer_id: str, start: dt.date, end: dt.date,
+                 grouped: tuple[dict, dict] | None = None) -> Statement:
+    """The statement of ``customer_id``'s account from ``start`` to ``end`` (see the module docstring).
+
+    ``grouped`` holds the ledger's items and receivables by party, when many statements are made at
+    once, so each one reads only its own customer's."""
     party = (str(BillToType.CUSTOMER), customer_id)
     opening = ZERO
     lines: list[StatementLine] = []
     balance = ZERO
-    for item in ledger.items:
+    items = grouped[0].get(party, ()) if grouped else ledger.items
+    for item in items:
         if (item.party_type, item.party_id) != party or item.date > end:
             continue
         if item.date < start:
@@ -94,7 +100,7 @@ def statement_of(ledger: LedgerReport, customer_id: str, start: dt.date, end: dt
         lines.append(StatementLine(item, balance))
     open_items = sorted(
         (OpenItem(r.invoice.invoice_no, r.invoice.issue_date, r.oldest_due, r.balance)
-         for r in ledger.receivables.values()
+         for r in (grouped[1].get(party, ()) if grouped else ledger.receivables.values())
          if (str(r.invoice.bill_to_type), r.invoice.bill_to_id) == party and r.balance > 0),
         key=lambda o: (o.due_date, o.invoice_no))
     account = ledger.accounts.get(party)
@@ -109,11 +115,17 @@ def statements(ledger: LedgerReport, start: dt.date, end: dt.date,
     :param customer_ids: only these customers (``None``: every customer with an account).
     """
     ids = sorted({party_id for party_type, party_id in ledger.accounts if party_type == BillToType.CUSTOMER})
+    items: dict[tuple[str, str], list] = defaultdict(list)
+    for item in ledger.items:
+        items[(item.party_type, item.party_id)].append(item)
+    receivables: dict[tuple[str, str], list] = defaultdict(list)
+    for receivable in ledger.receivables.values():
+        receivables[(str(receivable.invoice.bill_to_type), receivable.invoice.bill_to_id)].append(receivable)
     made = []
     for customer_id in ids:
         if customer_ids is not None and customer_id not in customer_ids:
             continue
-        statement = statement_of(ledger, customer_id, start, end)
+        statement = statement_of(ledger, customer_id, start, end, grouped=(items, receivables))
         if statement.has_content:
             made.append(statement)
     return made
