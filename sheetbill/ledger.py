@@ -323,7 +323,7 @@ class _Replay:
         # Each account's invoices, and the accounts that hold credit: every question about one party
         # is answered from its own few items, never by scanning every invoice (a run has 100,000s).
         self.items_of: dict[tuple[str, str], list[Receivable]] = defaultdict(list)
-        self.in_credit: dict[tuple[str, str], PartyAccount] = {}
+        self.dirty: set[tuple[str, str]] = set()  # accounts whose credit may now pay something
         for invoice in invoices:
             self._account(invoice.bill_to_type, invoice.bill_to_id)
 
@@ -357,6 +357,7 @@ class _Replay:
         receivable.timeline.append((invoice.issue_date, invoice.amount))
         self.report.receivables[invoice.invoice_no] = receivable
         self.items_of[(invoice.bill_to_type, invoice.bill_to_id)].append(receivable)
+        self.dirty.add((invoice.bill_to_type, invoice.bill_to_id))
         self._item(invoice.issue_date, invoice.bill_to_type, invoice.bill_to_id, "Invoice", invoice.invoice_no,
                    invoice.invoice_no, invoice.amount)
         self._account(invoice.bill_to_type, invoice.bill_to_id).invoiced += invoice.amount
@@ -373,6 +374,7 @@ class _Replay:
         receivable.interest += charged
         receivable.interest_open += charged
         account = self.report.account_of(receivable.invoice)
+        self.dirty.add((account.party_type, account.party_id))
         account.fees += fee
         account.interest += charged
         invoice = receivable.invoice
@@ -506,7 +508,7 @@ class _Replay:
     def _credit(self, account: PartyAccount, source: str, amount: Decimal) -> None:
         """Keep ``amount`` as the account's unapplied credit, remembering where it came from."""
         account.credit.append([SourceType.CREDIT, source, amount])
-        self.in_credit[(account.party_type, account.party_id)] = account
+        self.dirty.add((account.party_type, account.party_id))
 
     def _open_items(self, account: PartyAccount, day: dt.date) -> list[Receivable]:
         """The account's invoices issued by ``day`` with something open, oldest due first."""
@@ -525,11 +527,11 @@ class _Replay:
         return left
 
     def apply_credits(self, day: dt.date) -> None:
-        """Apply every party's unapplied credit to its oldest open items (Apply Credits: automatic)."""
-        for key, account in list(self.in_credit.items()):
-            if not account.credit:
-                del self.in_credit[key]
-                continue
+        """Apply unapplied credit to the oldest open items (Apply Credits: automatic), for the accounts the
+        last item touched (only their credit or their open items changed)."""
+        dirty, self.dirty = self.dirty, set()
+        for key in dirty:
+            account = self.report.accounts[key]
             while account.credit and self._open_items(account, day):
                 entry = account.credit[0]
                 entry[2] = self._to_oldest(account, entry[2], day, SourceType.CREDIT, entry[1])
