@@ -58,6 +58,33 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from err
 
 
+def _document_commands(commands) -> None:
+    """``documents``, ``statements`` and ``send``: the commands that make and deliver PDF documents."""
+    documents = commands.add_parser("documents", help="render every invoice, credit note and reminder not rendered yet")
+    documents.add_argument("workbook", type=Path)
+    documents.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
+    documents.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    documents.set_defaults(run=cmd_documents)
+
+    statements = commands.add_parser("statements", help="render a statement of account per customer with items in "
+                                                        "the period, open items or credit")
+    statements.add_argument("workbook", type=Path)
+    statements.add_argument("--as-of", type=_date, help="the statement's date, the period's last day (default: "
+                                                        "Settings As Of Date, else today)")
+    statements.add_argument("--from", dest="start", type=_date, help="the period's first day (default: the first "
+                                                                     "day of the as-of month)")
+    statements.add_argument("--customer", help="only this Customer ID")
+    statements.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
+    statements.set_defaults(run=cmd_statements)
+
+    send = commands.add_parser("send", help="email each unsent invoice, reminder and statement, or put it in the "
+                                          "letters file")
+    send.add_argument("workbook", type=Path)
+    send.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    send.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
+    send.set_defaults(run=cmd_send)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="sheetbill", description=__doc__.splitlines()[0])
@@ -82,29 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
     workbook_command("check", "validate the workbook and report problems; writes nothing", cmd_check)
 
-    documents = commands.add_parser("documents", help="render every invoice, credit note and reminder not rendered yet")
-    documents.add_argument("workbook", type=Path)
-    documents.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
-    documents.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
-    documents.set_defaults(run=cmd_documents)
-
-    statements = commands.add_parser("statements", help="render a statement of account per customer with items in "
-                                                        "the period, open items or credit")
-    statements.add_argument("workbook", type=Path)
-    statements.add_argument("--as-of", type=_date, help="the statement's date, the period's last day (default: "
-                                                        "Settings As Of Date, else today)")
-    statements.add_argument("--from", dest="start", type=_date, help="the period's first day (default: the first "
-                                                                     "day of the as-of month)")
-    statements.add_argument("--customer", help="only this Customer ID")
-    statements.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
-    statements.set_defaults(run=cmd_statements)
-
-    send = commands.add_parser("send", help="email each unsent invoice, reminder and statement, or put it in the "
-                                          "letters file")
-    send.add_argument("workbook", type=Path)
-    send.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
-    send.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
-    send.set_defaults(run=cmd_send)
+    _document_commands(commands)
 
     sync = commands.add_parser("sync", help="run the billing run on a Google spreadsheet")
     sync.add_argument("spreadsheet_id", help="the spreadsheet's key (from its URL)")
