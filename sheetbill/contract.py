@@ -69,6 +69,9 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Sender Email": ("sender_email", "text", "From address of sent documents (default Company Email)."),
     "Send Documents From": ("send_documents_from", "date",
                             "Documents dated before this day are never sent (they went out by other means)."),
+    "Dun Fees And Interest": ("dun_fees_and_interest", "yesno",
+                              "yes: an invoice whose principal is paid but whose fees or interest are open is "
+                              "reminded and handed over like any other (default no: it only shows on statements)."),
     "Apply Credits": ("apply_credits", "text",
                       "automatic (default): a customer's credit pays their oldest open items; manual: Advice "
                       "says where it could go."),

@@ -119,6 +119,7 @@ class Settings:
     sender_email: str | None = None
     send_documents_from: dt.date | None = None
     apply_credits: str = "automatic"
+    dun_fees_and_interest: bool = False
     interest_rate: object = None
     interest_basis: object = None
     extra: dict[str, object] = field(default_factory=dict)

@@ -274,6 +274,8 @@ class _Dunning:
             if receivable.balance <= 0 or receivable.status == InvoiceStatus.CANCELLED:
                 continue
             overdue = self.age(invoice, receivable, pieces, aging)
+            if not overdue and self.charges_only_due(invoice, receivable):
+                overdue = [OpenPiece(invoice.due_date, ZERO)]
             if overdue:
                 self.dun(invoice, receivable, overdue)
             if invoice.invoice_no in self.collections:
@@ -321,6 +323,14 @@ class _Dunning:
                 if piece is not None:
                     overdue.append(piece)
         return overdue
+
+    def charges_only_due(self, invoice: Invoice, receivable: Receivable) -> bool:
+        """True when the principal is paid, fees or interest are still open, and Dun Fees And Interest
+        says to remind such an invoice (by default it is only shown on statements, never reminded or
+        handed over)."""
+        return (self.settings.dun_fees_and_interest and invoice.bill_to_type == BillToType.CUSTOMER
+                and receivable.principal_open <= 0 and receivable.fees_open + receivable.interest_open > 0
+                and invoice.due_date < self.as_of)
 
     # --- dunning one invoice ----------------------------------------------------------------------------
 

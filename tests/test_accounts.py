@@ -234,3 +234,28 @@ def test_whatever_is_typed_the_accounts_add_up_and_a_second_run_changes_nothing(
     for day in days:
         result, sheets = step(sheets, day)
         _adds_up(result)
+
+
+def test_open_fees_after_the_principal_is_paid_are_not_dunned_unless_the_setting_says_so():
+    # Reminder 2 books a 5.00 fee. With the principal written off and the fee unpaid, only the fee is
+    # open: by default it is not reminded again and never handed over; Dun Fees And Interest says yes.
+    history = [invoice("INV-1", 100, D(2026, 1, 31))]
+    sheets = workbook(*history)
+    for day in (D(2026, 2, 14), D(2026, 2, 28)):
+        _, sheets = step(sheets, day)  # reminder 1 (no fee), reminder 2 (fee 5.00)
+    sheets["Payments"] = sheet("Payments", PAYMENT_HEADER, ("P1", D(2026, 3, 2), "INV-1", 5, None, None),
+                               ("W1", D(2026, 3, 2), "INV-1", 100, "Write-off", None))
+    result, after = step(sheets, D(2026, 3, 31))  # the 5.00 paid the fee: nothing is open
+    assert by_no(result)["INV-1"]["Balance"] == 0
+    sheets["Payments"] = sheet("Payments", PAYMENT_HEADER, ("W1", D(2026, 3, 2), "INV-1", 100, "Write-off", None))
+    result, _ = step(sheets, D(2026, 3, 31))  # principal written off, the 5.00 fee still open
+    row = by_no(result)["INV-1"]
+    assert (row["Fees"], row["Written Off"], row["Balance"]) == (M("5.00"), M("100.00"), M("5.00"))
+    assert [r["Level"] for r in rows_of(result.outputs, "Reminders")] == [1, 2]  # no more reminders
+    assert rows_of(result.outputs, "Collections") == []
+    sheets["Settings"] = sheet("Settings", ("Setting", "Value"), ("Reminder Days", "14, 14, 14"),
+                               ("Reminder Fees", "0; 5; 10"), ("Dun Fees And Interest", "yes"))
+    result, _ = step(sheets, D(2026, 3, 31))
+    final = rows_of(result.outputs, "Reminders")[-1]
+    assert (final["Level"], final["Principal"], final["Fees"], final["Amount Due"]) == (
+        3, 0, M("15.00"), M("15.00"))
