@@ -22,10 +22,10 @@ from ..money import ZERO
 from ..plugins.manager import Plugins
 from ..problems import Problem, error, warning
 from ..run import ledger_as_of
-from . import payment
 from .config import setting
 from .fonts import FontSet
 from .model import Formats, PaymentBlock
+from .payment import bic_is_valid, compact, epc_payload, format_iban, iban_problem
 from .templates import Templates
 
 
@@ -76,11 +76,11 @@ class Context:
     def _check_bank(self) -> dict[str, str]:
         """IBAN and BIC from Settings, checked once: a bad IBAN is an error and no document that shows
         payment details is made until it is fixed (a wrong IBAN would send money nowhere)."""
-        iban = payment.compact(self.settings.bank_iban)
-        bic = payment.compact(str(setting(self.settings, "Bank BIC") or ""))
+        iban = compact(self.settings.bank_iban)
+        bic = compact(str(setting(self.settings, "Bank BIC") or ""))
         bank = {"iban": "", "bic": "", "invalid": ""}
         if iban:
-            why = payment.iban_problem(iban)
+            why = iban_problem(iban)
             if why:
                 self.problems.append(error(f"Bank IBAN {self.settings.bank_iban!r} {why}; documents with payment "
                                            "details are not made until it is fixed", "Settings",
@@ -89,7 +89,7 @@ class Context:
             else:
                 bank["iban"] = iban
         if bic:
-            if payment.bic_is_valid(bic):
+            if bic_is_valid(bic):
                 bank["bic"] = bic
             else:
                 self.problems.append(warning(f"Bank BIC {bic!r} is not a BIC (8 or 11 letters and digits); it is "
@@ -118,7 +118,7 @@ class Context:
             "customer_name": customer.name if customer else invoice.customer_id, "customer_id": invoice.customer_id,
             "amount": f.amount(invoice.amount), "amount_due": f.amount(max(invoice.amount, ZERO)),
             "amount_credited": f.amount(-invoice.amount), "related_invoice": invoice.related or "",
-            "reference": reference, "iban": payment.format_iban(self.bank["iban"]) if self.bank["iban"] else "",
+            "reference": reference, "iban": format_iban(self.bank["iban"]) if self.bank["iban"] else "",
             "payment_methods": s.payment_methods or "", "currency": self.currency,
         }
 
@@ -144,12 +144,12 @@ class Context:
         if self.bank["iban"]:
             if s.company_name:
                 rows.append((t.text("common", "payment.account_holder"), s.company_name))
-            rows.append((t.text("common", "payment.iban"), payment.format_iban(self.bank["iban"])))
+            rows.append((t.text("common", "payment.iban"), format_iban(self.bank["iban"])))
             if self.bank["bic"]:
                 rows.append((t.text("common", "payment.bic"), self.bank["bic"]))
             if self.currency == "EUR" and amount >= Decimal("0.01") and s.company_name:
                 try:
-                    qr = payment.epc_payload(name=s.company_name, iban=self.bank["iban"], bic=self.bank["bic"],
+                    qr = epc_payload(name=s.company_name, iban=self.bank["iban"], bic=self.bank["bic"],
                                              amount=amount, reference=reference)
                 except ValueError as err:
                     self.note(warning(f"no EPC QR code: {err}", "Settings", self.row("bankiban"), "Value",
