@@ -10,7 +10,7 @@ two steps, for callers that send right after (:mod:`sheetbill.sending`) or test 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,15 +187,23 @@ def button(sheets: Mapping[str, RawSheet], *, workbook: Path | None = None,
     Nothing is written to the workbook itself. Without the workbook's path (a front end that cannot
     tell where the file is) nothing is made and the answer says how to make them instead.
     """
+    return answer_button("documents", "Making documents from here is not available yet", "sheetbill documents",
+                         workbook, lambda: make_documents_from(sheets, workbook, None, as_of))
+
+
+def answer_button(noun: str, unavailable: str, command: str, workbook: Path | None,
+                  make: Callable[[], DocumentsOutcome]) -> ButtonAnswer:
+    """What a button that writes PDFs beside the workbook answers: its outcome's summary, why nothing
+    could be made (the workbook's location is unknown, or the configuration is broken)."""
     if workbook is None:
-        return ButtonAnswer("Making documents from here is not available yet: they are written to a folder beside "
-                            "the workbook, and this workbook's location is not known (a new, unsaved workbook, or "
-                            "one opened from the web). Save it on this computer and press the button again, or run "
-                            "`sheetbill documents WORKBOOK`. Nothing was changed.", ok=False)
+        return ButtonAnswer(f"{unavailable}: they are written to a folder beside the workbook, and this workbook's "
+                            "location is not known (a new, unsaved workbook, or one opened from the web). Save it on "
+                            f"this computer and press the button again, or run `{command} WORKBOOK`. Nothing was "
+                            "changed.", ok=False)
     try:
-        outcome = make_documents_from(sheets, workbook, None, as_of)
+        outcome = make()
     except ConfigurationError as err:
-        lines = [f"No documents were made: {err}"]
+        lines = [f"No {noun} were made: {err}"]
         lines += [f"- {problem}" for problem in err.problems[:BUTTON_PROBLEMS]]
         return ButtonAnswer("\n".join(lines), ok=False)
     return ButtonAnswer(outcome.summary(), ok=True, outcome=outcome)

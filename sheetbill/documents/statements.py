@@ -23,14 +23,20 @@ from pathlib import Path
 from ..app import SheetsInMemory, statements_of_account
 from ..book import Book
 from ..ledger import LedgerReport
-from ..problems import ConfigurationError
 from ..run import ledger_as_of
 from ..sheets import RawSheet
 from ..statements import Statement, month_start, statement_of
 from .build import admit
 from .context import Context
 from .fonts import FontSet
-from .make import BUTTON_PROBLEMS, ButtonAnswer, DocumentSet, DocumentsOutcome, render_documents, templates_for
+from .make import (
+    ButtonAnswer,
+    DocumentSet,
+    DocumentsOutcome,
+    answer_button,
+    render_documents,
+    templates_for,
+)
 from .model import DocumentBatch, default_out_dir
 from .output import KEPT, NEW, UNCHANGED
 from .statement import parse_statement_key, statement_document
@@ -109,18 +115,8 @@ def button(sheets: Mapping[str, RawSheet], *, workbook: Path | None = None,
     Without the workbook's path (the HTTP back end, an unsaved workbook) nothing is made and the
     answer says how to make them instead.
     """
-    if workbook is None:
-        return ButtonAnswer("Making statements from here is not available: they are written to a folder beside the "
-                            "workbook, and this workbook's location is not known (a new, unsaved workbook, or one "
-                            "opened from the web). Save it on this computer and press the button again, or run "
-                            "`sheetbill statements WORKBOOK`. Nothing was changed.", ok=False)
-    try:
-        outcome = make_statements_from(sheets, workbook, None, as_of)
-    except ConfigurationError as err:
-        lines = [f"No statements were made: {err}"]
-        lines += [f"- {problem}" for problem in err.problems[:BUTTON_PROBLEMS]]
-        return ButtonAnswer("\n".join(lines), ok=False)
-    return ButtonAnswer(outcome.summary(), ok=True, outcome=outcome)
+    return answer_button("statements", "Making statements from here is not available", "sheetbill statements",
+                         workbook, lambda: make_statements_from(sheets, workbook, None, as_of))
 
 
 def add_issued_statements(documents: DocumentSet) -> int:
