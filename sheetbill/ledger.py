@@ -25,10 +25,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .book import Book
-from .dunning import add_months
+from .dunning import Installment, add_months
 from .models import (
     BillToType,
     Collection,
+    InstallmentStatus,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
@@ -134,6 +135,24 @@ class Receivable:
         """The due date of the oldest part still open (fees and interest count from the invoice's)."""
         open_parts = [part[0] for part in self.principal if part[2] > 0]
         return min(open_parts) if open_parts else self.invoice.due_date
+
+    def installments(self, plan: PaymentPlan, as_of: dt.date) -> list[Installment]:
+        """The plan's installments as the ledger allocated to them: amount, paid, open and status on
+        ``as_of`` (Overdue when past due with something open)."""
+        result = []
+        for due, number, open_amount, amount in self.principal:
+            paid = amount - open_amount
+            if open_amount <= 0:
+                status = InstallmentStatus.PAID
+            elif due < as_of:
+                status = InstallmentStatus.OVERDUE
+            elif paid > 0:
+                status = InstallmentStatus.PARTIALLY_PAID
+            else:
+                status = InstallmentStatus.OPEN
+            result.append(Installment(plan.plan_id, self.invoice.invoice_no, number, len(self.principal), due,
+                                      amount, paid, open_amount, status))
+        return result
 
     @property
     def status(self) -> InvoiceStatus:

@@ -72,7 +72,6 @@ from .models import (
     Advice,
     BillToType,
     Collection,
-    InstallmentStatus,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
@@ -287,20 +286,7 @@ class _Dunning:
         plan = self.plans.get(invoice.invoice_no)
         if plan is None or len(receivable.principal) < 2 and receivable.principal[0][1] is None:
             return [OpenPiece(invoice.due_date, receivable.principal_open)]
-        installments = []
-        count = len(receivable.principal)
-        for due, number, open_amount, amount in receivable.principal:
-            paid = amount - open_amount
-            if open_amount <= 0:
-                status = InstallmentStatus.PAID
-            elif due < self.as_of:
-                status = InstallmentStatus.OVERDUE
-            elif paid > 0:
-                status = InstallmentStatus.PARTIALLY_PAID
-            else:
-                status = InstallmentStatus.OPEN
-            installments.append(Installment(plan.plan_id, invoice.invoice_no, number, count, due, amount, paid,
-                                            open_amount, status))
+        installments = receivable.installments(plan, self.as_of)
         self.report.installments[invoice.invoice_no] = installments
         return [OpenPiece(i.due_date, i.balance, i) for i in installments]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..dunning import Installment, plan_installments
-from ..models import BillToType, Invoice, InvoiceKind, PaymentPlan, Reminder
+from ..dunning import Installment
+from ..models import BillToType, Invoice, PaymentPlan, Reminder
 from ..money import ZERO, split_equal
 from ..problems import warning
 from .context import Context
@@ -83,14 +83,12 @@ def amounts(reminder: Reminder) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def missed_installments(ctx: Context, invoice: Invoice, plan: PaymentPlan, day: dt.date) -> list[Installment]:
-    """The installments of ``plan`` overdue and open on ``day``, as overdue tracking saw them then
-    (payments, write-offs, transfers and credit notes dated on or before ``day``)."""
-    book = ctx.book
-    allocated = sum((p.amount for p in book.payments if p.invoice_no == invoice.invoice_no and p.date <= day), ZERO)
-    credited = -sum((c.amount for c in book.invoices if c.kind == InvoiceKind.CREDIT_NOTE
-                     and c.related == invoice.invoice_no and c.issue_date <= day), ZERO)
-    installments = plan_installments(plan, invoice.amount - credited, allocated, day, ctx.currency)
-    return [i for i in installments if i.due_date < day and i.balance > 0]
+    """The installments of ``plan`` overdue and open on ``day``, as the accounts stood then (the same
+    allocation overdue tracking used when it issued the reminder)."""
+    receivable = ctx.ledger_on(day).receivables.get(invoice.invoice_no)
+    if receivable is None:
+        return []
+    return [i for i in receivable.installments(plan, day) if i.due_date < day and i.balance > 0]
 
 
 def _level_section(ctx: Context, level: int, final: bool) -> str:
