@@ -1,5 +1,5 @@
 """The arithmetic and the facts of dunning, in one place: aging buckets, due dates of installments,
-default interest, where a reminder can go and the payment reference.
+where a reminder can go and the payment reference (default interest is :mod:`sheetbill.interest`).
 
 Pure functions and frozen records, with no knowledge of sheets or runs: overdue tracking
 (:mod:`sheetbill.overdue`) decides with them what is due, and the documents
@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .models import Customer, InstallmentStatus, Invoice, Payer, PaymentPlan
-from .money import ZERO, quantize, split_equal
+from .models import Customer, InstallmentStatus, Invoice, Payer
 
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -55,13 +54,6 @@ def postal_address(street: str | None, postal_code: str | None, city: str | None
     return f"{text}, {country.strip()}" if country and country.strip() else text
 
 
-def interest(balance: Decimal, percent: Decimal | None, days: int, currency: str) -> Decimal:
-    """Default interest: balance x percent / 100 x days / 365, rounded once (zero without a rate)."""
-    if percent is None or days <= 0 or balance <= 0:
-        return ZERO
-    return quantize(balance * percent * days / Decimal(36500), currency)
-
-
 @dataclass(frozen=True)
 class Installment:
     """One installment of a payment plan, with what was allocated to it.
@@ -71,7 +63,7 @@ class Installment:
         number, count: "2 of 6".
         due_date: first due date + (number - 1) x interval months.
         amount: the equal share (rounded down; the last one takes the remainder).
-        paid: payments, write-offs and transfers on the invoice allocated in due-date order.
+        paid: what was allocated to it (the ledger pays the oldest installment first).
         balance: amount - paid.
         status: Paid, Overdue (past due with a balance), Partially Paid or Open.
     """
@@ -92,36 +84,14 @@ class Installment:
         return f"{self.number} of {self.count}"
 
 
-def plan_installments(plan: PaymentPlan, total: Decimal, allocated: Decimal, as_of: dt.date,
-                      currency: str) -> list[Installment]:
-    """The installments of ``plan`` over ``total``, with ``allocated`` spread over them in due-date order.
-
-    The parts always add up to ``total`` and the balances to ``total - allocated`` (a negative
-    allocation, a refund, is owed on the first installment; an overpayment lands on the last).
-    """
-    amounts = split_equal(total, plan.installments, currency)
-    interval = plan.interval_months or 1
-    remaining = allocated
-    result = []
-    for index, amount in enumerate(amounts):
-        if index == len(amounts) - 1 or (remaining < 0 and index == 0):
-            take = remaining
-        else:
-            take = min(remaining, amount) if remaining > 0 else ZERO
-        remaining -= take
-        due = add_months(plan.first_due_date, index * interval)
-        balance = amount - take
-        if balance <= 0:
-            status = InstallmentStatus.PAID
-        elif due < as_of:
-            status = InstallmentStatus.OVERDUE
-        elif take > 0:
-            status = InstallmentStatus.PARTIALLY_PAID
-        else:
-            status = InstallmentStatus.OPEN
-        result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(amounts), due, amount, take,
-                                  balance, status))
-    return result
+def installment_status(balance: Decimal, paid: Decimal, due: dt.date, as_of: dt.date) -> InstallmentStatus:
+    """An installment's status on ``as_of``: Paid, Overdue (past due with something open), Partially
+    Paid or Open."""
+    if balance <= 0:
+        return InstallmentStatus.PAID
+    if due < as_of:
+        return InstallmentStatus.OVERDUE
+    return InstallmentStatus.PARTIALLY_PAID if paid > 0 else InstallmentStatus.OPEN
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .book import Book
-from .dunning import Installment, add_months
+from .dunning import Installment, add_months, installment_status
 from .models import (
     BillToType,
     Collection,
-    InstallmentStatus,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
@@ -142,14 +141,7 @@ class Receivable:
         result = []
         for due, number, open_amount, amount in self.principal:
             paid = amount - open_amount
-            if open_amount <= 0:
-                status = InstallmentStatus.PAID
-            elif due < as_of:
-                status = InstallmentStatus.OVERDUE
-            elif paid > 0:
-                status = InstallmentStatus.PARTIALLY_PAID
-            else:
-                status = InstallmentStatus.OPEN
+            status = installment_status(open_amount, paid, due, as_of)
             result.append(Installment(plan.plan_id, self.invoice.invoice_no, number, len(self.principal), due,
                                       amount, paid, open_amount, status))
         return result

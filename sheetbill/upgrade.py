@@ -11,14 +11,15 @@ structure. Nothing here is used for rows that already have the columns.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
 
-from .dunning import interest, plan_installments
-from .models import BillToType, InvoiceKind, InvoiceLine, Reminder
-from .money import ZERO, quantize
+from .dunning import Installment, add_months, installment_status
+from .models import BillToType, InvoiceKind, InvoiceLine, PaymentPlan, Reminder
+from .money import ZERO, quantize, split_equal
 
 _CREDIT_REASON = re.compile(r"^credit for (\S+?):\s*charge (?:changed|deleted)$")
 _TRANSFER_REASON = re.compile(r"^transfer from (\S+) \(")
@@ -119,3 +120,36 @@ def _worked_back_interest(book, invoice, reminder: Reminder, principal_and_inter
         if balance + interest(balance, rate, days, currency) == principal_and_interest:
             return principal_and_interest - balance
     return ZERO
+
+
+def plan_installments(plan: PaymentPlan, total: Decimal, allocated: Decimal, as_of: dt.date,
+                      currency: str) -> list[Installment]:
+    """The installments of ``plan`` over ``total``, with ``allocated`` spread over them in due-date order:
+    how release 0.1.0 allocated a plan (today the ledger does, fees and interest first), kept to read
+    its reminders back.
+
+    The parts always add up to ``total`` and the balances to ``total - allocated`` (a negative
+    allocation, a refund, is owed on the first installment; an overpayment lands on the last).
+    """
+    amounts = split_equal(total, plan.installments, currency)
+    interval = plan.interval_months or 1
+    remaining = allocated
+    result = []
+    for index, amount in enumerate(amounts):
+        if index == len(amounts) - 1 or (remaining < 0 and index == 0):
+            take = remaining
+        else:
+            take = min(remaining, amount) if remaining > 0 else ZERO
+        remaining -= take
+        due = add_months(plan.first_due_date, index * interval)
+        balance = amount - take
+        result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(amounts), due, amount, take,
+                                  balance, installment_status(balance, take, due, as_of)))
+    return result
+
+
+def interest(balance: Decimal, percent: Decimal | None, days: int, currency: str) -> Decimal:
+    """Default interest as release 0.1.0 computed it: balance x percent / 100 x days / 365, rounded once."""
+    if percent is None or days <= 0 or balance <= 0:
+        return ZERO
+    return quantize(balance * percent * days / Decimal(36500), currency)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sheetbill.dunning import add_months, aging_bucket, is_valid_email, plan_installments
+from sheetbill.dunning import add_months, aging_bucket, is_valid_email
 from sheetbill.models import PaymentPlan
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.run import overdue_only, run_billing
+from sheetbill.upgrade import plan_installments
 from tests.helpers import book, rows_of, sheet, with_outputs
 
 D = dt.date

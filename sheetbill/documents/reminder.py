@@ -3,8 +3,8 @@
 Each Reminders row is one letter. What it asks for is what the row recorded when overdue tracking
 issued it (Principal, Fees, Interest, Amount Due), never recomputed, so the letter does not change
 when payments are entered later. The letter adds the level's wording, the hand-off on the final
-notice, the missed installments of a payment plan (:func:`sheetbill.dunning.plan_installments`,
-the same rule overdue tracking used) and the offer of a payment plan.
+notice, the missed installments of a payment plan (the ledger's allocation, as overdue tracking
+saw it) and the offer of a payment plan.
 """
 
 from __future__ import annotations
