@@ -211,7 +211,8 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
         chain, link, columns = stored
         row = values[index]
         if len(columns) != len(row):  # tax typed into a row sealed without, or taken out of one sealed with
-            findings.append(Finding(index, "edited", tuple(range(base, width))))
+            typed = tuple(i for i in range(base, len(row)) if row[i])
+            findings.append(Finding(index, "edited", typed or tuple(range(base, width))))
             previous = chain
             continue
         # _chain(previous, row), inlined: this line runs once per row of the largest sheet

@@ -253,6 +253,9 @@ def resolve_service_tax(service: object, settings: object) -> tuple[LineTax | No
     try:
         category = parse_category(service.tax_category) if own_category else parse_category(
             settings.default_tax_category)
+        if not own_category and service.tax_rate is not None and category is not None \
+                and (category in ZERO_CATEGORIES or category == TaxCategory.ZERO_RATED) == (service.tax_rate > 0):
+            category = None  # the service's own rate says which: the default category is for another kind
     except ValueError:
         codes = ", ".join(c.value for c in TaxCategory)
         column = "Tax Category" if own_category else ""
