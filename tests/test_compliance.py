@@ -38,7 +38,7 @@ def requirements(problems):
 def test_check_names_each_missing_item_with_the_invoices_it_concerns():
     found = requirements(check(workbook()))
     assert [(sheet, row, column) for sheet, row, column, _ in found] == [
-        ("Customers", 3, "Street"), ("Settings", None, "Value"), ("Settings", None, "Value"), ("Settings", None, "Value")]
+        ("Customers", 3, "Street"), *[("Settings", None, "Value")] * 3]
     messages = "\n".join(message for *_, message in found)
     for item in ("the sender's full name", "the sender's address", "the sender's Tax Number or VAT ID",
                  "the recipient's full address: fill in Street, Postal Code and City of Peter Schulz"):

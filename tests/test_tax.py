@@ -79,7 +79,10 @@ def en16931(lines) -> tuple[Decimal, Decimal, dict]:
     return sum(bases.values(), D(0)), sum(taxes.values(), D(0)), taxes
 
 
-def assert_en16931(result, most_rounding=D("0.05")):
+FIVE_CENTS = D("0.05")
+
+
+def assert_en16931(result, most_rounding=FIVE_CENTS):
     """Every new invoice's Net and Tax are its lines' by EN 16931; Amount is the sum of the lines'
     gross; the rounding amount (BT-114) is small and explicit."""
     for invoice in result.issued.invoices:
