@@ -408,7 +408,8 @@ def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: 
     """A new document: Amount the sum of its lines; Net and Tax from its tax breakdown (None untaxed)."""
     as_of = book.settings.as_of
     amount = sum((ln.amount for ln in lines), ZERO)
-    breakdown = invoice_tax_breakdown(lines, book.settings.currency)
+    taxed = book.taxed or any(ln.net is not None for ln in lines)
+    breakdown = invoice_tax_breakdown(lines, book.settings.currency) if taxed else None
     net, tax = (None, None) if breakdown is None else (book.amounts.money(breakdown.net),
                                                        book.amounts.money(breakdown.tax))
     return Invoice(number, kind, as_of, due, bill_to_type, bill_to_id, name, customer_id, amount, related,
