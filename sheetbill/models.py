@@ -87,6 +87,8 @@ class Settings:
         language: of documents (``en`` or ``de``).
         document_templates, bank_bic, smtp_*, sender_email, send_documents_from: documents and
             sending (see ``docs/documents.md``).
+        company_country, contact_name, contact_phone, contact_email, electronic_address: the seller's
+            details e-invoices state (see ``docs/einvoice.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
     """
 
@@ -120,6 +122,11 @@ class Settings:
     send_documents_from: dt.date | None = None
     apply_credits: str = "automatic"
     dun_fees_and_interest: bool = False
+    company_country: str = "DE"
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    electronic_address: str = ""
     interest_rate: object = None
     interest_basis: object = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -128,7 +135,11 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Customer:
-    """A person or household that receives services (Customers sheet)."""
+    """A person or household that receives services (Customers sheet).
+
+    ``e_invoice`` (blank, ``xrechnung``, ``xrechnung-ubl``, ``zugferd``), ``buyer_reference``, ``vat_id`` and
+    ``electronic_address`` say whether and how the customer (a business) gets e-invoices (docs/einvoice.md).
+    """
 
     customer_id: str
     name: str
@@ -140,12 +151,20 @@ class Customer:
     phone: str | None = None
     date_of_birth: dt.date | None = None
     notes: str | None = None
+    e_invoice: str | None = None
+    buyer_reference: str | None = None
+    vat_id: str | None = None
+    electronic_address: str | None = None
     row: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Payer:
-    """An insurer, government programme, employer or other party that pays for customers."""
+    """An insurer, government programme, employer or other party that pays for customers.
+
+    ``country``, ``e_invoice``, ``buyer_reference`` (the Leitweg-ID of a public body), ``vat_id`` and
+    ``electronic_address``: for e-invoices, as on :class:`Customer` (docs/einvoice.md).
+    """
 
     payer_id: str
     name: str
@@ -157,6 +176,11 @@ class Payer:
     postal_code: str | None = None
     city: str | None = None
     payment_terms_days: int | None = None
+    country: str | None = None
+    e_invoice: str | None = None
+    buyer_reference: str | None = None
+    vat_id: str | None = None
+    electronic_address: str | None = None
     row: int = 0
 
 
