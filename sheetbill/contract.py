@@ -82,6 +82,24 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Apply Credits": ("apply_credits", "text",
                       "automatic (default): a customer's credit pays their oldest open items; manual: Advice "
                       "says where it could go."),
+    "Tax Number": ("tax_number", "text", "The sender's tax number (Steuernummer), printed on invoices."),
+    "VAT ID": ("vat_id", "text", "The sender's VAT identification number (USt-IdNr, e.g. DE123456789), printed "
+                                 "on invoices."),
+    "Prices Include Tax": ("prices_include_tax", "yesno",
+                           "yes: prices are gross, tax is taken out of them; no (default): prices are net, tax "
+                           "is added."),
+    "Small Business": ("small_business", "yesno",
+                       "yes: small business under § 19 UStG, no VAT on any invoice and its note printed."),
+    "Default Tax Rate": ("default_tax_rate", "percent", "Tax rate in percent for services without one (19, 7, 0)."),
+    "Default Tax Category": ("default_tax_category", "text",
+                             "Tax category for services without one: S, Z, E, AE, K, G or O (default S when the "
+                             "rate is above 0, E when it is 0)."),
+    "Default Tax Exemption": ("default_tax_exemption", "text",
+                              "Exemption reason printed for exempt services without one (e.g. Steuerfrei nach "
+                              "§ 4 Nr. 14 UStG)."),
+    "Default Notice": ("default_notice", "yesno",
+                       "yes: customer invoices say the customer is in default 30 days after the due date "
+                       "without a reminder (§ 286 (3) BGB)."),
     "Company Country": ("company_country", "text",
                         "Country of the Company Address, as a two-letter code (default DE); e-invoices state it."),
     "Contact Name": ("contact_name", "text", "Who answers questions about an invoice (XRechnung requires it)."),
@@ -159,6 +177,9 @@ SERVICES = TableSpec(
         Field("service_code", "Service Code", "id", required=True),
         Field("description", "Description", "text", required=True),
         Field("price", "Price", "money", required=True, nonnegative=True),
+        Field("tax_rate", "Tax Rate", "percent", aliases=("VAT Rate", "Tax Percent")),
+        Field("tax_category", "Tax Category", "text", aliases=("VAT Category",)),
+        Field("tax_exemption", "Tax Exemption", "text", aliases=("Exemption Reason", "Tax Exemption Reason")),
     ),
     key=("service_code",),
     required_sheet=True,
@@ -260,14 +281,15 @@ INVOICE_COLUMNS = (
     Column("Fees", "money", 10), Column("Interest", "money", 10), Column("Paid", "money", 12),
     Column("Credited", "money", 12), Column("Written Off", "money", 12), Column("Transferred", "money", 12),
     Column("Balance", "money", 12), Column("Status", "text", 14), Column("Related Invoice", "text", 14),
-    Column("Seal", "text", 28),
+    Column("Net", "money", 12), Column("Tax", "money", 12), Column("Seal", "text", 28),
 )
 INVOICE_LINE_COLUMNS = (
     Column("Invoice No", "text", 14), Column("Charge ID", "text", 12), Column("Date of Service", "date", 14),
     Column("Customer ID", "text", 12), Column("Service Code", "text", 12), Column("Billed Code", "text", 12),
     Column("Quantity", "decimal", 9), Column("Charge Amount", "money", 13), Column("Amount", "money", 12),
     Column("Adjustment", "money", 12), Column("Reason", "text", 30), Column("Payment ID", "text", 12),
-    Column("Related Invoice", "text", 14), Column("Seal", "text", 31),
+    Column("Related Invoice", "text", 14), Column("Net", "money", 12), Column("Tax Category", "text", 12),
+    Column("Tax Rate", "decimal", 9), Column("Tax Exemption", "text", 30), Column("Seal", "text", 31),
 )
 PROBLEM_COLUMNS = (
     Column("Severity", "text", 9), Column("Sheet", "text", 14), Column("Row", "int", 7),
@@ -351,6 +373,8 @@ INVOICES = TableSpec(
         Field("amount", "Amount", "money", required=True),
         Field("related", "Related Invoice", "id"),
         Field("seal", "Seal", "text"),
+        Field("net", "Net", "money"),
+        Field("tax", "Tax", "money"),
     ),
     key=("invoice_no",),
 )
@@ -372,6 +396,10 @@ INVOICE_LINES = TableSpec(
         Field("payment_id", "Payment ID", "id"),
         Field("related_invoice", "Related Invoice", "id"),
         Field("seal", "Seal", "text"),
+        Field("net", "Net", "money"),
+        Field("tax_category", "Tax Category", "id"),
+        Field("tax_rate", "Tax Rate", "decimal"),
+        Field("tax_exemption", "Tax Exemption", "text"),
     ),
 )
 

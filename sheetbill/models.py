@@ -87,6 +87,11 @@ class Settings:
         language: of documents (``en`` or ``de``).
         document_templates, bank_bic, smtp_*, sender_email, send_documents_from: documents and
             sending (see ``docs/documents.md``).
+        tax_number, vat_id: the sender's Steuernummer and VAT ID (USt-IdNr), printed on invoices.
+        prices_include_tax: prices are gross (default no: net prices, tax added).
+        small_business: § 19 UStG, no VAT on any invoice and its note printed.
+        default_tax_rate, default_tax_category, default_tax_exemption: for services that leave them blank.
+        default_notice: customer invoices carry the § 286 (3) BGB note on default after 30 days.
         company_country, contact_name, contact_phone, contact_email, electronic_address: the seller's
             details e-invoices state (see ``docs/einvoice.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
@@ -129,6 +134,14 @@ class Settings:
     electronic_address: str = ""
     interest_rate: object = None
     interest_basis: object = None
+    tax_number: str | None = None
+    vat_id: str | None = None
+    prices_include_tax: bool = False
+    small_business: bool = False
+    default_tax_rate: Decimal | None = None
+    default_tax_category: str | None = None
+    default_tax_exemption: str | None = None
+    default_notice: bool = False
     extra: dict[str, object] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -215,11 +228,19 @@ class Coverage:
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """A catalogue entry: what a service code is called and what it costs."""
+    """A catalogue entry: what a service code is called and what it costs.
+
+    ``tax_rate`` (percent), ``tax_category`` (a UNCL 5305 code, see :class:`sheetbill.tax.TaxCategory`)
+    and ``tax_exemption`` (the reason printed for a category without tax) are as typed; blank ones
+    take the Default Tax settings (:func:`sheetbill.tax.resolve_service_tax`).
+    """
 
     service_code: str
     description: str
     price: Decimal
+    tax_rate: Decimal | None = None
+    tax_category: str | None = None
+    tax_exemption: str | None = None
     row: int = 0
 
 
@@ -313,9 +334,14 @@ class Contact:
 class Invoice:
     """An issued invoice or credit note. Issued documents are history: never renumbered.
 
-    ``amount`` is the sum of the document's lines (negative for a credit note); ``related`` names
-    the invoice a credit note cancels or the payer invoice a transfer came from. ``seal`` is the
-    Seal as read (None for a row not sealed yet; see :mod:`sheetbill.seals`).
+    ``amount`` is the sum of the document's lines (negative for a credit note): the gross total the
+    party owes; ``related`` names the invoice a credit note cancels or the payer invoice a transfer
+    came from. ``seal`` is the Seal as read (None for a row not sealed yet; see :mod:`sheetbill.seals`).
+
+    ``net`` and ``tax`` are the invoice's tax totals (EN 16931 BT-109 and BT-110, computed per category
+    and rate by :func:`sheetbill.tax.invoice_tax_breakdown`); both None on an untaxed invoice (every
+    invoice of a workbook without tax, and history issued before sheetbill knew tax). ``amount`` may
+    differ from ``net + tax`` by the rounding amount (BT-114, :attr:`rounding`).
     """
 
     invoice_no: str
@@ -330,6 +356,15 @@ class Invoice:
     related: str | None = None
     row: int = 0
     seal: str | None = field(default=None, compare=False)
+    net: Decimal | None = None
+    tax: Decimal | None = None
+
+    @property
+    def rounding(self) -> Decimal | None:
+        """Amount - (Net + Tax), the rounding amount (BT-114); None on an untaxed invoice."""
+        if self.net is None or self.tax is None:
+            return None
+        return self.amount - self.net - self.tax
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +377,10 @@ class InvoiceLine:
     ``payment_id`` names the Transfer to Customer payment a transfer line came from.
     ``related_invoice`` is the structure behind such reasons: the invoice a credit line credits, or the
     payer invoice a transfer line came from (``None`` on ordinary lines). ``seal``: as on :class:`Invoice`.
+
+    Tax (all None on an untaxed line): ``amount`` is the party's gross share; ``net`` its net, derived
+    once (:mod:`sheetbill.tax`); ``tax_category`` a UNCL 5305 code; ``tax_rate`` percent;
+    ``tax_exemption`` the reason printed for a category without tax (§ 4 Nr. 14 UStG, § 19 UStG).
     """
 
     invoice_no: str
@@ -359,6 +398,10 @@ class InvoiceLine:
     related_invoice: str | None = None
     row: int = 0
     seal: str | None = field(default=None, compare=False)
+    net: Decimal | None = None
+    tax_category: str | None = None
+    tax_rate: Decimal | None = None
+    tax_exemption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
         rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
                      str(invoice.bill_to_type), invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
                      invoice.amount, *(a if a is None else quantize(a, q) for a in amounts), str(status) or None,
-                     invoice.related, seal))
+                     invoice.related, invoice.net, invoice.tax, seal))
     return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
 
 
@@ -104,7 +104,7 @@ def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None
     seals = seals if seals is not None else [ln.seal for ln in lines]
     rows = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
              ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice,
-             seal)
+             ln.net, ln.tax_category, ln.tax_rate, ln.tax_exemption, seal)
             for ln, seal in zip(lines, seals, strict=True)]
     return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
 

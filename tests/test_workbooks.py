@@ -260,7 +260,7 @@ def test_read_me_names_every_sheet_and_command():
 def test_utility_services_is_an_excel_table_and_charges_keep_staff_formulas():
     book = openpyxl.load_workbook(WORKBOOKS / build.UTILITY_FILE)
     tables = book["Services"].tables
-    assert list(tables) == ["Services"] and tables["Services"].ref.startswith("A1:C")
+    assert list(tables) == ["Services"] and tables["Services"].ref.startswith("A1:F")
     charges = book["Charges"]
     assert str(charges["I2"].value).startswith("=IF(E2")
     cached = openpyxl.load_workbook(WORKBOOKS / build.UTILITY_FILE, data_only=True)["Charges"]

@@ -139,7 +139,11 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Services": {
         "Service Code": "Your code for the service.",
         "Description": "Shown on invoices.",
-        "Price": "Price per unit.",
+        "Price": "Price per unit (net, unless Settings Prices Include Tax is yes).",
+        "Tax Rate": "VAT in percent: 19, 7, 0 (blank: Settings Default Tax Rate; no tax anywhere: untaxed).",
+        "Tax Category": "S standard, Z zero-rated, E exempt, AE reverse charge, K intra-community, G export, "
+                        "O outside scope (blank: S when the rate is above 0, E when it is 0).",
+        "Tax Exemption": "The reason printed for E (required), e.g. Steuerfrei nach § 4 Nr. 14 UStG.",
     },
     "Payer Codes": {
         "Payer ID": "The payer this row is about.",
