@@ -12,8 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..contract import E_INVOICE_FORMATS as FORMATS
-
 XRECHNUNG_FORMATS = frozenset({"xrechnung", "xrechnung-ubl"})
 
 #: BT-24, the specification identifiers.
@@ -197,12 +195,13 @@ class EInvoice:
 
 def amount_text(value: Decimal) -> str:
     """An amount as EN 16931 writes it: two decimals, no exponent, ``.`` as decimal point."""
-    return f"{value.quantize(Decimal('0.01')):f}"
+    value = value.quantize(Decimal("0.01"))
+    return f"{abs(value) if value == 0 else value:f}"
 
 
 def number_text(value: Decimal) -> str:
     """A quantity, price or percent without exponent and without trailing zeros (``19``, ``2.5``)."""
-    text = f"{value:f}"
+    text = f"{abs(value) if value == 0 else value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
