@@ -35,7 +35,7 @@ PAYERS = [
     ("GOV", "Jobcenter Berlin Mitte", "government", "rechnung@jobcenter.example", "Seydelstraße 2", "10117", "Berlin",
      "xrechnung", "991-33333TEST-33", None),
     ("EMP", "Klinikum Lindenau gGmbH", "employer", "personal@klinikum.example", "Am Klinikum 1", "04179", "Leipzig",
-     "zugferd", None, "DE811111111"),
+     "zugferd", "KST-4711", "DE811111111"),
     ("INS", "Nordkasse", "insurer", "claims@nordkasse.example", "Kassenweg 1", "20099", "Hamburg",
      "xrechnung-ubl", "NK-2026-17", None),
 ]
