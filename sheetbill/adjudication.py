@@ -28,6 +28,7 @@ from .money import ZERO
 from .plugins.manager import PluginError, Plugins
 from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
+from .tax import charge_gross_and_net
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,8 @@ class Decision:
 
     Attributes:
         charge: the charge.
-        charge_amount: price x quantity, rounded.
+        charge_amount: price x quantity, rounded, and with net prices in a taxed workbook its tax
+            added: the gross amount the parties split.
         shares: one per paying party, payers by priority, the customer last; they add up (with the
             adjustment) to ``charge_amount``. Empty when held.
         held: why nothing of the charge is billed yet (``prior authorization``, ``plugin error``,
@@ -87,10 +89,20 @@ class _Totals:
     payer_paid: Decimal = ZERO
 
 
-def charge_amount(book: Book, charge: Charge) -> Decimal:
-    """Price (the charge's own, else the catalogue's) x quantity, rounded once: the line amount."""
+def listed_amount(book: Book, charge: Charge) -> Decimal:
+    """Price (the charge's own, else the catalogue's) x quantity, rounded once: the charge as priced."""
     price = charge.price if charge.price is not None else book.services[charge.service_code].price
     return book.amounts.money(price * charge.quantity)
+
+
+def charge_amount(book: Book, charge: Charge) -> Decimal:
+    """What the parties split: the charge as priced, plus its tax when the workbook is taxed and
+    prices are net (:func:`sheetbill.tax.charge_gross_and_net`). The split is always on gross amounts."""
+    listed = listed_amount(book, charge)
+    line_tax = book.taxes.get(charge.service_code)
+    if line_tax is None or book.settings.prices_include_tax:
+        return listed
+    return book.amounts.money(charge_gross_and_net(listed, line_tax, False, book.settings.currency)[0])
 
 
 def coverages_by_customer(book: Book) -> dict[str, list[Coverage]]:

@@ -22,11 +22,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .adjudication import Decision
+from .adjudication import Decision, listed_amount
 from .book import Book
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, PaymentType
-from .money import ZERO
+from .money import ZERO, quantize, quantum
 from .problems import Problem, error
+from .tax import (
+    LineTax,
+    TaxBreakdown,
+    allocate_tax,
+    charge_gross_and_net,
+    invoice_tax_breakdown,
+    net_of,
+    tax_of,
+)
 
 #: Bill-to parties in the order their invoices are numbered within a customer.
 _ISSUE_ORDER = {BillToType.PAYER: 0, BillToType.CUSTOMER: 1}
@@ -109,8 +118,12 @@ def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> d
     return active
 
 
-#: A line before it has an invoice number: InvoiceLine's fields after ``invoice_no``.
+#: A line before it has an invoice number: InvoiceLine's fields from ``charge_id`` to ``related_invoice``,
+#: then ``net``, ``tax_category``, ``tax_rate``, ``tax_exemption``.
 _LineFields = tuple
+#: A new line and whether its gross is left to the invoice's tax (a whole charge billed at net prices).
+_Pending = tuple[_LineFields, bool]
+_UNTAXED = (None, None, None, None)
 
 
 def issue(book: Book, decisions: Mapping[str, Decision]) -> IssueReport:
@@ -146,44 +159,87 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
             decision = decisions.get(charge_id)
             amount = decision.charge_amount if decision is not None else None
             now = _fingerprint_of_charge(amount, charge)
-            if all(_fingerprint_of_line(line) == now for line in lines):
+            # a line issued before tax compares with the charge as priced: turning tax on re-taxes nothing
+            before = _fingerprint_of_charge(listed_amount(book, charge), charge) if decision is not None else now
+            if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
                 continue
         for line in lines:
             credits[line.invoice_no].append((
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
                 book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, charge is not None), None,
-                line.invoice_no))
+                line.invoice_no, *_reversed_tax(book, line)))
         active[charge_id] = []
     return credits
 
 
+def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
+    """A credited line's tax, reversed: its net negated, its category, rate and reason as issued."""
+    if line.net is None:
+        return _UNTAXED
+    return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption)
+
+
 def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
-                     active: dict[str, list[InvoiceLine]]) -> dict[tuple[str, str, str], list[_LineFields]]:
-    """New lines, by (bill-to type, bill-to ID, customer), for every adjudicated charge not billed yet."""
-    pending: dict[tuple[str, str, str], list[_LineFields]] = defaultdict(list)
+                     active: dict[str, list[InvoiceLine]]) -> dict[tuple, list[_Pending]]:
+    """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every adjudicated charge not billed
+    yet; in a taxed workbook each line carries its net (:func:`sheetbill.tax.share_nets`) and tax."""
+    pending: dict[tuple, list[_Pending]] = defaultdict(list)
+    taxes, money = book.taxes, book.amounts.money
+    gross_prices = book.settings.prices_include_tax
     for charge_id, decision in decisions.items():
         if active.get(charge_id) or decision.held or decision.problems:
             continue
         charge = decision.charge
         service_code = charge.service_code
         quantity = book.amounts.number(charge.quantity)
-        for share in decision.shares:
-            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id)].append((
+        line_tax = taxes.get(service_code)
+        shares = decision.shares
+        if line_tax is None:
+            tax_fields = [_UNTAXED] * len(shares)
+            free = False
+        else:
+            nets = _nets_of_shares(book, decision, line_tax)
+            tax_fields = [(money(net), line_tax.category, line_tax.rate, line_tax.exemption) for net in nets]
+            # with net prices, a party billed the whole charge gets its tax from the invoice's sum
+            free = not gross_prices and len(shares) == 1 and not shares[0].adjustment and bool(line_tax.rate)
+        for share, taxed in zip(shares, tax_fields, strict=True):
+            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, line_tax is None)].append(((
                 charge.charge_id, charge.date, charge.customer_id, service_code, share.billed_code or service_code,
-                quantity, decision.charge_amount, book.amounts.money(share.amount),
-                book.amounts.money(share.adjustment), share.reason))
+                quantity, decision.charge_amount, money(share.amount), money(share.adjustment), share.reason,
+                None, None, *taxed), free))
     return pending
 
 
-def _transfers(book: Book, pending: dict[tuple[str, str, str], list[_LineFields]]) -> list[Problem]:
-    """Add a customer line for every Transfer to Customer payment not moved yet; Problems for bad ones."""
+def _nets_of_shares(book: Book, decision: Decision, line_tax: LineTax) -> list[Decimal]:
+    """Each share's net: derived once from its gross; the last party with an amount gets the rest of the
+    billed net, so the parties' nets foot to the charge's net (less the net of any write-off)."""
+    currency = book.settings.currency
+    shares = decision.shares
+    listed = listed_amount(book, decision.charge)
+    gross, net = charge_gross_and_net(listed, line_tax, book.settings.prices_include_tax, currency)
+    billed = sum((share.amount for share in shares), ZERO)
+    if billed != gross:  # a write-off: the billed part's net, derived once
+        net = net_of(billed, line_tax.rate, currency)
+    amounts = [share.amount for share in shares]
+    last = max((i for i, a in enumerate(amounts) if a), default=len(amounts) - 1)
+    nets = [net_of(a, line_tax.rate, currency) for a in amounts]
+    nets[last] = net - sum((n for i, n in enumerate(nets) if i != last), ZERO)
+    return nets
+
+
+def _transfers(book: Book, pending: dict[tuple, list[_Pending]]) -> list[Problem]:
+    """Add a customer line for every Transfer to Customer payment not moved yet; Problems for bad ones.
+
+    The amount moved carries the tax of the payer invoice it comes from: one line per category and
+    rate of that invoice, in proportion to their gross (:func:`transfer_parts`)."""
     by_no = {inv.invoice_no: inv for inv in book.invoices}
     transferred = {ln.payment_id for ln in book.lines if ln.payment_id}
     # a transfer line that was edited may have lost its Payment ID: move nothing from its payer
     # invoice again until it is restored
     held = {ln.related_invoice for ln in book.lines if ln.invoice_no in book.edited_invoices} | book.edited_invoices
     problems: list[Problem] = []
+    breakdowns: dict[str, TaxBreakdown | None] = {}
     for payment in book.payments:
         if payment.type != PaymentType.TRANSFER_TO_CUSTOMER or payment.payment_id in transferred:
             continue
@@ -194,15 +250,49 @@ def _transfers(book: Book, pending: dict[tuple[str, str, str], list[_LineFields]
             problems.append(error("a Transfer to Customer must name a payer invoice", "Payments", payment.row,
                                   "Invoice No", code="transfer-not-payer-invoice"))
             continue
-        pending[(BillToType.CUSTOMER, source.customer_id, source.customer_id)].append((
-            None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(payment.amount),
-            book.amounts.money(ZERO), transfer_reason(source), payment.payment_id, source.invoice_no))
+        if source.net is not None and not breakdowns:
+            breakdowns.update(_breakdowns_of_taxed_invoices(book))
+        breakdown = breakdowns.get(source.invoice_no)
+        parts = transfer_parts(book.amounts.money(payment.amount), breakdown, book.settings.currency)
+        for amount, taxed in parts:
+            pending[(BillToType.CUSTOMER, source.customer_id, source.customer_id, taxed is _UNTAXED)].append(((
+                None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(amount),
+                book.amounts.money(ZERO), transfer_reason(source), payment.payment_id, source.invoice_no,
+                *taxed), False))
     return problems
 
 
+def _breakdowns_of_taxed_invoices(book: Book) -> dict[str, TaxBreakdown | None]:
+    """The tax breakdown of every issued invoice with tax, by number."""
+    lines: dict[str, list[InvoiceLine]] = defaultdict(list)
+    for line in book.lines:
+        if line.net is not None:
+            lines[line.invoice_no].append(line)
+    return {no: invoice_tax_breakdown(ls, book.settings.currency) for no, ls in lines.items()}
+
+
+def transfer_parts(amount: Decimal, breakdown: TaxBreakdown | None, currency: str = "EUR"
+                   ) -> list[tuple[Decimal, tuple]]:
+    """How a transferred ``amount`` is taxed: untaxed when its payer invoice was; else split over the
+    invoice's categories and rates in proportion to their gross (the last takes the rest), each part's
+    net derived once. Returns ``(amount, (net, category, rate, exemption))`` per line."""
+    if breakdown is None or not breakdown.subtotals:
+        return [(amount, _UNTAXED)]
+    groups = [s for s in breakdown.subtotals if s.basis + s.tax] or list(breakdown.subtotals[:1])
+    total = sum((s.basis + s.tax for s in groups), ZERO)
+    parts: list[tuple[Decimal, tuple]] = []
+    left = amount
+    for index, subtotal in enumerate(groups):
+        part = left if index == len(groups) - 1 or not total else quantize(
+            amount * (subtotal.basis + subtotal.tax) / total, currency)
+        left -= part
+        parts.append((part, (net_of(part, subtotal.rate, currency), subtotal.category, subtotal.rate,
+                             subtotal.exemption_reason)))
+    return parts
+
+
 def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
-                      pending: dict[tuple[str, str, str], list[_LineFields]]
-                      ) -> tuple[list[Invoice], list[InvoiceLine]]:
+                      pending: dict[tuple, list[_Pending]]) -> tuple[list[Invoice], list[InvoiceLine]]:
     """Number the new documents: credit notes first (they correct what was issued before), then invoices."""
     settings, as_of = book.settings, book.settings.as_of
     by_no = {inv.invoice_no: inv for inv in book.invoices}
@@ -210,27 +300,130 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
                            [inv.invoice_no for inv in book.invoices] + [ln.invoice_no for ln in book.lines])
     invoices: list[Invoice] = []
     lines: list[InvoiceLine] = []
+    if book.taxed:
+        foot_shared_tax(pending, settings.currency, book.amounts.money)
     for credited_no in sorted(credits):
         original = by_no.get(credited_no)
         if original is None:
             continue
         number = numbering.next()
-        new = [InvoiceLine(number, *fields) for fields in credits[credited_no]]
-        invoices.append(Invoice(number, InvoiceKind.CREDIT_NOTE, as_of, as_of, original.bill_to_type,
-                                original.bill_to_id, original.bill_to_name, original.customer_id,
-                                sum((ln.amount for ln in new), ZERO), credited_no))
+        new = [_line(number, fields) for fields in credits[credited_no]]
+        invoices.append(_invoice(book, new, number, InvoiceKind.CREDIT_NOTE, as_of, original.bill_to_type,
+                                 original.bill_to_id, original.bill_to_name, original.customer_id, credited_no))
         lines += new
-    for key in sorted(pending, key=lambda k: (k[2], _ISSUE_ORDER[k[0]], k[1])):
-        bill_to_type, bill_to_id, customer_id = key
+    for key in sorted(pending, key=lambda k: (k[2], _ISSUE_ORDER[k[0]], k[1], k[3])):
+        bill_to_type, bill_to_id, customer_id, _ = key
         number = numbering.next()
-        new = [InvoiceLine(number, *fields) for fields in pending[key]]
+        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])]
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
-        invoices.append(Invoice(number, InvoiceKind.INVOICE, as_of, as_of + dt.timedelta(days=terms), bill_to_type,
-                                bill_to_id, name, customer_id, sum((ln.amount for ln in new), ZERO), related))
+        invoices.append(_invoice(book, new, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
+                                 bill_to_type, bill_to_id, name, customer_id, related))
         lines += new
     return invoices, lines
+
+
+#: The most net moved between two parties of a charge to make their invoices' tax foot (7 % needs up to 8 cents).
+_MOST_SHIFT = 15
+
+
+def foot_shared_tax(pending: dict[tuple, list[_Pending]], currency: str, money=lambda amount: amount) -> None:
+    """Make the tax of a customer's new invoices foot: when charges are shared between parties (a payer
+    and the customer), the invoices' taxes per category and rate must add up to the tax of all their
+    nets together, as one invoice would have it. Each invoice's tax is rounded on its own (BR-CO-17),
+    so they may not; then a few cents of net are moved between the two parties' lines of one shared
+    charge (the charge's net and each party's gross stay as they are) until they do. What the move
+    leaves between a party's gross and its net + tax is its invoice's rounding amount (BT-114)."""
+    by_customer: dict[str, list[tuple]] = defaultdict(list)
+    for key in pending:
+        if not key[3]:
+            by_customer[key[2]].append(key)
+    for keys in by_customer.values():
+        if len(keys) < 2:
+            continue
+        groups: dict[tuple, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for key in keys:
+            for index, (fields, _) in enumerate(pending[key]):
+                if fields[12] is not None and fields[14]:
+                    groups[(fields[13], fields[14])][key].append(index)
+        for (_, rate), where in groups.items():
+            if len(where) > 1:
+                _foot_group(pending, where, rate, currency, money)
+
+
+def _foot_group(pending: dict[tuple, list[_Pending]], where: dict[tuple, list[int]], rate: Decimal,
+                currency: str, money) -> None:
+    """:func:`foot_shared_tax` for one category and rate."""
+    bases = {key: sum((pending[key][i][0][12] for i in indexes), ZERO) for key, indexes in where.items()}
+    whole = tax_of(sum(bases.values(), ZERO), rate, currency)
+    if sum((tax_of(b, rate, currency) for b in bases.values()), ZERO) == whole:
+        return
+    lines_of_charge: dict[str, list[tuple[tuple, int]]] = defaultdict(list)
+    for key, indexes in where.items():
+        for index in indexes:
+            charge_id = pending[key][index][0][0]
+            if charge_id is not None:
+                lines_of_charge[charge_id].append((key, index))
+    cent = quantum(currency)
+    for shared in (found for found in lines_of_charge.values() if len({key for key, _ in found}) > 1):
+        (key_a, index_a), (key_b, index_b) = shared[0], next(item for item in shared if item[0] != shared[0][0])
+        for steps in range(1, _MOST_SHIFT + 1):
+            for delta in (cent * steps, -cent * steps):
+                moved = dict(bases)
+                moved[key_a] += delta
+                moved[key_b] -= delta
+                if sum((tax_of(b, rate, currency) for b in moved.values()), ZERO) == whole:
+                    _add_net(pending, key_a, index_a, delta, money)
+                    _add_net(pending, key_b, index_b, -delta, money)
+                    return
+
+
+def _add_net(pending: dict[tuple, list[_Pending]], key: tuple, index: int, delta: Decimal, money) -> None:
+    fields, free = pending[key][index]
+    pending[key][index] = ((*fields[:12], money(fields[12] + delta), *fields[13:]), free)
+
+
+def _line(number: str, fields: _LineFields) -> InvoiceLine:
+    return InvoiceLine(number, *fields[:12], 0, None, *fields[12:])
+
+
+def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: dt.date, bill_to_type: str,
+             bill_to_id: str, name: str, customer_id: str, related: str | None) -> Invoice:
+    """A new document: Amount the sum of its lines; Net and Tax from its tax breakdown (None untaxed)."""
+    as_of = book.settings.as_of
+    amount = sum((ln.amount for ln in lines), ZERO)
+    breakdown = invoice_tax_breakdown(lines, book.settings.currency)
+    net, tax = (None, None) if breakdown is None else (book.amounts.money(breakdown.net),
+                                                       book.amounts.money(breakdown.tax))
+    return Invoice(number, kind, as_of, due, bill_to_type, bill_to_id, name, customer_id, amount, related,
+                   net=net, tax=tax)
+
+
+def _with_invoice_tax(book: Book, pending: list[_Pending]) -> list[_LineFields]:
+    """The lines of one new invoice; a line whose gross is left to the invoice (a whole charge at net
+    prices) gets its part of the invoice's tax per category and rate (:func:`sheetbill.tax.allocate_tax`),
+    so that such an invoice's Amount is exactly Net + Tax (BR-CO-17) with no rounding amount."""
+    if not any(free for _, free in pending):
+        return [fields for fields, _ in pending]
+    currency = book.settings.currency
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for index, (fields, _) in enumerate(pending):
+        if fields[12] is not None:
+            groups[(fields[13], fields[14])].append(index)
+    result = [fields for fields, _ in pending]
+    for (_, rate), indexes in groups.items():
+        free = [i for i in indexes if pending[i][1]]
+        if not free:
+            continue
+        basis = sum((result[i][12] for i in indexes), ZERO)
+        fixed_tax = sum((result[i][7] - result[i][12] for i in indexes if not pending[i][1]), ZERO)
+        parts = allocate_tax([result[i][12] for i in free], rate, currency)
+        parts[-1] += tax_of(basis, rate, currency) - fixed_tax - sum(parts, ZERO)
+        for index, part in zip(free, parts, strict=True):
+            fields = result[index]
+            result[index] = (*fields[:7], book.amounts.money(fields[12] + part), *fields[8:])
+    return result
 
 
 def _party_name_and_terms(book: Book, bill_to_type: str, bill_to_id: str) -> tuple[str, int]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from decimal import Decimal
 from typing import Any
 
 from . import contract
@@ -35,7 +34,17 @@ from .models import (
 )
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
-from .seals import INVOICE_SEALED, LINE_SEALED, Finding, invoice_order, line_order, spell_rows, verify
+from .seals import (
+    INVOICE_SEALED,
+    INVOICE_TAX_SEALED,
+    LINE_SEALED,
+    LINE_TAX_SEALED,
+    Finding,
+    invoice_order,
+    line_order,
+    spell_sealed,
+    verify,
+)
 from .sheets import RawSheet
 from .tables import (
     COERCERS,
@@ -48,6 +57,7 @@ from .tables import (
     read_table,
     to_text,
 )
+from .tax import LineTax, check_tax_ids, invoice_tax_breakdown, resolve_service_tax, workbook_is_taxed
 from .upgrade import upgrade_lines, upgrade_reminders
 
 _SETTING_BY_KEY = {normalize(name): (name, *spec) for name, spec in contract.SETTING_FIELDS.items()}
@@ -75,6 +85,8 @@ class Book:
         edited_charges: Charge IDs of edited lines: billing treats them as unchanged until restored.
         trusted: for each edited Invoices row, the invoice as the run computes with it (Amount = the
             sum of its lines), or None when its lines are edited too (it is left out of the ledger).
+        taxes: in a taxed workbook (:func:`sheetbill.tax.workbook_is_taxed`), the tax of each service's
+            lines by service code; empty in an untaxed one (nothing is taxed).
     """
 
     settings: Settings
@@ -97,6 +109,12 @@ class Book:
     edited_invoices: set[str] = field(default_factory=set)
     edited_charges: set[str] = field(default_factory=set)
     trusted: dict[str, Invoice | None] = field(default_factory=dict)
+    taxes: dict[str, LineTax] = field(default_factory=dict)
+
+    @property
+    def taxed(self) -> bool:
+        """True when this run's lines carry tax (some service has a :class:`~sheetbill.tax.LineTax`)."""
+        return bool(self.taxes)
 
     def computed_invoices(self) -> list[Invoice]:
         """The issued invoices as a run computes with them: nothing that was edited (see ``trusted``)."""
@@ -154,6 +172,12 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
         problems.append(error("Reminder Days must be whole numbers of days, e.g. 14, 14, 14; the default is used",
                               "Settings", rows.get("reminderdays"), "Value", code="bad-setting"))
         settings = replace(settings, reminder_days=Settings().reminder_days)
+    for key, message, code, severity in check_tax_ids(settings):
+        make = error if severity == "error" else warning
+        problems.append(make(message + ("; it is not printed" if severity == "error" else ""), "Settings",
+                             rows.get(key), "Value", code=code))
+        if severity == "error" and key == "vatid":
+            settings = replace(settings, vat_id=None)
     return settings, problems
 
 
@@ -212,6 +236,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems)}
     book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems)}
     book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems)}
+    problems += _resolve_taxes(book)
     for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=book.settings.currency):
         if coverage.customer_id not in book.customers:
             problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
@@ -233,6 +258,29 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                   "Service Code", code="unknown-service"))
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
+    return problems
+
+
+def _resolve_taxes(book: Book) -> list[Problem]:
+    """The tax of every service's lines, in a taxed workbook; a service whose tax cannot be told is
+    left out (its charges are not billed) with an error naming the column."""
+    if not workbook_is_taxed(book.settings, book.services.values()):
+        return []
+    problems: list[Problem] = []
+    for code, service in list(book.services.items()):
+        line_tax, found = resolve_service_tax(service, book.settings)
+        make = warning if line_tax is not None else error
+        for column, message, problem_code in found:
+            if not column:  # a Default Tax setting is wrong
+                problems.append(make(message, "Settings", book.settings.rows.get("defaulttaxcategory"), "Value",
+                                     code=problem_code))
+            else:
+                problems.append(make(message + ("" if line_tax is not None else "; its charges are not billed"),
+                                     "Services", service.row, column, code=problem_code))
+        if line_tax is None:
+            del book.services[code]
+        else:
+            book.taxes[code] = line_tax
     return problems
 
 
@@ -334,44 +382,53 @@ def check_seals(book: Book) -> list[Problem]:
     places = minor_unit(book.settings.currency)
     if not any(inv.seal for inv in book.invoices) and not any(line.seal for line in book.lines):
         return []  # history from before seals: sealed when written back
-    invoice_values = spell_rows(book.invoices, INVOICE_SEALED, places)
-    line_values = spell_rows(book.lines, LINE_SEALED, places)
+    invoice_values = spell_sealed(book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED, places)
+    line_values = spell_sealed(book.lines, LINE_SEALED, LINE_TAX_SEALED, places)
+    invoice_columns, line_columns = INVOICE_SEALED + INVOICE_TAX_SEALED, LINE_SEALED + LINE_TAX_SEALED
     problems: list[Problem] = []
     edited_rows: set[str] = set()
     for finding in verify(invoice_values, [inv.seal for inv in book.invoices], invoice_order(book.invoices),
-                          len(INVOICE_SEALED)):
+                          len(invoice_columns), len(INVOICE_SEALED)):
         invoice = book.invoices[finding.index]
-        problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, INVOICE_SEALED)
+        problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(invoice.invoice_no)
             edited_rows.add(invoice.invoice_no)
     edited_lines: set[str] = set()
     for finding in verify(line_values, [line.seal for line in book.lines], line_order(book.invoices, book.lines),
-                          len(LINE_SEALED)):
+                          len(line_columns), len(LINE_SEALED)):
         line = book.lines[finding.index]
-        problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, LINE_SEALED)
+        problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, line_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(line.invoice_no)
             edited_lines.add(line.invoice_no)
             if line.charge_id:
                 book.edited_charges.add(line.charge_id)
     if edited_rows:
-        sums: dict[str, Decimal] = {}
+        edited_lines_of: dict[str, list[InvoiceLine]] = {}
         for line in book.lines:
             if line.invoice_no in edited_rows:
-                sums[line.invoice_no] = sums.get(line.invoice_no, ZERO) + line.amount
+                edited_lines_of.setdefault(line.invoice_no, []).append(line)
         for invoice in book.invoices:
             if invoice.invoice_no in edited_rows:
-                book.trusted[invoice.invoice_no] = _trusted(invoice, sums, edited_lines)
+                book.trusted[invoice.invoice_no] = _trusted(invoice, edited_lines_of, edited_lines,
+                                                           book.settings.currency)
     return problems
 
 
-def _trusted(invoice: Invoice, sums: Mapping[str, Decimal], edited_lines: set[str]) -> Invoice | None:
-    """An edited Invoices row as computed with: its Amount is always the sum of its lines, so that sum
-    is used; None when its lines are edited too or it has none (nothing unedited says what it was)."""
-    if invoice.invoice_no not in sums or invoice.invoice_no in edited_lines:
+def _trusted(invoice: Invoice, lines: Mapping[str, list[InvoiceLine]], edited_lines: set[str],
+             currency: str) -> Invoice | None:
+    """An edited Invoices row as computed with: its Amount is always the sum of its lines (and its Net and
+    Tax their tax breakdown), so those are used; None when its lines are edited too or it has none
+    (nothing unedited says what it was)."""
+    own = lines.get(invoice.invoice_no)
+    if not own or invoice.invoice_no in edited_lines:
         return None
-    return replace(invoice, amount=sums[invoice.invoice_no])
+    amount = sum((line.amount for line in own), ZERO)
+    breakdown = invoice_tax_breakdown(own, currency)
+    if breakdown is None:
+        return replace(invoice, amount=amount, net=None, tax=None)
+    return replace(invoice, amount=amount, net=breakdown.net, tax=breakdown.tax)
 
 
 def _seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,

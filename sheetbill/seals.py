@@ -15,6 +15,10 @@ Every Invoices and Invoice Lines row carries a **Seal**, computed when the row i
 * The *columns* are a 5-bit fingerprint of each sealed value on its own, so a mismatch names the
   column that changed (a change whose fingerprint happens to collide, 1 in 32, is reported for the
   row as a whole: the chain still catches it).
+* The tax columns (Net and Tax of an invoice, Net, Tax Category, Tax Rate and Tax Exemption of a
+  line) are sealed only on rows that carry tax (:func:`spell_sealed`): a row without tax is sealed
+  over the columns sheetbill always sealed, so history sealed before sheetbill knew tax still
+  verifies, and typing a Net into such a row is an edit of that column.
 
 The module is pure: it knows values and seals, not sheets or Problems (``book.py`` reports).
 """
@@ -54,6 +58,12 @@ LINE_SEALED = (
     ("adjustment", "Adjustment", "money"), ("reason", "Reason", "text"), ("payment_id", "Payment ID", "id"),
     ("related_invoice", "Related Invoice", "id"),
 )
+
+#: Sealed after the columns above on an Invoices row with tax.
+INVOICE_TAX_SEALED = (("net", "Net", "money"), ("tax", "Tax", "money"))
+#: Sealed after the columns above on an Invoice Lines row with tax.
+LINE_TAX_SEALED = (("net", "Net", "money"), ("tax_category", "Tax Category", "id"),
+                   ("tax_rate", "Tax Rate", "decimal"), ("tax_exemption", "Tax Exemption", "text"))
 
 
 def spell(value: object, kind: str, places: int) -> str:
@@ -98,6 +108,20 @@ def spell_rows(records: Sequence[object], sealed: Sequence[tuple[str, str, str]]
     return list(zip(*spelled, strict=True))
 
 
+def spell_sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]],
+                 taxed: Sequence[tuple[str, str, str]], places: int) -> list[tuple[str, ...]]:
+    """:func:`spell_rows` over ``sealed``, and over ``taxed`` too for every record that has a value in
+    one of those columns (a row with tax); a row without tax is spelled as it always was."""
+    rows = spell_rows(records, sealed, places)
+    names = [name for name, _, _ in taxed]
+    with_tax = [i for i, record in enumerate(records) if any(getattr(record, n) is not None for n in names)]
+    if with_tax:
+        extra = spell_rows([records[i] for i in with_tax], taxed, places)
+        for index, values in zip(with_tax, extra, strict=True):
+            rows[index] = rows[index] + values
+    return rows
+
+
 def values_of(record: object, sealed: Sequence[tuple[str, str, str]], places: int) -> tuple[str, ...]:
     """The sealed values of one record, spelled canonically (see :func:`spell_rows`)."""
     return spell_rows([record], sealed, places)[0]
@@ -120,10 +144,12 @@ def make_seal(previous: str, values: tuple[str, ...]) -> str:
     return f"{_chain(previous, values)}.{previous[:LINK_HEX]}.{_columns(values)}"
 
 
-def parse(seal: str, width: int) -> tuple[str, str, str] | None:
-    """``(chain, link, columns)`` of a seal of a row with ``width`` sealed columns; None if malformed."""
+def parse(seal: str, width: int | tuple[int, ...]) -> tuple[str, str, str] | None:
+    """``(chain, link, columns)`` of a seal of a row with ``width`` sealed columns (or one of several
+    widths); None if malformed."""
+    widths = (width,) if isinstance(width, int) else width
     parts = seal.strip().split(".")
-    if len(parts) != 3 or len(parts[0]) != CHAIN_HEX or len(parts[1]) != LINK_HEX or len(parts[2]) != width:
+    if len(parts) != 3 or len(parts[0]) != CHAIN_HEX or len(parts[1]) != LINK_HEX or len(parts[2]) not in widths:
         return None
     return parts[0], parts[1], parts[2]
 
@@ -160,12 +186,15 @@ class Finding:
 
 
 def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
-           width: int) -> list[Finding]:
+           width: int, base: int | None = None) -> list[Finding]:
     """Check every sealed row (one pass in issue ``order``; rows without a seal are skipped).
 
     Each row is checked against the *stored* chain of its predecessor, so a row after an edited one
     still verifies; when that fails, against the stored chains its link names (a reordered sheet).
+    ``width`` is the number of sealed columns of a row with tax, ``base`` of one without (default the
+    same): a row sealed without tax that now has some (or the reverse) is an edit of the tax columns.
     """
+    base = width if base is None else base
     parsed = [seal.split(".") if seal else None for seal in seals]
     by_link: dict[str, list[str]] | None = None
     findings: list[Finding] = []
@@ -175,11 +204,16 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
         stored = parsed[index]
         if stored is None:
             continue
-        if len(stored) != 3 or len(stored[0]) != CHAIN_HEX or len(stored[1]) != LINK_HEX or len(stored[2]) != width:
+        if len(stored) != 3 or len(stored[0]) != CHAIN_HEX or len(stored[1]) != LINK_HEX or \
+                len(stored[2]) not in (width, base):
             findings.append(Finding(index, "edited", (width,)))
             continue
         chain, link, columns = stored
         row = values[index]
+        if len(columns) != len(row):  # tax typed into a row sealed without, or taken out of one sealed with
+            findings.append(Finding(index, "edited", tuple(range(base, width))))
+            previous = chain
+            continue
         # _chain(previous, row), inlined: this line runs once per row of the largest sheet
         if blake2b(_SEP.join(row).encode(), digest_size=_DIGEST, key=previous.encode()).hexdigest() != chain:
             if by_link is None:
@@ -205,7 +239,7 @@ def _chains_by_link(parsed: Sequence[tuple[str, str, str] | None]) -> dict[str, 
 
 
 def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
-                 width: int) -> dict[int, str]:
+                 width: int | tuple[int, ...]) -> dict[int, str]:
     """Seals for the rows that have none (new rows, or history from before seals), by index.
 
     They are chained in issue ``order`` after the last sealed row; rows that have a seal keep it,
@@ -219,11 +253,24 @@ def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None],
             break
     missing = [index for index in order if not seals[index]]
     new: dict[int, str] = {}
-    for index, columns in zip(missing, _columns_of([values[i] for i in missing]), strict=True):
+    for index, columns in zip(missing, _columns_of_rows([values[i] for i in missing]), strict=True):
         chain = _chain(tip, values[index])
         new[index] = f"{chain}.{tip[:LINK_HEX]}.{columns}"
         tip = chain
     return new
+
+
+def _columns_of_rows(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """:func:`_columns_of`, for rows of two widths (with and without tax)."""
+    widths = {len(row) for row in rows}
+    if len(widths) <= 1:
+        return _columns_of(rows)
+    result: list[str] = [""] * len(rows)
+    for width in widths:
+        indexes = [i for i, row in enumerate(rows) if len(row) == width]
+        for index, columns in zip(indexes, _columns_of([rows[i] for i in indexes]), strict=True):
+            result[index] = columns
+    return result
 
 
 def _columns_of(rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -241,19 +288,21 @@ def seal_records(invoices: Sequence[object], lines: Sequence[object], places: in
     """The Seal of every row of ``invoices`` and ``lines`` (Invoice and InvoiceLine records, history
     then this run's): a row's own, or for a row without one a new one, chained in issue order after
     the last sealed row."""
-    return (_sealed(invoices, INVOICE_SEALED, lambda: invoice_order(invoices), places),
-            _sealed(lines, LINE_SEALED, lambda: line_order(invoices, lines), places))
+    return (_sealed(invoices, INVOICE_SEALED, INVOICE_TAX_SEALED, lambda: invoice_order(invoices), places),
+            _sealed(lines, LINE_SEALED, LINE_TAX_SEALED, lambda: line_order(invoices, lines), places))
 
 
-def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], order: Callable[[], list[int]],
-            places: int) -> list[str]:
+def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], taxed: Sequence[tuple[str, str, str]],
+            order: Callable[[], list[int]], places: int) -> list[str]:
     seals = [record.seal for record in records]
     if all(seals):
         return seals
     missing = [i for i, seal in enumerate(seals) if not seal]
     values: list[tuple[str, ...]] = [()] * len(records)
-    for index, spelled in zip(missing, spell_rows([records[i] for i in missing], sealed, places), strict=True):
+    spelled_rows = spell_sealed([records[i] for i in missing], sealed, taxed, places)
+    for index, spelled in zip(missing, spelled_rows, strict=True):
         values[index] = spelled
-    for index, seal in seal_missing(values, seals, order(), len(sealed)).items():
+    widths = (len(sealed), len(sealed) + len(taxed))
+    for index, seal in seal_missing(values, seals, order(), widths).items():
         seals[index] = seal
     return seals

@@ -146,6 +146,15 @@ def net_of(gross: Decimal, rate: Decimal, currency: str = "EUR") -> Decimal:
     return quantize(gross * HUNDRED / (HUNDRED + rate), currency)
 
 
+def charge_gross_and_net(listed: Decimal, line_tax: LineTax, prices_include_tax: bool,
+                         currency: str = "EUR") -> tuple[Decimal, Decimal]:
+    """A charge's gross (what its parties split) and net from its priced amount (price x quantity,
+    rounded): with net prices the gross is net + tax; with gross prices the net is derived once."""
+    if prices_include_tax:
+        return listed, net_of(listed, line_tax.rate, currency)
+    return gross_of(listed, line_tax.rate, currency), listed
+
+
 def share_nets(shares: Sequence[Decimal], charge_net: Decimal, rate: Decimal, currency: str = "EUR") -> list[Decimal]:
     """The net of each party's gross share of one charge, derived once; the last share (the customer's)
     gets the rest of ``charge_net`` so the nets add up to the charge's net to the cent.
@@ -207,3 +216,85 @@ def invoice_tax_breakdown(lines: Iterable[object], currency: str = "EUR") -> Tax
     net = sum((s.basis for s in subtotals), ZERO)
     tax = sum((s.tax for s in subtotals), ZERO)
     return TaxBreakdown(subtotals, net, tax, amount)
+
+
+# --- what each service's lines carry -------------------------------------------------------------
+
+
+def workbook_is_taxed(settings: object, services: Iterable[object]) -> bool:
+    """True when anything in the workbook speaks of tax: Small Business yes, a Default Tax Rate,
+    Category or Exemption, or a Tax Rate, Category or Exemption on any service. An untaxed workbook
+    bills exactly as sheetbill did before it knew tax."""
+    if settings.small_business or settings.default_tax_rate is not None or settings.default_tax_category \
+            or settings.default_tax_exemption:
+        return True
+    return any(s.tax_rate is not None or s.tax_category or s.tax_exemption for s in services)
+
+
+def parse_category(text: str | None) -> TaxCategory | None:
+    """A Tax Category cell as a :class:`TaxCategory` (``s``, ``S``, ``AE`` ...); None when blank.
+    Raises ``ValueError`` for anything else."""
+    if text is None or not str(text).strip():
+        return None
+    return TaxCategory(str(text).strip().upper())
+
+
+def resolve_service_tax(service: object, settings: object) -> tuple[LineTax | None, list[tuple[str, str, str]]]:
+    """The tax of a service's lines, from its own Tax Rate, Category and Exemption, else the Default
+    Tax settings; Small Business makes it E with the § 19 UStG note.
+
+    Returns the :class:`LineTax` (None when the service cannot be taxed) and what is wrong, as
+    ``(column, message, code)`` for the caller to locate (an error when no LineTax is returned).
+    """
+    if settings.small_business:
+        return LineTax(TaxCategory.EXEMPT, ZERO, SMALL_BUSINESS_NOTE), []
+    rate = service.tax_rate if service.tax_rate is not None else settings.default_tax_rate
+    own_category = bool(service.tax_category)
+    try:
+        category = parse_category(service.tax_category) if own_category else parse_category(
+            settings.default_tax_category)
+    except ValueError:
+        codes = ", ".join(c.value for c in TaxCategory)
+        column = "Tax Category" if own_category else ""
+        typed = service.tax_category if own_category else settings.default_tax_category
+        return None, [(column, f"Tax Category {typed!r} is not one of {codes}", "bad-tax-category")]
+    if category is None:
+        if rate is None:
+            return None, [("Tax Rate", "no Tax Rate and no Default Tax Rate: the service's tax is unknown",
+                           "tax-rate-missing")]
+        category = TaxCategory.STANDARD if rate > 0 else TaxCategory.EXEMPT
+    if category == TaxCategory.STANDARD:
+        if rate is None or rate <= 0:
+            return None, [("Tax Rate", "category S needs a Tax Rate above 0", "tax-rate-missing")]
+        warnings = [("Tax Exemption", "an exemption reason on a taxed service is not printed",
+                     "tax-exemption-ignored")] if service.tax_exemption else []
+        return LineTax(TaxCategory.STANDARD, rate, None), warnings
+    if rate is not None and rate != 0:
+        return None, [("Tax Rate", f"category {category.value} has no tax: its Tax Rate must be 0 or blank",
+                       "bad-tax-rate")]
+    if category == TaxCategory.ZERO_RATED:
+        return LineTax(category, ZERO, None), []
+    reason = service.tax_exemption or settings.default_tax_exemption or DEFAULT_EXEMPTIONS.get(category)
+    if not reason:
+        return None, [("Tax Exemption", "an exempt service (category E) needs the reason printed on the invoice, "
+                       "e.g. Steuerfrei nach § 4 Nr. 14 UStG (or a Default Tax Exemption)", "tax-exemption-missing")]
+    return LineTax(category, ZERO, reason), []
+
+
+def check_tax_ids(settings: object) -> list[tuple[str, str, str, str]]:
+    """Tax Number and VAT ID as Settings Problems ``(setting key, message, code, severity)``: a VAT ID
+    that fails its check digits (python-stdnum) is an error; a Tax Number of no German form a warning."""
+    found: list[tuple[str, str, str, str]] = []
+    if settings.vat_id:
+        from stdnum.eu import vat
+
+        if not vat.is_valid(settings.vat_id):
+            found.append(("vatid", f"VAT ID {settings.vat_id!r} is not a valid VAT identification number "
+                          "(country prefix and check digits, e.g. DE136695976)", "bad-vat-id", "error"))
+    if settings.tax_number:
+        from stdnum.de import stnr
+
+        if not stnr.is_valid(settings.tax_number):
+            found.append(("taxnumber", f"Tax Number {settings.tax_number!r} has no form of a German tax number "
+                          "(e.g. 181/815/08155)", "bad-tax-number", "warning"))
+    return found
