@@ -105,6 +105,9 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Contact Name": ("contact_name", "text", "Who answers questions about an invoice (XRechnung requires it)."),
     "Contact Phone": ("contact_phone", "text", "Their phone number (XRechnung requires it)."),
     "Contact Email": ("contact_email", "text", "Their email address (default Company Email)."),
+    "Seller Identifier": ("seller_identifier", "text",
+                          "How buyers identify the practice on e-invoices when it has no VAT ID (BT-29), e.g. its "
+                          "Institutionskennzeichen."),
     "Electronic Address": ("electronic_address", "text",
                            "Where e-invoice replies reach the practice (BT-34): an email address (default "
                            "Company Email) or SCHEME:ID such as 0204:991-12345-67."),

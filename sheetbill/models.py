@@ -92,8 +92,8 @@ class Settings:
         small_business: § 19 UStG, no VAT on any invoice and its note printed.
         default_tax_rate, default_tax_category, default_tax_exemption: for services that leave them blank.
         default_notice: customer invoices carry the § 286 (3) BGB note on default after 30 days.
-        company_country, contact_name, contact_phone, contact_email, electronic_address: the seller's
-            details e-invoices state (see ``docs/einvoice.md``).
+        company_country, contact_name, contact_phone, contact_email, electronic_address, seller_identifier:
+            the seller's details e-invoices state (see ``docs/einvoice.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
     """
 
@@ -132,6 +132,7 @@ class Settings:
     contact_phone: str = ""
     contact_email: str = ""
     electronic_address: str = ""
+    seller_identifier: str = ""
     interest_rate: object = None
     interest_basis: object = None
     tax_number: str | None = None

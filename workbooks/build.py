@@ -108,6 +108,13 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Phone": "For your calls. Stays text.",
         "Date of Birth": "Tells customers of the same name apart; payers often ask for it.",
         "Notes": "Anything for you; sheetbill does not read it.",
+        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
+                     "the PDF with the XML inside (docs/einvoice.md).",
+        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
+                           "(checked). Required for XRechnung.",
+        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
+        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
+                              "SCHEME:ID such as 0204:991-12345-67.",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
@@ -122,6 +129,14 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Postal Code": "Postal code of the payer. Stays text.",
         "City": "City of the payer.",
         "Payment Terms Days": "Days until the payer's invoices are due (blank: Settings Payment Terms Days).",
+        "Country": "Country of the payer's address (blank: the practice's own).",
+        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
+                     "the PDF with the XML inside (docs/einvoice.md).",
+        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
+                           "(checked). Required for XRechnung.",
+        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
+        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
+                              "SCHEME:ID such as 0204:991-12345-67.",
     },
     "Coverage": {
         "Customer ID": "The customer who is covered.",
@@ -765,6 +780,27 @@ def rows(headers: str, *records: tuple) -> list[dict[str, object]]:
     return result
 
 
+def with_einvoices(payers: InputSheet, wanted: dict[str, tuple[str, str]]) -> InputSheet:
+    """``payers`` with E-Invoice and Buyer Reference filled in for the payers in ``wanted`` (ID: both)."""
+    for row in payers.rows:
+        if row["Payer ID"] in wanted:
+            row["E-Invoice"], row["Buyer Reference"] = wanted[row["Payer ID"]]
+    return payers
+
+
+def with_tax_rates(services: InputSheet, rates: dict[str, tuple[int, str]]) -> InputSheet:
+    """``services`` with Tax Rate and Tax Category filled in for the codes in ``rates`` (the rest take the
+    Default Tax settings)."""
+    for row in services.rows:
+        if row["Service Code"] in rates:
+            row["Tax Rate"], row["Tax Category"] = rates[row["Service Code"]]
+    return services
+
+
+#: What e-invoices need of the seller beyond the letterhead (docs/einvoice.md); both demos have it.
+EINVOICE_DEMO_SETTINGS = {"Contact Name": "Katrin Albers", "Contact Phone": "+49 30 4400 1200"}
+
+
 def days(date: dt.date, n: int) -> dt.date:
     """``date`` plus ``n`` days."""
     return date + dt.timedelta(days=n)
@@ -816,6 +852,10 @@ def medical_demo() -> Demo:
         "Invoice Digits": 6,
         "Payment Terms Days": 30,
         "Payment Methods": "Bank transfer, or EC card at the reception",
+        **EINVOICE_DEMO_SETTINGS,
+        "Tax Number": "30/123/45678", "Seller Identifier": "261101015",  # its Institutionskennzeichen
+        # Medical care is exempt (§ 4 Nr. 14 UStG); a certificate for a language school is not (Services).
+        "Default Tax Rate": 0, "Default Tax Category": "E", "Default Tax Exemption": "Steuerfrei nach § 4 Nr. 14 UStG",
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Country | Email | Phone | Date of Birth | Notes",
@@ -857,6 +897,9 @@ def medical_demo() -> Demo:
         ("GOV-SOZ", "Bezirksamt Pankow – Sozialamt", "government", "fee_schedule", None,
          "sozialamt@ba-pankow.example", "Fröbelstraße 17", "10405", "Berlin", 60),
     ))
+    # The Sozialamt takes XRechnung (CII) addressed by its Leitweg-ID; DKV takes XRechnung in UBL.
+    with_einvoices(payers, {"GOV-SOZ": ("xrechnung", "11000000-SOZPANKOW-40"),
+                            "INS-DKV": ("xrechnung-ubl", "DKV-LE-PRAXIS-WEBER")})
     coverage = InputSheet(contract.COVERAGE, rows(
         "Customer ID | Payer ID | Member ID | Priority | Valid From | Valid To | Covered Percent | Copay"
         " | Annual Deductible | Out of Pocket Max | Annual Budget",
@@ -886,6 +929,7 @@ def medical_demo() -> Demo:
         ("TRAVEL-VACC", "Travel vaccination advice", D("40.00")),
         ("CERT", "Medical certificate", D("15.00")),
     ))
+    with_tax_rates(services, {"CERT": (19, "S")})
     payer_codes = InputSheet(contract.PAYER_CODES, rows(
         "Payer ID | Service Code | Payer Code | Allowed Amount | Copay | Covered | Prior Authorization",
         ("INS-CIG", "CONS", "99213", D("70.00"), D("20.00"), "yes", None),
@@ -943,13 +987,14 @@ def medical_demo() -> Demo:
         ("M-0025", d("2026-03-12"), "P-1012", "EXAM", None, None, None, None),
         ("M-0026", d("2026-03-12"), "P-1012", "LAB-BLOOD", None, None, None, None),
         ("M-0027", d("2026-03-17"), "P-1004", "CERT", None, None, None, "Sick note"),
-        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, None),
+        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, "Corrected in June: one X-ray, not two"),
         ("M-0029", d("2026-03-26"), "P-1002", "ULTRA", None, None, None, None),
         ("M-0030", d("2026-04-07"), "P-1001", "MRI", None, None, None, "Left knee"),
         ("M-0031", d("2026-04-09"), "P-1007", "PHYSIO", 2, None, None,
          "Corrected in June: 2 sessions took place, not 3"),
         ("M-0032", d("2026-04-14"), "P-1002", "CONS", None, None, None, None),
-        ("M-0033", d("2026-04-16"), "P-1009", "ULTRA", None, None, None, None),
+        ("M-0033", d("2026-04-16"), "P-1009", "ULTRA", None, None, None,
+         "Corrected in June: one ultrasound, not two"),
         ("M-0034", d("2026-04-21"), "P-1004", "XRAY", None, None, None, None),
         ("M-0035", d("2026-04-23"), "P-1006", "CONS", None, None, None, None),
         ("M-0036", d("2026-05-05"), "P-1003", "MRI", None, None, None, "Follow-up; authorization requested"),
@@ -994,7 +1039,9 @@ def medical_demo() -> Demo:
         "Base Rates": InputSheet(contract.BASE_RATES),
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
-                medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None}},
+                medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None},
+                                                     "M-0028": {"Quantity": 2, "Note": None},
+                                                     "M-0033": {"Quantity": 2, "Note": None}},
                 deliberate=("has no Payer Code for service TRAVEL-VACC",), pays_reminder={"P-1009": 2})
 
 
@@ -1130,6 +1177,9 @@ def utility_demo() -> Demo:
         "Payment Terms Days": 14,
         "Default Interest Percent": 5,
         "Payment Methods": "SEPA direct debit, or bank transfer",
+        **EINVOICE_DEMO_SETTINGS,
+        "Tax Number": "231/456/78901", "VAT ID": "DE136695976",
+        "Default Tax Rate": 19,  # drinking water is 7 % (Services)
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Email | Phone | Notes",
@@ -1147,6 +1197,8 @@ def utility_demo() -> Demo:
         ("OTH-HF", "Härtefallfonds Energie Lindenau e.V.", "other", "standard", None,
          "antrag@haertefallfonds.example", "Josephstraße 27", "04177", "Leipzig", 30),
     ))
+    # The Jobcenter takes XRechnung (CII) addressed by its Leitweg-ID; the Klinikum ZUGFeRD PDFs.
+    with_einvoices(payers, {"GOV-JC": ("xrechnung", "14713000-JCLEIPZIG-23"), "EMP-KLI": ("zugferd", "KST 4711")})
     coverage = InputSheet(contract.COVERAGE, rows(
         "Customer ID | Payer ID | Member ID | Priority | Valid From | Valid To | Covered Percent | Copay"
         " | Annual Deductible | Out of Pocket Max | Annual Budget",
@@ -1169,6 +1221,7 @@ def utility_demo() -> Demo:
         ("METER-SWAP", "Meter replacement", D("85.00")),
         ("RECONNECT", "Reconnection", D("60.00")),
     ), as_table=True)
+    with_tax_rates(services, {"WATER-BASE": (7, "S"), "WATER": (7, "S")})
     payer_codes = InputSheet(contract.PAYER_CODES, rows(
         "Payer ID | Service Code | Payer Code | Allowed Amount | Copay | Covered | Prior Authorization",
         ("EMP-KLI", "METER-READ", None, None, None, "no", None),

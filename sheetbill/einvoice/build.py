@@ -89,8 +89,10 @@ def einvoice_of(ctx: Context, invoice: Invoice, document: Document) -> tuple[EIn
     if fmt is None or party is None:
         return None, []
     if invoice.net is None or invoice.tax is None:
-        return None, [warning(f"{invoice.invoice_no} has no Net and Tax (issued before tax was set up): it gets no "
-                              f"e-invoice, only its PDF", "Invoices", invoice.row, "Net", code="einvoice-no-tax")]
+        return None, [warning(f"{invoice.invoice_no} has no Net and Tax (the workbook had no tax set up when it was "
+                              "issued): an e-invoice states the tax, so it gets only its PDF. Set up tax (Services "
+                              "Tax Rate, or the Default Tax settings) for the invoices to come", "Invoices",
+                              invoice.row, "Net", code="einvoice-no-tax")]
     seller, seller_lacks = seller_party(ctx.settings, fmt)
     buyer, reference, buyer_lacks = buyer_party(party, ctx.settings, fmt)
     lines = sorted(ctx.lines.get(invoice.invoice_no, []), key=lambda ln: (ln.date_of_service or dt.date.min, ln.row))

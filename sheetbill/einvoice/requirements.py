@@ -5,7 +5,7 @@ gets e-invoices. What each needs, with the EN 16931 / XRechnung rule that demand
 
 * the seller (Settings): Company Name (BT-27), Company Address with street, postal code and city
   (BT-35, BT-38, BT-37; BR-DE-3, BR-DE-4), Company Country (BT-40, default DE), Tax Number or VAT ID
-  (BT-32 / BT-31, BR-CO-26); for XRechnung also Contact Name, Contact Phone and Contact Email
+  (BT-32 / BT-31, BR-S-02, BR-E-02), and VAT ID or a Seller Identifier (BT-29, BR-CO-26); for XRechnung also Contact Name, Contact Phone and Contact Email
   (BR-DE-2, -5, -6, -7), an Electronic Address (BT-34; default Company Email) and Bank IBAN for the
   payment instructions (BR-DE-1);
 * the buyer: Name, a country (BT-55; blank means the seller's), and for XRechnung Street, Postal Code
@@ -98,7 +98,10 @@ def seller_party(settings: Settings, fmt: str) -> tuple[Party, list[Problem]]:
     if not country:
         lack("Company Country", "the seller's country as a two-letter code such as DE")
     if not (s.tax_number or s.vat_id):
-        lack("Tax Number", "the seller's Tax Number or VAT ID (BR-CO-26)")
+        lack("Tax Number", "the seller's Tax Number or VAT ID (BR-S-02, BR-E-02)")
+    if not (s.vat_id or s.seller_identifier):
+        lack("Seller Identifier", "the seller's VAT ID or, without one, a Seller Identifier such as the practice's "
+             "Institutionskennzeichen (BR-CO-26)")
     contact_email = s.contact_email or s.company_email
     address = endpoint(s.electronic_address or s.company_email)
     if xrechnung:
@@ -115,7 +118,8 @@ def seller_party(settings: Settings, fmt: str) -> tuple[Party, list[Problem]]:
     value, scheme = address or ("", "EM")
     party = Party(s.company_name, Address(street, postal, city, country), vat_id=(s.vat_id or "").strip(),
                   tax_number=(s.tax_number or "").strip(), endpoint=value, endpoint_scheme=scheme,
-                  contact_name=s.contact_name, contact_phone=s.contact_phone, contact_email=contact_email)
+                  contact_name=s.contact_name, contact_phone=s.contact_phone, contact_email=contact_email,
+                  identifier=s.seller_identifier)
     return party, problems
 
 
