@@ -5,7 +5,8 @@ gets e-invoices. What each needs, with the EN 16931 / XRechnung rule that demand
 
 * the seller (Settings): Company Name (BT-27), Company Address with street, postal code and city
   (BT-35, BT-38, BT-37; BR-DE-3, BR-DE-4), Company Country (BT-40, default DE), Tax Number or VAT ID
-  (BT-32 / BT-31, BR-S-02, BR-E-02), and VAT ID or a Seller Identifier (BT-29, BR-CO-26); for XRechnung also Contact Name, Contact Phone and Contact Email
+  (BT-32 / BT-31, BR-S-02, BR-E-02), and VAT ID or a Seller Identifier (BT-29, BR-CO-26); for XRechnung
+  also Contact Name, Contact Phone and Contact Email
   (BR-DE-2, -5, -6, -7), an Electronic Address (BT-34; default Company Email) and Bank IBAN for the
   payment instructions (BR-DE-1);
 * the buyer: Name, a country (BT-55; blank means the seller's), and for XRechnung Street, Postal Code
