@@ -1,6 +1,8 @@
 """Generate benchmark workbooks with a fixed seed: N charges, N/10 customers, half insured, 20 services.
 
-    python benchmarks/generate.py 100000 [--out benchmarks/data/charges-100000.xlsx]
+    python benchmarks/generate.py 100000 [--out benchmarks/data/charges-100000.xlsx] [--taxed]
+
+``--taxed`` gives the services a Tax Rate (19 % and 7 % alternately), so the tax stage is measured.
 
 The layout is what Excel writes (shared strings, date-formatted cells), made with XlsxWriter, so
 readers are measured on the kind of file offices have. The data also serves in-memory profiling via
@@ -23,8 +25,9 @@ START = dt.date(2026, 1, 1)
 AS_OF = dt.date(2026, 12, 31)
 
 
-def tables(charges: int) -> dict[str, list[list[object]]]:
-    """The input tables as lists of rows (header first), deterministic for a given size."""
+def tables(charges: int, taxed: bool = False) -> dict[str, list[list[object]]]:
+    """The input tables as lists of rows (header first), deterministic for a given size; ``taxed``: the
+    services carry a Tax Rate."""
     rng = random.Random(SEED + charges)
     customers = max(1, charges // 10)
     out: dict[str, list[list[object]]] = {}
@@ -35,6 +38,9 @@ def tables(charges: int) -> dict[str, list[list[object]]]:
          f"c{n}@example.org"] for n in range(1, customers + 1)]
     out["Payers"] = [["Payer ID", "Name", "Type", "Payment Terms Days"]] + [[p, n, t, 45] for p, n, t in PAYERS]
     out["Services"] = [["Service Code", "Description", "Price"]] + [list(s) for s in SERVICES]
+    if taxed:
+        out["Services"] = [[*out["Services"][0], "Tax Rate"]] + [
+            [*s, 19 if n % 2 else 7] for n, s in enumerate(SERVICES)]
     out["Payer Codes"] = [["Payer ID", "Service Code", "Allowed Amount", "Covered"]] + [
         [p, code, round(price * 0.8, 2), "yes"] for p, _, _ in PAYERS[:2] for code, _, price in SERVICES]
     coverage = [["Customer ID", "Payer ID", "Member ID", "Priority", "Valid From", "Covered Percent",
@@ -58,11 +64,11 @@ def tables(charges: int) -> dict[str, list[list[object]]]:
     return out
 
 
-def write(path: Path, charges: int) -> Path:
+def write(path: Path, charges: int, taxed: bool = False) -> Path:
     """Write the workbook for ``charges`` charges to ``path``."""
     import xlsxwriter
 
-    data = tables(charges)
+    data = tables(charges, taxed)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
     workbook.set_properties({"created": dt.datetime(2026, 1, 1)})
@@ -87,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("charges", type=int)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--taxed", action="store_true", help="services with a Tax Rate (19 %% and 7 %%)")
     args = parser.parse_args(argv)
     out = args.out or Path(__file__).parent / "data" / f"charges-{args.charges}.xlsx"
-    write(out, args.charges)
+    write(out, args.charges, args.taxed)
     print(out)
     return 0
 

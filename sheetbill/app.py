@@ -22,7 +22,8 @@ from typing import Protocol
 
 from . import __version__, contract
 from .book import Book
-from .outputs import canonical
+from .compliance import check_invoice_requirements
+from .outputs import canonical, problems_sheet
 from .plugins.manager import Plugins
 from .problems import Problem
 from .run import RunMode, RunResult, accounts_as_of, collector_paused, run_billing, summarize
@@ -140,10 +141,22 @@ def check(workbook: Workbook, *, as_of: dt.date | None = None, write_problems: b
     plugins = plugins if plugins is not None else Plugins()
     with collector_paused(), workbook.read() as sheets:
         result = run_billing(sheets, as_of=as_of, plugins=plugins)
+    _add_invoice_requirements(result)
     outputs = tuple(o for o in result.outputs if o.name == contract.PROBLEMS_SHEET) if write_problems else ()
     written = workbook.write(outputs, stamp=None) if outputs else False
     return RunOutcome("check", result, summarize(result), written, not write_problems, False, outputs,
                       result.exit_code)
+
+
+def _add_invoice_requirements(result: RunResult) -> None:
+    """Add to a check's Problems what the invoices it would issue lack under § 14 (4) UStG
+    (:mod:`sheetbill.compliance`), and to its Problems sheet."""
+    found = check_invoice_requirements(result.book, result.issued.invoices)
+    if not found:
+        return
+    result.problems.extend(found)
+    result.outputs = [canonical(problems_sheet(result.problems), result.book.settings.currency)
+                      if output.name == contract.PROBLEMS_SHEET else output for output in result.outputs]
 
 
 def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None, dry_run: bool,

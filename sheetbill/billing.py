@@ -354,29 +354,44 @@ def foot_shared_tax(pending: dict[tuple, list[_Pending]], currency: str, money=l
 
 def _foot_group(pending: dict[tuple, list[_Pending]], where: dict[tuple, list[int]], rate: Decimal,
                 currency: str, money) -> None:
-    """:func:`foot_shared_tax` for one category and rate."""
+    """:func:`foot_shared_tax` for one category and rate: of the moves that make the taxes foot, the one
+    that leaves the smallest rounding amounts (gross - net - tax of each invoice's lines of this rate)."""
     bases = {key: sum((pending[key][i][0][12] for i in indexes), ZERO) for key, indexes in where.items()}
+    grosses = {key: sum((pending[key][i][0][7] for i in indexes), ZERO) for key, indexes in where.items()}
     whole = tax_of(sum(bases.values(), ZERO), rate, currency)
     if sum((tax_of(b, rate, currency) for b in bases.values()), ZERO) == whole:
         return
-    lines_of_charge: dict[str, list[tuple[tuple, int]]] = defaultdict(list)
+    lines_of_charge: dict[str, dict[tuple, int]] = defaultdict(dict)
     for key, indexes in where.items():
         for index in indexes:
             charge_id = pending[key][index][0][0]
             if charge_id is not None:
-                lines_of_charge[charge_id].append((key, index))
+                lines_of_charge[charge_id].setdefault(key, index)
+    pairs: dict[tuple[tuple, tuple], tuple[int, int]] = {}
+    for found in lines_of_charge.values():
+        keys = sorted(found, key=str)
+        for a in keys:
+            for b in keys:
+                if a != b:
+                    pairs.setdefault((a, b), (found[a], found[b]))
     cent = quantum(currency)
-    for shared in (found for found in lines_of_charge.values() if len({key for key, _ in found}) > 1):
-        (key_a, index_a), (key_b, index_b) = shared[0], next(item for item in shared if item[0] != shared[0][0])
+    best: tuple | None = None
+    for (key_a, key_b), (index_a, index_b) in sorted(pairs.items(), key=lambda kv: str(kv[0])):
         for steps in range(1, _MOST_SHIFT + 1):
-            for delta in (cent * steps, -cent * steps):
-                moved = dict(bases)
-                moved[key_a] += delta
-                moved[key_b] -= delta
-                if sum((tax_of(b, rate, currency) for b in moved.values()), ZERO) == whole:
-                    _add_net(pending, key_a, index_a, delta, money)
-                    _add_net(pending, key_b, index_b, -delta, money)
-                    return
+            delta = cent * steps
+            moved = dict(bases)
+            moved[key_a] += delta
+            moved[key_b] -= delta
+            taxes = {key: tax_of(b, rate, currency) for key, b in moved.items()}
+            if sum(taxes.values(), ZERO) != whole:
+                continue
+            cost = (max(abs(grosses[k] - moved[k] - taxes[k]) for k in moved), steps)
+            if best is None or cost < best[0]:
+                best = (cost, key_a, index_a, key_b, index_b, delta)
+    if best is not None:
+        _, key_a, index_a, key_b, index_b, delta = best
+        _add_net(pending, key_a, index_a, delta, money)
+        _add_net(pending, key_b, index_b, -delta, money)
 
 
 def _add_net(pending: dict[tuple, list[_Pending]], key: tuple, index: int, delta: Decimal, money) -> None:
@@ -393,7 +408,8 @@ def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: 
     """A new document: Amount the sum of its lines; Net and Tax from its tax breakdown (None untaxed)."""
     as_of = book.settings.as_of
     amount = sum((ln.amount for ln in lines), ZERO)
-    breakdown = invoice_tax_breakdown(lines, book.settings.currency)
+    taxed = book.taxed or any(ln.net is not None for ln in lines)
+    breakdown = invoice_tax_breakdown(lines, book.settings.currency) if taxed else None
     net, tax = (None, None) if breakdown is None else (book.amounts.money(breakdown.net),
                                                        book.amounts.money(breakdown.tax))
     return Invoice(number, kind, as_of, due, bill_to_type, bill_to_id, name, customer_id, amount, related,

@@ -113,8 +113,9 @@ def spell_sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str
     """:func:`spell_rows` over ``sealed``, and over ``taxed`` too for every record that has a value in
     one of those columns (a row with tax); a row without tax is spelled as it always was."""
     rows = spell_rows(records, sealed, places)
-    names = [name for name, _, _ in taxed]
-    with_tax = [i for i, record in enumerate(records) if any(getattr(record, n) is not None for n in names)]
+    values = attrgetter(*(name for name, _, _ in taxed))
+    untaxed = (None,) * len(taxed)
+    with_tax = [i for i, record in enumerate(records) if values(record) != untaxed]
     if with_tax:
         extra = spell_rows([records[i] for i in with_tax], taxed, places)
         for index, values in zip(with_tax, extra, strict=True):
@@ -211,7 +212,8 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
         chain, link, columns = stored
         row = values[index]
         if len(columns) != len(row):  # tax typed into a row sealed without, or taken out of one sealed with
-            findings.append(Finding(index, "edited", tuple(range(base, width))))
+            typed = tuple(i for i in range(base, len(row)) if row[i])
+            findings.append(Finding(index, "edited", typed or tuple(range(base, width))))
             previous = chain
             continue
         # _chain(previous, row), inlined: this line runs once per row of the largest sheet

@@ -253,6 +253,9 @@ def resolve_service_tax(service: object, settings: object) -> tuple[LineTax | No
     try:
         category = parse_category(service.tax_category) if own_category else parse_category(
             settings.default_tax_category)
+        if not own_category and service.tax_rate is not None and category is not None \
+                and (category in ZERO_CATEGORIES or category == TaxCategory.ZERO_RATED) == (service.tax_rate > 0):
+            category = None  # the service's own rate says which: the default category is for another kind
     except ValueError:
         codes = ", ".join(c.value for c in TaxCategory)
         column = "Tax Category" if own_category else ""
@@ -285,15 +288,16 @@ def check_tax_ids(settings: object) -> list[tuple[str, str, str, str]]:
     """Tax Number and VAT ID as Settings Problems ``(setting key, message, code, severity)``: a VAT ID
     that fails its check digits (python-stdnum) is an error; a Tax Number of no German form a warning."""
     found: list[tuple[str, str, str, str]] = []
-    if settings.vat_id:
+    try:
+        from stdnum.de import stnr
         from stdnum.eu import vat
-
+    except ImportError:  # pragma: no cover - Pyodide (Excel Lite) installs without python-stdnum
+        return found
+    if settings.vat_id:
         if not vat.is_valid(settings.vat_id):
             found.append(("vatid", f"VAT ID {settings.vat_id!r} is not a valid VAT identification number "
                           "(country prefix and check digits, e.g. DE136695976)", "bad-vat-id", "error"))
     if settings.tax_number:
-        from stdnum.de import stnr
-
         if not stnr.is_valid(settings.tax_number):
             found.append(("taxnumber", f"Tax Number {settings.tax_number!r} has no form of a German tax number "
                           "(e.g. 181/815/08155)", "bad-tax-number", "warning"))

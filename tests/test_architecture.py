@@ -12,7 +12,7 @@ import sheetbill
 ROOT = Path(sheetbill.__file__).parent
 CORE = ["money", "problems", "sheets", "tables", "contract", "models", "book", "adjudication", "billing",
         "dunning", "contacts", "wording", "overdue", "outputs", "upgrade", "run", "app", "ledger", "interest",
-        "plugins/hookspecs", "plugins/manager", "plugins/types"]
+        "plugins/hookspecs", "plugins/manager", "plugins/types", "tax", "compliance", "seals"]
 FORBIDDEN = ("sheetbill.io", "sheetbill.payers", "sheetbill.cli", "sheetbill.excel", "sheetbill.server",
              "sheetbill.documents", "sheetbill.sending", "sheetbill.buttons", "openpyxl", "python_calamine",
              "xlwings", "gspread", "starlette", "uvicorn", "fpdf")

@@ -318,9 +318,9 @@ def test_demo_history_and_payments_post(runs, name):
     assert {"Payment", "Write-off", "Transfer to Customer"} <= kinds <= set(contract.PAYMENT_TYPES)
     assert not [p for p in result.problems if p.sheet == "Payments"]
     transfers = [ln for ln in result.lines if ln.payment_id]
-    # one Transfer to Customer: one line per tax rate of the payer invoice it came from
+    # one transfer; in a taxed workbook one line per tax rate of the payer invoice it comes from
     assert len({ln.payment_id for ln in transfers}) == 1 and all(ln.reason.startswith("transfer from")
-                                                                  for ln in transfers)
+                                                                 for ln in transfers)
 
 
 def _lines(result: RunResult, charge_id: str):

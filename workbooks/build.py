@@ -788,15 +788,6 @@ def with_einvoices(payers: InputSheet, wanted: dict[str, tuple[str, str]]) -> In
     return payers
 
 
-def with_tax_rates(services: InputSheet, rates: dict[str, tuple[int, str]]) -> InputSheet:
-    """``services`` with Tax Rate and Tax Category filled in for the codes in ``rates`` (the rest take the
-    Default Tax settings)."""
-    for row in services.rows:
-        if row["Service Code"] in rates:
-            row["Tax Rate"], row["Tax Category"] = rates[row["Service Code"]]
-    return services
-
-
 #: What e-invoices need of the seller beyond the letterhead (docs/einvoice.md); both demos have it.
 EINVOICE_DEMO_SETTINGS = {"Contact Name": "Katrin Albers", "Contact Phone": "+49 30 4400 1200"}
 
@@ -841,6 +832,10 @@ MEDICAL_INTRO = [
 J1, F1, M1, A1, Y1 = HISTORY_RUNS  # the month-end runs: Jan 31 ... May 31
 
 
+#: The exemption of medical care (§ 4 Nr. 14 UStG), printed on every invoice of the practice.
+EXEMPT_MEDICAL = "Steuerfrei nach § 4 Nr. 14 UStG"
+
+
 def medical_demo() -> Demo:
     """Praxis Dr. Weber, Berlin: ~50 charges from January to June 2026."""
     settings = settings_sheet({
@@ -848,14 +843,13 @@ def medical_demo() -> Demo:
         "Company Name": "Praxis Dr. med. Katharina Weber",
         "Company Address": "Kastanienallee 21, 10435 Berlin, Germany",
         "Company Email": "abrechnung@praxis-weber.example",
+        "Tax Number": "21/815/08150",
         "Invoice Prefix": "INV-",
         "Invoice Digits": 6,
         "Payment Terms Days": 30,
         "Payment Methods": "Bank transfer, or EC card at the reception",
         **EINVOICE_DEMO_SETTINGS,
-        "Tax Number": "30/123/45678", "Seller Identifier": "261101015",  # its Institutionskennzeichen
-        # Medical care is exempt (§ 4 Nr. 14 UStG); a certificate for a language school is not (Services).
-        "Default Tax Rate": 0, "Default Tax Category": "E", "Default Tax Exemption": "Steuerfrei nach § 4 Nr. 14 UStG",
+        "Seller Identifier": "261101015",  # its Institutionskennzeichen: no VAT ID (BR-CO-26)
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Country | Email | Phone | Date of Birth | Notes",
@@ -915,21 +909,20 @@ def medical_demo() -> Demo:
         ("P-1012", "INS-DKV", "DKV-4419020", 1, d("2021-04-01"), None, 80, None, D("500"), D("2000"), None),
     ))
     services = InputSheet(contract.SERVICES, rows(
-        "Service Code | Description | Price",
-        ("CONS", "Consultation", D("80.00")),
-        ("CONS-EXT", "Extended consultation (30 min)", D("120.00")),
-        ("EXAM", "Full physical examination", D("150.00")),
-        ("LAB-BLOOD", "Blood panel", D("45.00")),
-        ("ECG", "Electrocardiogram (ECG)", D("60.00")),
-        ("XRAY", "X-ray, chest", D("95.00")),
-        ("ULTRA", "Ultrasound, abdomen", D("110.00")),
-        ("MRI", "MRI scan, knee", D("650.00")),
-        ("PHYSIO", "Physiotherapy session", D("55.00")),
-        ("VACC", "Vaccination incl. administration", D("35.00")),
-        ("TRAVEL-VACC", "Travel vaccination advice", D("40.00")),
-        ("CERT", "Medical certificate", D("15.00")),
+        "Service Code | Description | Price | Tax Rate | Tax Category | Tax Exemption",
+        ("CONS", "Consultation", D("80.00"), 0, "E", EXEMPT_MEDICAL),
+        ("CONS-EXT", "Extended consultation (30 min)", D("120.00"), 0, "E", EXEMPT_MEDICAL),
+        ("EXAM", "Full physical examination", D("150.00"), 0, "E", EXEMPT_MEDICAL),
+        ("LAB-BLOOD", "Blood panel", D("45.00"), 0, "E", EXEMPT_MEDICAL),
+        ("ECG", "Electrocardiogram (ECG)", D("60.00"), 0, "E", EXEMPT_MEDICAL),
+        ("XRAY", "X-ray, chest", D("95.00"), 0, "E", EXEMPT_MEDICAL),
+        ("ULTRA", "Ultrasound, abdomen", D("110.00"), 0, "E", EXEMPT_MEDICAL),
+        ("MRI", "MRI scan, knee", D("650.00"), 0, "E", EXEMPT_MEDICAL),
+        ("PHYSIO", "Physiotherapy session", D("55.00"), 0, "E", EXEMPT_MEDICAL),
+        ("VACC", "Vaccination incl. administration", D("35.00"), 0, "E", EXEMPT_MEDICAL),
+        ("TRAVEL-VACC", "Travel vaccination advice", D("40.00"), 0, "E", EXEMPT_MEDICAL),
+        ("CERT", "Medical certificate", D("15.00"), 0, "E", EXEMPT_MEDICAL),
     ))
-    with_tax_rates(services, {"CERT": (19, "S")})
     payer_codes = InputSheet(contract.PAYER_CODES, rows(
         "Payer ID | Service Code | Payer Code | Allowed Amount | Copay | Covered | Prior Authorization",
         ("INS-CIG", "CONS", "99213", D("70.00"), D("20.00"), "yes", None),
@@ -1178,8 +1171,10 @@ def utility_demo() -> Demo:
         "Default Interest Percent": 5,
         "Payment Methods": "SEPA direct debit, or bank transfer",
         **EINVOICE_DEMO_SETTINGS,
-        "Tax Number": "231/456/78901", "VAT ID": "DE136695976",
-        "Default Tax Rate": 19,  # drinking water is 7 % (Services)
+        "Tax Number": "231/114/50427",
+        "VAT ID": "DE136695976",
+        "Prices Include Tax": "yes",
+        "Default Notice": "yes",
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Email | Phone | Notes",
@@ -1211,17 +1206,16 @@ def utility_demo() -> Demo:
         ("0047115", "OTH-HF", "HF-2026-017", 1, d("2026-01-01"), d("2026-04-30"), 50, None, None, None, None),
     ))
     services = InputSheet(contract.SERVICES, rows(
-        "Service Code | Description | Price",
-        ("WATER-BASE", "Water base fee (monthly)", D("8.50")),
-        ("WATER", "Drinking water per m³", D("2.15")),
-        ("WASTEWATER", "Wastewater per m³", D("2.61")),
-        ("HEAT-BASE", "District heating base fee (monthly)", D("14.90")),
-        ("HEAT", "District heating per kWh", D("0.1245")),
-        ("METER-READ", "Meter reading on site", D("12.00")),
-        ("METER-SWAP", "Meter replacement", D("85.00")),
-        ("RECONNECT", "Reconnection", D("60.00")),
+        "Service Code | Description | Price | Tax Rate",
+        ("WATER-BASE", "Water base fee (monthly)", D("8.50"), 7),
+        ("WATER", "Drinking water per m³", D("2.15"), 7),
+        ("WASTEWATER", "Wastewater per m³", D("2.61"), 19),
+        ("HEAT-BASE", "District heating base fee (monthly)", D("14.90"), 19),
+        ("HEAT", "District heating per kWh", D("0.1245"), 19),
+        ("METER-READ", "Meter reading on site", D("12.00"), 19),
+        ("METER-SWAP", "Meter replacement", D("85.00"), 19),
+        ("RECONNECT", "Reconnection", D("60.00"), 19),
     ), as_table=True)
-    with_tax_rates(services, {"WATER-BASE": (7, "S"), "WATER": (7, "S")})
     payer_codes = InputSheet(contract.PAYER_CODES, rows(
         "Payer ID | Service Code | Payer Code | Allowed Amount | Copay | Covered | Prior Authorization",
         ("EMP-KLI", "METER-READ", None, None, None, "no", None),

@@ -23,6 +23,7 @@ from ..money import ZERO
 from .context import Context
 from .model import KIND_CREDIT_NOTE, KIND_INVOICE, Document, Source, Table
 from .parties import Recipient, code_system, coverage_of, letterhead, recipient
+from .taxes import breakdown_of, rate_cell, shows_nets, tax_facts, tax_notes, tax_totals, taxed_with_rate
 from .templates import Templates
 
 #: The width of each column of the lines table, for each layout.
@@ -116,16 +117,22 @@ def invoice_document(ctx: Context, invoice: Invoice) -> tuple[Document, list[Sou
     reference = ctx.reference(invoice)
     values = ctx.values(invoice, to.party, reference)
     facts = _facts(ctx, invoice, kind, to, lines, sources)
+    taxes = breakdown_of(ctx, lines)
+    facts[2:2] = tax_facts(ctx, taxes)
     if is_payer or kind == KIND_CREDIT_NOTE:
         table = _plain_table(ctx, invoice, lines, kind, is_payer)
         totals, breakdown, payers = [(t.text("common", "totals.total"), ctx.f.amount(invoice.amount), True)], [], []
     else:
         table, totals, breakdown, payers = _customer_table(ctx, invoice, lines)
+    if taxes is not None:
+        table = _with_tax_columns(ctx, table, lines, taxes, nets=not payers and not is_payer)
+        totals[-1:-1] = tax_totals(ctx, taxes)
     for line in lines:
         service = ctx.book.services.get(line.service_code or "")
         if service is not None:
             sources.append(Source(service.description, "Services", service.row, "Description"))
     paragraphs, closing, block = _letter_text(ctx, invoice, kind, values, payers, reference)
+    closing[0:0] = tax_notes(ctx, invoice, taxes)
     document = Document(
         key=invoice.invoice_no, kind=kind, invoice_no=invoice.invoice_no, date=invoice.issue_date,
         recipient_type=invoice.bill_to_type, recipient_id=invoice.bill_to_id, recipient_name=to.name,
@@ -235,6 +242,28 @@ def _base(ctx: Context, invoice: Invoice, lines: list[InvoiceLine]):
     rows = [(f.date(ln.date_of_service), ln.billed_code or "", description(ctx, ln), f.quantity(ln.quantity))
             for ln in lines]
     return headers, rows
+
+
+def _with_tax_columns(ctx: Context, table: Table, lines: list[InvoiceLine], taxes, nets: bool) -> Table:
+    """A taxed invoice's lines table: a rate column before the amounts when some line carries tax, and
+    on a customer's own invoice (no payer, no insurer's share beside it) with net prices the line nets
+    in the last column instead of the gross charged (Net, VAT and the total follow in the totals)."""
+    if not taxed_with_rate(taxes):
+        return table
+    headers, rows = list(table.headers), [list(row) for row in table.rows]
+    widths = list(table.widths)
+    if shows_nets(ctx, taxes) and nets:
+        headers[-1] = ctx.templates.text("common", "tax.net_column")
+        for row, line in zip(rows, lines, strict=True):
+            row[-1] = ctx.f.amount(line.net) if line.net is not None else row[-1]
+        if headers[4] == ctx.templates.text("common", "columns.charged"):
+            del headers[4], widths[4]
+            for row in rows:
+                del row[4]
+    headers.insert(len(headers) - 1, ctx.templates.text("common", "tax.rate_column"))
+    for row, line in zip(rows, lines, strict=True):
+        row.insert(len(row) - 1, rate_cell(ctx, line))
+    return _table(tuple(headers), (*widths[:-1], 9, widths[-1]), [tuple(row) for row in rows], table.notes)
 
 
 def _table(headers: tuple[str, ...], widths: tuple[float, ...], rows: list[tuple[str, ...]],

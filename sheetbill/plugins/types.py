@@ -46,7 +46,8 @@ class Claim:
     Attributes:
         charge, customer, service, payer, coverage: the input rows involved.
         payer_code: the Payer Codes row for this payer and service, if any.
-        charge_amount: price x quantity, rounded: what the provider charges.
+        charge_amount: price x quantity, rounded: what the provider charges (gross: in a workbook with
+            tax and net prices, the charge's tax is included; the split is always on gross amounts).
         allowed: for a secondary payer, the amount the primary allowed; ``None`` for a primary.
         patient_responsibility: for a secondary payer, the customer share the primary left.
         year_to_date: the running totals before this charge.
