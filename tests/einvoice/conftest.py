@@ -27,7 +27,7 @@ SETTINGS = (
     ("Company Name", "Praxis Dr. Weber"), ("Company Address", "Kastanienallee 21, 10435 Berlin, Germany"),
     ("Company Email", "billing@praxis.example"), ("Bank IBAN", "DE89 3704 0044 0532 0130 00"),
     ("Bank BIC", "COBADEFFXXX"), ("Language", "de"), ("Tax Number", "13/123/45678"),
-    ("VAT ID", "DE123456789"), ("Contact Name", "Katharina Weber"), ("Contact Phone", "+49 30 1234567"),
+    ("VAT ID", "DE136695976"), ("Contact Name", "Katharina Weber"), ("Contact Phone", "+49 30 1234567"),
     ("Payment Reference Format", "{invoice_no}"),
 )
 EXEMPT = "Steuerfrei nach § 4 Nr. 14 UStG"
