@@ -91,6 +91,7 @@ CODES: dict[str, str] = {
     "bad-leitweg-id": "a Buyer Reference is not a valid Leitweg-ID (shape or check digits)",
     "einvoice-no-tax": "an invoice without tax information (issued before tax was set up) gets no e-invoice",
     "einvoice-not-made": "an invoice's e-invoice cannot be made, so its document is not made either",
+    "einvoice-by-letter": "an invoice with an XRechnung file goes by letter, which cannot carry the file",
     # sending
     "smtp-incomplete": "documents are due to go by email but the SMTP settings are incomplete",
     "smtp-password-missing": "no SMTP password in the environment or the keyring",

@@ -42,7 +42,7 @@ from .documents.model import Document
 from .documents.output import write_documents, write_print_file
 from .documents.statements import add_issued_statements
 from .models import BillToType
-from .problems import Problem, error
+from .problems import Problem, error, warning
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
 from .tables import COERCERS, CellError
 
@@ -238,6 +238,13 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
             continue
         routes.append((document, delivery.channel, delivery.address))
     report.planned = routes
+    for document, channel, _ in routes:
+        einvoice = documents.batch.einvoices.get(document.key)
+        if channel == "letter" and einvoice is not None and not einvoice.embedded:
+            report.problems.append(warning(
+                f"{document.key} goes by letter, but its XRechnung file {einvoice.file_name} cannot be printed: enter "
+                "the recipient's Email (or upload the file to its portal yourself)", *_party_cell(document, documents),
+                code="einvoice-by-letter"))
     if dry_run or not routes:
         return report
     written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts, documents.batch.einvoices)

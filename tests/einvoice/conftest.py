@@ -33,11 +33,11 @@ SETTINGS = (
 EXEMPT = "Steuerfrei nach § 4 Nr. 14 UStG"
 PAYERS = [
     ("GOV", "Jobcenter Berlin Mitte", "government", "rechnung@jobcenter.example", "Seydelstraße 2", "10117", "Berlin",
-     "xrechnung", "991-33333TEST-33", None),
+     "xrechnung", "991-33333TEST-33", None, None),
     ("EMP", "Klinikum Lindenau gGmbH", "employer", "personal@klinikum.example", "Am Klinikum 1", "04179", "Leipzig",
-     "zugferd", "KST-4711", "DE811111111"),
+     "zugferd", "KST-4711", "DE811111111", None),
     ("INS", "Nordkasse", "insurer", "claims@nordkasse.example", "Kassenweg 1", "20099", "Hamburg",
-     "xrechnung-ubl", "NK-2026-17", None),
+     "xrechnung-ubl", "NK-2026-17", None, None),
 ]
 INVOICE_HEADER = ("Invoice No", "Kind", "Issue Date", "Due Date", "Bill To Type", "Bill To ID", "Bill To Name",
                   "Customer ID", "Amount", "Related Invoice", "Net", "Tax")
@@ -103,7 +103,7 @@ def einvoice_inputs(settings=(), payers=None, customers=None, invoices=None, lin
                   ("C3", "Hofladen Schmidt GmbH", "Dorfstraße 7", "14467", "Potsdam", "Germany",
                    "einkauf@hofladen.example", "xrechnung-ubl", "PO-4711", "DE999999999")])),
         sheet("Payers", ("Payer ID", "Name", "Type", "Email", "Street", "Postal Code", "City", "E-Invoice",
-                         "Buyer Reference", "VAT ID"), *(payers or PAYERS)),
+                         "Buyer Reference", "VAT ID", "Electronic Address"), *(payers or PAYERS)),
         sheet("Coverage", ("Customer ID", "Payer ID", "Member ID"), ("C1", "GOV", "BG-12345//0001"),
               ("C1", "INS", "NK-778"), ("C2", "EMP", "PN-20817")),
         sheet("Services", ("Service Code", "Description", "Price", "Tax Rate", "Tax Category", "Tax Exemption"),

@@ -235,3 +235,18 @@ def test_send_attaches_the_xml_once_and_sends_the_hybrid_pdf(tmp_path):
         assert len(recorder.messages) == 6
     finally:
         controller.stop()
+
+
+def test_an_xrechnung_invoice_that_would_go_by_letter_is_a_warning_on_the_email_cell(tmp_path):
+    from tests.documents.test_sending import write_xlsx
+
+    pytest.importorskip("openpyxl")
+    from sheetbill.sending import send_pending
+
+    no_email = [PAYERS[0][:3] + (None,) + PAYERS[0][4:10] + ("0204:991-33333TEST-33",), *PAYERS[1:]]
+    workbook = write_xlsx(tmp_path / "practice.xlsx", einvoice_inputs(payers=no_email))
+    outcome = send_pending(workbook, AS_OF, dry_run=True)
+    letters = {document.key for document, channel, _ in outcome.report.planned if channel == "letter"}
+    assert letters == {"INV-000001", "INV-000006"}
+    warned = [p for p in outcome.problems if p.code == "einvoice-by-letter"]
+    assert {(p.sheet, p.row, p.column) for p in warned} == {("Payers", 2, "Email")} and len(warned) == 2

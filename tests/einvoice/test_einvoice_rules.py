@@ -51,9 +51,9 @@ def test_a_complete_workbook_has_no_einvoice_problems():
 
 
 def test_check_names_the_cell_of_each_thing_a_party_or_the_seller_lacks():
-    payers = [PAYERS[0][:8] + ("991-33333TEST-34", None),  # wrong check digits
-              PAYERS[1][:4] + (None, None, None, "zugferd", None, None),  # ZUGFeRD needs no street
-              PAYERS[2][:3] + (None, None, None, None, "xrechnung-ubl", None, None)]  # XRechnung does
+    payers = [PAYERS[0][:8] + ("991-33333TEST-34", None, None),  # wrong check digits
+              PAYERS[1][:4] + (None, None, None, "zugferd", None, None, None),  # ZUGFeRD needs no street
+              PAYERS[2][:3] + (None, None, None, None, "xrechnung-ubl", None, None, None)]  # XRechnung does
     sheets = einvoice_inputs(settings=(("Contact Phone", None), ("Tax Number", None), ("VAT ID", None)),
                              payers=payers)
     found = {(p.sheet, p.row, p.column, p.code) for p in problems_of(sheets)}
@@ -69,13 +69,13 @@ def test_check_names_the_cell_of_each_thing_a_party_or_the_seller_lacks():
 
 
 def test_a_government_payer_needs_a_leitweg_id_not_just_any_reference():
-    payers = [PAYERS[0][:8] + ("Sozialamt Mitte", None)]
+    payers = [PAYERS[0][:8] + ("Sozialamt Mitte", None, None)]
     problem, = problems_of(einvoice_inputs(payers=payers))
     assert (problem.code, problem.column) == ("bad-leitweg-id", "Buyer Reference")
 
 
 def test_an_invoice_whose_einvoice_cannot_be_made_is_not_made_and_the_error_says_why(tmp_path):
-    payers = [PAYERS[0][:8] + (None, None), *PAYERS[1:]]
+    payers = [PAYERS[0][:8] + (None, None, None), *PAYERS[1:]]
     documents = prepare(einvoice_inputs(payers=payers), tmp_path / "practice.xlsx", tmp_path / "out")
     assert documents.batch.skipped == {"INV-000001": "its e-invoice cannot be made",
                                        "INV-000006": "its e-invoice cannot be made"}
@@ -98,7 +98,7 @@ def test_untaxed_history_gets_its_pdf_but_no_einvoice(tmp_path):
 
 
 def test_parties_without_an_einvoice_column_get_only_pdfs(tmp_path):
-    payers = [row[:7] + (None, None, None) for row in PAYERS]
+    payers = [row[:7] + (None, None, None, None) for row in PAYERS]
     customers = [("C1", "Max Mustermann", "Lindenstraße 3", "10115", "Berlin", "DE", "max@example.org", None, None,
                   None), ("C2", "Erika Beispiel", "Am Markt 1", "04109", "Leipzig", "DE", None, None, None, None),
                  ("C3", "Hofladen Schmidt GmbH", "Dorfstraße 7", "14467", "Potsdam", "DE", None, None, None, None)]
