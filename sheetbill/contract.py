@@ -21,6 +21,13 @@ CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "d
 #: Payers Code System values meaning "the practice's own service codes" (compared case-folded): no
 #: mapping is needed, and documents print no code system beside the Code column.
 OWN_CODE_SYSTEMS = frozenset({"", "internal", "own", "service code"})
+#: The E-Invoice column of Customers and Payers: blank for none, else one of these (docs/einvoice.md).
+E_INVOICE_FORMATS: dict[str, str] = {
+    "xrechnung": "XRechnung 3.0 in UN/CEFACT CII syntax, an XML file beside the PDF",
+    "xrechnung-ubl": "XRechnung 3.0 in OASIS UBL 2.1 syntax, an XML file beside the PDF",
+    "zugferd": "ZUGFeRD 2 / Factur-X profile EN 16931: the PDF itself, with the CII XML embedded (PDF/A-3)",
+}
+E_INVOICE_CHOICES = tuple(E_INVOICE_FORMATS)
 
 SETTINGS = TableSpec(
     "Settings",
@@ -93,6 +100,17 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Default Notice": ("default_notice", "yesno",
                        "yes: customer invoices say the customer is in default 30 days after the due date "
                        "without a reminder (§ 286 (3) BGB)."),
+    "Company Country": ("company_country", "text",
+                        "Country of the Company Address, as a two-letter code (default DE); e-invoices state it."),
+    "Contact Name": ("contact_name", "text", "Who answers questions about an invoice (XRechnung requires it)."),
+    "Contact Phone": ("contact_phone", "text", "Their phone number (XRechnung requires it)."),
+    "Contact Email": ("contact_email", "text", "Their email address (default Company Email)."),
+    "Seller Identifier": ("seller_identifier", "text",
+                          "How buyers identify the practice on e-invoices when it has no VAT ID (BT-29), e.g. its "
+                          "Institutionskennzeichen."),
+    "Electronic Address": ("electronic_address", "text",
+                           "Where e-invoice replies reach the practice (BT-34): an email address (default "
+                           "Company Email) or SCHEME:ID such as 0204:991-12345-67."),
 }
 
 CUSTOMERS = TableSpec(
@@ -108,6 +126,10 @@ CUSTOMERS = TableSpec(
         Field("phone", "Phone", "id"),
         Field("date_of_birth", "Date of Birth", "date"),
         Field("notes", "Notes"),
+        Field("e_invoice", "E-Invoice", "choice", choices=E_INVOICE_CHOICES),
+        Field("buyer_reference", "Buyer Reference", "id", aliases=("Leitweg-ID",)),
+        Field("vat_id", "VAT ID", "id", aliases=("USt-IdNr",)),
+        Field("electronic_address", "Electronic Address"),
     ),
     key=("customer_id",),
     required_sheet=True,
@@ -126,6 +148,11 @@ PAYERS = TableSpec(
         Field("postal_code", "Postal Code", "id"),
         Field("city", "City"),
         Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True),
+        Field("country", "Country"),
+        Field("e_invoice", "E-Invoice", "choice", choices=E_INVOICE_CHOICES),
+        Field("buyer_reference", "Buyer Reference", "id", aliases=("Leitweg-ID",)),
+        Field("vat_id", "VAT ID", "id", aliases=("USt-IdNr",)),
+        Field("electronic_address", "Electronic Address"),
     ),
     key=("payer_id",),
 )

@@ -92,6 +92,8 @@ class Settings:
         small_business: § 19 UStG, no VAT on any invoice and its note printed.
         default_tax_rate, default_tax_category, default_tax_exemption: for services that leave them blank.
         default_notice: customer invoices carry the § 286 (3) BGB note on default after 30 days.
+        company_country, contact_name, contact_phone, contact_email, electronic_address, seller_identifier:
+            the seller's details e-invoices state (see ``docs/einvoice.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
     """
 
@@ -125,6 +127,12 @@ class Settings:
     send_documents_from: dt.date | None = None
     apply_credits: str = "automatic"
     dun_fees_and_interest: bool = False
+    company_country: str = "DE"
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    electronic_address: str = ""
+    seller_identifier: str = ""
     interest_rate: object = None
     interest_basis: object = None
     tax_number: str | None = None
@@ -141,7 +149,11 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Customer:
-    """A person or household that receives services (Customers sheet)."""
+    """A person or household that receives services (Customers sheet).
+
+    ``e_invoice`` (blank, ``xrechnung``, ``xrechnung-ubl``, ``zugferd``), ``buyer_reference``, ``vat_id`` and
+    ``electronic_address`` say whether and how the customer (a business) gets e-invoices (docs/einvoice.md).
+    """
 
     customer_id: str
     name: str
@@ -153,12 +165,20 @@ class Customer:
     phone: str | None = None
     date_of_birth: dt.date | None = None
     notes: str | None = None
+    e_invoice: str | None = None
+    buyer_reference: str | None = None
+    vat_id: str | None = None
+    electronic_address: str | None = None
     row: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Payer:
-    """An insurer, government programme, employer or other party that pays for customers."""
+    """An insurer, government programme, employer or other party that pays for customers.
+
+    ``country``, ``e_invoice``, ``buyer_reference`` (the Leitweg-ID of a public body), ``vat_id`` and
+    ``electronic_address``: for e-invoices, as on :class:`Customer` (docs/einvoice.md).
+    """
 
     payer_id: str
     name: str
@@ -170,6 +190,11 @@ class Payer:
     postal_code: str | None = None
     city: str | None = None
     payment_terms_days: int | None = None
+    country: str | None = None
+    e_invoice: str | None = None
+    buyer_reference: str | None = None
+    vat_id: str | None = None
+    electronic_address: str | None = None
     row: int = 0
 
 

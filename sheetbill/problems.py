@@ -86,6 +86,12 @@ CODES: dict[str, str] = {
     "unprintable-text": "a text has characters no document font can print",
     "document-name-taken": "two documents would get the same file name",
     "document-changed": "an issued document would now say something else than the file already written",
+    # e-invoices
+    "einvoice-incomplete": "a party wants e-invoices but it or the seller (Settings) lacks what they need",
+    "bad-leitweg-id": "a Buyer Reference is not a valid Leitweg-ID (shape or check digits)",
+    "einvoice-no-tax": "an invoice without tax information (issued before tax was set up) gets no e-invoice",
+    "einvoice-not-made": "an invoice's e-invoice cannot be made, so its document is not made either",
+    "einvoice-by-letter": "an invoice with an XRechnung file goes by letter, which cannot carry the file",
     # sending
     "smtp-incomplete": "documents are due to go by email but the SMTP settings are incomplete",
     "smtp-password-missing": "no SMTP password in the environment or the keyring",

@@ -31,6 +31,7 @@ from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
+from .einvoice.requirements import requirement_problems
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments, valid_plans
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO, minor_unit
@@ -213,6 +214,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     plans = valid_plans(book, by_no, checks)
     payments = valid_payments(book, by_no, checks)
     mode_of_credit = _apply_credits(book, checks)
+    checks.extend(requirement_problems(settings, [*book.customers.values(), *book.payers.values()]))
 
     def accounts(reminders, collections):
         return build_ledger(invoices, payments, reminders, collections, plans, currency=settings.currency,

@@ -42,7 +42,7 @@ from .documents.model import Document
 from .documents.output import write_documents, write_print_file
 from .documents.statements import add_issued_statements
 from .models import BillToType
-from .problems import Problem, error
+from .problems import Problem, error, warning
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
 from .tables import COERCERS, CellError
 
@@ -154,8 +154,20 @@ def message_id(document: Document, address: str, sender: str) -> str:
     return f"<{digest}.sheetbill@{domain}>"
 
 
-def build_message(document: Document, pdf: bytes, address: str, config: SmtpConfig) -> EmailMessage:
-    """The email of ``document``: its subject and text from the template, the PDF attached."""
+def _xml_attachment(document: Document, documents: DocumentSet) -> tuple[str, bytes] | None:
+    """The XRechnung file that goes with ``document`` (name and bytes), if its recipient wants one and it
+    was written (a ZUGFeRD invoice's XML is inside its PDF)."""
+    einvoice = documents.batch.einvoices.get(document.key)
+    if einvoice is None or einvoice.embedded:
+        return None
+    path = documents.out_dir / einvoice.file_name
+    return (einvoice.file_name, path.read_bytes()) if path.exists() else None
+
+
+def build_message(document: Document, pdf: bytes, address: str, config: SmtpConfig,
+                  xml: tuple[str, bytes] | None = None) -> EmailMessage:
+    """The email of ``document``: its subject and text from the template, the PDF attached, and its
+    XRechnung file (``xml``: name and bytes) when its recipient gets one."""
     message = EmailMessage()
     message["From"] = formataddr((config.sender_name, config.sender)) if config.sender_name else config.sender
     message["To"] = formataddr((document.recipient_name, address))
@@ -167,6 +179,8 @@ def build_message(document: Document, pdf: bytes, address: str, config: SmtpConf
     message["X-Sheetbill-Document"] = document.key
     message.set_content(document.email_body)
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
+    if xml is not None:
+        message.add_attachment(xml[1], maintype="application", subtype="xml", filename=xml[0])
     return message
 
 
@@ -224,9 +238,16 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
             continue
         routes.append((document, delivery.channel, delivery.address))
     report.planned = routes
+    for document, channel, _ in routes:
+        einvoice = documents.batch.einvoices.get(document.key)
+        if channel == "letter" and einvoice is not None and not einvoice.embedded:
+            report.problems.append(warning(
+                f"{document.key} goes by letter, but its XRechnung file {einvoice.file_name} cannot be printed: enter "
+                "the recipient's Email (or upload the file to its portal yourself)", *_party_cell(document, documents),
+                code="einvoice-by-letter"))
     if dry_run or not routes:
         return report
-    written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts)
+    written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts, documents.batch.einvoices)
     report.problems.extend(written.problems)
     paths = {w.document.key: w.path for w in written.written}
     letters = [(d, address) for d, channel, address in routes if channel == "letter"]
@@ -267,7 +288,8 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
     index = 0
     try:
         for index, (document, address) in enumerate(emails):  # noqa: B007 - index is read after a drop
-            message = build_message(document, paths[document.key].read_bytes(), address, config)
+            message = build_message(document, paths[document.key].read_bytes(), address, config,
+                                    _xml_attachment(document, documents))
             try:
                 refused = client.send_message(message, from_addr=config.sender, to_addrs=[address])
             except smtplib.SMTPRecipientsRefused as err:

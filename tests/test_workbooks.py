@@ -189,6 +189,8 @@ def test_drop_downs_for_every_choice_column(name):
         ("Contacts", "Outcome"): (contract.CONTACT_OUTCOMES, "stop"),
         ("Payer Codes", "Covered"): (("yes", "no"), "warning"),
         ("Payer Codes", "Prior Authorization"): (("yes", "no"), "warning"),
+        ("Customers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
+        ("Payers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
     }
     for spec in contract.INPUT_TABLES:
         ws = book[spec.name]
@@ -349,10 +351,13 @@ def test_medical_demo_exercises_the_adjudication_rules(runs):
     assert "coverage ended 2026-03-31" in _advice(result, "P-1002")
     # Fee schedule: the programme pays the fee, the rest is written off, the patient pays nothing.
     assert [(ln.amount, ln.adjustment) for ln in _lines(result, "M-0006")] == [(45, 35)]
-    # Correction: M-0031 credited and billed again with quantity 2.
+    # Corrections: M-0031 credited and billed again with quantity 2; M-0028 (the Sozialamt's) and M-0033 (DKV
+    # and the patient's share) with quantity 1: credit notes to e-invoice payers too.
     credit = [i for i in result.new_invoices if i.kind == "Credit Note"]
-    assert len(credit) == 1 and credit[0].customer_id == "P-1007"
+    assert sorted((i.customer_id, i.bill_to_id) for i in credit) == [
+        ("P-1005", "GOV-SOZ"), ("P-1007", "P-1007"), ("P-1009", "INS-DKV"), ("P-1009", "P-1009")]
     assert sorted(ln.amount for ln in _lines(result, "M-0031")) == [-165, 110, 165]
+    assert sorted(ln.amount for ln in _lines(result, "M-0028")) == [-110, 55, 110]
 
 
 def test_utility_demo_exercises_the_payers(runs):

@@ -108,6 +108,13 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Phone": "For your calls. Stays text.",
         "Date of Birth": "Tells customers of the same name apart; payers often ask for it.",
         "Notes": "Anything for you; sheetbill does not read it.",
+        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
+                     "the PDF with the XML inside (docs/einvoice.md).",
+        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
+                           "(checked). Required for XRechnung.",
+        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
+        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
+                              "SCHEME:ID such as 0204:991-12345-67.",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
@@ -122,6 +129,14 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Postal Code": "Postal code of the payer. Stays text.",
         "City": "City of the payer.",
         "Payment Terms Days": "Days until the payer's invoices are due (blank: Settings Payment Terms Days).",
+        "Country": "Country of the payer's address (blank: the practice's own).",
+        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
+                     "the PDF with the XML inside (docs/einvoice.md).",
+        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
+                           "(checked). Required for XRechnung.",
+        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
+        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
+                              "SCHEME:ID such as 0204:991-12345-67.",
     },
     "Coverage": {
         "Customer ID": "The customer who is covered.",
@@ -765,6 +780,18 @@ def rows(headers: str, *records: tuple) -> list[dict[str, object]]:
     return result
 
 
+def with_einvoices(payers: InputSheet, wanted: dict[str, tuple[str, str]]) -> InputSheet:
+    """``payers`` with E-Invoice and Buyer Reference filled in for the payers in ``wanted`` (ID: both)."""
+    for row in payers.rows:
+        if row["Payer ID"] in wanted:
+            row["E-Invoice"], row["Buyer Reference"] = wanted[row["Payer ID"]]
+    return payers
+
+
+#: What e-invoices need of the seller beyond the letterhead (docs/einvoice.md); both demos have it.
+EINVOICE_DEMO_SETTINGS = {"Contact Name": "Katrin Albers", "Contact Phone": "+49 30 4400 1200"}
+
+
 def days(date: dt.date, n: int) -> dt.date:
     """``date`` plus ``n`` days."""
     return date + dt.timedelta(days=n)
@@ -821,6 +848,8 @@ def medical_demo() -> Demo:
         "Invoice Digits": 6,
         "Payment Terms Days": 30,
         "Payment Methods": "Bank transfer, or EC card at the reception",
+        **EINVOICE_DEMO_SETTINGS,
+        "Seller Identifier": "261101015",  # its Institutionskennzeichen: no VAT ID (BR-CO-26)
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Country | Email | Phone | Date of Birth | Notes",
@@ -862,6 +891,9 @@ def medical_demo() -> Demo:
         ("GOV-SOZ", "Bezirksamt Pankow – Sozialamt", "government", "fee_schedule", None,
          "sozialamt@ba-pankow.example", "Fröbelstraße 17", "10405", "Berlin", 60),
     ))
+    # The Sozialamt takes XRechnung (CII) addressed by its Leitweg-ID; DKV takes XRechnung in UBL.
+    with_einvoices(payers, {"GOV-SOZ": ("xrechnung", "11000000-SOZPANKOW-40"),
+                            "INS-DKV": ("xrechnung-ubl", "DKV-LE-PRAXIS-WEBER")})
     coverage = InputSheet(contract.COVERAGE, rows(
         "Customer ID | Payer ID | Member ID | Priority | Valid From | Valid To | Covered Percent | Copay"
         " | Annual Deductible | Out of Pocket Max | Annual Budget",
@@ -948,13 +980,14 @@ def medical_demo() -> Demo:
         ("M-0025", d("2026-03-12"), "P-1012", "EXAM", None, None, None, None),
         ("M-0026", d("2026-03-12"), "P-1012", "LAB-BLOOD", None, None, None, None),
         ("M-0027", d("2026-03-17"), "P-1004", "CERT", None, None, None, "Sick note"),
-        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, None),
+        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, "Corrected in June: one X-ray, not two"),
         ("M-0029", d("2026-03-26"), "P-1002", "ULTRA", None, None, None, None),
         ("M-0030", d("2026-04-07"), "P-1001", "MRI", None, None, None, "Left knee"),
         ("M-0031", d("2026-04-09"), "P-1007", "PHYSIO", 2, None, None,
          "Corrected in June: 2 sessions took place, not 3"),
         ("M-0032", d("2026-04-14"), "P-1002", "CONS", None, None, None, None),
-        ("M-0033", d("2026-04-16"), "P-1009", "ULTRA", None, None, None, None),
+        ("M-0033", d("2026-04-16"), "P-1009", "ULTRA", None, None, None,
+         "Corrected in June: one ultrasound, not two"),
         ("M-0034", d("2026-04-21"), "P-1004", "XRAY", None, None, None, None),
         ("M-0035", d("2026-04-23"), "P-1006", "CONS", None, None, None, None),
         ("M-0036", d("2026-05-05"), "P-1003", "MRI", None, None, None, "Follow-up; authorization requested"),
@@ -999,7 +1032,9 @@ def medical_demo() -> Demo:
         "Base Rates": InputSheet(contract.BASE_RATES),
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
-                medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None}},
+                medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None},
+                                                     "M-0028": {"Quantity": 2, "Note": None},
+                                                     "M-0033": {"Quantity": 2, "Note": None}},
                 deliberate=("has no Payer Code for service TRAVEL-VACC",), pays_reminder={"P-1009": 2})
 
 
@@ -1135,6 +1170,7 @@ def utility_demo() -> Demo:
         "Payment Terms Days": 14,
         "Default Interest Percent": 5,
         "Payment Methods": "SEPA direct debit, or bank transfer",
+        **EINVOICE_DEMO_SETTINGS,
         "Tax Number": "231/114/50427",
         "VAT ID": "DE136695976",
         "Prices Include Tax": "yes",
@@ -1156,6 +1192,8 @@ def utility_demo() -> Demo:
         ("OTH-HF", "Härtefallfonds Energie Lindenau e.V.", "other", "standard", None,
          "antrag@haertefallfonds.example", "Josephstraße 27", "04177", "Leipzig", 30),
     ))
+    # The Jobcenter takes XRechnung (CII) addressed by its Leitweg-ID; the Klinikum ZUGFeRD PDFs.
+    with_einvoices(payers, {"GOV-JC": ("xrechnung", "14713000-JCLEIPZIG-23"), "EMP-KLI": ("zugferd", "KST 4711")})
     coverage = InputSheet(contract.COVERAGE, rows(
         "Customer ID | Payer ID | Member ID | Priority | Valid From | Valid To | Covered Percent | Copay"
         " | Annual Deductible | Out of Pocket Max | Annual Budget",

@@ -22,7 +22,7 @@ from ..problems import Problem, error, warning
 from .context import Context
 from .fonts import FALLBACK_HINT, FontSet, clean_text
 from .invoice import invoice_document
-from .model import KIND_REMINDER, Document, DocumentBatch, Source
+from .model import KIND_CREDIT_NOTE, KIND_INVOICE, KIND_REMINDER, Document, DocumentBatch, Source
 from .reminder import reminder_document
 from .templates import Templates
 
@@ -52,8 +52,32 @@ def build_documents(book: Book, templates: Templates, fonts: FontSet, plugins: P
             continue
         seen.add(document.key)
         admit(ctx, batch, document, sources)
+    _einvoices(ctx, batch)
     batch.problems[:0] = ctx.problems + [p for p in templates.problems if p not in ctx.problems]
     return batch
+
+
+def _einvoices(ctx: Context, batch: DocumentBatch) -> None:
+    """The e-invoice of every invoice and credit note whose recipient wants one (:mod:`sheetbill.einvoice`);
+    a document whose e-invoice cannot be made is not made either (an error says what to fill in)."""
+    from ..einvoice.build import einvoice_of
+
+    kept = []
+    for document in batch.documents:
+        invoice = ctx.invoices.get(document.invoice_no)
+        if document.kind not in (KIND_INVOICE, KIND_CREDIT_NOTE) or invoice is None:
+            kept.append(document)
+            continue
+        made, problems = einvoice_of(ctx, invoice, document)
+        batch.problems.extend(p for p in problems if p not in batch.problems)
+        if any(p.severity == "error" for p in problems):
+            batch.skipped[document.key] = "its e-invoice cannot be made"
+            batch.sources.pop(document.key, None)
+            continue
+        if made is not None:
+            batch.einvoices[document.key] = made
+        kept.append(document)
+    batch.documents[:] = kept
 
 
 def admit(ctx: Context, batch: DocumentBatch, document: Document, sources: list[Source]) -> bool:

@@ -86,7 +86,7 @@ def templates_for(book: Book, workbook: Path) -> Templates:
 
 def render_documents(documents: DocumentSet, *, day: dt.date) -> tuple[WriteReport, Path | None]:
     """Write every document without a file yet, and the print file of the new ones that go by letter."""
-    report = write_documents(documents.documents, documents.out_dir, documents.fonts)
+    report = write_documents(documents.documents, documents.out_dir, documents.fonts, documents.batch.einvoices)
     letters = []
     for written in report.by_status(NEW):
         delivery, _ = delivery_of(written.document, documents.book)
@@ -144,9 +144,10 @@ def make_documents_from(sheets: Mapping[str, RawSheet], workbook: Path, out: Pat
     documents = prepare(sheets, workbook, out, as_of, plugins=plugins)
     day = as_of or documents.book.settings.as_of
     report, print_file = render_documents(documents, day=day)
+    files = [*report.written, *report.extras]
     return DocumentsOutcome(
-        workbook, documents.out_dir, written=[w.path for w in report.by_status(NEW)],
-        unchanged=[w.path for w in report.by_status(UNCHANGED)], kept=[w.path for w in report.by_status(KEPT)],
+        workbook, documents.out_dir, written=[w.path for w in files if w.status == NEW],
+        unchanged=[w.path for w in files if w.status == UNCHANGED], kept=[w.path for w in files if w.status == KEPT],
         skipped=dict(documents.batch.skipped), print_file=print_file,
         problems=documents.problems + report.problems)
 

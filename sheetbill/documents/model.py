@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ..money import ZERO, quantize
 from ..problems import Problem
@@ -170,12 +171,15 @@ class DocumentBatch:
         sources: per document key, where its texts came from.
         problems: what is wrong (templates, settings, texts no font can print, plugin errors).
         skipped: per document key (or invoice number), why it is not made.
+        einvoices: per document key, the e-invoice that goes with it
+            (:class:`sheetbill.einvoice.build.EInvoiceFile`) when its recipient wants one.
     """
 
     documents: list[Document] = field(default_factory=list)
     sources: dict[str, list[Source]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    einvoices: dict[str, Any] = field(default_factory=dict)
 
 
 class Formats:

@@ -10,21 +10,26 @@ Rules:
   is kept as issued and a warning says so: what was sent is what the file shows. Whether the content
   is the same is decided by the fingerprint each PDF carries (see :mod:`.pdf`), so a newer fpdf2 or
   font build that lays out the same words with different bytes is not reported as a change.
+* An e-invoice (:mod:`sheetbill.einvoice`) follows the same rules: XRechnung is written to
+  ``<out>/<key>.xml`` beside the PDF, never overwritten (a file that differs is kept, with a warning);
+  ZUGFeRD makes the PDF itself a PDF/A-3 with the XML embedded, when the PDF is first written (an
+  issued PDF is never converted afterwards).
 * The *print file* gathers every document of the run that goes by letter into one PDF to print,
   ``letters <date>.pdf`` (``letters <date> (2).pdf`` ... when a different one of that day exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..files import write_atomic
 from ..problems import Problem, warning
-from .fonts import FontSet
+from .fonts import FontSet, clean_text
 from .model import KIND_REMINDER, KIND_STATEMENT, Document
-from .pdf import fingerprint_of, render_pdf
+from .pdf import FINGERPRINT_PREFIX, fingerprint_of, render_pdf
 
 NEW, UNCHANGED, KEPT = "new", "unchanged", "kept"
 
@@ -40,30 +45,65 @@ class Written:
 
 @dataclass
 class WriteReport:
-    """The files of a run and the warnings about documents whose file says something else."""
+    """The files of a run and the warnings about documents whose file says something else.
+
+    ``written`` has one entry per document (its PDF); ``extras`` the XRechnung XML files beside them.
+    """
 
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    extras: list[Written] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[Written]:
         """The documents with ``status``."""
         return [w for w in self.written if w.status == status]
 
 
-def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet) -> WriteReport:
-    """Render each document not on disk yet into ``out_dir``; leave existing files alone (see module doc)."""
+def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet,
+                    einvoices: Mapping[str, Any] | None = None) -> WriteReport:
+    """Render each document not on disk yet into ``out_dir``; leave existing files alone (see module doc).
+
+    :param einvoices: per document key, its e-invoice (:class:`sheetbill.einvoice.build.EInvoiceFile`).
+    """
     report = WriteReport()
+    einvoices = einvoices or {}
     for document in documents:
         path = out_dir / document.file_name
+        einvoice = einvoices.get(document.key)
         if path.exists():
             same = fingerprint_of(path.read_bytes()) == document.fingerprint()
             report.written.append(Written(document, path, UNCHANGED if same else KEPT))
             if not same:
                 report.problems.append(_changed(path, document))
+            elif einvoice is not None and not einvoice.embedded:
+                _write_xml(report, document, out_dir / einvoice.file_name, einvoice.xml)
             continue
-        write_atomic(path, render_pdf(document, fonts))
+        if einvoice is not None and einvoice.embedded:
+            from ..einvoice.zugferd import embed
+
+            data = embed(render_pdf(document, fonts, pdfa=True), einvoice.xml, title=clean_text(
+                f"{document.title} {document.invoice_no}"), author=clean_text(document.company[0]) if
+                document.company else "", keywords=FINGERPRINT_PREFIX + document.fingerprint(),
+                lang=document.language)
+        else:
+            data = render_pdf(document, fonts)
+        write_atomic(path, data)
         report.written.append(Written(document, path, NEW))
+        if einvoice is not None and not einvoice.embedded:
+            _write_xml(report, document, out_dir / einvoice.file_name, einvoice.xml)
     return report
+
+
+def _write_xml(report: WriteReport, document: Document, path: Path, xml: bytes) -> None:
+    """Write an XRechnung file beside its PDF unless it exists; one that says something else is kept."""
+    if not path.exists():
+        write_atomic(path, xml)
+        report.extras.append(Written(document, path, NEW))
+    elif path.read_bytes() == xml:
+        report.extras.append(Written(document, path, UNCHANGED))
+    else:
+        report.extras.append(Written(document, path, KEPT))
+        report.problems.append(_changed(path, document))
 
 
 def _changed(path: Path, document: Document) -> Problem:

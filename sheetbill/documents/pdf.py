@@ -35,14 +35,32 @@ QR_SIZE = 40.0
 def fingerprint_of(pdf_bytes: bytes) -> str | None:
     """The content fingerprint a sheetbill PDF carries (``None`` for any other PDF)."""
     match = _FINGERPRINT.search(pdf_bytes)
+    if match:
+        return match[1].decode("ascii")
+    return _fingerprint_in_metadata(pdf_bytes)
+
+
+def _fingerprint_in_metadata(pdf_bytes: bytes) -> str | None:
+    """The fingerprint in the Keywords of a PDF whose document information is compressed (a ZUGFeRD
+    PDF rewritten by the ``factur-x`` library keeps it in an object stream)."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        keywords = (PdfReader(io.BytesIO(pdf_bytes)).metadata or {}).get("/Keywords") or ""
+    except (PdfReadError, ValueError, KeyError):
+        return None
+    match = _FINGERPRINT.search(str(keywords).encode("ascii", "replace"))
     return match[1].decode("ascii") if match else None
 
 
 class _Letter(FPDF):
     """An FPDF with the document's page footer."""
 
-    def __init__(self, document: Document):
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, document: Document, pdfa: bool = False):
+        super().__init__(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3B" if pdfa else None)
         self.document = document
 
     def _render_styled_text_line(self, *args, **kwargs):
@@ -63,9 +81,13 @@ class _Letter(FPDF):
         self.set_text_color(0)
 
 
-def render_pdf(document: Document, fonts: FontSet) -> bytes:
-    """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text)."""
-    pdf = _Letter(document)
+def render_pdf(document: Document, fonts: FontSet, *, pdfa: bool = False) -> bytes:
+    """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text).
+
+    ``pdfa``: made as PDF/A-3b (fpdf2's compliance mode: embedded fonts, sRGB output intent, XMP
+    metadata), the base a ZUGFeRD / Factur-X invoice embeds its XML into (:mod:`sheetbill.einvoice.zugferd`).
+    """
+    pdf = _Letter(document, pdfa)
     pdf.set_creation_date(dt.datetime.combine(document.date, dt.time(), tzinfo=dt.UTC))
     pdf.set_producer("sheetbill")
     pdf.set_creator("sheetbill")
