@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from .i18n import Msg
+
 
 class BillToType(StrEnum):
     """Who an invoice is billed to (the Bill To Type column)."""
@@ -409,5 +411,5 @@ class Advice:
 
     customer_id: str
     invoice_no: str
-    topic: str
-    text: str
+    topic: Msg | str
+    text: Msg | str
