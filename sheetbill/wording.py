@@ -88,9 +88,9 @@ def reminder_text(*, level: int, final: bool, recipient: str, what: tuple[Msg, b
                   details: Msg, agency: str | None, currency: str) -> Msg:
     """The text of a customer reminder: amounts, due date, how to pay; the final notice names the agency."""
     title = msg("Final notice") if final else msg("Reminder {level}", level=level)
-    opening = "{title}. Dear {recipient}, {what} are overdue: {balance} is still open." if what[1] else \
-        "{title}. Dear {recipient}, {what} is overdue: {balance} is still open."
-    text = [msg(opening, title=title, recipient=recipient, what=what[0], balance=Money(balance, currency))]
+    facts = {"title": title, "recipient": recipient, "what": what[0], "balance": Money(balance, currency)}
+    text = [msg("{title}. Dear {recipient}, {what} are overdue: {balance} is still open.", **facts) if what[1] else
+            msg("{title}. Dear {recipient}, {what} is overdue: {balance} is still open.", **facts)]
     if fees:
         text.append(msg("Reminder fees: {fees}.", fees=Money(fees, currency)))
     if rate is not None:
