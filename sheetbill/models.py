@@ -142,6 +142,8 @@ class Customer:
     phone: str | None = None
     date_of_birth: dt.date | None = None
     notes: str | None = None
+    salutation: str | None = None
+    title: str | None = None
     row: int = 0
 
 
