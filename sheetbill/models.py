@@ -86,7 +86,8 @@ class Settings:
         default_interest_percent: annual default interest on overdue customer balances, if any.
         payment_plan_threshold, max_installments: when Advice suggests a payment plan.
         payment_methods, bank_iban, payment_reference_format: shown on reminders and invoices.
-        language: of documents (``en`` or ``de``).
+        language: of documents and of the sentences in sheets (``en`` or ``de``).
+        company_country: the sender's country (ISO code): addresses in it get no country line.
         document_templates, bank_bic, smtp_*, sender_email, send_documents_from: documents and
             sending (see ``docs/documents.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
@@ -113,6 +114,7 @@ class Settings:
     payment_reference_format: str = "{invoice_no}"
     language: str = "en"
     document_templates: str | None = None
+    company_country: str = "DE"
     bank_bic: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = None

@@ -120,26 +120,24 @@ _SALUTATIONS = {"herr": "male", "herrn": "male", "mr": "male", "mr.": "male", "f
 
 def salutation_parts(party: Customer | Payer | None) -> dict[str, str]:
     """The placeholders of a personal greeting: ``salutation`` (``male``, ``female``, a free form or ""),
-    ``title`` (Customers Title), ``last_name`` (the last word of the Name, a title in it left out) and
-    ``titled_name`` (title and last name: ``Dr. Berger``)."""
+    ``person_title`` (Customers Title), ``last_name`` (the last word of the Name, a title in it left out)
+    and ``titled_name`` (title and last name: ``Dr. Berger``)."""
     salutation = (getattr(party, "salutation", None) or "").strip()
     title = (getattr(party, "title", None) or "").strip()
     name = (party.name if party is not None else "").strip()
     words = [w for w in name.split() if w.casefold() not in {t.casefold() for t in title.split()}]
-    last = words[-1] if words else name
-    return {"salutation": _SALUTATIONS.get(salutation.casefold(), salutation), "title": title, "last_name": last,
-            "titled_name": f"{title} {last}" if title else last}
+    last = words[-1].strip("()[],;") if words else name
+    return {"salutation": _SALUTATIONS.get(salutation.casefold(), salutation), "person_title": title,
+            "last_name": last, "titled_name": f"{title} {last}" if title else last}
 
 
 def greeting_key(templates, values: dict[str, str], *, to_payer: bool) -> str:
     """The key of the letter's greeting in ``common``: for a payer the impersonal one; for a customer with
-    Salutation Herr/Frau (Mr/Ms) the personal one (``greeting_male_titled`` first when a Title is set and the
-    language has one); a free-form Salutation is used as the greeting line itself (``greeting_own``)."""
+    Salutation Herr/Frau (Mr/Ms) the personal one (``greeting_male_titled`` when a Title is set); a free-form
+    Salutation is used as the greeting line itself (``greeting_own``)."""
     if to_payer:
         return "letter.greeting_payer"
     kind = values.get("salutation", "")
     if kind in ("male", "female"):
-        if values.get("title") and f"letter.greeting_{kind}_titled" in templates.data["common"]:
-            return f"letter.greeting_{kind}_titled"
-        return f"letter.greeting_{kind}"
+        return f"letter.greeting_{kind}_titled" if values.get("person_title") else f"letter.greeting_{kind}"
     return "letter.greeting_own" if kind else "letter.greeting"
