@@ -431,7 +431,8 @@ class _Dunning:
         for index, piece in enumerate(overdue):
             days = (self.as_of - piece.due_date).days
             self.report.overdue_rows.append((
-                invoice.invoice_no, piece.installment.label if piece.installment else None,
+                invoice.invoice_no, self.language.render(wording.installment_label(piece.installment))
+                if piece.installment else None,
                 str(invoice.bill_to_type), invoice.bill_to_name, invoice.customer_id, contact, piece.due_date, days,
                 aging_bucket(days), piece.balance, quantize(fees, self.currency) if index == 0 else ZERO,
                 interests[index], level, last, self.language.render(action[0]), action[1]))

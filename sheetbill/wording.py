@@ -137,3 +137,8 @@ ADVICE_TOPICS = {"coverage": msg("coverage"), "correction": msg("correction"), "
 def advice_topic(topic: Msg | str) -> Msg | str:
     """An Advice Topic as a sentence of the catalogues (a plugin's own topic stays as it is)."""
     return ADVICE_TOPICS.get(topic, topic) if isinstance(topic, str) else topic
+
+
+def installment_label(installment: Installment) -> Msg:
+    """The Overdue sheet's Installment: ``2 of 6``."""
+    return msg("{number} of {count}", number=installment.number, count=installment.count)

@@ -82,7 +82,7 @@ def test_dates_and_amounts_follow_the_language():
 def _fixed_words(text: str) -> list[str]:
     """The placeholder-free stretches of a message or template string, long enough to be distinctive."""
     parts = re.split(r"{[^}]*}", text)
-    return [p.strip(" .,:;()") for p in parts if len(p.strip(" .,:;()").split()) >= 4]
+    return [p.strip(" .,:;()") for p in parts if len(p.strip(" .,:;()").split()) >= 3]
 
 
 def _template_strings(code: str) -> list[str]:
@@ -137,6 +137,8 @@ def demo_texts(request, tmp_path_factory):
         workbook = folder / demo.name
         shutil.copyfile(demo, workbook)
         _set_language(workbook, code)
+        # Reminders issued before (the demo's history, in English) keep their text: only new rows count.
+        issued = {tuple(row) for row in read_workbook(workbook)[contract.REMINDERS_SHEET].rows[1:]}
         for command in ("bill", "documents", "statements"):
             assert main([command, str(workbook), "--as-of", "2026-06-30"]) <= 1
         sheets = read_workbook(workbook)
@@ -144,6 +146,8 @@ def demo_texts(request, tmp_path_factory):
             if name not in OUTPUT_SHEETS:
                 continue
             for row in sheet.rows[1:]:
+                if name == contract.REMINDERS_SHEET and tuple(row) in issued:
+                    continue
                 texts += [(f"{demo.name} {name}", cell) for cell in row if isinstance(cell, str)]
         for pdf in sorted(folder.rglob("*.pdf")):
             text = " ".join(page.extract_text() for page in pypdf.PdfReader(str(pdf)).pages)
