@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date
-from babel.messages.pofile import read_po
-from babel.numbers import NumberPattern, parse_pattern
+from .money import fmt, minor_unit, quantize
 
-from .money import minor_unit, quantize
+if TYPE_CHECKING:
+    from babel.numbers import NumberPattern
+
+# Babel is imported where a sentence is first rendered, not here: records import this module for Msg,
+# and a run with nothing new (the stamp check) must not pay for loading Babel's locale data.
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "sheetbill"
@@ -49,6 +51,8 @@ _DATE_PATTERNS = {"en": "yyyy-MM-dd", "de": "dd.MM.yyyy"}
 @cache
 def _money_pattern(digits: int) -> NumberPattern:
     """The CLDR pattern of an amount with ``digits`` decimals and the currency's code."""
+    from babel.numbers import parse_pattern
+
     return parse_pattern("#,##0" + ("." + "0" * digits if digits else "") + " ¤¤")
 
 
@@ -93,12 +97,21 @@ class Language:
     def __init__(self, code: str, messages: Mapping[str, str]):
         self.code = code
         self.messages = dict(messages)
-        try:
-            self.locale = Locale.parse(code)
-        except (ValueError, LookupError):
-            self.locale = Locale.parse("en")
         self._date_pattern = _DATE_PATTERNS.get(code, "medium")
         self._dates: dict[dt.date, str] = {}
+        self._locale = None
+
+    @property
+    def locale(self):
+        """Babel's locale of the language (English when Babel does not know the code)."""
+        if self._locale is None:
+            from babel import Locale
+
+            try:
+                self._locale = Locale.parse(self.code)
+            except (ValueError, LookupError):
+                self._locale = Locale.parse("en")
+        return self._locale
 
     def gettext(self, msgid: str) -> str:
         """The translation of ``msgid``, or ``msgid`` itself when the catalogue lacks it."""
@@ -133,13 +146,19 @@ class Language:
 
     def date(self, day: dt.date) -> str:
         """``day`` as this language writes it in a sentence (``28.02.2026``, ``2026-02-28``)."""
+        if self.code == "en":
+            return day.isoformat()
         text = self._dates.get(day)
         if text is None:
+            from babel.dates import format_date
+
             text = self._dates[day] = format_date(day, self._date_pattern, locale=self.locale)
         return text
 
     def money(self, amount: Decimal, currency: str) -> str:
         """``amount`` at the currency's minor unit with its code: ``1.234,50 EUR``, ``1,234.50 EUR``."""
+        if self.code == "en":
+            return fmt(amount, currency)  # what CLDR's English pattern gives, without loading Babel
         pattern = _money_pattern(minor_unit(currency))
         return pattern.apply(quantize(amount, currency), self.locale, currency=currency, currency_digits=False)
 
@@ -160,6 +179,8 @@ def catalogue_path(code: str) -> Path:
 
 def read_catalogue(path: Path) -> dict[str, str]:
     """The translated, non-fuzzy entries of a ``.po`` file: ``{msgid: msgstr}``."""
+    from babel.messages.pofile import read_po
+
     with open(path, "rb") as handle:
         catalog = read_po(handle)
     return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
@@ -170,6 +191,8 @@ def language(value: str | None) -> Language:
     """The language of a Settings ``Language`` value (cached); unknown languages write English."""
     code = language_code(value)
     path = catalogue_path(code)
-    if not path.exists():
-        code, path = "en", catalogue_path("en")
+    if code == "en" or not path.exists():
+        # The English catalogue translates every message id into itself (a test checks that): English
+        # sentences need neither the file nor Babel.
+        return Language("en", {})
     return Language(code, read_catalogue(path))
