@@ -155,6 +155,7 @@ def demo_texts(request, tmp_path_factory):
     return code, texts
 
 
+@pytest.mark.slow
 def test_a_demo_writes_no_sentence_of_the_other_language(demo_texts):
     code, texts = demo_texts
     other = _sentences_of("en" if code == "de" else "de")
