@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .book import Book
-from .models import BillToType, Charge, Coverage, Payer
+from .i18n import Msg, msg
+from .models import BillToType, Charge, Coverage, Payer, PayerType
 from .money import ZERO
 from .plugins.manager import PluginError, Plugins
 from .plugins.types import Adjudication, Claim, YearToDate
@@ -78,8 +79,8 @@ class Decision:
     shares: list[Share] = field(default_factory=list)
     held: str | None = None
     problems: list[Problem] = field(default_factory=list)
-    advice: list[str] = field(default_factory=list)
-    coverage_gap: str | None = None
+    advice: list[Msg | str] = field(default_factory=list)
+    coverage_gap: Msg | None = None
 
 
 @dataclass(slots=True)
@@ -161,8 +162,8 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str,
     for payer in book.payers.values():
         if not plugins.has_payer_plugin(payer.plugin):
             payer_problem[payer.payer_id] = error(
-                f"no installed plugin handles {payer.plugin!r} (installed: "
-                f"{', '.join(plugins.payer_plugin_names())}); charges for this payer are held",
+                msg("no installed plugin handles {plugin} (installed: {installed}); charges for this payer are held",
+                    plugin=repr(payer.plugin), installed=", ".join(plugins.payer_plugin_names())),
                 "Payers", payer.row, "Plugin", code="payer-plugin-missing")
     upcoming: list[Charge] = []
     per_service = _PerService(plugins)
@@ -192,7 +193,7 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
     if not active:
         reason = "self-pay" if not coverages else "no coverage"
         if coverages:
-            decision.coverage_gap = _coverage_gap(charge, coverages)
+            decision.coverage_gap = _coverage_gap(charge, coverages, book.payers)
         decision.shares.append(Share(BillToType.CUSTOMER, charge.customer_id, amount, ZERO, reason,
                                      service.service_code))
         return decision
@@ -253,7 +254,8 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
     service = book.services[charge.service_code]
     if payer.payer_id in payer_problem:
         decision.held = "payer plugin missing"
-        decision.problems.append(error(f"charge {charge.charge_id} held: {payer_problem[payer.payer_id].message}",
+        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+                                           problem=_text(payer_problem[payer.payer_id])),
                                        "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
         return None
     payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
@@ -262,9 +264,10 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
         if billed is None:
             decision.held = "code mapping missing"
             decision.problems.append(error(
-                f"charge {charge.charge_id} held: payer {payer.payer_id} uses code system "
-                f"{payer.code_system!r} and has no Payer Code for service {service.service_code}: "
-                "add it to Payer Codes", "Charges", charge.row, "Service Code", code="payer-code-missing"))
+                msg("charge {charge_id} held: payer {payer_id} uses code system {code_system} and has no Payer "
+                    "Code for service {service}: add it to Payer Codes", charge_id=charge.charge_id,
+                    payer_id=payer.payer_id, code_system=repr(payer.code_system), service=service.service_code),
+                "Charges", charge.row, "Service Code", code="payer-code-missing"))
             return None
         if not charge.authorization_no and not decision.held and per_service.needs_authorization(
                 payer, service, payer_code):
@@ -273,8 +276,9 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
             # billed have counted its deductible (nothing is collected twice).
             decision.held = "prior authorization"
             decision.advice.append(
-                f"charge {charge.charge_id} ({service.description}, {charge.date.isoformat()}) is held: "
-                f"{payer.name} requires prior authorization; obtain it and enter the Authorization No")
+                msg("charge {charge_id} ({service}, {date}) is held: {payer} requires prior authorization; obtain "
+                    "it and enter the Authorization No", charge_id=charge.charge_id, service=service.description,
+                    date=charge.date, payer=payer.name))
         running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
         claim = Claim(charge=charge, customer=book.customers[charge.customer_id], service=service, payer=payer,
                       coverage=coverage, payer_code=payer_code, charge_amount=decision.charge_amount,
@@ -284,8 +288,9 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
         return plugins.adjudicate(payer.plugin, claim), billed.code
     except PluginError as err:
         decision.held = "plugin error"
-        decision.problems.append(error(f"charge {charge.charge_id} held: {err}", "Charges", charge.row,
-                                       "Service Code", code="plugin-error"))
+        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+                                           problem=str(err)), "Charges", charge.row, "Service Code",
+                                       code="plugin-error"))
         return None
 
 
@@ -305,13 +310,35 @@ def _count_and_share(decision: Decision, answered: list[_Answer], totals: dict[t
             decision.shares.append(answer.share)
 
 
-def _coverage_gap(charge: Charge, coverages: list[Coverage]) -> str:
-    """What is wrong when none of the customer's coverage rows covers the date of service."""
-    ended = [c.valid_to for c in coverages if c.valid_to and c.valid_to < charge.date]
+def _text(problem: Problem) -> Msg | str:
+    """A Problem's message as a sentence that can be part of another."""
+    return problem.text if problem.text is not None else problem.message
+
+
+#: What the clerk checks when a customer's cover has a gap, by the payer's Type: only an insurer
+#: issues an insurance card.
+_CHECK_COVER = {
+    PayerType.INSURER: msg("check the insurance card"),
+    PayerType.GOVERNMENT: msg("check the customer's entitlement with the programme"),
+    PayerType.EMPLOYER: msg("check with the employer whether the customer is still covered"),
+    PayerType.OTHER: msg("check who pays for the customer now"),
+}
+
+
+def _coverage_gap(charge: Charge, coverages: list[Coverage], payers: Mapping[str, Payer]) -> Msg:
+    """What is wrong when none of the customer's coverage rows covers the date of service, and what to
+    check (worded for the type of the payer whose cover ended or has not begun)."""
+    ended = [c for c in coverages if c.valid_to and c.valid_to < charge.date]
     if ended:
-        return f"coverage ended {max(ended).isoformat()}"
-    starts = [c.valid_from for c in coverages if c.valid_from and c.valid_from > charge.date]
-    return f"coverage starts {min(starts).isoformat()}"
+        last = max(ended, key=lambda c: c.valid_to or charge.date)
+        gap = msg("coverage ended {date}", date=last.valid_to)
+    else:
+        last = min((c for c in coverages if c.valid_from and c.valid_from > charge.date),
+                   key=lambda c: c.valid_from or charge.date)
+        gap = msg("coverage starts {date}", date=last.valid_from)
+    payer = payers.get(last.payer_id)
+    kind = payer.type if payer is not None and payer.type in _CHECK_COVER else PayerType.OTHER
+    return msg("{gap}: {check}", gap=gap, check=_CHECK_COVER[PayerType(kind)])
 
 
 def _advise_coverage_gaps(decisions: Iterable[Decision]) -> None:
@@ -324,11 +351,13 @@ def _advise_coverage_gaps(decisions: Iterable[Decision]) -> None:
         members.sort(key=lambda d: (d.charge.date, d.charge.charge_id))
         first = members[0].charge
         if len(members) == 1:
-            detail = f"charge {first.charge_id} of {first.date.isoformat()} is billed to the customer"
+            detail = msg("charge {charge_id} of {date} is billed to the customer", charge_id=first.charge_id,
+                         date=first.date)
         else:
             ids = ", ".join(d.charge.charge_id for d in members)
-            detail = f"charges {ids} from {first.date.isoformat()} on are billed to the customer"
-        members[0].advice.append(f"{gap}: check the insurance card ({detail})")
+            detail = msg("charges {charge_ids} from {date} on are billed to the customer", charge_ids=ids,
+                         date=first.date)
+        members[0].advice.append(msg("{gap} ({detail})", gap=gap, detail=detail))
 
 
 def _advise_upcoming(book: Book, plugins: Plugins, upcoming: list[Charge],
@@ -357,7 +386,8 @@ def _advise_upcoming(book: Book, plugins: Plugins, upcoming: list[Charge],
                 continue
             seen.add(key)
             result.append(Decision(charge, charge_amount(book, charge), held="upcoming", advice=[
-                f"ask for authorization before the next {service.description} on {charge.date.isoformat()} "
-                f"({payer.name} requires it; charge {charge.charge_id})"]))
+                msg("ask for authorization before the next {service} on {date} ({payer} requires it; charge "
+                    "{charge_id})", service=service.description, date=charge.date, payer=payer.name,
+                    charge_id=charge.charge_id)]))
             break
     return result

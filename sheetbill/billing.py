@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from .adjudication import Decision, listed_amount
 from .book import Book
+from .i18n import msg
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, PaymentType
 from .money import ZERO, quantize, quantum
 from .problems import Problem, error
@@ -252,7 +253,7 @@ def _transfers(book: Book, pending: dict[tuple, list[_Pending]]) -> list[Problem
         if source is None or source.invoice_no in held:
             continue  # reported by posting, or by reading (edited history)
         if source.bill_to_type != BillToType.PAYER:
-            problems.append(error("a Transfer to Customer must name a payer invoice", "Payments", payment.row,
+            problems.append(error(msg("a Transfer to Customer must name a payer invoice"), "Payments", payment.row,
                                   "Invoice No", code="transfer-not-payer-invoice"))
             continue
         if source.net is not None and not breakdowns:
@@ -468,20 +469,27 @@ def correction_advice(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine],
     day (the second click) gives the same Advice sheet, and the next day's run no longer repeats it.
     """
     today = {inv.invoice_no: inv for inv in invoices if inv.issue_date == as_of}
-    rebilled: dict[str, str] = {}
+    # Each charge's documents of today in issue order: a charge whose last one is a credit note was
+    # deleted (even when it was billed again earlier today); otherwise the first invoice after a
+    # credit note is the corrected charge's.
+    events: dict[str, list[Invoice]] = defaultdict(list)
     for line in lines_in_issue_order(invoices, lines):
-        if line.charge_id and line.invoice_no in today and today[line.invoice_no].kind == InvoiceKind.INVOICE:
-            rebilled[line.charge_id] = line.invoice_no  # in issue order: the last one is the rebill
+        document = today.get(line.invoice_no)
+        if line.charge_id and document is not None and document not in events[line.charge_id]:
+            events[line.charge_id].append(document)
     advice = []
     for line in lines:
         credit = today.get(line.invoice_no)
         if credit is None or credit.kind != InvoiceKind.CREDIT_NOTE or not line.charge_id:
             continue
-        again = rebilled.get(line.charge_id)
-        again = again if again != credit.related else None
-        text = (f"charge {line.charge_id} was changed after billing: {credit.related} is credited by "
-                f"{credit.invoice_no} and the corrected charge is billed on {again}" if again else
-                f"charge {line.charge_id} was deleted after billing: {credit.related} is credited by "
-                f"{credit.invoice_no}")
+        history = events[line.charge_id]
+        deleted = history[-1].kind == InvoiceKind.CREDIT_NOTE
+        later = history[history.index(credit) + 1:]
+        again = None if deleted else next((i.invoice_no for i in later if i.kind == InvoiceKind.INVOICE), None)
+        text = msg("charge {charge_id} was changed after billing: {invoice_no} is credited by {credit_note} and the "
+                   "corrected charge is billed on {again}", charge_id=line.charge_id, invoice_no=credit.related or "",
+                   credit_note=credit.invoice_no, again=again) if again else \
+            msg("charge {charge_id} was deleted after billing: {invoice_no} is credited by {credit_note}",
+                charge_id=line.charge_id, invoice_no=credit.related or "", credit_note=credit.invoice_no)
         advice.append(Advice(line.customer_id, credit.related or "", "correction", text))
     return advice

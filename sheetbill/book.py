@@ -15,6 +15,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from . import contract
+from .i18n import msg
 from .models import (
     BaseRate,
     Charge,
@@ -142,8 +143,9 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
         key = normalize(item.values["setting"])
         raw_value = item.values.get("value")
         if key in rows:
-            problems.append(warning(f"{item.values['setting']} is set again (first on row {rows[key]}); "
-                                    "this later row is used", "Settings", item.row, "Setting", code="setting-repeated"))
+            problems.append(warning(msg("{setting} is set again (first on row {row}); this later row is used",
+                                        setting=item.values['setting'], row=rows[key]),
+                                    "Settings", item.row, "Setting", code="setting-repeated"))
         rows[key] = item.row
         known = _SETTING_BY_KEY.get(key)
         if known is None:
@@ -156,20 +158,22 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
         try:
             values[attribute] = COERCERS[kind](raw_value)
         except CellError as err:
-            problems.append(error(f"{name}: {err}; the default is used", "Settings", item.row, "Value",
+            problems.append(error(msg("{setting}: {problem}; the default is used", setting=name, problem=err.message),
+                                  "Settings", item.row, "Value",
                                   code="bad-setting"))
     currency = str(values.get("currency", "EUR")).upper()
     if not is_currency_code(currency):
         raise ConfigurationError(
             f"Settings: Currency {currency!r} is not an ISO 4217 code such as EUR or USD",
-            [error("not an ISO 4217 currency code", "Settings", rows.get("currency"), "Value", code="bad-currency")],
+            [error(msg("not an ISO 4217 currency code"), "Settings", rows.get("currency"), "Value",
+                   code="bad-currency")],
         )
     values["currency"] = currency
     if as_of is not None:
         values["as_of"] = as_of
     settings = Settings(**values, extra=extra, rows=rows)
     if not settings.reminder_days or any(days < 0 for days in settings.reminder_days):
-        problems.append(error("Reminder Days must be whole numbers of days, e.g. 14, 14, 14; the default is used",
+        problems.append(error(msg("Reminder Days must be whole numbers of days, e.g. 14, 14, 14; the default is used"),
                               "Settings", rows.get("reminderdays"), "Value", code="bad-setting"))
         settings = replace(settings, reminder_days=Settings().reminder_days)
     for key, message, code, severity in check_tax_ids(settings):
@@ -222,8 +226,9 @@ def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem
         bad = [name for name in exact if (value := getattr(record, name)) is not None
                and value.normalize().as_tuple().exponent < -places]
         for name in bad:
-            problems.append(error(f"{getattr(record, name)} has more than {places} decimals, the smallest unit of "
-                                  f"{currency}: correct the amount", spec.name, record.row, headers[name],
+            problems.append(error(msg("{amount} has more than {places} decimals, the smallest unit of {currency}: "
+                                      "correct the amount", amount=str(getattr(record, name)), places=places,
+                                      currency=currency), spec.name, record.row, headers[name],
                                   code="too-many-decimals"))
         if not bad:
             kept.append(record)
@@ -239,22 +244,26 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     problems += _resolve_taxes(book)
     for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=book.settings.currency):
         if coverage.customer_id not in book.customers:
-            problems.append(error(f"unknown customer {coverage.customer_id!r}", "Coverage", coverage.row,
+            problems.append(error(msg("unknown customer {customer}", customer=repr(coverage.customer_id)), "Coverage",
+                                  coverage.row,
                                   "Customer ID", code="unknown-customer"))
         elif coverage.payer_id not in book.payers:
-            problems.append(error(f"unknown payer {coverage.payer_id!r}", "Coverage", coverage.row, "Payer ID",
+            problems.append(error(msg("unknown payer {payer}", payer=repr(coverage.payer_id)), "Coverage",
+                                  coverage.row, "Payer ID",
                                   code="unknown-payer"))
         elif coverage.valid_from and coverage.valid_to and coverage.valid_to < coverage.valid_from:
-            problems.append(error("Valid To is before Valid From", "Coverage", coverage.row, "Valid To",
+            problems.append(error(msg("Valid To is before Valid From"), "Coverage", coverage.row, "Valid To",
                                   code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
     for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems, currency=book.settings.currency):
         if code.payer_id not in book.payers:
-            problems.append(error(f"unknown payer {code.payer_id!r}", "Payer Codes", code.row, "Payer ID",
+            problems.append(error(msg("unknown payer {payer}", payer=repr(code.payer_id)), "Payer Codes", code.row,
+                                  "Payer ID",
                                   code="unknown-payer"))
         elif code.service_code not in book.services:
-            problems.append(error(f"unknown service {code.service_code!r}", "Payer Codes", code.row,
+            problems.append(error(msg("unknown service {service}", service=repr(code.service_code)), "Payer Codes",
+                                  code.row,
                                   "Service Code", code="unknown-service"))
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
@@ -293,10 +302,12 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     del charges_sheet
     for charge in charges:
         if charge.customer_id not in book.customers:
-            problems.append(error(f"unknown customer {charge.customer_id!r}: add the customer first",
+            problems.append(error(msg("unknown customer {customer}: add the customer first",
+                                      customer=repr(charge.customer_id)),
                                   "Charges", charge.row, "Customer ID", code="unknown-customer"))
         elif charge.service_code not in book.services:
-            problems.append(error(f"unknown service {charge.service_code!r}: add it to Services",
+            problems.append(error(msg("unknown service {service}: add it to Services",
+                                      service=repr(charge.service_code)),
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
         else:
             book.charges.append(charge)
@@ -305,7 +316,8 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
     book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
         if contact.customer_id not in book.customers:
-            problems.append(warning(f"unknown customer {contact.customer_id!r}", "Contacts", contact.row,
+            problems.append(warning(msg("unknown customer {customer}", customer=repr(contact.customer_id)), "Contacts",
+                                    contact.row,
                                     "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
     return problems
@@ -330,9 +342,9 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         if line.invoice_no not in issued:
             orphans.setdefault(line.invoice_no, line.row)
     for invoice_no, row in orphans.items():
-        problems.append(error(f"invoice {invoice_no} has lines but is missing from the Invoices sheet "
-                              "(this sheet is written by sheetbill: undo the deletion)", contract.INVOICE_LINES_SHEET,
-                              row, "Invoice No", code="deleted-history"))
+        problems.append(error(msg("invoice {invoice_no} has lines but is missing from the Invoices sheet (this sheet "
+                                  "is written by sheetbill: undo the deletion)", invoice_no=invoice_no),
+                              contract.INVOICE_LINES_SHEET, row, "Invoice No", code="deleted-history"))
     book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts)
     problems += found
     book.lines = upgrade_lines(book.lines)
@@ -434,20 +446,22 @@ def _trusted(invoice: Invoice, lines: Mapping[str, list[InvoiceLine]], edited_li
 def _seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,
                    sealed: tuple[tuple[str, str, str], ...]) -> list[Problem]:
     """The Problems of one row whose Seal does not verify."""
-    restore = ("undo the edit, or copy the row back from a copy of the workbook made before the edit (the "
-               "<workbook>.bak a run keeps is the workbook as it was before that run)")
     if finding.kind == "deleted":
-        return [error(f"the row issued before this one is missing from {sheet} (deleted?): this sheet is written "
-                      f"by sheetbill; {restore.replace('the edit', 'the deletion')}", sheet, row, "",
-                      code="deleted-history")]
-    consequence = (f"until it is restored, {invoice_no} is computed without the edit and gets no reminder, "
-                   "hand-off or document")
+        return [error(msg("the row issued before this one is missing from {sheet} (deleted?): this sheet is written "
+                          "by sheetbill; undo the deletion, or copy the row back from a copy of the workbook made "
+                          "before the deletion (the <workbook>.bak a run keeps is the workbook as it was before that "
+                          "run)", sheet=sheet), sheet, row, "", code="deleted-history")]
+    restore = msg("undo the edit, or copy the row back from a copy of the workbook made before the edit (the "
+                  "<workbook>.bak a run keeps is the workbook as it was before that run); until it is restored, "
+                  "{invoice_no} is computed without the edit and gets no reminder, hand-off or document",
+                  invoice_no=invoice_no)
     if not finding.columns:
-        return [error(f"this row was changed after it was issued (its Seal no longer matches): {restore}; "
-                      f"{consequence}", sheet, row, "", code="edited-history")]
+        return [error(msg("this row was changed after it was issued (its Seal no longer matches): {restore}",
+                          restore=restore), sheet, row, "", code="edited-history")]
     headers = [sealed[i][1] if i < len(sealed) else "Seal" for i in finding.columns]
-    return [error(f"{header} was changed after the row was issued (its Seal no longer matches): {restore}; "
-                  f"{consequence}", sheet, row, header, code="edited-history") for header in headers]
+    return [error(msg("{column} was changed after the row was issued (its Seal no longer matches): {restore}",
+                      column=header, restore=restore), sheet, row, header, code="edited-history")
+            for header in headers]
 
 
 def _ids_in_column(sheet: RawSheet | None, header: str) -> set[str]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from . import wording
+from .i18n import Msg
 from .models import BillToType, Contact, Invoice
 
 #: Contacts outcomes that count as the customer responding after the final notice.
@@ -53,7 +54,7 @@ class ContactLog:
             scopes.append(self._by_customer.get(invoice.customer_id))
         return [s for s in scopes if s is not None]
 
-    def pause(self, invoice: Invoice) -> tuple[str, dt.date | None] | None:
+    def pause(self, invoice: Invoice) -> tuple[Msg, dt.date | None] | None:
         """Why dunning of ``invoice`` is paused (Next Action and its date), or ``None``."""
         scopes = self._scopes(invoice)
         holds = [s.hold for s in scopes if s.hold is not None and s.hold >= self.as_of]

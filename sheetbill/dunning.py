@@ -78,11 +78,6 @@ class Installment:
     balance: Decimal
     status: InstallmentStatus
 
-    @property
-    def label(self) -> str:
-        """``"2 of 6"``."""
-        return f"{self.number} of {self.count}"
-
 
 def installment_status(balance: Decimal, paid: Decimal, due: dt.date, as_of: dt.date) -> InstallmentStatus:
     """An installment's status on ``as_of``: Paid, Overdue (past due with something open), Partially

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from .i18n import msg
 from .money import ZERO, D, quantize
 from .sheets import CellValue
 from .tables import CellError, is_blank, to_decimal, to_percent, to_text
@@ -46,8 +47,8 @@ _HUNDRED = Decimal(100)
 _PRECISION = 50
 
 #: The forms :func:`parse_interest_rate` accepts, for the clerk's error message.
-RATE_FORMS = ("a fixed annual percent (8, 8 %, 8,5) or the base rate plus points "
-              "(base + 5, Basiszinssatz + 9, base - 0.5)")
+RATE_FORMS = msg("a fixed annual percent (8, 8 %, 8,5) or the base rate plus points (base + 5, Basiszinssatz + 9, "
+                 "base - 0.5)")
 
 
 # --- rates ----------------------------------------------------------------------------------------
@@ -150,17 +151,19 @@ def parse_interest_rate(value: CellValue) -> InterestRate:
             points = to_decimal(match[2])
             return InterestRate(-points if match[1] == "-" else points, over_base=True)
         if not _FIXED_FORM.fullmatch(text):
-            raise CellError(f"{text!r} is not an interest rate: write {RATE_FORMS}", "bad-interest-rate")
+            raise CellError(msg("{value} is not an interest rate: write {forms}", value=repr(text), forms=RATE_FORMS),
+                            "bad-interest-rate")
     elif isinstance(value, bool) or value is None or isinstance(value, dt.date):
-        raise CellError(f"{to_text(value)!r} is not an interest rate: write {RATE_FORMS}", "bad-interest-rate")
+        raise CellError(msg("{value} is not an interest rate: write {forms}", value=repr(to_text(value)),
+                            forms=RATE_FORMS), "bad-interest-rate")
     try:
         percent = to_percent(value)
     except CellError as err:
-        raise CellError(f"{to_text(value)!r} is not an interest rate: write {RATE_FORMS}",
-                        "bad-interest-rate") from err
+        raise CellError(msg("{value} is not an interest rate: write {forms}", value=repr(to_text(value)),
+                            forms=RATE_FORMS), "bad-interest-rate") from err
     if not 0 <= percent <= 100:  # to_percent leaves text with a % sign unchecked
-        raise CellError(f"{to_text(value)!r} is not an interest rate between 0 and 100 %: write {RATE_FORMS}",
-                        "bad-interest-rate")
+        raise CellError(msg("{value} is not an interest rate between 0 and 100 %: write {forms}",
+                            value=repr(to_text(value)), forms=RATE_FORMS), "bad-interest-rate")
     return InterestRate(percent)
 
 
@@ -220,7 +223,8 @@ def parse_day_count(value: CellValue) -> DayCount:
     key = re.sub(r"\s+", "", to_text(value)).casefold()
     if key in _DAY_COUNTS:
         return _DAY_COUNTS[key]
-    raise CellError(f"{to_text(value)!r} is not an interest basis: write act/365, act/360 or 30/360",
+    raise CellError(msg("{value} is not an interest basis: write act/365, act/360 or 30/360",
+                        value=repr(to_text(value))),
                     "bad-interest-basis")
 
 

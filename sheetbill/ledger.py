@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from .book import Book
 from .dunning import Installment, add_months, installment_status
+from .i18n import Money, msg
 from .models import (
     BillToType,
     Collection,
@@ -37,7 +38,7 @@ from .models import (
     PaymentType,
     Reminder,
 )
-from .money import ZERO, fmt, split_equal
+from .money import ZERO, split_equal
 from .problems import Problem, error, warning
 
 
@@ -236,22 +237,23 @@ def valid_plans(book: Book, invoices: Mapping[str, Invoice], problems: list[Prob
     for plan in book.plans:
         invoice = invoices.get(plan.invoice_no)
         if invoice is None:
-            problems.append(error(f"unknown invoice {plan.invoice_no!r}: the plan is ignored", "Payment Plans",
+            problems.append(error(msg("unknown invoice {invoice_no}: the plan is ignored",
+                                      invoice_no=repr(plan.invoice_no)), "Payment Plans",
                                   plan.row, "Invoice No", code="unknown-invoice"))
         elif invoice.kind != InvoiceKind.INVOICE or invoice.bill_to_type != BillToType.CUSTOMER:
-            problems.append(error(f"{plan.invoice_no} is not a customer invoice: a payment plan splits what a "
-                                  "customer owes; the plan is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-not-customer-invoice"))
+            problems.append(error(msg("{invoice_no} is not a customer invoice: a payment plan splits what a "
+                                      "customer owes; the plan is ignored", invoice_no=plan.invoice_no),
+                                  "Payment Plans", plan.row, "Invoice No", code="plan-not-customer-invoice"))
         elif plan.invoice_no in plans:
             first = plans[plan.invoice_no]
-            problems.append(error(f"{plan.invoice_no} already has plan {first.plan_id} (row {first.row}); "
-                                  "this row is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-duplicate"))
+            problems.append(error(msg("{invoice_no} already has plan {plan_id} (row {row}); this row is ignored",
+                                      invoice_no=plan.invoice_no, plan_id=first.plan_id, row=first.row),
+                                  "Payment Plans", plan.row, "Invoice No", code="plan-duplicate"))
         else:
             if plan.installments > maximum:
-                problems.append(warning(f"{plan.installments} installments is more than Max Installments "
-                                        f"({maximum}); the plan is used as agreed", "Payment Plans", plan.row,
-                                        "Installments", code="plan-over-max"))
+                problems.append(warning(msg("{count} installments is more than Max Installments ({maximum}); the "
+                                            "plan is used as agreed", count=plan.installments, maximum=maximum),
+                                        "Payment Plans", plan.row, "Installments", code="plan-over-max"))
             plans[plan.invoice_no] = plan
     return plans
 
@@ -267,24 +269,29 @@ def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[P
         invoice = invoices.get(payment.invoice_no or "")
         kind = payment.type or PaymentType.PAYMENT
         if payment.invoice_no and invoice is None:
-            problems.append(error(f"unknown invoice {payment.invoice_no!r}", "Payments", payment.row, "Invoice No",
+            problems.append(error(msg("unknown invoice {invoice_no}", invoice_no=repr(payment.invoice_no)), "Payments",
+                                  payment.row, "Invoice No",
                                   code="unknown-invoice"))
         elif not payment.invoice_no and not payment.customer_id:
-            problems.append(error("a payment needs the Invoice No it pays or the Customer ID who paid",
+            problems.append(error(msg("a payment needs the Invoice No it pays or the Customer ID who paid"),
                                   "Payments", payment.row, "Invoice No", code="payment-unassigned"))
         elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER):
-            problems.append(error(f"a {kind} needs the Invoice No it is for", "Payments", payment.row, "Invoice No",
+            problems.append(error(msg("a {type} needs the Invoice No it is for", type=str(kind)), "Payments",
+                                  payment.row, "Invoice No",
                                   code="payment-unassigned"))
         elif not payment.invoice_no and payment.customer_id not in book.customers:
-            problems.append(error(f"unknown customer {payment.customer_id!r}", "Payments", payment.row,
+            problems.append(error(msg("unknown customer {customer}", customer=repr(payment.customer_id)), "Payments",
+                                  payment.row,
                                   "Customer ID", code="unknown-customer"))
         elif invoice is not None and payment.customer_id and payment.customer_id != invoice.customer_id:
-            problems.append(error(f"{invoice.invoice_no} is an invoice of customer {invoice.customer_id}, not "
-                                  f"{payment.customer_id}", "Payments", payment.row, "Customer ID",
+            problems.append(error(msg("{invoice_no} is an invoice of customer {customer}, not {other}",
+                                      invoice_no=invoice.invoice_no, customer=invoice.customer_id,
+                                      other=payment.customer_id), "Payments", payment.row, "Customer ID",
                                   code="payment-wrong-customer"))
         elif invoice is not None and invoice.kind == InvoiceKind.CREDIT_NOTE:
-            problems.append(error(f"{invoice.invoice_no} is a credit note: name the invoice it credits, or the "
-                                  "customer", "Payments", payment.row, "Invoice No", code="unknown-invoice"))
+            problems.append(error(msg("{invoice_no} is a credit note: name the invoice it credits, or the customer",
+                                      invoice_no=invoice.invoice_no), "Payments", payment.row, "Invoice No",
+                                  code="unknown-invoice"))
         else:
             valid.append(payment)
     return valid
@@ -441,19 +448,22 @@ class _Replay:
             self._item(payment.date, account.party_type, account.party_id, str(source_type), payment.payment_id,
                        payment.invoice_no, -booked)
         if kind != PaymentType.PAYMENT and left > 0:
-            what = "write-off" if kind == PaymentType.WRITE_OFF else "transfer"
-            self.report.problems.append(warning(
-                f"the {what} of {fmt(payment.amount, self.currency)} is more than was open on "
-                f"{payment.invoice_no} ({fmt(payment.amount - left, self.currency)} was booked)", "Payments",
+            facts = {"amount": Money(payment.amount, self.currency), "invoice_no": payment.invoice_no or "",
+                     "booked": Money(payment.amount - left, self.currency)}
+            text = msg("the write-off of {amount} is more than was open on {invoice_no} ({booked} was booked)",
+                       **facts) if kind == PaymentType.WRITE_OFF else \
+                msg("the transfer of {amount} is more than was open on {invoice_no} ({booked} was booked)", **facts)
+            self.report.problems.append(warning(text, "Payments",
                 payment.row, "Amount", code="allocation-exceeds-balance"))
 
     def _refund(self, account: PartyAccount, payment: Payment) -> None:
         amount = abs(payment.amount)
         if amount > account.unapplied_credit:
             self.report.problems.append(error(
-                f"a refund of {fmt(amount, self.currency)} is more than the "
-                f"{fmt(account.unapplied_credit, self.currency)} credit {account.party_id} had on "
-                f"{payment.date.isoformat()}; the row is not booked", "Payments", payment.row, "Amount",
+                msg("a refund of {amount} is more than the {credit} credit {customer} had on {date}; the row is "
+                    "not booked", amount=Money(amount, self.currency),
+                    credit=Money(account.unapplied_credit, self.currency), customer=account.party_id,
+                    date=payment.date), "Payments", payment.row, "Amount",
                 code="refund-exceeds-credit"))
             return
         account.paid -= amount
@@ -559,9 +569,11 @@ class _Replay:
             open_items = [r for r in self.items_of.get((account.party_type, account.party_id), ()) if r.balance > 0]
             if open_items:
                 names = ", ".join(r.invoice.invoice_no for r in sorted(open_items, key=lambda r: r.oldest_due))
-                text = (f"{account.party_id} has {fmt(credit, self.currency)} of unapplied credit and open "
-                        f"invoices {names}: apply it (Apply Credits: automatic) or refund it")
+                text = msg("{customer} has {credit} of unapplied credit and open invoices {invoices}: apply it "
+                           "(Apply Credits: automatic) or refund it", customer=account.party_id,
+                           credit=Money(credit, self.currency), invoices=names)
             else:
-                text = (f"{account.party_id} has {fmt(credit, self.currency)} of credit and nothing open: refund "
-                        "it (a Payments row of type Refund) or keep it for the next invoice")
+                text = msg("{customer} has {credit} of credit and nothing open: refund it (a Payments row of type "
+                           "Refund) or keep it for the next invoice", customer=account.party_id,
+                           credit=Money(credit, self.currency))
             self.report.advice.append((account.party_id, "", "credit", text))

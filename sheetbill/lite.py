@@ -20,7 +20,7 @@ frozen with ``freeze_panes.freeze_at("1:1")``. The message goes to ``App.alert``
 too, so it is in the add-in's output pane whatever the Lite release shows.
 
 This path imports only what Pyodide has: no python-calamine, no threads, no files (the workbook is
-in memory), no compiled module of a dependency (pluggy and defusedxml are pure Python). Documents
+in memory), no compiled module of a dependency (pluggy, defusedxml and babel are pure Python). Documents
 (PDF files), sending mail and the Google Sheets sync need the desktop or the server.
 """
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from .i18n import Msg
+
 
 class BillToType(StrEnum):
     """Who an invoice is billed to (the Bill To Type column)."""
@@ -84,7 +86,8 @@ class Settings:
         default_interest_percent: annual default interest on overdue customer balances, if any.
         payment_plan_threshold, max_installments: when Advice suggests a payment plan.
         payment_methods, bank_iban, payment_reference_format: shown on reminders and invoices.
-        language: of documents (``en`` or ``de``).
+        language: of documents and of the sentences in sheets (``en`` or ``de``).
+        company_country: the sender's country (ISO code): addresses in it get no country line.
         document_templates, bank_bic, smtp_*, sender_email, send_documents_from: documents and
             sending (see ``docs/documents.md``).
         tax_number, vat_id: the sender's Steuernummer and VAT ID (USt-IdNr), printed on invoices.
@@ -118,6 +121,7 @@ class Settings:
     payment_reference_format: str = "{invoice_no}"
     language: str = "en"
     document_templates: str | None = None
+    company_country: str = "DE"
     bank_bic: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = None
@@ -169,6 +173,8 @@ class Customer:
     buyer_reference: str | None = None
     vat_id: str | None = None
     electronic_address: str | None = None
+    salutation: str | None = None
+    title: str | None = None
     row: int = 0
 
 
@@ -477,5 +483,5 @@ class Advice:
 
     customer_id: str
     invoice_no: str
-    topic: str
-    text: str
+    topic: Msg | str
+    text: Msg | str

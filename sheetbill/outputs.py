@@ -13,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from . import contract
+from .i18n import Language
 from .ledger import LedgerReport
 from .models import (
     Advice,
@@ -29,6 +30,7 @@ from .money import ZERO, D, plain_number, quantize, quantize_all
 from .overdue import OverdueReport
 from .problems import Problem
 from .sheets import BarChart, OutputSheet
+from .wording import advice_topic
 
 
 def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: Mapping[str, InvoiceStatus],
@@ -109,18 +111,20 @@ def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None
     return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
 
 
-def problems_sheet(problems: Iterable[Problem]) -> OutputSheet:
-    """The Problems sheet: errors first, then warnings, each where it is."""
-    rows = [(p.severity, p.sheet, p.row, p.column, p.message, p.code)
+def problems_sheet(problems: Iterable[Problem], language: Language) -> OutputSheet:
+    """The Problems sheet: errors first, then warnings, each where it is, the messages in ``language``."""
+    rows = [(p.severity, p.sheet, p.row, p.column, p.in_language(language), p.code)
             for p in sorted(problems, key=lambda p: (p.severity != "error", p.sheet, p.row or 0, p.column))]
     return OutputSheet(contract.PROBLEMS_SHEET, contract.PROBLEM_COLUMNS, rows)
 
 
-def advice_sheet(advice: Iterable[Advice]) -> OutputSheet:
-    """The Advice sheet, per customer, without repeats."""
-    unique = sorted(set(advice), key=lambda a: (a.customer_id, a.invoice_no, a.topic, a.text))
+def advice_sheet(advice: Iterable[Advice], language: Language) -> OutputSheet:
+    """The Advice sheet, per customer, without repeats, its topics and texts in ``language``."""
+    unique = sorted({(a.customer_id, a.invoice_no or "", language.render(advice_topic(a.topic)),
+                      language.render(a.text))
+                     for a in advice})
     return OutputSheet(contract.ADVICE_SHEET, contract.ADVICE_COLUMNS,
-                       [(a.customer_id, a.invoice_no or None, a.topic, a.text) for a in unique])
+                       [(customer, invoice_no or None, topic, text) for customer, invoice_no, topic, text in unique])
 
 
 def canonical(output: OutputSheet, currency: str) -> OutputSheet:

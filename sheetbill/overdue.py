@@ -58,6 +58,7 @@ from .dunning import (
     reference_format_is_valid,
     reminder_recipient,
 )
+from .i18n import Msg, language, msg
 from .interest import (
     BaseRates,
     DayCount,
@@ -90,7 +91,7 @@ BILL_TO_TYPES: tuple[str, ...] = (BillToType.CUSTOMER.value, BillToType.PAYER.va
 
 _ONE_DAY = dt.timedelta(days=1)
 #: A Next Action and the day it is due (``None``: no date).
-Action = tuple[str, dt.date | None]
+Action = tuple[Msg, dt.date | None]
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,16 @@ def interest_terms(book: Book, problems: list[Problem]) -> tuple[InterestRate, B
     try:
         basis = parse_day_count(settings.interest_basis)
     except CellError as err:
-        problems.append(error(f"Interest Basis: {err}", "Settings", rows.get("interestbasis"), "Value",
+        problems.append(error(msg("Interest Basis: {problem}", problem=err.message), "Settings",
+                              rows.get("interestbasis"), "Value",
                               code=err.code))
         return None
     if settings.interest_rate is not None and str(settings.interest_rate).strip():
         try:
             rate = parse_interest_rate(settings.interest_rate)
         except CellError as err:
-            problems.append(error(f"Interest Rate: {err}", "Settings", rows.get("interestrate"), "Value",
+            problems.append(error(msg("Interest Rate: {problem}", problem=err.message), "Settings",
+                                  rows.get("interestrate"), "Value",
                                   code=err.code))
             return None
     elif settings.default_interest_percent is not None:
@@ -201,11 +204,13 @@ def _contact_problems(book: Book, invoices: Mapping[str, Invoice]) -> list[Probl
             continue
         invoice = invoices.get(contact.invoice_no)
         if invoice is None:
-            problems.append(warning(f"unknown invoice {contact.invoice_no!r}", "Contacts", contact.row,
+            problems.append(warning(msg("unknown invoice {invoice_no}", invoice_no=repr(contact.invoice_no)),
+                                    "Contacts", contact.row,
                                     "Invoice No", code="unknown-invoice"))
         elif invoice.customer_id != contact.customer_id:
-            problems.append(warning(f"{contact.invoice_no} is an invoice of customer {invoice.customer_id}, "
-                                    f"not {contact.customer_id}", "Contacts", contact.row, "Customer ID",
+            problems.append(warning(msg("{invoice_no} is an invoice of customer {customer}, not {other}",
+                                        invoice_no=contact.invoice_no, customer=invoice.customer_id,
+                                        other=contact.customer_id), "Contacts", contact.row, "Customer ID",
                                     code="contact-wrong-customer"))
     return problems
 
@@ -218,6 +223,7 @@ class _Dunning:
         self.owed = ledger.account_balances()
         self.base_rate_reported = False
         self.settings = settings = book.settings
+        self.language = language(settings.language)
         self.as_of, self.currency = settings.as_of, settings.currency
         self.days, self.levels = settings.reminder_days, len(settings.reminder_days)
         self.report = OverdueReport()
@@ -251,12 +257,14 @@ class _Dunning:
         fees = self.settings.reminder_fees
         if fees and len(fees) != self.levels:
             self.problem(warning(
-                f"Reminder Fees has {len(fees)} amounts for {self.levels} reminder levels: "
-                + ("missing fees count as 0" if len(fees) < self.levels else "the extra fees are ignored"),
+                msg("Reminder Fees has {count} amounts for {levels} reminder levels: missing fees count as 0",
+                    count=len(fees), levels=self.levels) if len(fees) < self.levels else
+                msg("Reminder Fees has {count} amounts for {levels} reminder levels: the extra fees are ignored",
+                    count=len(fees), levels=self.levels),
                 "Settings", rows.get("reminderfees"), "Value", code="reminder-fees-mismatch"))
         if not reference_format_is_valid(self.reference_format):
-            self.problem(warning("Payment Reference Format may only use {invoice_no} and {customer_id}; "
-                                 "the invoice number is used instead", "Settings",
+            self.problem(warning(msg("Payment Reference Format may only use {invoice_no} and {customer_id}; the "
+                                     "invoice number is used instead"), "Settings",
                                  rows.get("paymentreferenceformat"), "Value", code="bad-reference-format"))
             self.reference_format = "{invoice_no}"
 
@@ -340,9 +348,9 @@ class _Dunning:
         except MissingBaseRate as missing:
             if not self.base_rate_reported:
                 self.base_rate_reported = True
-                self.problem(warning(f"Interest Rate is base + points, but Base Rates has no rate for "
-                                     f"{missing.day.isoformat()}: add the Bundesbank's rate; no interest is "
-                                     "charged until then", "Base Rates", None, "Valid From",
+                self.problem(warning(msg("Interest Rate is base + points, but Base Rates has no rate for {date}: add "
+                                         "the Bundesbank's rate; no interest is charged until then", date=missing.day),
+                                     "Base Rates", None, "Valid From",
                                      code="missing-base-rate"))
             return ZERO
         return max(ZERO, accrued - receivable.interest)
@@ -423,12 +431,13 @@ class _Dunning:
         for index, piece in enumerate(overdue):
             days = (self.as_of - piece.due_date).days
             self.report.overdue_rows.append((
-                invoice.invoice_no, piece.installment.label if piece.installment else None,
+                invoice.invoice_no, self.language.render(wording.installment_label(piece.installment))
+                if piece.installment else None,
                 str(invoice.bill_to_type), invoice.bill_to_name, invoice.customer_id, contact, piece.due_date, days,
                 aging_bucket(days), piece.balance, quantize(fees, self.currency) if index == 0 else ZERO,
-                interests[index], level, last, action[0], action[1]))
+                interests[index], level, last, self.language.render(action[0]), action[1]))
 
-    def step_name(self, invoice: Invoice, level: int) -> str:
+    def step_name(self, invoice: Invoice, level: int) -> Msg:
         """The Next Action of a level that is not due yet."""
         return wording.step_name(level, self.levels, invoice.bill_to_type == BillToType.PAYER)
 
@@ -461,7 +470,7 @@ class _Dunning:
         if not agency:
             if not self.agency_reported:
                 self.agency_reported = True
-                self.problem(warning("an invoice is due for hand-off but Collection Agency is blank: set it",
+                self.problem(warning(msg("an invoice is due for hand-off but Collection Agency is blank: set it"),
                                      "Settings", self.settings.rows.get("collectionagency"), "Value",
                                      code="collection-agency-missing"))
             return wording.SET_AGENCY, self.as_of
@@ -499,17 +508,21 @@ class _Dunning:
         sheet = "Payers" if is_payer else "Customers"
         party = (self.book.payers if is_payer else self.book.customers).get(invoice.bill_to_id)
         if party is None:
-            self.problem(warning(f"{invoice.bill_to_id!r} of invoice {invoice.invoice_no} is not on the {sheet} "
-                                 "sheet: no reminder can be sent", sheet, None,
+            self.problem(warning(msg("{party} of invoice {invoice_no} is not on the {sheet} sheet: no reminder can be "
+                                     "sent", party=repr(invoice.bill_to_id), invoice_no=invoice.invoice_no,
+                                     sheet=sheet), sheet, None,
                                  "Payer ID" if is_payer else "Customer ID", code="unknown-party"))
             return
-        what = "a reminder" if not is_payer else "a follow-up"
         if party.email and party.email.strip():
-            found = f"Email {party.email.strip()!r} is not a valid address and the postal address is incomplete"
+            found = msg("Email {email} is not a valid address and the postal address is incomplete",
+                        email=repr(party.email.strip()))
         else:
-            found = "no Email and an incomplete postal address"
-        self.problem(warning(f"{found}: {what} for {invoice.invoice_no} is due but cannot be issued; enter a "
-                             "valid Email or Street, Postal Code and City", sheet, party.row, "Email",
+            found = msg("no Email and an incomplete postal address")
+        text = msg("{found}: a follow-up for {invoice_no} is due but cannot be issued; enter a valid Email or Street, "
+                   "Postal Code and City", found=found, invoice_no=invoice.invoice_no) if is_payer else \
+            msg("{found}: a reminder for {invoice_no} is due but cannot be issued; enter a valid Email or Street, "
+                "Postal Code and City", found=found, invoice_no=invoice.invoice_no)
+        self.problem(warning(text, sheet, party.row, "Email",
                              code="contact-details-missing"))
 
     def issue(self, invoice: Invoice, overdue: list[OpenPiece], interests: list[Decimal], level: int,
@@ -521,28 +534,29 @@ class _Dunning:
         interest_due = sum(interests, ZERO) if installment is None else \
             self.ledger.receivables[invoice.invoice_no].interest_open + charge
         amount_due = balance if is_payer else balance + fees + interest_due
-        text = self.follow_up_text(invoice, overdue, level, balance, recipient) if is_payer else \
-            self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient)
+        text = self.language.render(
+            self.follow_up_text(invoice, overdue, level, balance, recipient) if is_payer else
+            self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient))
         reminder = Reminder(self.as_of, invoice.invoice_no, level, recipient.name, recipient.channel,
                             recipient.address, amount_due, fee, text, balance, ZERO if is_payer else fees,
                             ZERO if is_payer else interest_due, ZERO if is_payer else charge, installment)
         self.reminders[invoice.invoice_no].append(reminder)
         self.report.issued.append(reminder)
 
-    def details(self, invoice: Invoice) -> str:
+    def details(self, invoice: Invoice) -> Msg:
         """How to pay ``invoice``, on one line."""
         return wording.payment_details(self.settings.payment_methods, self.settings.bank_iban,
                                        payment_reference(self.reference_format, invoice))
 
     @staticmethod
-    def describe(invoice: Invoice, overdue: list[OpenPiece]) -> tuple[str, str]:
-        """What is overdue and its verb."""
+    def describe(invoice: Invoice, overdue: list[OpenPiece]) -> tuple[Msg, bool]:
+        """What is overdue and whether it is several things."""
         installments = [p.installment for p in overdue if p.installment]
         return wording.what_is_overdue(invoice.invoice_no, invoice.issue_date, invoice.due_date, installments,
                                        [p.due_date for p in overdue])
 
     def reminder_text(self, invoice: Invoice, overdue: list[OpenPiece], level: int, balance: Decimal, fees: Decimal,
-                      interest_due: Decimal, amount_due: Decimal, recipient: Recipient) -> str:
+                      interest_due: Decimal, amount_due: Decimal, recipient: Recipient) -> Msg:
         """The Text of a customer reminder."""
         final = level == self.levels
         days = self.settings.collection_after_days if final else self.days[level]
@@ -553,7 +567,7 @@ class _Dunning:
             agency=self.settings.collection_agency, currency=self.currency)
 
     def follow_up_text(self, invoice: Invoice, overdue: list[OpenPiece], level: int, balance: Decimal,
-                       recipient: Recipient) -> str:
+                       recipient: Recipient) -> Msg:
         """The Text of a payer follow-up."""
         customer = self.book.customers.get(invoice.customer_id)
         who = f"{customer.name} ({invoice.customer_id})" if customer else invoice.customer_id

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .i18n import Language, Msg
+
 Severity = Literal["error", "warning"]
 
 #: Every Problem code and what it means: the list ``docs/workbook.md`` documents. A test checks that
@@ -116,6 +118,8 @@ class Problem:
         code: a stable, machine-readable name of the kind of problem (``unknown-service``,
             ``ambiguous-amount``, ``edited-history``): what tests, ``--json`` users and documents match
             on, never the prose. ``docs/workbook.md`` lists every code.
+        text: the message as a sentence of the catalogues (:mod:`sheetbill.i18n`), which the Problems
+            sheet writes in the Settings Language; ``message`` is its English form.
     """
 
     severity: Severity
@@ -124,6 +128,11 @@ class Problem:
     row: int | None = None
     column: str = ""
     code: str = ""
+    text: Msg | None = None
+
+    def in_language(self, language: Language) -> str:
+        """The message in ``language`` (English when it was not made from a catalogue sentence)."""
+        return language.render(self.text) if self.text is not None else self.message
 
     @property
     def location(self) -> str:
@@ -143,14 +152,21 @@ class Problem:
         return f"{self.severity}: {where}: {self.message}" if where else f"{self.severity}: {self.message}"
 
 
-def error(message: str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
-    """A problem that skipped its row."""
-    return Problem("error", message, sheet, row, column, code)
+def error(message: Msg | str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
+    """A problem that skipped its row; ``message`` is a catalogue sentence (:func:`sheetbill.i18n.msg`)."""
+    return _problem("error", message, sheet, row, column, code)
 
 
-def warning(message: str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
-    """A problem the run went on with."""
-    return Problem("warning", message, sheet, row, column, code)
+def warning(message: Msg | str, sheet: str = "", row: int | None = None, column: str = "", *, code: str) -> Problem:
+    """A problem the run went on with; ``message`` is a catalogue sentence (:func:`sheetbill.i18n.msg`)."""
+    return _problem("warning", message, sheet, row, column, code)
+
+
+def _problem(severity: Severity, message: Msg | str, sheet: str, row: int | None, column: str,
+             code: str) -> Problem:
+    if isinstance(message, Msg):
+        return Problem(severity, str(message), sheet, row, column, code, message)
+    return Problem(severity, message, sheet, row, column, code)
 
 
 class ConfigurationError(Exception):

@@ -32,6 +32,7 @@ from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
 from .einvoice.requirements import requirement_problems
+from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments, valid_plans
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO, minor_unit
@@ -238,9 +239,10 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
               *(Advice(*row) for row in ledger.advice), *overdue.advice]
     result = RunResult(book, issued, ledger, overdue, problems, advice)
     currency = settings.currency
+    lang = language(settings.language)
     derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),
                allocations_sheet(ledger), accounts_sheet(ledger, _party_names(book), overdue, currency),
-               problems_sheet(problems), advice_sheet(advice)]
+               problems_sheet(problems, lang), advice_sheet(advice, lang)]
     # History is written as it was read, edits included (with their old Seals, so restoring a value
     # makes its row verify again); rows without a Seal get one.
     shown = [*book.invoices, *issued.invoices]
@@ -263,9 +265,9 @@ def _apply_credits(book: Book, problems: list[Problem]) -> ApplyCredits:
     try:
         return ApplyCredits(str(book.settings.apply_credits).strip().casefold())
     except ValueError:
-        problems.append(error(f"Apply Credits {book.settings.apply_credits!r} must be automatic or manual; "
-                              "automatic is used", "Settings", book.settings.rows.get("applycredits"), "Value",
-                              code="bad-setting"))
+        problems.append(error(msg("Apply Credits {value} must be automatic or manual; automatic is used",
+                                  value=repr(book.settings.apply_credits)), "Settings",
+                              book.settings.rows.get("applycredits"), "Value", code="bad-setting"))
         return ApplyCredits.AUTOMATIC
 
 

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from .i18n import Msg, msg
 from .money import D
 from .problems import ConfigurationError, Problem, error
 from .sheets import CellValue, RawSheet
@@ -40,9 +41,10 @@ class CellError(ValueError):
     """A cell whose value does not fit its column; the message is for the clerk, ``code`` for machines
     (the Problem's code: ``not-a-number``, ``ambiguous-amount``, ``not-a-date``, ...)."""
 
-    def __init__(self, message: str, code: str = "bad-value"):
-        super().__init__(message)
+    def __init__(self, message: Msg | str, code: str = "bad-value"):
+        super().__init__(str(message))
         self.code = code
+        self.message = message
 
 
 #: The error values a spreadsheet shows in a cell (and front ends pass on as text).
@@ -91,16 +93,16 @@ def to_decimal(value: CellValue) -> Decimal:
         try:
             return _float_decimal(value)
         except ValueError as err:
-            raise CellError("expected a finite number", "not-a-number") from err
+            raise CellError(msg("expected a finite number"), "not-a-number") from err
     if isinstance(value, bool):
-        raise CellError("expected a number, found yes/no", "not-a-number")
+        raise CellError(msg("expected a number, found yes/no"), "not-a-number")
     if isinstance(value, (int, float, Decimal)):
         try:
             return D(value)
         except ValueError as err:
-            raise CellError("expected a finite number", "not-a-number") from err
+            raise CellError(msg("expected a finite number"), "not-a-number") from err
     if isinstance(value, (dt.date, dt.time)):
-        raise CellError("expected a number, found a date", "not-a-number")
+        raise CellError(msg("expected a number, found a date"), "not-a-number")
     text = re.sub(r"[\s\u00a0\u202f']", "", str(value))
     negative = text.startswith("(") and text.endswith(")")
     if negative:
@@ -115,23 +117,24 @@ def to_decimal(value: CellValue) -> Decimal:
         if re.fullmatch(r"[-+]?\d{1,3}(,\d{3}){2,}", text):
             text = text.replace(",", "")
         elif re.fullmatch(r"[-+]?\d{1,3},\d{3}", text):
-            raise CellError(f"{value!r} is ambiguous: write {text.replace(',', '')} or {text.replace(',', '.')}",
+            raise CellError(msg("{value} is ambiguous: write {whole} or {decimal}", value=repr(value),
+                                whole=text.replace(',', ''), decimal=text.replace(',', '.')),
                             "ambiguous-amount")
         elif text.count(",") == 1:
             text = text.replace(",", ".")
         else:
-            raise CellError(f"{value!r} is not a number", "not-a-number")
+            raise CellError(msg("{value} is not a number", value=repr(value)), "not-a-number")
     elif text.count(".") > 1:
         if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", text):
             text = text.replace(".", "")
         else:
-            raise CellError(f"{value!r} is not a number", "not-a-number")
+            raise CellError(msg("{value} is not a number", value=repr(value)), "not-a-number")
     try:
         number = Decimal(text)
     except InvalidOperation as err:
-        raise CellError(f"{value!r} is not a number", "not-a-number") from err
+        raise CellError(msg("{value} is not a number", value=repr(value)), "not-a-number") from err
     if not number.is_finite():
-        raise CellError(f"{value!r} is not a number", "not-a-number")
+        raise CellError(msg("{value} is not a number", value=repr(value)), "not-a-number")
     return -number if negative else number
 
 
@@ -147,7 +150,8 @@ def to_percent(value: CellValue) -> Decimal:
     if Decimal(0) < number <= Decimal(1) and not isinstance(value, str):
         number = number * 100
     if number < 0 or number > 100:
-        raise CellError(f"{to_text(value)} is not a percentage between 0 and 100", "out-of-range")
+        raise CellError(msg("{value} is not a percentage between 0 and 100", value=to_text(value)),
+                        "out-of-range")
     return number.normalize() if number == number.to_integral() else number
 
 
@@ -155,7 +159,8 @@ def to_int(value: CellValue) -> int:
     """A whole number (days, counts, priorities)."""
     number = to_decimal(value)
     if number != number.to_integral_value():
-        raise CellError(f"expected a whole number, found {to_text(value)}", "not-a-whole-number")
+        raise CellError(msg("expected a whole number, found {value}", value=to_text(value)),
+                        "not-a-whole-number")
     return int(number)
 
 
@@ -170,11 +175,11 @@ def to_date(value: CellValue) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool):
-        raise CellError("expected a date, found yes/no", "not-a-date")
+        raise CellError(msg("expected a date, found yes/no"), "not-a-date")
     if isinstance(value, (int, float, Decimal)):
         serial = float(value)
         if not 1 <= serial <= _MAX_SERIAL:
-            raise CellError(f"{to_text(value)} is not a date", "not-a-date")
+            raise CellError(msg("{value} is not a date", value=to_text(value)), "not-a-date")
         return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
     text = str(value).strip()
     match = _ISO.fullmatch(text)
@@ -185,8 +190,9 @@ def to_date(value: CellValue) -> dt.date:
         if match:
             return dt.date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError as err:
-        raise CellError(f"{text!r} is not a valid date", "not-a-date") from err
-    raise CellError(f"{text!r} is not a date: write 2026-01-31 or 31.01.2026", "not-a-date")
+        raise CellError(msg("{value} is not a valid date", value=repr(text)), "not-a-date") from err
+    raise CellError(msg("{value} is not a date: write 2026-01-31 or 31.01.2026", value=repr(text)),
+                    "not-a-date")
 
 
 _YES = {"yes", "y", "true", "1", "x", "ja", "j", "wahr"}
@@ -202,7 +208,7 @@ def to_bool(value: CellValue) -> bool:
         return True
     if key in _NO:
         return False
-    raise CellError(f"{to_text(value)!r} is not yes or no", "not-yes-or-no")
+    raise CellError(msg("{value} is not yes or no", value=repr(to_text(value))), "not-yes-or-no")
 
 
 def to_int_list(value: CellValue) -> tuple[int, ...]:
@@ -276,12 +282,15 @@ class Field:
             for choice in self.choices:
                 if normalize(choice) == key:
                     return choice
-            raise CellError(f"{to_text(value)!r} is not one of: {', '.join(self.choices)}", "not-a-choice")
+            raise CellError(msg("{value} is not one of: {choices}", value=repr(to_text(value)),
+                                choices=", ".join(self.choices)), "not-a-choice")
         result = COERCERS[self.kind](value)
         if self.positive and result <= 0:
-            raise CellError(f"must be greater than zero, found {to_text(value)}", "out-of-range")
+            raise CellError(msg("must be greater than zero, found {value}", value=to_text(value)),
+                            "out-of-range")
         if self.nonnegative and result < 0:
-            raise CellError(f"must not be negative, found {to_text(value)}", "out-of-range")
+            raise CellError(msg("must not be negative, found {value}", value=to_text(value)),
+                            "out-of-range")
         return result
 
 
@@ -340,7 +349,7 @@ def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[
             if fld.required:
                 problems.append(
                     error(
-                        f"required column {fld.header!r} is missing from the header row",
+                        msg("required column {column} is missing from the header row", column=repr(fld.header)),
                         sheet.location_sheet,
                         sheet.first_row,
                         fld.header,
@@ -387,7 +396,8 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
                 if not text:
                     cell = None
                 elif text[0] == "#" and text in _ERROR_VALUES:
-                    problems.append(error(f"the cell shows the error {text}", name, first_row + offset, header,
+                    problems.append(error(msg("the cell shows the error {value}", value=text), name,
+                                          first_row + offset, header,
                                           code="error-cell"))
                     continue
                 elif textual:
@@ -400,11 +410,11 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             try:
                 values[field_name] = coerce(cell)
             except CellError as err:
-                problems.append(error(str(err), name, first_row + offset, header, code=err.code))
+                problems.append(error(err.message, name, first_row + offset, header, code=err.code))
         if not values and not problems:
             continue  # blank as far as the contract's columns go (staff formula columns may still show values)
         row_no = first_row + offset
-        problems[:0] = [error(f"{header} is required", name, row_no, header,
+        problems[:0] = [error(msg("{column} is required", column=header), name, row_no, header,
                               code="required-missing") for header in missing]
         if problems:
             yield from problems
@@ -414,7 +424,7 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             if key in seen:
                 label = ", ".join(str(k) for k in key)
                 yield error(
-                    f"duplicate {label}: already on row {seen[key]}; this row is skipped",
+                    msg("duplicate {key}: already on row {row}; this row is skipped", key=label, row=seen[key]),
                     name,
                     row_no,
                     next(f.header for f in spec.fields if f.name == spec.key[0]),

@@ -1,9 +1,9 @@
 """Every sentence overdue tracking writes into the workbook's sheets, in one place.
 
 The Reminders sheet's Text, the Overdue sheet's Next Action and the Advice about payment plans are
-made here and nowhere else, from typed facts; the documents (PDF letters) say the same things from
-their own templates. Only English is written so far: a translation replaces this module's strings,
-not code scattered over the stages.
+made here and nowhere else, from typed facts, as :class:`~sheetbill.i18n.Msg` sentences whose
+English message ids the catalogues translate (:mod:`sheetbill.i18n`); the run writes them in the
+Settings Language. The documents (PDF letters) say the same things from their own templates.
 """
 
 from __future__ import annotations
@@ -13,100 +13,132 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from .dunning import Installment
-from .money import fmt
+from .i18n import Money, Msg, msg
 
-FOLLOW_UP = "follow up the claim with the payer"
-UPDATE_CONTACT = "update contact details"
-SET_AGENCY = "set Collection Agency in Settings to hand over"
-CREDIT_COVERS = "no reminder: the customer's account is in credit (see Accounts and Advice)"
-RESTORE_FIRST = "no reminder: this invoice's issued history was edited; restore the row first (see Problems)"
+FOLLOW_UP = msg("follow up the claim with the payer")
+UPDATE_CONTACT = msg("update contact details")
+SET_AGENCY = msg("set Collection Agency in Settings to hand over")
+CREDIT_COVERS = msg("no reminder: the customer's account is in credit (see Accounts and Advice)")
+RESTORE_FIRST = msg("no reminder: this invoice's issued history was edited; restore the row first (see Problems)")
 
 
-def on_hold(until: dt.date) -> str:
+def on_hold(until: dt.date) -> Msg:
     """Next Action of an invoice on hold."""
-    return f"on hold until {until.isoformat()}"
+    return msg("on hold until {until}", until=until)
 
 
-def disputed(since: dt.date) -> str:
+def disputed(since: dt.date) -> Msg:
     """Next Action of a disputed invoice."""
-    return f"disputed on {since.isoformat()}: settle the dispute and log the outcome in Contacts"
+    return msg("disputed on {since}: settle the dispute and log the outcome in Contacts", since=since)
 
 
-def step_name(level: int, levels: int, is_payer: bool) -> str:
+def step_name(level: int, levels: int, is_payer: bool) -> Msg:
     """The Next Action of dunning level ``level`` (not due yet)."""
     if is_payer:
         return FOLLOW_UP
-    return "final notice" if level == levels else f"reminder {level}"
+    return msg("final notice") if level == levels else msg("reminder {level}", level=level)
 
 
-def hand_off(agency: str | None) -> str:
+def hand_off(agency: str | None) -> Msg:
     """The Next Action after the final notice."""
-    return f"hand over to the collection agency {agency}" if agency else "hand over to the collection agency"
+    return msg("hand over to the collection agency {agency}", agency=agency) if agency else \
+        msg("hand over to the collection agency")
 
 
-def with_agency(agency: str | None, since: dt.date) -> str:
+def with_agency(agency: str | None, since: dt.date) -> Msg:
     """The Next Action of an invoice with the agency."""
-    name = f"the collection agency {agency}" if agency else "the collection agency"
-    return f"with {name} since {since.isoformat()}"
+    return msg("with the collection agency {agency} since {since}", agency=agency, since=since) if agency else \
+        msg("with the collection agency since {since}", since=since)
 
 
-def responded(day: dt.date) -> str:
+def responded(day: dt.date) -> Msg:
     """The Next Action of an invoice whose customer responded after the final notice."""
-    return (f"responded on {day.isoformat()} after the final notice: agree a payment plan or settle the balance "
-            "(no automatic hand-off)")
+    return msg("responded on {day} after the final notice: agree a payment plan or settle the balance "
+               "(no automatic hand-off)", day=day)
 
 
-def payment_details(methods: str | None, iban: str | None, reference: str) -> str:
+def payment_details(methods: str | None, iban: str | None, reference: str) -> Msg:
     """How to pay: methods, IBAN and reference, on one line."""
-    parts = [methods] if methods else []
-    if iban:
-        parts.append(f"IBAN {iban}")
-    parts.append(f"payment reference {reference}")
-    return ", ".join(parts)
+    reference_part = msg("payment reference {reference}", reference=reference)
+    if methods and iban:
+        return msg("{methods}, IBAN {iban}, {reference}", methods=methods, iban=iban, reference=reference_part)
+    if methods or iban:
+        return msg("{methods}, {reference}", methods=methods or f"IBAN {iban}", reference=reference_part)
+    return reference_part
 
 
 def what_is_overdue(invoice_no: str, issue_date: dt.date, due_date: dt.date,
-                    installments: Sequence[Installment], due_dates: Sequence[dt.date]) -> tuple[str, str]:
-    """What is overdue, naming the missed installments of a plan, and its verb ("is" or "are")."""
+                    installments: Sequence[Installment], due_dates: Sequence[dt.date]) -> tuple[Msg, bool]:
+    """What is overdue, naming the missed installments of a plan, and whether it is several things."""
     if not installments:
-        return f"invoice {invoice_no} of {issue_date.isoformat()} (due {due_date.isoformat()})", "is"
-    numbers = [str(i.number) for i in installments]
-    dates = ", ".join(day.isoformat() for day in due_dates)
-    which = f"installment {numbers[0]}" if len(numbers) == 1 else \
-        f"installments {', '.join(numbers[:-1])} and {numbers[-1]}"
+        return msg("invoice {invoice_no} of {issue_date} (due {due_date})", invoice_no=invoice_no,
+                   issue_date=issue_date, due_date=due_date), False
     first = installments[0]
-    return (f"{which} of {first.count} (due {dates}) of payment plan {first.plan_id} for invoice {invoice_no}",
-            "is" if len(numbers) == 1 else "are")
+    facts = {"count": first.count, "dates": tuple(due_dates), "plan_id": first.plan_id, "invoice_no": invoice_no}
+    if len(installments) == 1:
+        return msg("installment {number} of {count} (due {dates}) of payment plan {plan_id} for invoice "
+                   "{invoice_no}", number=first.number, **facts), False
+    numbers = [str(i.number) for i in installments]
+    return msg("installments {numbers} and {last} of {count} (due {dates}) of payment plan {plan_id} for invoice "
+               "{invoice_no}", numbers=", ".join(numbers[:-1]), last=numbers[-1], **facts), True
 
 
-def reminder_text(*, level: int, final: bool, recipient: str, what: tuple[str, str], balance: Decimal,
+def reminder_text(*, level: int, final: bool, recipient: str, what: tuple[Msg, bool], balance: Decimal,
                   fees: Decimal, rate: Decimal | None, interest: Decimal, amount_due: Decimal, pay_by: dt.date,
-                  details: str, agency: str | None, currency: str) -> str:
+                  details: Msg, agency: str | None, currency: str) -> Msg:
     """The text of a customer reminder: amounts, due date, how to pay; the final notice names the agency."""
-    title = "Final notice" if final else f"Reminder {level}"
-    text = [f"{title}. Dear {recipient}, {what[0]} {what[1]} overdue: {fmt(balance, currency)} is still open."]
+    title = msg("Final notice") if final else msg("Reminder {level}", level=level)
+    facts = {"title": title, "recipient": recipient, "what": what[0], "balance": Money(balance, currency)}
+    text = [msg("{title}. Dear {recipient}, {what} are overdue: {balance} is still open.", **facts) if what[1] else
+            msg("{title}. Dear {recipient}, {what} is overdue: {balance} is still open.", **facts)]
     if fees:
-        text.append(f"Reminder fees: {fmt(fees, currency)}.")
+        text.append(msg("Reminder fees: {fees}.", fees=Money(fees, currency)))
     if rate is not None:
-        text.append(f"Interest at {rate:f} % a year: {fmt(interest, currency)}.")
-    text.append(f"Please pay {fmt(amount_due, currency)} by {pay_by.isoformat()} ({details}).")
+        text.append(msg("Interest at {rate} % a year: {interest}.", rate=rate, interest=Money(interest, currency)))
+    text.append(msg("Please pay {amount} by {pay_by} ({details}).", amount=Money(amount_due, currency),
+                    pay_by=pay_by, details=details))
     if final:
-        text.append("Without payment by then, the claim will be handed over to "
-                    + (f"the collection agency {agency}." if agency else "a collection agency."))
-    return " ".join(text)
+        text.append(msg("Without payment by then, the claim will be handed over to the collection agency {agency}.",
+                        agency=agency) if agency else
+                    msg("Without payment by then, the claim will be handed over to a collection agency."))
+    return sentences(text)
 
 
-def follow_up_text(*, level: int, recipient: str, what: str, customer: str, balance: Decimal, details: str,
-                   currency: str) -> str:
+def follow_up_text(*, level: int, recipient: str, what: Msg, customer: str, balance: Decimal, details: Msg,
+                   currency: str) -> Msg:
     """The text of a payer follow-up: the claim, the customer, the amount; no fees, no interest."""
-    return (f"Follow-up {level}. Dear {recipient}, our {what} for {customer} over {fmt(balance, currency)} is "
-            f"unpaid. Please let us know the status of the claim or pay ({details}).")
+    return msg("Follow-up {level}. Dear {recipient}, our {what} for {customer} over {balance} is unpaid. Please let "
+               "us know the status of the claim or pay ({details}).", level=level, recipient=recipient, what=what,
+               customer=customer, balance=Money(balance, currency), details=details)
 
 
-def plan_offer(total: Decimal, parts: Sequence[Decimal], currency: str) -> str:
+def plan_offer(total: Decimal, parts: Sequence[Decimal], currency: str) -> Msg:
     """Advice to offer a payment plan of ``parts`` over an open balance of ``total``."""
-    offer = f"{len(parts)} x {fmt(parts[0], currency)}"
+    offer = {"count": len(parts), "part": Money(parts[0], currency)}
     if parts[-1] != parts[0]:
-        offer += f" (the last one {fmt(parts[-1], currency)})"
-    return (f"open balance of {fmt(total, currency)} is at or above the Payment Plan Threshold: offer {offer} "
-            "and record the plan in Payment Plans")
+        return msg("open balance of {total} is at or above the Payment Plan Threshold: offer {count} x {part} (the "
+                   "last one {last}) and record the plan in Payment Plans", total=Money(total, currency),
+                   last=Money(parts[-1], currency), **offer)
+    return msg("open balance of {total} is at or above the Payment Plan Threshold: offer {count} x {part} and "
+               "record the plan in Payment Plans", total=Money(total, currency), **offer)
+
+
+def sentences(parts: Sequence[Msg]) -> Msg:
+    """Several sentences as one text, separated by a space."""
+    names = [f"s{i}" for i in range(len(parts))]
+    return Msg(" ".join("{" + n + "}" for n in names), tuple(zip(names, parts, strict=True)))
+
+
+#: The Advice sheet's Topic values, in English as the code names them, and as sentences to translate.
+ADVICE_TOPICS = {"coverage": msg("coverage"), "correction": msg("correction"), "credit": msg("credit"),
+                 "payment plan": msg("payment plan")}
+
+
+def advice_topic(topic: Msg | str) -> Msg | str:
+    """An Advice Topic as a sentence of the catalogues (a plugin's own topic stays as it is)."""
+    return ADVICE_TOPICS.get(topic, topic) if isinstance(topic, str) else topic
+
+
+def installment_label(installment: Installment) -> Msg:
+    """The Overdue sheet's Installment: ``2 of 6``."""
+    return msg("{number} of {count}", number=installment.number, count=installment.count)

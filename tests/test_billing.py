@@ -74,7 +74,7 @@ def test_an_edited_charge_is_credited_and_billed_again():
         ("R-000003", "Invoice", Decimal("160.00"), None)]
     invoices = {i["Invoice No"]: i for i in rows_of(result.outputs, "Invoices")}
     assert invoices["R-000001"]["Balance"] == Decimal("12.50")  # only the unchanged charge is left to pay
-    assert [a.text for a in result.advice if a.topic == "correction"] == [
+    assert [str(a.text) for a in result.advice if a.topic == "correction"] == [
         "charge 1 was changed after billing: R-000001 is credited by R-000002 "
         "and the corrected charge is billed on R-000003"]
     again = run(with_outputs(after, result.outputs))
@@ -214,3 +214,17 @@ def test_an_invoice_deleted_from_the_invoices_sheet_is_reported_and_its_charge_n
     assert result.new_invoices == []
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Invoice Lines", 2, "Invoice No")]
     assert result.problems[0].code == "deleted-history"
+
+
+def test_a_charge_changed_then_deleted_on_the_same_day_is_advised_as_deleted_and_credited():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    billed = with_outputs(sheets, run(sheets, as_of=dt.date(2026, 2, 20)).outputs)
+    billed["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", 2, None))
+    changed = with_outputs(billed, run(billed).outputs)  # R-000002 credits R-000001, R-000003 bills it again
+    changed["Charges"] = sheet("Charges", CHARGE_HEADER)
+    result = run(changed)  # the same day: R-000004 credits R-000003
+    assert [(i.invoice_no, i.kind, i.related) for i in result.new_invoices] == [
+        ("R-000004", "Credit Note", "R-000003")]
+    assert sorted(str(a.text) for a in result.advice if a.topic == "correction") == [
+        "charge 1 was deleted after billing: R-000001 is credited by R-000002",
+        "charge 1 was deleted after billing: R-000003 is credited by R-000004"]

@@ -434,7 +434,7 @@ def test_employer_budget_runs_out_in_the_middle_of_a_charge():
     }
     lines = billed(result)
     assert lines[("C2", "K1")]["Reason"] == lines[("C3", "K1")]["Reason"] == "employer budget exhausted"
-    assert any("employer budget of 600.00 for 2026 is used up" in text for text in advice(result))
+    assert any("employer budget of 600.00 EUR for 2026 is used up" in text for text in advice(result))
 
 
 def test_employer_budget_default_from_settings():
@@ -468,3 +468,24 @@ def test_standard_payer_by_hand(price, kwargs, expected):
     result = assert_valid_adjudication(claim, standard.sheetbill_adjudicate(claim))
     assert (result.payer_share, result.customer_share, result.adjustment, result.deductible) == tuple(
         D(x) for x in expected)
+
+
+def test_an_employer_budget_read_as_a_float_is_written_as_money_in_advice():
+    # xlsx cells come back as floats: 400.0 must read "400.00 EUR" in the Advice, never "400.0".
+    coverage = [{"Customer ID": "K1", "Payer ID": "EMP", "Annual Budget": 400.0, "Covered Percent": 100}]
+    result = run([charge("C1", "2026-02-02", "LAB")], payers=[EMPLOYER], coverage=coverage, payer_codes=[])
+    assert advice(result) == ["employer budget of 400.00 EUR for 2026 is used up: the rest is billed to the customer"]
+
+
+@pytest.mark.parametrize(("payer_type", "check"), [
+    ("insurer", "check the insurance card"),
+    ("government", "check the customer's entitlement with the programme"),
+    ("employer", "check with the employer whether the customer is still covered"),
+    ("other", "check who pays for the customer now"),
+])
+def test_a_coverage_gap_is_worded_for_the_type_of_payer(payer_type, check):
+    payers = [{**PAYERS[0], "Type": payer_type}]
+    coverage = [{**COVERAGE_80, "Valid To": "2026-03-31"}]
+    result = run([charge("C1", "2026-04-01", "PT")], payers=payers, coverage=coverage)
+    assert advice(result) == [f"coverage ended 2026-03-31: {check} (charge C1 of 2026-04-01 is billed to the "
+                              "customer)"]

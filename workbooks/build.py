@@ -115,6 +115,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
         "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
                               "SCHEME:ID such as 0204:991-12345-67.",
+        "Salutation": "Herr or Frau (Mr or Ms) for a personal greeting in letters; blank greets by full name; "
+                      "anything else is the greeting line itself.",
+        "Title": "Academic title before the last name in the greeting (Dr., Prof.).",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
@@ -841,7 +844,7 @@ def medical_demo() -> Demo:
     settings = settings_sheet({
         **COMMON_DEMO_SETTINGS,
         "Company Name": "Praxis Dr. med. Katharina Weber",
-        "Company Address": "Kastanienallee 21, 10435 Berlin, Germany",
+        "Company Address": "Kastanienallee 21; 10435 Berlin",
         "Company Email": "abrechnung@praxis-weber.example",
         "Tax Number": "21/815/08150",
         "Invoice Prefix": "INV-",
@@ -880,6 +883,7 @@ def medical_demo() -> Demo:
         ("P-1012", "Ingrid Weiß-Nørgaard", "Lychener Straße 30", "10437", "Berlin", "DE",
          "ingrid.weiss@example.dk", "+49 30 4437 7001", d("1971-08-14"), None),
     ))
+    add_salutations(customers, MEDICAL_SALUTATIONS)
     payers = InputSheet(contract.PAYERS, rows(
         "Payer ID | Name | Type | Plugin | Code System | Email | Street | Postal Code | City | Payment Terms Days",
         ("INS-DKV", "DKV Deutsche Krankenversicherung AG", "insurer", "standard", None,
@@ -1086,6 +1090,26 @@ UTILITY_INTRO = [
     "a deliberate Problem.",
 ]
 
+#: Salutation and Title of the demo customers (the others are greeted by their full name).
+MEDICAL_SALUTATIONS = {"P-1001": ("Herr", "Dr."), "P-1002": ("Frau", None), "P-1003": ("Herr", None),
+                       "P-1004": ("Frau", "Dr."), "P-1005": ("Herr", None), "P-1006": ("Frau", None),
+                       "P-1007": ("Frau", None), "P-1008": ("Herr", None), "P-1010": ("Herr", None),
+                       "P-1011": ("Frau", "Prof."), "P-1012": ("Frau", None)}
+UTILITY_SALUTATIONS = {"0047111": ("Frau", None), "0047112": ("Herr", None), "0047113": ("Herr", None),
+                       "0047114": ("Frau", None), "0047115": ("Herr", "Prof."), "0047118": ("Frau", None),
+                       "0047119": ("Herr", "Dr."), "0047121": ("Frau", None)}
+
+
+def add_salutations(customers: InputSheet, salutations: dict[str, tuple[str, str | None]]) -> None:
+    """Fill in the Salutation and Title columns of ``customers`` from ``salutations``."""
+    for row in customers.rows:
+        salutation, title = salutations.get(str(row["Customer ID"]), (None, None))
+        if salutation:
+            row["Salutation"] = salutation
+        if title:
+            row["Title"] = title
+
+
 #: Customers of the utility: (ID, name, street, postal code, city, email, phone, notes).
 UTILITY_CUSTOMERS = (
     ("0047110", "Hausverwaltung Šimek & Söhne", "Lützner Straße 88", "04177", "Leipzig",
@@ -1163,7 +1187,7 @@ def utility_demo() -> Demo:
     settings = settings_sheet({
         **COMMON_DEMO_SETTINGS,
         "Company Name": "Stadtwerke Lindenau GmbH",
-        "Company Address": "Am Wasserturm 3, 04179 Leipzig, Germany",
+        "Company Address": "Am Wasserturm 3; 04179 Leipzig",
         "Company Email": "kundenservice@stadtwerke-lindenau.example",
         "Invoice Prefix": "SWL-",
         "Invoice Digits": 5,
@@ -1183,6 +1207,7 @@ def utility_demo() -> Demo:
     for row in customers.rows:
         if "Street" in row:
             row["Country"] = "DE"
+    add_salutations(customers, UTILITY_SALUTATIONS)
     payers = InputSheet(contract.PAYERS, rows(
         "Payer ID | Name | Type | Plugin | Code System | Email | Street | Postal Code | City | Payment Terms Days",
         ("EMP-KLI", "Klinikum Lindenau gGmbH (staff housing)", "employer", "employer_budget", None,

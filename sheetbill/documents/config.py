@@ -13,7 +13,7 @@ from ..tables import normalize
 #: Settings read by documents and sending (defined with all others in the workbook contract).
 SETTINGS: dict[str, tuple[str, str, str]] = {name: SETTING_FIELDS[name] for name in (
     "Document Templates", "Bank BIC", "SMTP Host", "SMTP Port", "SMTP Security", "SMTP User", "Sender Email",
-    "Send Documents From")}
+    "Send Documents From", "Company Country")}
 
 
 def is_valid_email(text: str | None) -> bool:

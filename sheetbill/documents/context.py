@@ -25,6 +25,7 @@ from ..run import ledger_as_of
 from .config import setting
 from .fonts import FontSet
 from .model import Formats, PaymentBlock
+from .parties import greeting_key, salutation_parts
 from .payment import bic_is_valid, compact, epc_payload, format_iban, iban_problem
 from .templates import Templates
 
@@ -120,25 +121,37 @@ class Context:
             "amount_credited": f.amount(-invoice.amount), "related_invoice": invoice.related or "",
             "reference": reference, "iban": format_iban(self.bank["iban"]) if self.bank["iban"] else "",
             "payment_methods": s.payment_methods or "", "currency": self.currency,
+            "member": self.member(invoice), **salutation_parts(party),
         }
+
+    def member(self, invoice: Invoice) -> str:
+        """How a letter to the payer of ``invoice`` names its customer, by the payer's Type."""
+        payer = self.book.payers.get(invoice.bill_to_id) if invoice.bill_to_type == BillToType.PAYER else None
+        kind = str(payer.type) if payer is not None and payer.type else "insurer"
+        try:
+            return self.templates.text("common", f"member.{kind}")
+        except KeyError:
+            return self.templates.text("common", "member.other")
 
     def letter(self, values: dict[str, str], *, to_payer: bool) -> dict[str, str]:
         """The greeting, closing, signature and page footer of a letter (fields of a Document)."""
         t = self.templates
         return {
-            "greeting": t.text("common", "letter.greeting_payer" if to_payer else "letter.greeting", values),
+            "greeting": t.text("common", greeting_key(t, values, to_payer=to_payer), values),
             "closing": t.text("common", "letter.closing", values),
             "signature": t.text("common", "letter.signature", values),
             "page_label": t.text("common", "labels.page", {"page": "{page}", "pages": "{pages}"}),
         }
 
-    def payment_block(self, amount: Decimal, reference: str, due: dt.date | None) -> PaymentBlock:
-        """Amount, payment methods, account holder, IBAN, BIC, reference and the EPC QR code."""
+    def payment_block(self, amount: Decimal, reference: str, due: dt.date | None, *,
+                      to_payer: bool = False) -> PaymentBlock:
+        """Amount, payment methods, account holder, IBAN, BIC, reference and the EPC QR code; a payer is
+        offered the bank transfer only (Payment Methods is written for customers: cash, card at the desk)."""
         f, t, s = self.f, self.templates, self.settings
         rows = [(t.text("common", "payment.amount_due"), f.amount(amount))]
         if due is not None:
             rows.append((t.text("common", "labels.due_date"), f.date(due)))
-        if s.payment_methods:
+        if s.payment_methods and not to_payer:
             rows.append((t.text("common", "payment.methods"), s.payment_methods))
         qr = None
         if self.bank["iban"]:

@@ -198,7 +198,8 @@ def _letter_text(ctx: Context, invoice: Invoice, kind: str, values: dict[str, st
             paragraphs.append(t.text(kind, "intro_customer_insured", values | {"payer_names": ", ".join(payers)}))
     if invoice.amount > 0:
         closing.append(t.text(kind, "pay_request", values))
-        block = ctx.payment_block(invoice.amount, reference, invoice.due_date)
+        block = ctx.payment_block(invoice.amount, reference, invoice.due_date,
+                                  to_payer=invoice.bill_to_type == BillToType.PAYER)
     return paragraphs, closing, block
 
 

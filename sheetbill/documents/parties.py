@@ -13,6 +13,7 @@ from ..book import Book
 from ..contract import OWN_CODE_SYSTEMS
 from ..dunning import postal_address
 from ..models import BillToType, Coverage, Customer, Invoice, InvoiceLine, Payer, Settings
+from .config import setting
 from .model import Source, address_lines
 
 
@@ -74,11 +75,23 @@ def party_recipient(book: Book, party_type: str, party_id: str, fallback: Source
         return Recipient(None, fallback.text, None, (fallback.text,), False, (fallback,))
     city = " ".join(p for p in (party.postal_code, party.city) if p)
     country = getattr(party, "country", None)
-    block = tuple(p for p in (party.name, party.street, city, country) if p)
+    home = str(setting(book.settings, "Company Country") or "DE")
+    shown = None if country is None or _same_country(country, home) else country
+    block = tuple(p for p in (party.name, party.street, city, shown) if p)
     complete = postal_address(party.street, party.postal_code, party.city) is not None
     sources = (Source(party.name, sheet, party.row, "Name"), Source(party.street or "", sheet, party.row, "Street"),
                Source(party.city or "", sheet, party.row, "City"), Source(country or "", sheet, party.row, "Country"))
     return Recipient(party, party.name, (party.email or "").strip() or None, block, complete, sources)
+
+
+_COUNTRY_NAMES = {"de": {"de", "deu", "germany", "deutschland"}, "at": {"at", "aut", "austria", "österreich"},
+                  "ch": {"ch", "che", "switzerland", "schweiz"}}
+
+
+def _same_country(country: str, home: str) -> bool:
+    """True when ``country`` (a code or a common name) is the sender's country ``home``: no country line."""
+    key, home_key = country.strip().casefold(), home.strip().casefold()
+    return key == home_key or key in _COUNTRY_NAMES.get(home_key, ())
 
 
 def coverage_of(book: Book, invoice: Invoice, lines: list[InvoiceLine]) -> Coverage | None:
@@ -98,3 +111,33 @@ def code_system(book: Book, invoice: Invoice) -> str:
     payer = book.payers.get(invoice.bill_to_id)
     system = (payer.code_system or "").strip() if payer else ""
     return "" if system.casefold() in OWN_CODE_SYSTEMS else system
+
+
+#: Customers Salutation words meaning a man or a woman (German and English); anything else is a greeting of its own.
+_SALUTATIONS = {"herr": "male", "herrn": "male", "mr": "male", "mr.": "male", "frau": "female", "mrs": "female",
+                "mrs.": "female", "ms": "female", "ms.": "female"}
+
+
+def salutation_parts(party: Customer | Payer | None) -> dict[str, str]:
+    """The placeholders of a personal greeting: ``salutation`` (``male``, ``female``, a free form or ""),
+    ``person_title`` (Customers Title), ``last_name`` (the last word of the Name, a title in it left out)
+    and ``titled_name`` (title and last name: ``Dr. Berger``)."""
+    salutation = (getattr(party, "salutation", None) or "").strip()
+    title = (getattr(party, "title", None) or "").strip()
+    name = (party.name if party is not None else "").strip()
+    words = [w for w in name.split() if w.casefold() not in {t.casefold() for t in title.split()}]
+    last = words[-1].strip("()[],;") if words else name
+    return {"salutation": _SALUTATIONS.get(salutation.casefold(), salutation), "person_title": title,
+            "last_name": last, "titled_name": f"{title} {last}" if title else last}
+
+
+def greeting_key(templates, values: dict[str, str], *, to_payer: bool) -> str:
+    """The key of the letter's greeting in ``common``: for a payer the impersonal one; for a customer with
+    Salutation Herr/Frau (Mr/Ms) the personal one (``greeting_male_titled`` when a Title is set); a free-form
+    Salutation is used as the greeting line itself (``greeting_own``)."""
+    if to_payer:
+        return "letter.greeting_payer"
+    kind = values.get("salutation", "")
+    if kind in ("male", "female"):
+        return f"letter.greeting_{kind}_titled" if values.get("person_title") else f"letter.greeting_{kind}"
+    return "letter.greeting_own" if kind else "letter.greeting"

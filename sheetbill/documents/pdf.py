@@ -77,7 +77,8 @@ class _Letter(FPDF):
         self.set_font("Body", "", 7.5)
         self.set_text_color(*GREY)
         label = self.document.page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
-        self.cell(0, 4, f"{self.document.key}  ·  {label}", align="C")
+        name = " ".join(part for part in (self.document.title, self.document.invoice_no) if part)
+        self.cell(0, 4, f"{name}  ·  {label}", align="C")
         self.set_text_color(0)
 
 

@@ -47,7 +47,8 @@ def reminder_document(ctx: Context, reminder: Reminder) -> tuple[Document, list[
              (t.text("common", "labels.invoice_no"), invoice.invoice_no),
              (t.text("common", "labels.customer_id"), invoice.customer_id))
     amount_due = reminder.amount_due or ZERO
-    block = ctx.payment_block(amount_due, reference, _pay_by(ctx, reminder, final)) if amount_due > 0 else None
+    block = ctx.payment_block(amount_due, reference, _pay_by(ctx, reminder, final), to_payer=is_payer) \
+        if amount_due > 0 else None
     document = Document(
         key=_key(invoice, reminder, is_payer), kind=KIND_REMINDER,
         invoice_no=invoice.invoice_no, date=reminder.date, recipient_type=invoice.bill_to_type,

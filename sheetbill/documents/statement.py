@@ -21,7 +21,7 @@ from ..models import BillToType
 from ..statements import Statement
 from .context import Context
 from .model import KIND_STATEMENT, Document, Source, Table
-from .parties import letterhead, party_recipient
+from .parties import letterhead, party_recipient, salutation_parts
 
 #: The templates key of each kind of account item (:attr:`sheetbill.ledger.AccountItem.kind`).
 ITEM_KINDS = {"Invoice": "invoice", "Fee": "fee", "Interest": "interest", "Credit Note": "credit_note",
@@ -84,6 +84,7 @@ def _values(ctx: Context, statement: Statement, name: str) -> dict[str, str]:
         "as_of_date": f.date(statement.end), "opening_balance": f.amount(statement.opening),
         "closing_balance": f.amount(statement.closing), "credit": f.amount(-statement.closing),
         "reference": statement.customer_id, "currency": ctx.currency,
+        **salutation_parts(ctx.book.customers.get(statement.customer_id)),
     }
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..i18n import language_code
 from ..problems import Problem, warning
 
 SHIPPED = Path(__file__).parent / "templates"
@@ -34,15 +35,6 @@ SHIPPED_LANGUAGES = ("en", "de")
 KINDS = ("invoice", "credit_note", "reminder", "statement")
 FILES = ("common", *KINDS)
 
-_LANGUAGE_NAMES = {"english": "en", "englisch": "en", "german": "de", "deutsch": "de"}
-
-
-def language_code(value: str) -> str:
-    """A Settings ``Language`` value as a two-letter code: ``de``, ``DE``, ``de-AT``, ``Deutsch`` -> ``de``."""
-    text = (value or "").strip().casefold()
-    if text in _LANGUAGE_NAMES:
-        return _LANGUAGE_NAMES[text]
-    return text.replace("_", "-").split("-")[0][:8] or "en"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

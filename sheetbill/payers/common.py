@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..i18n import Msg, msg
 from ..models import PayerCode
 from ..money import quantize
 from ..plugins import defaults
@@ -44,8 +45,9 @@ def is_not_covered(claim: Claim) -> bool:
 def not_covered(claim: Claim, reason: str = "not covered") -> Adjudication:
     """The whole charge is the customer's (no adjustment); it does not count toward the
     out-of-pocket maximum, and Advice names the service (for a primary claim)."""
-    advice: tuple[str, ...] = ()
+    advice: tuple[Msg, ...] = ()
     if not claim.is_secondary:
-        advice = (f"{claim.service.description} is not covered by {claim.payer.name}: charge "
-                  f"{claim.charge.charge_id} of {claim.date.isoformat()} is billed to the customer",)
+        advice = (msg("{service} is not covered by {payer}: charge {charge_id} of {date} is billed to the customer",
+                      service=claim.service.description, payer=claim.payer.name, charge_id=claim.charge.charge_id,
+                      date=claim.date),)
     return Adjudication(ZERO, claim.charge_amount, ZERO, reason, advice=advice, out_of_pocket=ZERO)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..i18n import Money, msg
 from ..money import D, quantize
 from ..plugins import hookimpl
 from ..plugins.types import ZERO, Adjudication, Claim
@@ -58,6 +59,6 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     reason = "employee share" if pays == wanted else "employer budget exhausted"
     advice = ()
     if pays < wanted:
-        advice = (f"employer budget of {budget} for {claim.charge.date.year} is used up: "
-                  "the rest is billed to the customer",)
+        advice = (msg("employer budget of {budget} for {year} is used up: the rest is billed to the customer",
+                      budget=Money(budget, claim.currency), year=claim.charge.date.year),)
     return Adjudication(pays, allowed - pays, adjustment, reason if allowed - pays else "covered", advice=advice)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pluggy
 
+from ..i18n import Msg
 from ..models import Payer, PayerCode, Service
 from ..money import quantize
 from ..problems import ConfigurationError
@@ -158,7 +159,7 @@ def check_adjudication(claim: Claim, result: object) -> str | None:
         return f"counted out-of-pocket {result.out_of_pocket}, more than the customer share {result.customer_share}"
     if not isinstance(result.reason, str):
         return f"returned reason={result.reason!r}, not text"
-    if not isinstance(result.advice, tuple) or not all(isinstance(a, str) for a in result.advice):
+    if not isinstance(result.advice, tuple) or not all(isinstance(a, str | Msg) for a in result.advice):
         return f"returned advice={result.advice!r}, not a tuple of texts"
     return None
 

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..i18n import Msg
 from ..models import Charge, Coverage, Customer, Payer, PayerCode, Service, Settings
 
 ZERO = Decimal("0")
@@ -90,7 +91,8 @@ class Adjudication:
         reason: why the customer pays ``customer_share``: ``copay``, ``deductible``,
             ``coinsurance``, ``deductible + coinsurance``, ``not covered``, ``budget exhausted``, ...
         deductible: the part of ``customer_share`` that counts toward the annual deductible.
-        advice: sentences for the clerk (shown in the Advice sheet for this customer).
+        advice: sentences for the clerk (shown in the Advice sheet for this customer): plain text, or
+            :func:`sheetbill.i18n.msg` sentences that the catalogues translate into the Settings Language.
         out_of_pocket: the part of ``customer_share`` that counts toward the out-of-pocket
             maximum; ``None`` (the default) means all of it. A service the payer does not cover
             counts nothing (``ZERO``).
@@ -101,7 +103,7 @@ class Adjudication:
     adjustment: Decimal = ZERO
     reason: str = ""
     deductible: Decimal = ZERO
-    advice: tuple[str, ...] = field(default_factory=tuple)
+    advice: tuple[Msg | str, ...] = field(default_factory=tuple)
     out_of_pocket: Decimal | None = None
 
     @property

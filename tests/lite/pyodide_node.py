@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "tests" / "lite" / "js"
 #: The pure-Python dependencies a Pyodide install of sheetbill pulls in.
-PURE_DEPENDENCIES = ("pluggy", "defusedxml")
+PURE_DEPENDENCIES = ("pluggy", "defusedxml", "babel")
 
 
 class Unavailable(Exception):

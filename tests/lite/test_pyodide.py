@@ -156,7 +156,7 @@ def test_the_wheel_asks_pyodide_only_for_pure_python_packages(runtime):
         lines = archive.read(metadata).decode().splitlines()
     requirements = [Requirement(line.partition(":")[2].strip()) for line in lines if line.startswith("Requires-Dist:")]
     needed = {r.name for r in requirements if r.marker is None or r.marker.evaluate(PYODIDE_MARKERS)}
-    assert needed == {"pluggy", "defusedxml"}
+    assert needed == {"pluggy", "defusedxml", "babel"}
     assert "python-calamine" in {r.name for r in requirements if r.marker is None
                                  or r.marker.evaluate({**PYODIDE_MARKERS, "sys_platform": "linux",
                                                        "platform_system": "Linux"})}
