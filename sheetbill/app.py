@@ -23,6 +23,7 @@ from typing import Protocol
 from . import __version__, contract
 from .book import Book
 from .compliance import check_invoice_requirements
+from .i18n import language
 from .outputs import canonical, problems_sheet
 from .plugins.manager import Plugins
 from .problems import Problem
@@ -155,7 +156,8 @@ def _add_invoice_requirements(result: RunResult) -> None:
     if not found:
         return
     result.problems.extend(found)
-    result.outputs = [canonical(problems_sheet(result.problems), result.book.settings.currency)
+    result.outputs = [canonical(problems_sheet(result.problems, language(result.book.settings.language)),
+                                 result.book.settings.currency)
                       if output.name == contract.PROBLEMS_SHEET else output for output in result.outputs]
 
 
