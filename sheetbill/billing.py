@@ -27,6 +27,7 @@ from .book import Book
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, PaymentType
 from .money import ZERO
 from .problems import Problem, error
+from .terms import PaymentTerms
 
 #: Bill-to parties in the order their invoices are numbered within a customer.
 _ISSUE_ORDER = {BillToType.PAYER: 0, BillToType.CUSTOMER: 1}
@@ -227,21 +228,22 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
-        invoices.append(Invoice(number, InvoiceKind.INVOICE, as_of, as_of + dt.timedelta(days=terms), bill_to_type,
+        invoices.append(Invoice(number, InvoiceKind.INVOICE, as_of, terms.due_date(as_of), bill_to_type,
                                 bill_to_id, name, customer_id, sum((ln.amount for ln in new), ZERO), related))
         lines += new
     return invoices, lines
 
 
-def _party_name_and_terms(book: Book, bill_to_type: str, bill_to_id: str) -> tuple[str, int]:
-    """The name an invoice is addressed to and the days until it is due."""
+def _party_name_and_terms(book: Book, bill_to_type: str, bill_to_id: str) -> tuple[str, PaymentTerms]:
+    """The name an invoice is addressed to and its payment terms: the party's own, else the Settings'."""
     settings = book.settings
     if bill_to_type == BillToType.PAYER:
         payer = book.payers[bill_to_id]
-        terms = payer.payment_terms_days if payer.payment_terms_days is not None else settings.payment_terms_days
-        return payer.name, terms
+        return payer.name, payer.payment_terms or settings.payment_terms
     customer = book.customers.get(bill_to_id)
-    return (customer.name if customer else bill_to_id), settings.payment_terms_days
+    if customer is None:
+        return bill_to_id, settings.payment_terms
+    return customer.name, customer.payment_terms or settings.payment_terms
 
 
 def correction_advice(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine], as_of: dt.date) -> list[Advice]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-from .models import PayerType, PaymentType
+from .models import PayerType, PaymentType, SecondaryMethod
 from .sheets import Column
 from .tables import Field, TableSpec, normalize
 
 PAYER_TYPES = tuple(kind.value for kind in PayerType)
+SECONDARY_METHODS = tuple(method.value for method in SecondaryMethod)
 PAYMENT_TYPES = tuple(kind.value for kind in PaymentType)
 CONTACT_CHANNELS = ("phone", "email", "letter", "visit")
 CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "dispute", "other")
@@ -35,11 +36,15 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Currency": ("currency", "text", "ISO 4217 code of all amounts (default EUR)."),
     "Invoice Prefix": ("invoice_prefix", "text", "Text before the invoice number (default INV-)."),
     "Invoice Digits": ("invoice_digits", "int", "Digits of the running number (default 6)."),
-    "Payment Terms Days": ("payment_terms_days", "int", "Days until a customer invoice is due (default 30)."),
+    "Payment Terms Days": ("payment_terms", "terms",
+                           "When a customer invoice is due: 30 (days, the default), EOM, EOM + 15 or 15th next "
+                           "month (docs/overdue.md)."),
     "As Of Date": ("as_of", "date", "The run's date (default today): issue date of new invoices."),
     "Reminder Days": ("reminder_days", "intlist",
                       "Days after the due date for reminder 1, then after each previous reminder."),
-    "Reminder Fees": ("reminder_fees", "decimallist", "Fee added with each reminder level, e.g. 0; 5; 10."),
+    "Reminder Fees": ("reminder_fees", "feelist",
+                      "Fee added with each reminder level, e.g. 0; 5; 10, or a percentage of the overdue "
+                      "principal: 0; 2% min 5; 2% min 5 max 50."),
     "Collection After Days": ("collection_after_days", "int", "Days after the final notice before hand-off."),
     "Collection Agency": ("collection_agency", "text", "Name of the collection agency."),
     "Collection Fee Percent": ("collection_fee_percent", "percent", "Agency fee, percent of principal."),
@@ -50,6 +55,11 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                       "Default interest: a percent (8) or base + points (base + 5 against consumers, base + 9 "
                       "against businesses) with the Base Rates sheet."),
     "Interest Basis": ("interest_basis", "raw", "Days as a fraction of a year: act/365 (default), act/360 or 30/360."),
+    "Remind Before Due Days": ("remind_before_due_days", "int",
+                               "Days before the due date a customer gets a friendly reminder (blank: none)."),
+    "Business Late Fee": ("business_late_fee", "money",
+                          "Flat late fee once per invoice for business debtors (payers and customers with "
+                          "Business = yes), e.g. 40 under § 288 (5) BGB (blank: none)."),
     "Payment Plan Threshold": ("payment_plan_threshold", "money",
                                "Customer balance from which Advice suggests a payment plan."),
     "Max Installments": ("max_installments", "int", "Most installments a plan may have (default 6)."),
@@ -90,6 +100,8 @@ CUSTOMERS = TableSpec(
         Field("phone", "Phone", "id"),
         Field("date_of_birth", "Date of Birth", "date"),
         Field("notes", "Notes"),
+        Field("payment_terms", "Payment Terms Days", "terms", aliases=("Payment Terms",)),
+        Field("business", "Business", "yesno"),
     ),
     key=("customer_id",),
     required_sheet=True,
@@ -107,7 +119,9 @@ PAYERS = TableSpec(
         Field("street", "Street"),
         Field("postal_code", "Postal Code", "id"),
         Field("city", "City"),
-        Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True),
+        Field("payment_terms", "Payment Terms Days", "terms", aliases=("Payment Terms",)),
+        Field("secondary_method", "Secondary Method", "choice", choices=SECONDARY_METHODS),
+        Field("balance_billing", "Balance Billing", "yesno"),
     ),
     key=("payer_id",),
 )
@@ -126,6 +140,8 @@ COVERAGE = TableSpec(
         Field("annual_deductible", "Annual Deductible", "money", nonnegative=True),
         Field("out_of_pocket_max", "Out of Pocket Max", "money", nonnegative=True),
         Field("annual_budget", "Annual Budget", "money", nonnegative=True),
+        Field("copay_then_coinsurance", "Copay Then Coinsurance", "yesno"),
+        Field("copay_counts_to_deductible", "Copay Counts To Deductible", "yesno"),
     ),
 )
 
@@ -150,6 +166,7 @@ PAYER_CODES = TableSpec(
         Field("copay", "Copay", "money", nonnegative=True),
         Field("covered", "Covered", "yesno"),
         Field("prior_authorization", "Prior Authorization", "yesno"),
+        Field("points", "Points", "decimal", positive=True),
     ),
     key=("payer_id", "service_code"),
 )
@@ -165,6 +182,9 @@ CHARGES = TableSpec(
         Field("price", "Price", "money", nonnegative=True),
         Field("authorization_no", "Authorization No", "id"),
         Field("note", "Note"),
+        Field("factor", "Factor", "decimal", positive=True),
+        Field("justification", "Justification"),
+        Field("fee_agreement", "Fee Agreement", "yesno"),
     ),
     key=("charge_id",),
     required_sheet=True,
@@ -190,10 +210,12 @@ PAYMENT_PLANS = TableSpec(
     (
         Field("plan_id", "Plan ID", "id", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("installments", "Installments", "int", required=True, positive=True),
+        Field("installments", "Installments", "int", positive=True),
         Field("first_due_date", "First Due Date", "date", required=True),
         Field("interval_months", "Interval Months", "int", positive=True),
         Field("note", "Note"),
+        Field("shares", "Shares", "decimallist"),
+        Field("interval_days", "Interval Days", "int", positive=True),
     ),
     key=("plan_id",),
 )

@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .book import Book
-from .dunning import Installment, add_months, installment_status
+from .dunning import Installment, installment_status
 from .models import (
     BillToType,
     Collection,
@@ -37,7 +37,8 @@ from .models import (
     PaymentType,
     Reminder,
 )
-from .money import ZERO, fmt, split_equal
+from .money import ZERO, fmt
+from .plans import plan_schedule
 from .problems import Problem, error, warning
 
 
@@ -229,33 +230,6 @@ class _Event:
     record: object
 
 
-def valid_plans(book: Book, invoices: Mapping[str, Invoice], problems: list[Problem]) -> dict[str, PaymentPlan]:
-    """The valid Payment Plans rows, one per invoice; the others reported where they are."""
-    maximum = book.settings.max_installments
-    plans: dict[str, PaymentPlan] = {}
-    for plan in book.plans:
-        invoice = invoices.get(plan.invoice_no)
-        if invoice is None:
-            problems.append(error(f"unknown invoice {plan.invoice_no!r}: the plan is ignored", "Payment Plans",
-                                  plan.row, "Invoice No", code="unknown-invoice"))
-        elif invoice.kind != InvoiceKind.INVOICE or invoice.bill_to_type != BillToType.CUSTOMER:
-            problems.append(error(f"{plan.invoice_no} is not a customer invoice: a payment plan splits what a "
-                                  "customer owes; the plan is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-not-customer-invoice"))
-        elif plan.invoice_no in plans:
-            first = plans[plan.invoice_no]
-            problems.append(error(f"{plan.invoice_no} already has plan {first.plan_id} (row {first.row}); "
-                                  "this row is ignored", "Payment Plans", plan.row, "Invoice No",
-                                  code="plan-duplicate"))
-        else:
-            if plan.installments > maximum:
-                problems.append(warning(f"{plan.installments} installments is more than Max Installments "
-                                        f"({maximum}); the plan is used as agreed", "Payment Plans", plan.row,
-                                        "Installments", code="plan-over-max"))
-            plans[plan.invoice_no] = plan
-    return plans
-
-
 def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[Problem]) -> list[Payment]:
     """The Payments rows that can be booked; the others reported on their cell and left out whole.
 
@@ -359,10 +333,8 @@ class _Replay:
         receivable = Receivable(invoice)
         plan = self.report.plans.get(invoice.invoice_no)
         if plan is not None and invoice.amount > 0:
-            amounts = split_equal(invoice.amount, plan.installments, self.currency)
-            interval = plan.interval_months or 1
-            receivable.principal = [[add_months(plan.first_due_date, i * interval), i + 1, amount, amount]
-                                    for i, amount in enumerate(amounts)]
+            receivable.principal = [[due, i + 1, amount, amount] for i, (due, amount)
+                                    in enumerate(plan_schedule(plan, invoice.amount, self.currency))]
         else:
             receivable.principal = [[invoice.due_date, None, invoice.amount, invoice.amount]]
         receivable.timeline.append((invoice.issue_date, invoice.amount))

@@ -410,7 +410,7 @@ class _Dunning:
         if recipient is None:
             self.report_missing_contact(invoice)
             return (wording.UPDATE_CONTACT, self.as_of), level, last, fees
-        fee = self.fee(level + 1) if is_customer else ZERO
+        fee = self.fee(level + 1, sum((piece.balance for piece in overdue), ZERO)) if is_customer else ZERO
         fees += fee
         self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees, charge, installment)
         return self.after_reminder(invoice, level + 1, self.as_of), level + 1, self.as_of, fees
@@ -441,10 +441,10 @@ class _Dunning:
         return wording.hand_off(self.settings.collection_agency), \
             last + dt.timedelta(days=self.settings.collection_after_days)
 
-    def fee(self, level: int) -> Decimal:
-        """The Reminder Fee of ``level`` (0 when the list is shorter)."""
+    def fee(self, level: int, overdue: Decimal) -> Decimal:
+        """The Reminder Fee of ``level`` on ``overdue`` principal (0 when the list is shorter)."""
         fees = self.settings.reminder_fees
-        return quantize(fees[level - 1], self.currency) if level <= len(fees) else ZERO
+        return fees[level - 1].fee(overdue, self.currency) if level <= len(fees) else ZERO
 
     def hand_off(self, invoice: Invoice, receivable: Receivable, final: dt.date | None, fees: Decimal,
                  interest_due: Decimal) -> Action:

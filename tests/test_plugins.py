@@ -104,7 +104,7 @@ class Answering:
 def test_builtin_payers_are_registered_like_installed_plugins():
     pm = get_plugin_manager(entry_points=False)
     assert [name for name, _ in pm.list_name_plugin()] == list(BUILTIN_PLUGINS)
-    assert Plugins(pm).payer_plugin_names() == ["employer_budget", "fee_schedule", "standard"]
+    assert Plugins(pm).payer_plugin_names() == ["employer_budget", "fee_schedule", "goae", "standard"]
 
 
 def test_each_call_gives_a_fresh_manager():

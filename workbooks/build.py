@@ -108,6 +108,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Phone": "For your calls. Stays text.",
         "Date of Birth": "Tells customers of the same name apart; payers often ask for it.",
         "Notes": "Anything for you; sheetbill does not read it.",
+        "Payment Terms Days": "When the customer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next "
+                              "month (blank: Settings Payment Terms Days).",
+        "Business": "yes: a business, not a consumer (Business Late Fee, interest at base + 9 points).",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
@@ -121,7 +124,13 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Street": "Postal address of the payer.",
         "Postal Code": "Postal code of the payer. Stays text.",
         "City": "City of the payer.",
-        "Payment Terms Days": "Days until the payer's invoices are due (blank: Settings Payment Terms Days).",
+        "Payment Terms Days": "When the payer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next month "
+                              "(blank: Settings Payment Terms Days).",
+        "Secondary Method": "How the payer pays as secondary payer: standard (blank: its benefit, at most what "
+                            "the customer still owes), non-duplication (its benefit minus what the primary paid) "
+                            "or medicare-secondary (42 CFR 411.33).",
+        "Balance Billing": "yes: the part of a charge above the payer's Allowed Amount is billed to the "
+                           "customer instead of written off (out of network; blank: no).",
     },
     "Coverage": {
         "Customer ID": "The customer who is covered.",
@@ -135,6 +144,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Annual Deductible": "What the customer pays each calendar year before the payer pays.",
         "Out of Pocket Max": "The most the customer pays in a calendar year under this coverage.",
         "Annual Budget": "Employer schemes: the most the employer pays per employee and calendar year.",
+        "Copay Then Coinsurance": "yes: the customer pays the Copay and then the deductible and coinsurance on "
+                                  "the rest (blank: the copay replaces them).",
+        "Copay Counts To Deductible": "yes: copays count toward the Annual Deductible (blank: no).",
     },
     "Services": {
         "Service Code": "Your code for the service.",
@@ -150,6 +162,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Copay": "Fixed customer amount for this service (instead of deductible and coinsurance).",
         "Covered": "no: the payer does not cover the service and the customer pays it (blank: yes).",
         "Prior Authorization": "yes: a charge needs an Authorization No before it is billed.",
+        "Points": "GOÄ payers: the number's points (blank: sheetbill's table of common numbers).",
     },
     "Charges": {
         "Charge ID": "Your unique number for the charge. Never reuse one.",
@@ -160,6 +173,12 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Price": "Price per unit for this charge only (blank: the Services price).",
         "Authorization No": "The payer's prior-authorization number, when the payer requires one.",
         "Note": "Anything for you; sheetbill does not read it.",
+        "Factor": "GOÄ payers: the multiplier of the fee (blank: the standard factor of the number's section, "
+                  "2.3, 1.8 or 1.15).",
+        "Justification": "GOÄ payers: why the factor is above the standard (needed then; printed on the "
+                         "invoice).",
+        "Fee Agreement": "GOÄ payers: yes when a written fee agreement (§ 2 GOÄ) allows a factor above the "
+                         "maximum.",
     },
     "Payments": {
         "Payment ID": "Your unique number for the payment.",
@@ -176,10 +195,13 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Payment Plans": {
         "Plan ID": "Your unique number for the plan.",
         "Invoice No": "The invoice paid in installments.",
-        "Installments": "Number of installments.",
+        "Installments": "Number of equal installments (blank when Shares are given).",
         "First Due Date": "Due date of the first installment.",
         "Interval Months": "Months between installments (blank: 1).",
         "Note": "What was agreed, by whom.",
+        "Shares": "Percent of the invoice per installment instead of equal parts, e.g. 30; 50; 20 (adding up "
+                  "to 100).",
+        "Interval Days": "Days between installments, instead of Interval Months (e.g. 14).",
     },
     "Contacts": {
         "Date": "When you contacted the customer (or they contacted you).",
@@ -209,7 +231,9 @@ KIND_FORMATS: dict[str, tuple[str, str]] = {
     "yesno": ("General", "yes/no"),
     "choice": ("General", "one of the listed values"),
     "intlist": ("@", "list of whole numbers, e.g. `14, 14, 14`"),
-    "decimallist": ("@", "list of amounts, e.g. `0; 5; 10`"),
+    "decimallist": ("@", "list of numbers, e.g. `0; 5; 10`"),
+    "terms": ("@", "payment terms: `30`, `EOM`, `EOM + 15` or `15th next month`"),
+    "feelist": ("@", "list of fees, e.g. `0; 5; 10` or `0; 2% min 5; 2% min 5 max 50`"),
 }
 
 #: Minimum column widths by kind, so dates and amounts never show as ####.
