@@ -55,8 +55,6 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                       "Default interest: a percent (8) or base + points (base + 5 against consumers, base + 9 "
                       "against businesses) with the Base Rates sheet."),
     "Interest Basis": ("interest_basis", "raw", "Days as a fraction of a year: act/365 (default), act/360 or 30/360."),
-    "Remind Before Due Days": ("remind_before_due_days", "int",
-                               "Days before the due date a customer gets a friendly reminder (blank: none)."),
     "Business Late Fee": ("business_late_fee", "money",
                           "Flat late fee once per invoice for business debtors (payers and customers with "
                           "Business = yes), e.g. 40 under § 288 (5) BGB (blank: none)."),

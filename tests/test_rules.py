@@ -304,3 +304,29 @@ def test_the_example_plugin_written_for_the_previous_specs_loads_and_behaves_the
     # The network pays the price less the flat copay of 10.00 (its documented rule), billed under FCC-OV.
     assert lines["FCC"][:2] == (D("190.00"), D("0.00")) and lines["K1"][:2] == (D("10.00"), D("0.00"))
     assert {line["Charge Amount"] for line in output_rows(result, "Invoice Lines")} == {D("200.00")}
+
+
+# --- § 288 (5) BGB -----------------------------------------------------------------------------------------
+
+
+def test_business_late_fee_once_per_invoice_with_the_reminder_fees_set_off_against_it():
+    business = ("C2", "Bau GmbH", "office@bau.example", None, None, None)
+    header = ("Customer ID", "Name", "Email", "Street", "Postal Code", "City", "Business")
+    from sheetbill.sheets import RawSheet
+
+    sheets = workbook(invoice("INV-1", D("100.00")), invoice("INV-2", D("100.00"), customer="C2"),
+                      invoice("INV-3", D("100.00"), payer="P1"),
+                      customers=[(*row, None) for row in ((
+                          "C1", "Ann Lee", "ann@example.org", None, None, None),)] + [(*business, "yes")],
+                      settings=[("Business Late Fee", 40)])
+    sheets["Customers"] = RawSheet("Customers", [list(header)] + [list(r) for r in sheets["Customers"].rows[1:]])
+    fees = {}
+    for day in (dt.date(2026, 2, 14), dt.date(2026, 2, 28), dt.date(2026, 3, 14)):
+        result, sheets = step(sheets, day)
+        for row in reminders(result):
+            if row["Date"] == day:
+                fees.setdefault(row["Invoice No"], []).append(row["Fee"])
+    # Reminder Fees 0; 5; 10: the consumer pays them; the business 40 at once, and the 5 and 10 are set
+    # off against it (their sum 15 stays below 40); the payer 40 once.
+    assert fees == {"INV-1": [D("0.00"), D("5.00"), D("10.00")], "INV-2": [D("40.00"), D("0.00"), D("0.00")],
+                    "INV-3": [D("40.00"), D("0.00"), D("0.00")]}
