@@ -55,6 +55,9 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                       "Default interest: a percent (8) or base + points (base + 5 against consumers, base + 9 "
                       "against businesses) with the Base Rates sheet."),
     "Interest Basis": ("interest_basis", "raw", "Days as a fraction of a year: act/365 (default), act/360 or 30/360."),
+    "Remind Before Due Days": ("remind_before_due_days", "int",
+                               "Days before the due date a customer gets a friendly reminder, level 0, no fee "
+                               "(blank: none)."),
     "Business Late Fee": ("business_late_fee", "money",
                           "Flat late fee once per invoice for business debtors (payers and customers with "
                           "Business = yes), e.g. 40 under § 288 (5) BGB (blank: none)."),
@@ -420,7 +423,7 @@ REMINDERS = TableSpec(
     (
         Field("date", "Date", "date", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("level", "Level", "int", required=True, positive=True),
+        Field("level", "Level", "int", required=True, nonnegative=True),  # 0: before the due date
         Field("recipient", "Recipient", "text"),
         Field("channel", "Channel", "text"),
         Field("address", "Address or Email", "text"),

@@ -92,6 +92,7 @@ class Settings:
         reminder_days, reminder_fees: the dunning levels (overdue tracking); each fee a
             :class:`~sheetbill.terms.FeeRule`.
         collection_after_days, collection_agency, collection_fee_percent: hand-off to the agency.
+        remind_before_due_days: days before the due date of a friendly reminder (``None``: none).
         business_late_fee: flat fee once per invoice for business debtors (§ 288 (5) BGB; ``None``: none).
         default_interest_percent: annual default interest on overdue customer balances, if any.
         payment_plan_threshold, max_installments: when Advice suggests a payment plan.
@@ -114,6 +115,7 @@ class Settings:
     reminder_fees: tuple[FeeRule, ...] = (FeeRule(Decimal("0")), FeeRule(Decimal("5")), FeeRule(Decimal("10")))
     collection_after_days: int = 14
     business_late_fee: Decimal | None = None
+    remind_before_due_days: int | None = None
     collection_agency: str = ""
     collection_fee_percent: Decimal = Decimal("0")
     default_interest_percent: Decimal | None = None

@@ -280,6 +280,8 @@ class _Dunning:
                 overdue = [OpenPiece(invoice.due_date, ZERO)]
             if overdue:
                 self.dun(invoice, receivable, overdue)
+            elif len(pieces) == 1 and pieces[0].installment is None:
+                self.remind_before_due(invoice, pieces[0])
             if invoice.invoice_no in self.collections:
                 self.report.statuses[invoice.invoice_no] = InvoiceStatus.IN_COLLECTIONS
         self.report.aging = aging
@@ -320,6 +322,26 @@ class _Dunning:
         return (self.settings.dun_fees_and_interest and invoice.bill_to_type == BillToType.CUSTOMER
                 and receivable.principal_open <= 0 and receivable.fees_open + receivable.interest_open > 0
                 and invoice.due_date < self.as_of)
+
+    def remind_before_due(self, invoice: Invoice, piece: OpenPiece) -> None:
+        """A friendly reminder (level 0, no fee) Remind Before Due Days before a customer invoice's due
+        date, once per invoice; not for payers, invoices on a plan, on hold or already reminded."""
+        days = self.settings.remind_before_due_days
+        if (days is None or invoice.bill_to_type == BillToType.PAYER or piece.balance <= 0
+                or not invoice.due_date - dt.timedelta(days=days) <= self.as_of <= invoice.due_date
+                or self.reminders.get(invoice.invoice_no) or self.contacts.pause(invoice) is not None):
+            return
+        recipient = self.recipient(invoice)
+        if recipient is None:
+            self.report_missing_contact(invoice)
+            return
+        text = wording.before_due_text(recipient=recipient.name, invoice_no=invoice.invoice_no,
+                                       due_date=invoice.due_date, balance=piece.balance,
+                                       details=self.details(invoice), currency=self.currency)
+        reminder = Reminder(self.as_of, invoice.invoice_no, 0, recipient.name, recipient.channel, recipient.address,
+                            piece.balance, ZERO, text, piece.balance, ZERO, ZERO, ZERO, None)
+        self.reminders[invoice.invoice_no].append(reminder)
+        self.report.issued.append(reminder)
 
     # --- dunning one invoice ----------------------------------------------------------------------------
 

@@ -96,6 +96,13 @@ def reminder_text(*, level: int, final: bool, recipient: str, what: tuple[str, s
     return " ".join(text)
 
 
+def before_due_text(*, recipient: str, invoice_no: str, due_date: dt.date, balance: Decimal, details: str,
+                    currency: str) -> str:
+    """The text of a friendly reminder before the due date (level 0): no fee, no interest."""
+    return (f"Friendly reminder. Dear {recipient}, invoice {invoice_no} over {fmt(balance, currency)} is due on "
+            f"{due_date.isoformat()} ({details}). If you have already paid, thank you.")
+
+
 def follow_up_text(*, level: int, recipient: str, what: str, customer: str, balance: Decimal, details: str,
                    currency: str) -> str:
     """The text of a payer follow-up: the claim, the customer, the amount; no fees, no interest."""

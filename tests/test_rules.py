@@ -330,3 +330,24 @@ def test_business_late_fee_once_per_invoice_with_the_reminder_fees_set_off_again
     # off against it (their sum 15 stays below 40); the payer 40 once.
     assert fees == {"INV-1": [D("0.00"), D("5.00"), D("10.00")], "INV-2": [D("40.00"), D("0.00"), D("0.00")],
                     "INV-3": [D("40.00"), D("0.00"), D("0.00")]}
+
+
+# --- a friendly reminder before the due date ---------------------------------------------------------------
+
+
+def test_a_friendly_reminder_before_the_due_date_once_then_dunning_as_before():
+    sheets = workbook(invoice("INV-1", D("100.00")), invoice("INV-2", D("100.00"), payer="P1"),
+                      settings=[("Remind Before Due Days", 3)])
+    result, sheets = step(sheets, dt.date(2026, 1, 27))  # due 2026-01-31: 4 days before, nothing
+    assert reminders(result) == []
+    result, sheets = step(sheets, dt.date(2026, 1, 28))  # 3 days before: level 0, no fee, for the customer only
+    (friendly,) = reminders(result)
+    assert (friendly["Invoice No"], friendly["Level"], friendly["Fee"], friendly["Amount Due"]) == (
+        "INV-1", 0, D("0.00"), D("100.00"))
+    assert friendly["Text"].startswith("Friendly reminder. Dear Ann Lee, invoice INV-1 over 100.00 EUR is due on "
+                                       "2026-01-31")
+    result, sheets = step(sheets, dt.date(2026, 1, 31))  # once only
+    assert len(reminders(result)) == 1
+    result, sheets = step(sheets, dt.date(2026, 2, 14))  # the dunning sequence is unchanged: reminder 1
+    assert [(r["Invoice No"], r["Level"], r["Date"]) for r in reminders(result)][1:] == [
+        ("INV-1", 1, dt.date(2026, 2, 14)), ("INV-2", 1, dt.date(2026, 2, 14))]
