@@ -351,3 +351,12 @@ def test_a_friendly_reminder_before_the_due_date_once_then_dunning_as_before():
     result, sheets = step(sheets, dt.date(2026, 2, 14))  # the dunning sequence is unchanged: reminder 1
     assert [(r["Invoice No"], r["Level"], r["Date"]) for r in reminders(result)][1:] == [
         ("INV-1", 1, dt.date(2026, 2, 14)), ("INV-2", 1, dt.date(2026, 2, 14))]
+
+
+def test_goae_reason_is_the_same_however_the_factor_cell_arrives():
+    # A file gives 3.0, Google Sheets and xlwings a float 3.0 (read as 3): the invoice line must not differ.
+    plugins = make_plugins()
+    reasons = {plugins.adjudicate("goae", make_claim("26.23", payer_code="3", factor=factor,
+                                                     justification="zeitaufwendig")).reason
+               for factor in ("3", "3.0", "3.00", 3)}
+    assert reasons == {"GOÄ 3, factor 3.0: zeitaufwendig"}

@@ -121,13 +121,13 @@ def fee(charge, service, payer_code, settings) -> Fee:
     points = D(points) if points is not None else D(known[0])
     factor = charge.factor if charge.factor is not None else section.threshold
     if factor < 1:
-        raise ClaimRefused(f"factor {factor} of GOÄ {no} is below 1, the lowest the GOÄ allows", "Factor")
+        raise ClaimRefused(f"factor {show_factor(factor)} of GOÄ {no} is below 1, the lowest the GOÄ allows", "Factor")
     if factor > section.maximum and not charge.fee_agreement:
-        raise ClaimRefused(f"factor {factor} of GOÄ {no} is above the maximum {section.maximum} for "
+        raise ClaimRefused(f"factor {show_factor(factor)} of GOÄ {no} is above the maximum {section.maximum} for "
                            f"{section.name} services: only with a written fee agreement (§ 2 GOÄ), then set "
                            "Fee Agreement to yes", "Fee Agreement")
     if factor > section.threshold and not (charge.justification or "").strip():
-        raise ClaimRefused(f"factor {factor} of GOÄ {no} is above the threshold {section.threshold} for "
+        raise ClaimRefused(f"factor {show_factor(factor)} of GOÄ {no} is above the threshold {section.threshold} for "
                            f"{section.name} services: give the Justification (§ 5 (2), § 12 (3) GOÄ)",
                            "Justification")
     single = quantize(points * point_value(settings) * factor, settings.currency)
@@ -140,6 +140,12 @@ def sheetbill_charge_amount(charge, service, payer_code, settings) -> Decimal:
     return fee(charge, service, payer_code, settings).amount
 
 
+def show_factor(factor: Decimal) -> str:
+    """A factor as invoices print it, the same however the cell held it: ``3.0``, ``2.3``, ``1.15``."""
+    value = factor.normalize()
+    return f"{value:.1f}" if value.as_tuple().exponent >= 0 else f"{value:f}"
+
+
 @hookimpl
 def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     """The patient pays the fee; the line names the GOÄ number, the factor and the justification."""
@@ -148,7 +154,7 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     if factor is None:
         known = NUMBERS.get(number(claim.service, claim.payer_code))
         factor = (known[1] if known is not None else PERSONAL).threshold
-    reason = f"GOÄ {number(claim.service, claim.payer_code)}, factor {factor}"
+    reason = f"GOÄ {number(claim.service, claim.payer_code)}, factor {show_factor(factor)}"
     if (charge.justification or "").strip():
         reason = f"{reason}: {charge.justification.strip()}"
     return Adjudication(ZERO, claim.charge_amount, ZERO, reason)
