@@ -110,7 +110,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Notes": "Anything for you; sheetbill does not read it.",
         "Payment Terms Days": "When the customer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next "
                               "month (blank: Settings Payment Terms Days).",
-        "Business": "yes: a business, not a consumer (Business Late Fee, interest at base + 9 points).",
+        "Business": "yes: a business, not a consumer: owes the Settings Business Late Fee when late "
+                    "(§ 288 (5) BGB; blank: no).",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
