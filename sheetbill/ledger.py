@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .book import Book
-from .dunning import Installment, installment_status
+from .dunning import Installment, installment_status, plan_schedule
 from .models import (
     BillToType,
     Collection,
@@ -38,7 +38,6 @@ from .models import (
     Reminder,
 )
 from .money import ZERO, fmt
-from .plans import plan_schedule
 from .problems import Problem, error, warning
 
 

@@ -3,19 +3,18 @@
 A plan splits a customer invoice into equal installments (``Installments``) or into the percents
 of ``Shares`` (``30, 50, 20``), each rounded down to the cent with the remainder on the last, due
 from the ``First Due Date`` every ``Interval Months`` months (default 1) or every ``Interval Days``
-days. The ledger allocates payments to the installments oldest first (:mod:`sheetbill.ledger`).
+days (:func:`sheetbill.dunning.plan_schedule`). The ledger allocates payments to the installments
+oldest first (:mod:`sheetbill.ledger`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 
 from .book import Book
-from .dunning import add_months
+from .dunning import plan_schedule
 from .models import BillToType, Invoice, InvoiceKind, PaymentPlan
-from .money import ZERO, split_equal, split_shares
+from .money import ZERO
 from .problems import Problem, error, warning
 
 __all__ = ["plan_count", "plan_schedule", "valid_plans"]
@@ -74,18 +73,3 @@ def _plan_shape_problem(plan: PaymentPlan) -> Problem | None:
         return error(f"Installments says {plan.installments} but Shares lists {len(plan.shares)}: the plan is "
                      "ignored", "Payment Plans", plan.row, "Installments", code="plan-bad-shares")
     return None
-
-
-def plan_schedule(plan: PaymentPlan, total: Decimal, currency: str) -> list[tuple[dt.date, Decimal]]:
-    """Due date and amount of each installment of ``plan`` over ``total``: the Shares (else equal parts,
-    each rounded down, the remainder on the last), every Interval Days days when given, else every
-    Interval Months months (default 1) from the First Due Date."""
-    if plan.shares:
-        amounts = split_shares(total, plan.shares, currency)
-    else:
-        amounts = split_equal(total, plan.installments or 1, currency)
-    if plan.interval_days:
-        dates = [plan.first_due_date + dt.timedelta(days=i * plan.interval_days) for i in range(len(amounts))]
-    else:
-        dates = [add_months(plan.first_due_date, i * (plan.interval_months or 1)) for i in range(len(amounts))]
-    return list(zip(dates, amounts, strict=True))
