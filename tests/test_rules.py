@@ -360,3 +360,15 @@ def test_goae_reason_is_the_same_however_the_factor_cell_arrives():
                                                      justification="zeitaufwendig")).reason
                for factor in ("3", "3.0", "3.00", 3)}
     assert reasons == {"GOÄ 3, factor 3.0: zeitaufwendig"}
+
+
+def test_the_balance_billing_reason_reads_in_the_customers_language():
+    from sheetbill.documents.invoice import reason_words
+    from sheetbill.documents.templates import Templates
+
+    reason = "coinsurance + balance billing (above the allowed amount)"
+    assert reason_words(Templates.load("en"), reason) == (
+        "coinsurance (your percentage) + balance billing (out of network) (above the amount your insurer allows)")
+    assert reason_words(Templates.load("de"), reason) == (
+        "prozentualer Eigenanteil + Differenz zum anerkannten Betrag (außerhalb des Vertragsnetzes) "
+        "(über dem anerkannten Betrag)")
