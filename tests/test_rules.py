@@ -372,3 +372,14 @@ def test_the_balance_billing_reason_reads_in_the_customers_language():
     assert reason_words(Templates.load("de"), reason) == (
         "prozentualer Eigenanteil + Differenz zum anerkannten Betrag (außerhalb des Vertragsnetzes) "
         "(über dem anerkannten Betrag)")
+
+
+def test_payment_terms_outside_the_grammar_are_a_problem_on_their_cell():
+    result = run_tables(
+        customers=[{"Customer ID": "K1", "Name": "Ann", "Payment Terms Days": "net 30"}],
+        payers=[{"Payer ID": "INS", "Name": "Acme Health", "Payment Terms Days": "EOM 15"}],
+        services=[{"Service Code": "OV", "Description": "Office visit", "Price": "50.00"}],
+        charges=[{"Charge ID": "C1", "Date": "2026-01-19", "Customer ID": "K1", "Service Code": "OV"}])
+    found = {(p.sheet, p.row, p.column, p.code) for p in result.problems if p.code == "bad-terms"}
+    assert found == {("Customers", 2, "Payment Terms Days", "bad-terms"), ("Payers", 2, "Payment Terms Days",
+                                                                          "bad-terms")}
