@@ -19,14 +19,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from .book import Book
 from .i18n import Msg, msg
-from .models import BillToType, Charge, Coverage, Payer, PayerType
+from .models import BillToType, Charge, Coverage, Payer, PayerType, SecondaryMethod
 from .money import ZERO
-from .plugins.manager import PluginError, Plugins
+from .plugins.manager import PluginError, Plugins, Refused
 from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
 from .tax import charge_gross_and_net
@@ -61,11 +61,12 @@ class Decision:
 
     Attributes:
         charge: the charge.
-        charge_amount: price x quantity, rounded, and with net prices in a taxed workbook its tax
-            added: the gross amount the parties split.
+        charge_amount: price x quantity, rounded, or the primary payer's fee (``sheetbill_charge_amount``);
+            with net prices in a taxed workbook its tax added: the gross amount the parties split.
         shares: one per paying party, payers by priority, the customer last; they add up (with the
             adjustment) to ``charge_amount``. Empty when held.
         held: why nothing of the charge is billed yet (``prior authorization``, ``plugin error``,
+            ``refused`` (a plugin refused it with a Problem on the charge's row),
             ``code mapping missing``, ``payer plugin missing``, or ``upcoming`` for a charge dated
             after the as-of date that only carries advice); ``None`` when it can be billed.
         problems: what the clerk must fix before the charge can be billed.
@@ -190,6 +191,12 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
     decision = Decision(charge, amount)
     service = book.services[charge.service_code]
     active = [c for c in coverages if c.active_on(charge.date)]
+    if active and active[0].payer_id not in payer_problem:
+        priced = _fee_schedule_amount(book, plugins, decision, active[0])
+        if decision.held:
+            return decision
+        if priced is not None:
+            amount = decision.charge_amount = priced
     if not active:
         reason = "self-pay" if not coverages else "no coverage"
         if coverages:
@@ -207,14 +214,24 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
         if result is None:
             return decision
         adjudication, billed_code = result
+        payer = book.payers[coverage.payer_id]
         if position == 0:
             allowed = amount - adjudication.adjustment
             pays, adjustment = adjudication.payer_share, adjudication.adjustment
             left = adjudication.customer_share
             customer_reason = adjudication.reason
-        else:  # rule 7: what it would pay as primary, at most what the customer still owes
-            pays, adjustment = min(adjudication.payer_share, left), ZERO
-            left -= pays
+            if payer.balance_billing and adjustment:  # out of network: the customer owes the rest
+                left, adjustment = left + adjustment, ZERO
+                customer_reason = f"{customer_reason} + {BALANCE_BILLING}" if customer_reason and \
+                    adjudication.customer_share else BALANCE_BILLING
+        else:
+            paid_before = sum((answer.pays for answer in answered), ZERO)
+            pays, left, write_off = _secondary_payment(payer, adjudication, amount, allowed, paid_before, left)
+            adjustment = ZERO
+            if write_off is not None:  # medicare-secondary: the write-off follows the higher allowed amount
+                first = answered[0]
+                answered[0] = _Answer(first.coverage, replace(first.share, adjustment=write_off),
+                                      first.adjudication, first.pays)
         role = _role(position)
         share = Share(BillToType.PAYER, coverage.payer_id, pays, adjustment,
                       f"{role} ({adjudication.reason})" if adjudication.reason else role, billed_code,
@@ -232,6 +249,69 @@ def _decide(book: Book, plugins: Plugins, per_service: _PerService, charge: Char
     if sum((s.amount + s.adjustment for s in decision.shares), ZERO) != amount:  # pragma: no cover - invariant
         raise AssertionError(f"shares of charge {charge.charge_id} do not add up")
     return decision
+
+
+#: The customer's reason for the part of a charge above a balance-billing payer's allowed amount.
+BALANCE_BILLING = "balance billing (above the allowed amount)"
+
+
+def _secondary_payment(payer: Payer, own: Adjudication, amount: Decimal, primary_allowed: Decimal,
+                       paid_before: Decimal, left: Decimal) -> tuple[Decimal, Decimal, Decimal | None]:
+    """What a secondary (or later) payer pays under its Secondary Method, what the customer then owes,
+    and the charge's new write-off (``None``: unchanged).
+
+    ``own`` is the payer's answer: for ``standard`` on the primary's allowed amount, for the other
+    methods as if it were the primary (its own allowed amount and benefit). ``paid_before`` is what
+    the payers before it paid, ``left`` what the customer still owes.
+
+    * ``standard``: its benefit, at most what the customer owes.
+    * ``non-duplication``: its benefit minus what was paid before, at most what the customer owes.
+    * ``medicare-secondary`` (42 CFR 411.33 (a)): the lowest of the charge minus what was paid
+      before, its benefit as primary, and the higher of the two allowed amounts minus what was paid
+      before. The customer owes what the higher allowed amount leaves, never more than before; the
+      rest of the charge is written off.
+    """
+    method = payer.secondary_method or SecondaryMethod.STANDARD
+    if method == SecondaryMethod.STANDARD:
+        pays = min(own.payer_share, left)
+        return pays, left - pays, None
+    if method == SecondaryMethod.NON_DUPLICATION:
+        pays = min(max(ZERO, own.payer_share - paid_before), left)
+        return pays, left - pays, None
+    highest = max(amount - own.adjustment, primary_allowed)
+    pays = max(ZERO, min(amount - paid_before, own.payer_share, highest - paid_before))
+    owed = max(ZERO, min(left, highest - paid_before - pays))
+    return pays, owed, amount - paid_before - pays - owed
+
+
+def _fee_schedule_amount(book: Book, plugins: Plugins, decision: Decision, primary: Coverage) -> Decimal | None:
+    """The charge's amount under its primary payer's fee schedule (``sheetbill_charge_amount``), or
+    ``None`` for price x quantity; a refusal or plugin error holds the decision with a Problem."""
+    charge = decision.charge
+    payer = book.payers[primary.payer_id]
+    service = book.services[charge.service_code]
+    try:
+        return plugins.charge_amount(payer.plugin, charge=charge, service=service, payer=payer,
+                                     payer_code=book.payer_codes.get((payer.payer_id, service.service_code)),
+                                     settings=book.settings)
+    except PluginError as err:
+        _hold_for(decision, err)
+        return None
+
+
+def _hold_for(decision: Decision, err: PluginError) -> None:
+    """Hold the decision with the Problem a plugin's refusal or failure makes."""
+    charge = decision.charge
+    if isinstance(err, Refused):
+        decision.held = "refused"
+        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+                                           problem=str(err)), "Charges", charge.row, err.column,
+                                       code="claim-refused"))
+    else:
+        decision.held = "plugin error"
+        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+                                           problem=str(err)), "Charges", charge.row, "Service Code",
+                                       code="plugin-error"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,17 +360,16 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
                     "it and enter the Authorization No", charge_id=charge.charge_id, service=service.description,
                     date=charge.date, payer=payer.name))
         running = totals[(coverage.customer_id, coverage.row, charge.date.year)]
+        as_primary = position == 0 or (payer.secondary_method or SecondaryMethod.STANDARD) != \
+            SecondaryMethod.STANDARD  # the other methods start from the payer's own benefit as primary
         claim = Claim(charge=charge, customer=book.customers[charge.customer_id], service=service, payer=payer,
                       coverage=coverage, payer_code=payer_code, charge_amount=decision.charge_amount,
-                      allowed=allowed, patient_responsibility=None if position == 0 else left,
+                      allowed=None if as_primary else allowed, patient_responsibility=None if as_primary else left,
                       year_to_date=YearToDate(running.deductible, running.out_of_pocket, running.payer_paid),
                       currency=book.settings.currency, settings=book.settings)
         return plugins.adjudicate(payer.plugin, claim), billed.code
     except PluginError as err:
-        decision.held = "plugin error"
-        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
-                                           problem=str(err)), "Charges", charge.row, "Service Code",
-                                       code="plugin-error"))
+        _hold_for(decision, err)
         return None
 
 

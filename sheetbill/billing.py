@@ -37,6 +37,7 @@ from .tax import (
     net_of,
     tax_of,
 )
+from .terms import PaymentTerms
 
 #: Bill-to parties in the order their invoices are numbered within a customer.
 _ISSUE_ORDER = {BillToType.PAYER: 0, BillToType.CUSTOMER: 1}
@@ -325,7 +326,7 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
-        invoices.append(_invoice(book, new, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
+        invoices.append(_invoice(book, new, number, InvoiceKind.INVOICE, terms.due_date(as_of),
                                  bill_to_type, bill_to_id, name, customer_id, related))
         lines += new
     return invoices, lines
@@ -451,15 +452,16 @@ def _with_invoice_tax(book: Book, pending: list[_Pending]) -> list[_LineFields]:
     return result
 
 
-def _party_name_and_terms(book: Book, bill_to_type: str, bill_to_id: str) -> tuple[str, int]:
-    """The name an invoice is addressed to and the days until it is due."""
+def _party_name_and_terms(book: Book, bill_to_type: str, bill_to_id: str) -> tuple[str, PaymentTerms]:
+    """The name an invoice is addressed to and its payment terms: the party's own, else the Settings'."""
     settings = book.settings
     if bill_to_type == BillToType.PAYER:
         payer = book.payers[bill_to_id]
-        terms = payer.payment_terms_days if payer.payment_terms_days is not None else settings.payment_terms_days
-        return payer.name, terms
+        return payer.name, payer.payment_terms or settings.payment_terms
     customer = book.customers.get(bill_to_id)
-    return (customer.name if customer else bill_to_id), settings.payment_terms_days
+    if customer is None:
+        return bill_to_id, settings.payment_terms
+    return customer.name, customer.payment_terms or settings.payment_terms
 
 
 def correction_advice(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine], as_of: dt.date) -> list[Advice]:

@@ -312,7 +312,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         else:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
-    book.plans = _table(sheets, contract.PAYMENT_PLANS, PaymentPlan, problems)
+    book.plans = _table(sheets, contract.PAYMENT_PLANS, _plan, problems)
     book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
         if contact.customer_id not in book.customers:
@@ -326,6 +326,11 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
 def _payment(**values: Any) -> Payment:
     """A Payments row; Invoice No may be blank (the Customer ID then says whose it is)."""
     return Payment(**({"invoice_no": None} | values))
+
+
+def _plan(**values: Any) -> PaymentPlan:
+    """A Payment Plans row; Installments may be blank when Shares are given."""
+    return PaymentPlan(**({"installments": None} | values))
 
 
 def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-from .models import PayerType, PaymentType
+from .models import PayerType, PaymentType, SecondaryMethod
 from .sheets import Column
 from .tables import Field, TableSpec, normalize
 
 PAYER_TYPES = tuple(kind.value for kind in PayerType)
+SECONDARY_METHODS = tuple(method.value for method in SecondaryMethod)
 PAYMENT_TYPES = tuple(kind.value for kind in PaymentType)
 CONTACT_CHANNELS = ("phone", "email", "letter", "visit")
 CONTACT_OUTCOMES = ("reached", "no answer", "wrong number", "promise to pay", "dispute", "other")
@@ -40,16 +41,21 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Company Address": ("company_address", "text",
                         "Sender address in one cell, its lines separated by ; (Praxisweg 1; 10115 Berlin)."),
     "Company Country": ("company_country", "text",
-                        "ISO country code of the sender (default DE): addresses in it get no country line."),
+                        "ISO country code of the sender (default DE): addresses in it get no country line; "
+                        "e-invoices state it."),
     "Company Email": ("company_email", "text", "Reply address shown on documents."),
     "Currency": ("currency", "text", "ISO 4217 code of all amounts (default EUR)."),
     "Invoice Prefix": ("invoice_prefix", "text", "Text before the invoice number (default INV-)."),
     "Invoice Digits": ("invoice_digits", "int", "Digits of the running number (default 6)."),
-    "Payment Terms Days": ("payment_terms_days", "int", "Days until a customer invoice is due (default 30)."),
+    "Payment Terms Days": ("payment_terms", "terms",
+                           "When a customer invoice is due: 30 (days, the default), EOM, EOM + 15 or 15th next "
+                           "month (docs/overdue.md)."),
     "As Of Date": ("as_of", "date", "The run's date (default today): issue date of new invoices."),
     "Reminder Days": ("reminder_days", "intlist",
                       "Days after the due date for reminder 1, then after each previous reminder."),
-    "Reminder Fees": ("reminder_fees", "decimallist", "Fee added with each reminder level, e.g. 0; 5; 10."),
+    "Reminder Fees": ("reminder_fees", "feelist",
+                      "Fee added with each reminder level, e.g. 0; 5; 10, or a percentage of the overdue "
+                      "principal: 0; 2% min 5; 2% min 5 max 50."),
     "Collection After Days": ("collection_after_days", "int", "Days after the final notice before hand-off."),
     "Collection Agency": ("collection_agency", "text", "Name of the collection agency."),
     "Collection Fee Percent": ("collection_fee_percent", "percent", "Agency fee, percent of principal."),
@@ -60,6 +66,12 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                       "Default interest: a percent (8) or base + points (base + 5 against consumers, base + 9 "
                       "against businesses) with the Base Rates sheet."),
     "Interest Basis": ("interest_basis", "raw", "Days as a fraction of a year: act/365 (default), act/360 or 30/360."),
+    "Remind Before Due Days": ("remind_before_due_days", "int",
+                               "Days before the due date a customer gets a friendly reminder, level 0, no fee "
+                               "(blank: none)."),
+    "Business Late Fee": ("business_late_fee", "money",
+                          "Flat late fee once per invoice for business debtors (payers and customers with "
+                          "Business = yes), e.g. 40 under § 288 (5) BGB (blank: none)."),
     "Payment Plan Threshold": ("payment_plan_threshold", "money",
                                "Customer balance from which Advice suggests a payment plan."),
     "Max Installments": ("max_installments", "int", "Most installments a plan may have (default 6)."),
@@ -103,8 +115,6 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
     "Default Notice": ("default_notice", "yesno",
                        "yes: customer invoices say the customer is in default 30 days after the due date "
                        "without a reminder (§ 286 (3) BGB)."),
-    "Company Country": ("company_country", "text",
-                        "Country of the Company Address, as a two-letter code (default DE); e-invoices state it."),
     "Contact Name": ("contact_name", "text", "Who answers questions about an invoice (XRechnung requires it)."),
     "Contact Phone": ("contact_phone", "text", "Their phone number (XRechnung requires it)."),
     "Contact Email": ("contact_email", "text", "Their email address (default Company Email)."),
@@ -135,6 +145,8 @@ CUSTOMERS = TableSpec(
         Field("electronic_address", "Electronic Address"),
         Field("salutation", "Salutation", aliases=("Anrede",)),
         Field("title", "Title", aliases=("Titel",)),
+        Field("payment_terms", "Payment Terms Days", "terms", aliases=("Payment Terms",)),
+        Field("business", "Business", "yesno"),
     ),
     key=("customer_id",),
     required_sheet=True,
@@ -152,12 +164,14 @@ PAYERS = TableSpec(
         Field("street", "Street"),
         Field("postal_code", "Postal Code", "id"),
         Field("city", "City"),
-        Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True),
+        Field("payment_terms", "Payment Terms Days", "terms", aliases=("Payment Terms",)),
         Field("country", "Country"),
         Field("e_invoice", "E-Invoice", "choice", choices=E_INVOICE_CHOICES),
         Field("buyer_reference", "Buyer Reference", "id", aliases=("Leitweg-ID",)),
         Field("vat_id", "VAT ID", "id", aliases=("USt-IdNr",)),
         Field("electronic_address", "Electronic Address"),
+        Field("secondary_method", "Secondary Method", "choice", choices=SECONDARY_METHODS),
+        Field("balance_billing", "Balance Billing", "yesno"),
     ),
     key=("payer_id",),
 )
@@ -176,6 +190,8 @@ COVERAGE = TableSpec(
         Field("annual_deductible", "Annual Deductible", "money", nonnegative=True),
         Field("out_of_pocket_max", "Out of Pocket Max", "money", nonnegative=True),
         Field("annual_budget", "Annual Budget", "money", nonnegative=True),
+        Field("copay_then_coinsurance", "Copay Then Coinsurance", "yesno"),
+        Field("copay_counts_to_deductible", "Copay Counts To Deductible", "yesno"),
     ),
 )
 
@@ -203,6 +219,7 @@ PAYER_CODES = TableSpec(
         Field("copay", "Copay", "money", nonnegative=True),
         Field("covered", "Covered", "yesno"),
         Field("prior_authorization", "Prior Authorization", "yesno"),
+        Field("points", "Points", "decimal", positive=True),
     ),
     key=("payer_id", "service_code"),
 )
@@ -218,6 +235,9 @@ CHARGES = TableSpec(
         Field("price", "Price", "money", nonnegative=True),
         Field("authorization_no", "Authorization No", "id"),
         Field("note", "Note"),
+        Field("factor", "Factor", "decimal", positive=True),
+        Field("justification", "Justification"),
+        Field("fee_agreement", "Fee Agreement", "yesno"),
     ),
     key=("charge_id",),
     required_sheet=True,
@@ -243,10 +263,12 @@ PAYMENT_PLANS = TableSpec(
     (
         Field("plan_id", "Plan ID", "id", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("installments", "Installments", "int", required=True, positive=True),
+        Field("installments", "Installments", "int", positive=True),
         Field("first_due_date", "First Due Date", "date", required=True),
         Field("interval_months", "Interval Months", "int", positive=True),
         Field("note", "Note"),
+        Field("shares", "Shares", "decimallist"),
+        Field("interval_days", "Interval Days", "int", positive=True),
     ),
     key=("plan_id",),
 )
@@ -460,7 +482,7 @@ REMINDERS = TableSpec(
     (
         Field("date", "Date", "date", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("level", "Level", "int", required=True, positive=True),
+        Field("level", "Level", "int", required=True, nonnegative=True),  # 0: before the due date
         Field("recipient", "Recipient", "text"),
         Field("channel", "Channel", "text"),
         Field("address", "Address or Email", "text"),

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .models import Customer, InstallmentStatus, Invoice, Payer
+from .models import Customer, InstallmentStatus, Invoice, Payer, PaymentPlan
+from .money import split_equal, split_shares
 
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -131,3 +132,18 @@ def payment_reference(template: str | None, invoice: Invoice) -> str:
         return invoice.invoice_no
     return template.format(invoice_no=invoice.invoice_no, customer_id=invoice.customer_id).strip() \
         or invoice.invoice_no
+
+
+def plan_schedule(plan: PaymentPlan, total: Decimal, currency: str) -> list[tuple[dt.date, Decimal]]:
+    """Due date and amount of each installment of ``plan`` over ``total``: the Shares (else equal parts,
+    each rounded down, the remainder on the last), every Interval Days days when given, else every
+    Interval Months months (default 1) from the First Due Date."""
+    if plan.shares:
+        amounts = split_shares(total, plan.shares, currency)
+    else:
+        amounts = split_equal(total, plan.installments or 1, currency)
+    if plan.interval_days:
+        dates = [plan.first_due_date + dt.timedelta(days=i * plan.interval_days) for i in range(len(amounts))]
+    else:
+        dates = [add_months(plan.first_due_date, i * (plan.interval_months or 1)) for i in range(len(amounts))]
+    return list(zip(dates, amounts, strict=True))

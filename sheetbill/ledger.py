@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .book import Book
-from .dunning import Installment, add_months, installment_status
+from .dunning import Installment, installment_status, plan_schedule
 from .i18n import Money, msg
 from .models import (
     BillToType,
@@ -38,7 +38,7 @@ from .models import (
     PaymentType,
     Reminder,
 )
-from .money import ZERO, split_equal
+from .money import ZERO
 from .problems import Problem, error, warning
 
 
@@ -230,34 +230,6 @@ class _Event:
     record: object
 
 
-def valid_plans(book: Book, invoices: Mapping[str, Invoice], problems: list[Problem]) -> dict[str, PaymentPlan]:
-    """The valid Payment Plans rows, one per invoice; the others reported where they are."""
-    maximum = book.settings.max_installments
-    plans: dict[str, PaymentPlan] = {}
-    for plan in book.plans:
-        invoice = invoices.get(plan.invoice_no)
-        if invoice is None:
-            problems.append(error(msg("unknown invoice {invoice_no}: the plan is ignored",
-                                      invoice_no=repr(plan.invoice_no)), "Payment Plans",
-                                  plan.row, "Invoice No", code="unknown-invoice"))
-        elif invoice.kind != InvoiceKind.INVOICE or invoice.bill_to_type != BillToType.CUSTOMER:
-            problems.append(error(msg("{invoice_no} is not a customer invoice: a payment plan splits what a "
-                                      "customer owes; the plan is ignored", invoice_no=plan.invoice_no),
-                                  "Payment Plans", plan.row, "Invoice No", code="plan-not-customer-invoice"))
-        elif plan.invoice_no in plans:
-            first = plans[plan.invoice_no]
-            problems.append(error(msg("{invoice_no} already has plan {plan_id} (row {row}); this row is ignored",
-                                      invoice_no=plan.invoice_no, plan_id=first.plan_id, row=first.row),
-                                  "Payment Plans", plan.row, "Invoice No", code="plan-duplicate"))
-        else:
-            if plan.installments > maximum:
-                problems.append(warning(msg("{count} installments is more than Max Installments ({maximum}); the "
-                                            "plan is used as agreed", count=plan.installments, maximum=maximum),
-                                        "Payment Plans", plan.row, "Installments", code="plan-over-max"))
-            plans[plan.invoice_no] = plan
-    return plans
-
-
 def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[Problem]) -> list[Payment]:
     """The Payments rows that can be booked; the others reported on their cell and left out whole.
 
@@ -366,10 +338,8 @@ class _Replay:
         receivable = Receivable(invoice)
         plan = self.report.plans.get(invoice.invoice_no)
         if plan is not None and invoice.amount > 0:
-            amounts = split_equal(invoice.amount, plan.installments, self.currency)
-            interval = plan.interval_months or 1
-            receivable.principal = [[add_months(plan.first_due_date, i * interval), i + 1, amount, amount]
-                                    for i, amount in enumerate(amounts)]
+            receivable.principal = [[due, i + 1, amount, amount] for i, (due, amount)
+                                    in enumerate(plan_schedule(plan, invoice.amount, self.currency))]
         else:
             receivable.principal = [[invoice.due_date, None, invoice.amount, invoice.amount]]
         receivable.timeline.append((invoice.issue_date, invoice.amount))

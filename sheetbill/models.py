@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .i18n import Msg
+from .terms import FeeRule, PaymentTerms
 
 
 class BillToType(StrEnum):
@@ -70,6 +71,14 @@ class PayerType(StrEnum):
     OTHER = "other"
 
 
+class SecondaryMethod(StrEnum):
+    """The Secondary Method column of Payers: how the payer pays as a secondary payer."""
+
+    STANDARD = "standard"
+    NON_DUPLICATION = "non-duplication"
+    MEDICARE_SECONDARY = "medicare-secondary"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The Settings sheet, typed. Unknown settings are kept in ``extra`` for plugins.
@@ -79,10 +88,13 @@ class Settings:
         currency: ISO 4217 code of every amount in the workbook (default EUR).
         invoice_prefix: text before the running number of invoice numbers (default ``INV-``).
         invoice_digits: width of the zero-padded running number (default 6: ``INV-000042``).
-        payment_terms_days: days from issue to due date for customers (default 30).
+        payment_terms: when a customer invoice falls due (default 30 days; see :mod:`sheetbill.terms`).
         as_of: the run's date (default today); issue date of new invoices.
-        reminder_days, reminder_fees: the dunning levels (overdue tracking).
+        reminder_days, reminder_fees: the dunning levels (overdue tracking); each fee a
+            :class:`~sheetbill.terms.FeeRule`.
         collection_after_days, collection_agency, collection_fee_percent: hand-off to the agency.
+        remind_before_due_days: days before the due date of a friendly reminder (``None``: none).
+        business_late_fee: flat fee once per invoice for business debtors (§ 288 (5) BGB; ``None``: none).
         default_interest_percent: annual default interest on overdue customer balances, if any.
         payment_plan_threshold, max_installments: when Advice suggests a payment plan.
         payment_methods, bank_iban, payment_reference_format: shown on reminders and invoices.
@@ -95,7 +107,7 @@ class Settings:
         small_business: § 19 UStG, no VAT on any invoice and its note printed.
         default_tax_rate, default_tax_category, default_tax_exemption: for services that leave them blank.
         default_notice: customer invoices carry the § 286 (3) BGB note on default after 30 days.
-        company_country, contact_name, contact_phone, contact_email, electronic_address, seller_identifier:
+        contact_name, contact_phone, contact_email, electronic_address, seller_identifier:
             the seller's details e-invoices state (see ``docs/einvoice.md``).
         rows: the sheet row of each setting, by normalized name, for Problems.
     """
@@ -106,11 +118,13 @@ class Settings:
     currency: str = "EUR"
     invoice_prefix: str = "INV-"
     invoice_digits: int = 6
-    payment_terms_days: int = 30
+    payment_terms: PaymentTerms = PaymentTerms(30)
     as_of: dt.date = field(default_factory=dt.date.today)
     reminder_days: tuple[int, ...] = (14, 14, 14)
-    reminder_fees: tuple[Decimal, ...] = (Decimal("0"), Decimal("5"), Decimal("10"))
+    reminder_fees: tuple[FeeRule, ...] = (FeeRule(Decimal("0")), FeeRule(Decimal("5")), FeeRule(Decimal("10")))
     collection_after_days: int = 14
+    business_late_fee: Decimal | None = None
+    remind_before_due_days: int | None = None
     collection_agency: str = ""
     collection_fee_percent: Decimal = Decimal("0")
     default_interest_percent: Decimal | None = None
@@ -131,7 +145,6 @@ class Settings:
     send_documents_from: dt.date | None = None
     apply_credits: str = "automatic"
     dun_fees_and_interest: bool = False
-    company_country: str = "DE"
     contact_name: str = ""
     contact_phone: str = ""
     contact_email: str = ""
@@ -175,6 +188,8 @@ class Customer:
     electronic_address: str | None = None
     salutation: str | None = None
     title: str | None = None
+    payment_terms: PaymentTerms | None = None
+    business: bool | None = None
     row: int = 0
 
 
@@ -195,12 +210,14 @@ class Payer:
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
-    payment_terms_days: int | None = None
+    payment_terms: PaymentTerms | None = None
     country: str | None = None
     e_invoice: str | None = None
     buyer_reference: str | None = None
     vat_id: str | None = None
     electronic_address: str | None = None
+    secondary_method: str | None = None
+    balance_billing: bool | None = None
     row: int = 0
 
 
@@ -224,6 +241,8 @@ class Coverage:
     annual_deductible: Decimal | None = None
     out_of_pocket_max: Decimal | None = None
     annual_budget: Decimal | None = None
+    copay_then_coinsurance: bool | None = None
+    copay_counts_to_deductible: bool | None = None
     row: int = 0
 
     def active_on(self, day: dt.date) -> bool:
@@ -262,6 +281,7 @@ class PayerCode:
     copay: Decimal | None = None
     covered: bool | None = None
     prior_authorization: bool | None = None
+    points: Decimal | None = None
     row: int = 0
 
 
@@ -277,6 +297,9 @@ class Charge:
     price: Decimal | None = None
     authorization_no: str | None = None
     note: str | None = None
+    factor: Decimal | None = None
+    justification: str | None = None
+    fee_agreement: bool | None = None
     row: int = 0
 
 
@@ -303,14 +326,21 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class PaymentPlan:
-    """An agreed plan to pay an invoice in installments."""
+    """An agreed plan to pay an invoice in installments.
+
+    ``installments`` equal parts, or ``shares`` (percent of the invoice per installment, e.g.
+    ``(30, 50, 20)``; then ``installments`` is their number); every ``interval_months`` months, or
+    every ``interval_days`` days when given.
+    """
 
     plan_id: str
     invoice_no: str
-    installments: int
+    installments: int | None
     first_due_date: dt.date
     interval_months: int = 1
     note: str | None = None
+    shares: tuple[Decimal, ...] | None = None
+    interval_days: int | None = None
     row: int = 0
 
 

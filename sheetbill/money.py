@@ -149,6 +149,16 @@ def split_equal(total: Decimal, parts: int, currency: str = "EUR") -> list[Decim
     return [each] * (parts - 1) + [total - each * (parts - 1)]
 
 
+def split_shares(total: Decimal, percents: Iterable[Decimal], currency: str = "EUR") -> list[Decimal]:
+    """Split ``total`` by ``percents`` (which add up to 100), each part rounded down, the remainder on
+    the last: ``split_shares(Decimal("1000.00"), [30, 50, 20])`` gives 300.00, 500.00 and 200.00."""
+    percents = list(percents)
+    if not percents:
+        raise ValueError("cannot split into fewer than one part")
+    parts = [round_down(total * Decimal(p) / 100, currency) for p in percents[:-1]]
+    return parts + [total - sum(parts, Decimal(0))]
+
+
 def fmt(amount: Decimal, currency: str = "EUR") -> str:
     """Show an amount for people: ``1,234.50 EUR``."""
     digits = minor_unit(currency)

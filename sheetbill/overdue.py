@@ -23,9 +23,12 @@ The rules, in short:
   overdue installment); reminders dated after that date belong to it. At most one level per invoice
   per run, never one when the invoice already has a reminder dated on or after the as-of date.
   A payment that clears the balance stops the sequence; a partial one does not reset it.
-* Customers get reminders with fees (Reminder Fees per level) and, when Default Interest Percent is
-  set, interest (overdue balance x rate x days overdue / 365, rounded once). Payer invoices get
-  follow-up entries on the same schedule without fees, interest or collection agency.
+* Customers get reminders with fees (Reminder Fees per level: an amount or a percentage of the overdue
+  principal, :class:`sheetbill.terms.FeeRule`) and, when Default Interest Percent is set, interest
+  (overdue balance x rate x days overdue / 365, rounded once). Payer invoices get follow-up entries
+  on the same schedule without fees, interest or collection agency. With Business Late Fee set,
+  business debtors (payers, customers with Business = yes) owe it once per invoice (§ 288 (5) BGB),
+  with the reminder fees set off against it.
 * Holds: a Contacts row whose Hold Until is on or after the as-of date pauses the invoice it names,
   or, with Invoice No blank, every invoice billed to the customer. A "dispute" without Hold Until
   pauses until a later Contacts row for the same invoice (or the customer).
@@ -285,6 +288,8 @@ class _Dunning:
                 overdue = [OpenPiece(invoice.due_date, ZERO)]
             if overdue:
                 self.dun(invoice, receivable, overdue)
+            elif len(pieces) == 1 and pieces[0].installment is None:
+                self.remind_before_due(invoice, pieces[0])
             if invoice.invoice_no in self.collections:
                 self.report.statuses[invoice.invoice_no] = InvoiceStatus.IN_COLLECTIONS
         self.report.aging = aging
@@ -325,6 +330,26 @@ class _Dunning:
         return (self.settings.dun_fees_and_interest and invoice.bill_to_type == BillToType.CUSTOMER
                 and receivable.principal_open <= 0 and receivable.fees_open + receivable.interest_open > 0
                 and invoice.due_date < self.as_of)
+
+    def remind_before_due(self, invoice: Invoice, piece: OpenPiece) -> None:
+        """A friendly reminder (level 0, no fee) Remind Before Due Days before a customer invoice's due
+        date, once per invoice; not for payers, invoices on a plan, on hold or already reminded."""
+        days = self.settings.remind_before_due_days
+        if (days is None or invoice.bill_to_type == BillToType.PAYER or piece.balance <= 0
+                or not invoice.due_date - dt.timedelta(days=days) <= self.as_of <= invoice.due_date
+                or self.reminders.get(invoice.invoice_no) or self.contacts.pause(invoice) is not None):
+            return
+        recipient = self.recipient(invoice)
+        if recipient is None:
+            self.report_missing_contact(invoice)
+            return
+        text = self.language.render(wording.before_due_text(
+            recipient=recipient.name, invoice_no=invoice.invoice_no, due_date=invoice.due_date,
+            balance=piece.balance, details=self.details(invoice), currency=self.currency))
+        reminder = Reminder(self.as_of, invoice.invoice_no, 0, recipient.name, recipient.channel, recipient.address,
+                            piece.balance, ZERO, text, piece.balance, ZERO, ZERO, ZERO, None)
+        self.reminders[invoice.invoice_no].append(reminder)
+        self.report.issued.append(reminder)
 
     # --- dunning one invoice ----------------------------------------------------------------------------
 
@@ -409,7 +434,6 @@ class _Dunning:
                       fees: Decimal, charge: Decimal, installment: int | None
                       ) -> tuple[Action, int, dt.date | None, Decimal]:
         """Issue the next reminder level when it is due; the Next Action and the new level, date and fees."""
-        is_customer = invoice.bill_to_type != BillToType.PAYER
         day = overdue[0].due_date + dt.timedelta(days=self.days[0]) if last is None else \
             last + dt.timedelta(days=self.days[level])
         already = bool(history) and history[-1].date >= self.as_of
@@ -418,7 +442,7 @@ class _Dunning:
         if recipient is None:
             self.report_missing_contact(invoice)
             return (wording.UPDATE_CONTACT, self.as_of), level, last, fees
-        fee = self.fee(level + 1) if is_customer else ZERO
+        fee = self.level_fee(invoice, level + 1, sum((piece.balance for piece in overdue), ZERO))
         fees += fee
         self.issue(invoice, overdue, interests, level + 1, recipient, fee, fees, charge, installment)
         return self.after_reminder(invoice, level + 1, self.as_of), level + 1, self.as_of, fees
@@ -450,10 +474,30 @@ class _Dunning:
         return wording.hand_off(self.settings.collection_agency), \
             last + dt.timedelta(days=self.settings.collection_after_days)
 
-    def fee(self, level: int) -> Decimal:
-        """The Reminder Fee of ``level`` (0 when the list is shorter)."""
+    def level_fee(self, invoice: Invoice, level: int, overdue: Decimal) -> Decimal:
+        """The fee a reminder of ``level`` adds: the Reminder Fee for customers (none for payers); for a
+        business debtor, when Business Late Fee is set, the flat fee of § 288 (5) BGB once per invoice,
+        against which the reminder fees are set off (a level adds only what takes their sum above it)."""
+        is_customer = invoice.bill_to_type != BillToType.PAYER
+        fee = self.fee(level, overdue) if is_customer else ZERO
+        flat = self.settings.business_late_fee
+        if not flat or not self.is_business(invoice):
+            return fee
+        before = sum((self.fee(n, overdue) for n in range(1, level)), ZERO) if is_customer else ZERO
+        owed_before = max(flat, before) if level > 1 else ZERO
+        return quantize(max(flat, before + fee) - owed_before, self.currency)
+
+    def is_business(self, invoice: Invoice) -> bool:
+        """Payers, and customers with Business = yes, are business debtors (§ 288 (5) BGB)."""
+        if invoice.bill_to_type == BillToType.PAYER:
+            return True
+        customer = self.book.customers.get(invoice.bill_to_id)
+        return bool(customer is not None and customer.business)
+
+    def fee(self, level: int, overdue: Decimal) -> Decimal:
+        """The Reminder Fee of ``level`` on ``overdue`` principal (0 when the list is shorter)."""
         fees = self.settings.reminder_fees
-        return quantize(fees[level - 1], self.currency) if level <= len(fees) else ZERO
+        return fees[level - 1].fee(overdue, self.currency) if level <= len(fees) else ZERO
 
     def hand_off(self, invoice: Invoice, receivable: Receivable, final: dt.date | None, fees: Decimal,
                  interest_due: Decimal) -> Action:
@@ -533,12 +577,12 @@ class _Dunning:
         is_payer = invoice.bill_to_type == BillToType.PAYER
         interest_due = sum(interests, ZERO) if installment is None else \
             self.ledger.receivables[invoice.invoice_no].interest_open + charge
-        amount_due = balance if is_payer else balance + fees + interest_due
+        amount_due = balance + fees if is_payer else balance + fees + interest_due  # payers: only a late fee
         text = self.language.render(
             self.follow_up_text(invoice, overdue, level, balance, recipient) if is_payer else
             self.reminder_text(invoice, overdue, level, balance, fees, interest_due, amount_due, recipient))
         reminder = Reminder(self.as_of, invoice.invoice_no, level, recipient.name, recipient.channel,
-                            recipient.address, amount_due, fee, text, balance, ZERO if is_payer else fees,
+                            recipient.address, amount_due, fee, text, balance, fees,
                             ZERO if is_payer else interest_due, ZERO if is_payer else charge, installment)
         self.reminders[invoice.invoice_no].append(reminder)
         self.report.issued.append(reminder)

@@ -34,6 +34,8 @@ CODES: dict[str, str] = {
     "duplicate-key": "the row repeats the key of an earlier row",
     # settings
     "bad-setting": "a Settings value cannot be used; the default is used",
+    "bad-terms": "payment terms or a reminder fee are not in the documented grammar (30, EOM + 15, 15th next "
+                 "month; 5, 2%, 2% min 5 max 50)",
     "bad-currency": "Currency is not an ISO 4217 code (the run is aborted)",
     "setting-repeated": "a setting is named twice; the later row counts",
     "bad-reference-format": "Payment Reference Format uses placeholders other than {invoice_no} and {customer_id}",
@@ -53,6 +55,8 @@ CODES: dict[str, str] = {
     "transfer-not-payer-invoice": "a Transfer to Customer names an invoice that is not a payer's",
     "plan-not-customer-invoice": "a payment plan names an invoice that is not a customer's",
     "plan-duplicate": "an invoice has a second payment plan",
+    "plan-bad-shares": "a payment plan's Shares do not add up to 100 or do not match Installments, or it has "
+                       "neither; the plan is ignored",
     "plan-over-max": "a payment plan has more installments than Max Installments",
     "payment-unassigned": "a Payments row names no invoice and no customer, or a write-off or transfer no invoice",
     "payment-wrong-customer": "a Payments row's Customer ID is not the customer of the invoice it names",
@@ -75,6 +79,8 @@ CODES: dict[str, str] = {
     "payer-plugin-missing": "no installed plugin handles the payer's Plugin; its charges are held",
     "payer-code-missing": "the payer needs a Payer Code for the service; the charge is held",
     "plugin-error": "a payer plugin failed or answered wrongly; the charge is held",
+    "claim-refused": "a payer plugin refused the charge for a reason to fix in its row (a GOÄ factor above the "
+                     "threshold without a Justification, ...); the charge is held",
     # history written by sheetbill
     "edited-history": "a row of a sheet sheetbill writes was edited (for Invoices and Invoice Lines: its Seal "
                       "no longer matches); restore it",

@@ -33,7 +33,7 @@ from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
-from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments, valid_plans
+from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO, minor_unit
 from .outputs import (
@@ -47,6 +47,7 @@ from .outputs import (
     problems_sheet,
 )
 from .overdue import OverdueReport, track_overdue
+from .plans import valid_plans
 from .plugins.manager import Plugins
 from .problems import Problem, error
 from .seals import seal_records

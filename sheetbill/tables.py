@@ -27,6 +27,7 @@ from .i18n import Msg, msg
 from .money import D
 from .problems import ConfigurationError, Problem, error
 from .sheets import CellValue, RawSheet
+from .terms import FeeRule, PaymentTerms, TermsError, parse_fees, parse_payment_terms
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -230,6 +231,30 @@ def to_decimal_list(value: CellValue) -> tuple[Decimal, ...]:
     return tuple(to_decimal(p) for p in parts if p.strip())
 
 
+def to_payment_terms(value: CellValue) -> PaymentTerms:
+    """Payment terms: a number of days (``30``) or ``EOM``, ``EOM + 15``, ``15th next month``
+    (the grammar of :mod:`sheetbill.terms`)."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        days = to_int(value)
+        if days < 0:
+            raise CellError(f"must not be negative, found {to_text(value)}", "out-of-range")
+        return PaymentTerms(days)
+    try:
+        return parse_payment_terms(to_text(value))
+    except TermsError as err:
+        raise CellError(str(err), "bad-terms") from err
+
+
+def to_fee_list(value: CellValue) -> tuple[FeeRule, ...]:
+    """Reminder Fees: one fee per level, each ``5``, ``2%``, ``2% min 5`` or ``2% min 5 max 50``."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (FeeRule(to_decimal(value)),)
+    try:
+        return parse_fees(to_text(value))
+    except TermsError as err:
+        raise CellError(str(err), "bad-terms") from err
+
+
 # --- table specifications ---------------------------------------------------------------------------
 
 #: Kinds whose text cells are taken as they are (trimmed), without calling a coercer.
@@ -247,6 +272,8 @@ COERCERS: dict[str, Callable[[CellValue], Any]] = {
     "yesno": to_bool,
     "intlist": to_int_list,
     "decimallist": to_decimal_list,
+    "terms": to_payment_terms,
+    "feelist": to_fee_list,
 }
 
 

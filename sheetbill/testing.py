@@ -83,6 +83,14 @@ def make_claim(
     payer_paid: object = 0,
     allowed: object = None,
     patient_responsibility: object = None,
+    copay_then_coinsurance: bool | None = None,
+    copay_counts_to_deductible: bool | None = None,
+    points: object = None,
+    factor: object = None,
+    justification: str | None = None,
+    fee_agreement: bool | None = None,
+    secondary_method: str | None = None,
+    balance_billing: bool | None = None,
     currency: str = "EUR",
     settings: Settings | Mapping[str, object] | None = None,
 ) -> Claim:
@@ -99,6 +107,10 @@ def make_claim(
     :param deductible_used, out_of_pocket_used, payer_paid: the year-to-date totals before the charge.
     :param allowed, patient_responsibility: set both to present the claim to a secondary payer
         (the primary's allowed amount and the customer share it left).
+    :param copay_then_coinsurance, copay_counts_to_deductible: the Coverage row's copay rules.
+    :param points: the Payer Codes ``Points`` (GOÄ).
+    :param factor, justification, fee_agreement: the Charges row's GOÄ columns.
+    :param secondary_method, balance_billing: the Payers row's columns.
     :param settings: a :class:`~sheetbill.models.Settings`, or extra settings by name
         (``{"Employer Budget": "500"}``), which plugins find in ``claim.settings.extra``.
     """
@@ -113,18 +125,22 @@ def make_claim(
     if not isinstance(settings, Settings):
         extra = {normalize(k): v for k, v in (settings or {}).items()}
         settings = Settings(currency=currency, as_of=day, extra=extra)
-    charge = Charge(charge_id, day, "K1", service_code, qty, unit_price, authorization_no, row=2)
-    code_given = any(v is not None for v in (payer_code, allowed_amount, copay, covered, prior_authorization))
+    charge = Charge(charge_id, day, "K1", service_code, qty, unit_price, authorization_no, factor=_optional_decimal(
+        factor), justification=justification, fee_agreement=fee_agreement, row=2)
+    code_given = any(v is not None for v in (payer_code, allowed_amount, copay, covered, prior_authorization, points))
     code_row = PayerCode(payer_id, service_code, payer_code, _optional_decimal(allowed_amount),
-                         _optional_decimal(copay), covered, prior_authorization, row=2) if code_given else None
+                         _optional_decimal(copay), covered, prior_authorization, _optional_decimal(points),
+                         row=2) if code_given else None
     coverage = Coverage("K1", payer_id, member_id, priority, None, None, _optional_decimal(covered_percent),
                         _optional_decimal(coverage_copay), _optional_decimal(annual_deductible),
-                        _optional_decimal(out_of_pocket_max), _optional_decimal(annual_budget), row=2)
+                        _optional_decimal(out_of_pocket_max), _optional_decimal(annual_budget),
+                        copay_then_coinsurance, copay_counts_to_deductible, row=2)
     return Claim(
         charge=charge,
         customer=Customer("K1", "Test Customer", row=2),
         service=Service(service_code, description, unit_price, row=2),
-        payer=Payer(payer_id, payer_name, plugin=plugin, code_system=code_system, row=2),
+        payer=Payer(payer_id, payer_name, plugin=plugin, code_system=code_system,
+                    secondary_method=secondary_method, balance_billing=balance_billing, row=2),
         coverage=coverage,
         payer_code=code_row,
         charge_amount=quantize(unit_price * qty, settings.currency),

@@ -17,9 +17,9 @@ from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
 
-from .dunning import Installment, add_months, installment_status
+from .dunning import Installment, installment_status, plan_schedule
 from .models import BillToType, InvoiceKind, InvoiceLine, PaymentPlan, Reminder
-from .money import ZERO, quantize, split_equal
+from .money import ZERO, quantize
 
 _CREDIT_REASON = re.compile(r"^credit for (\S+?):\s*charge (?:changed|deleted)$")
 _TRANSFER_REASON = re.compile(r"^transfer from (\S+) \(")
@@ -131,19 +131,17 @@ def plan_installments(plan: PaymentPlan, total: Decimal, allocated: Decimal, as_
     The parts always add up to ``total`` and the balances to ``total - allocated`` (a negative
     allocation, a refund, is owed on the first installment; an overpayment lands on the last).
     """
-    amounts = split_equal(total, plan.installments, currency)
-    interval = plan.interval_months or 1
+    schedule = plan_schedule(plan, total, currency)  # 0.1.0 knew equal parts monthly only: the same split
     remaining = allocated
     result = []
-    for index, amount in enumerate(amounts):
-        if index == len(amounts) - 1 or (remaining < 0 and index == 0):
+    for index, (due, amount) in enumerate(schedule):
+        if index == len(schedule) - 1 or (remaining < 0 and index == 0):
             take = remaining
         else:
             take = min(remaining, amount) if remaining > 0 else ZERO
         remaining -= take
-        due = add_months(plan.first_due_date, index * interval)
         balance = amount - take
-        result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(amounts), due, amount, take,
+        result.append(Installment(plan.plan_id, plan.invoice_no, index + 1, len(schedule), due, amount, take,
                                   balance, installment_status(balance, take, due, as_of)))
     return result
 

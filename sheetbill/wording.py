@@ -104,6 +104,14 @@ def reminder_text(*, level: int, final: bool, recipient: str, what: tuple[Msg, b
     return sentences(text)
 
 
+def before_due_text(*, recipient: str, invoice_no: str, due_date: dt.date, balance: Decimal, details: Msg | str,
+                    currency: str) -> Msg:
+    """The text of a friendly reminder before the due date (level 0): no fee, no interest."""
+    return msg("Friendly reminder. Dear {recipient}, invoice {invoice_no} over {balance} is due on {due_date} "
+               "({details}). If you have already paid, thank you.", recipient=recipient, invoice_no=invoice_no,
+               balance=Money(balance, currency), due_date=due_date, details=details)
+
+
 def follow_up_text(*, level: int, recipient: str, what: Msg, customer: str, balance: Decimal, details: Msg,
                    currency: str) -> Msg:
     """The text of a payer follow-up: the claim, the customer, the amount; no fees, no interest."""

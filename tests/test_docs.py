@@ -26,7 +26,7 @@ TESTS = (ROOT / "tests" / "test_plugins.py").read_text(encoding="utf-8")
 
 def test_hooks_exist():
     assert hook_names() == ["sheetbill_payer_names", "sheetbill_map_code", "sheetbill_needs_authorization",
-                            "sheetbill_adjudicate", "sheetbill_invoice_fields"]
+                            "sheetbill_charge_amount", "sheetbill_adjudicate", "sheetbill_invoice_fields"]
 
 
 def test_hook_reference_is_rendered_from_the_hookspecs():

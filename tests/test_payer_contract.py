@@ -79,6 +79,15 @@ EDGE_CLAIMS: list[tuple[str, dict]] = [
     ("1234", {"currency": "JPY", "allowed_amount": "999", "covered_percent": 70}),
     ("1.2345", {"currency": "BHD", "quantity": 3, "allowed_amount": "0.999", "covered_percent": "33.3"}),
     ("200.00", {"settings": {"Employer Budget": "50", "Clinic Copay": "7.5"}}),
+    # the fields added with the rule books (copay then coinsurance, GOÄ columns, secondary method)
+    ("200.00", {"coverage_copay": "20.00", "copay_then_coinsurance": True, "covered_percent": 80,
+                "annual_deductible": "50.00"}),
+    ("200.00", {"coverage_copay": "20.00", "copay_then_coinsurance": True, "copay_counts_to_deductible": True,
+                "annual_deductible": "50.00", "deductible_used": "40.00", "covered_percent": 80}),
+    ("15.00", {"coverage_copay": "20.00", "copay_then_coinsurance": True, "copay_counts_to_deductible": True,
+               "annual_deductible": "50.00", "out_of_pocket_max": "10.00"}),
+    ("20.11", {"payer_code": "3", "points": 150, "factor": "3.0", "justification": "lengthy consultation"}),
+    ("200.00", {"secondary_method": "medicare-secondary", "balance_billing": True, "allowed_amount": "120.00"}),
 ]
 
 
@@ -105,12 +114,17 @@ def test_edge_claims_get_valid_answers(payer, price, kwargs):
         assert _answer(plugins, name, claim) == result  # deterministic
 
 
+#: Payers whose rule book bills the patient, never the payer (GOÄ: private patients pay and are reimbursed).
+PATIENT_BILLED = {"goae"}
+
+
 def test_a_plain_covered_claim_is_answered(payer):
     name, plugins = payer
-    claim = make_claim("200.00", plugin=name, allowed_amount="150.00", payer_code="X1", covered_percent=80)
+    claim = make_claim("200.00", plugin=name, allowed_amount="150.00", payer_code="X1", covered_percent=80,
+                       points=100)
     result = _answer(plugins, name, claim)
     assert result is not None, f"{name} refused a plain covered claim"
-    assert result.payer_share > 0
+    assert result.payer_share > 0 or (name in PATIENT_BILLED and result.customer_share == claim.charge_amount)
 
 
 def test_random_claims_keep_the_invariants(payer):
@@ -123,6 +137,10 @@ def test_random_claims_keep_the_invariants(payer):
     for _ in range(300):
         price = amount(3000)
         kwargs = {
+            "copay_then_coinsurance": rng.choice([None, True, False]),
+            "copay_counts_to_deductible": rng.choice([None, True, False]),
+            "factor": rng.choice([None, "1.0", "2.3", "3.5"]),
+            "justification": rng.choice([None, "time-consuming"]),
             "quantity": rng.choice(["1", "2", "0.5", "0.333", "1.25", "7"]),
             "allowed_amount": rng.choice([None, amount(2000)]),
             "copay": rng.choice([None, None, amount(50)]),
@@ -159,20 +177,24 @@ def test_other_hooks_answer_with_the_promised_types(payer):
         assert isinstance(fields, dict)
 
 
-def test_a_billing_run_with_the_payer_as_primary_and_as_secondary_foots(payer):
+@pytest.mark.parametrize(("method", "balance"), [(None, None), ("non-duplication", False),
+                                               ("medicare-secondary", True)])
+def test_a_billing_run_with_the_payer_as_primary_and_as_secondary_foots(payer, method, balance):
     name, plugins = payer
     result = run_tables(
         plugins=plugins,
         customers=[{"Customer ID": "K1", "Name": "Ann"}, {"Customer ID": "K2", "Name": "Bob"}],
-        payers=[{"Payer ID": "P", "Name": "Payer Under Test", "Plugin": name},
-                {"Payer ID": "INS", "Name": "Acme Health"}],
+        payers=[{"Payer ID": "P", "Name": "Payer Under Test", "Plugin": name, "Secondary Method": method,
+                 "Balance Billing": balance},
+                {"Payer ID": "INS", "Name": "Acme Health", "Balance Billing": balance}],
         coverage=[{"Customer ID": "K1", "Payer ID": "P", "Covered Percent": 80, "Annual Deductible": "100.00"},
                   {"Customer ID": "K2", "Payer ID": "INS", "Priority": 1, "Covered Percent": 70},
                   {"Customer ID": "K2", "Payer ID": "P", "Priority": 2, "Copay": "5.00"}],
         services=[{"Service Code": "OV", "Description": "Office visit", "Price": "200.00"},
                   {"Service Code": "PT", "Description": "Physiotherapy", "Price": "33.33"}],
-        payer_codes=[{"Payer ID": "P", "Service Code": "OV", "Allowed Amount": "120.00"},
-                     {"Payer ID": "P", "Service Code": "PT", "Allowed Amount": "30.00"}],
+        payer_codes=[{"Payer ID": "P", "Service Code": "OV", "Allowed Amount": "120.00", "Points": 150},
+                     {"Payer ID": "P", "Service Code": "PT", "Allowed Amount": "30.00", "Points": 40},
+                     {"Payer ID": "INS", "Service Code": "OV", "Allowed Amount": "150.00"}],
         charges=[{"Charge ID": f"C{n}", "Date": f"2026-03-{n:02d}", "Customer ID": customer, "Service Code": code,
                   "Quantity": quantity}
                  for n, (customer, code, quantity) in enumerate(

@@ -29,7 +29,7 @@ from sheetbill.plugins.manager import (
     get_plugin_manager,
 )
 from sheetbill.plugins.reference import hook_names
-from sheetbill.plugins.types import Adjudication, BilledCode
+from sheetbill.plugins.types import Adjudication, BilledCode, ClaimRefused
 from sheetbill.problems import ConfigurationError
 from sheetbill.testing import assert_valid_adjudication, make_claim, make_plugins, output_rows, run_tables
 
@@ -104,7 +104,7 @@ class Answering:
 def test_builtin_payers_are_registered_like_installed_plugins():
     pm = get_plugin_manager(entry_points=False)
     assert [name for name, _ in pm.list_name_plugin()] == list(BUILTIN_PLUGINS)
-    assert Plugins(pm).payer_plugin_names() == ["employer_budget", "fee_schedule", "standard"]
+    assert Plugins(pm).payer_plugin_names() == ["employer_budget", "fee_schedule", "goae", "standard"]
 
 
 def test_each_call_gives_a_fresh_manager():
@@ -202,6 +202,50 @@ def test_sheetbill_payer_names_unknown_plugin_in_the_payers_sheet_holds_its_char
     assert set(line_amounts(result)) == {"C2"}
     [problem] = [p for p in result.problems if p.severity == "error"]
     assert "C1" in problem.message and "no installed plugin handles 'acme'" in problem.message
+
+
+# --- sheetbill_charge_amount --------------------------------------------------------------------------
+
+
+class Priced(Half):
+    """The half payer with a fee schedule of its own: ``price(charge)`` or raises it."""
+
+    def __init__(self, price):
+        self.price = price
+
+    @hookimpl
+    def sheetbill_charge_amount(self, charge, settings):
+        if isinstance(self.price, Exception):
+            raise self.price
+        return self.price(charge)
+
+
+def test_sheetbill_charge_amount_replaces_price_times_quantity_for_the_primary_payer():
+    result = run_tables(plugins=make_plugins(Priced(lambda charge: D("150.00"))), **tables("half"))
+    assert line_amounts(result) == {"C1": [D("75.00"), D("75.00")], "C2": [D("160.00"), D("40.00")]}
+    assert {row["Charge ID"]: row["Charge Amount"] for row in output_rows(result, "Invoice Lines")} == {
+        "C1": D("150.00"), "C2": D("200.00")}
+    # None keeps the price; as a secondary payer the plugin is not asked (the primary's schedule counts)
+    assert line_amounts(run_tables(plugins=make_plugins(Priced(lambda charge: None)), **tables("half")))["C1"] == [
+        D("100.00"), D("100.00")]
+    secondary = run_tables(plugins=make_plugins(Priced(lambda charge: D("1.00"))), **tables("half",
+                                                                                             secondary_of_k1=True))
+    assert sum(line_amounts(secondary)["C1"]) == D("200.00") - D("0.00")
+
+
+@pytest.mark.parametrize(("price", "code", "column", "words"), [
+    (lambda charge: D("1.005"), "plugin-error", "Service Code", "not an amount rounded to the minor unit of EUR"),
+    (lambda charge: -D("1.00"), "plugin-error", "Service Code", "not an amount rounded"),
+    (lambda charge: 150.0, "plugin-error", "Service Code", "returned 150.0 from sheetbill_charge_amount"),
+    (RuntimeError("no tariff"), "plugin-error", "Service Code", "raised in sheetbill_charge_amount"),
+    (ClaimRefused("factor 3.0 needs a Justification", "Justification"), "claim-refused", "Justification",
+     "charge C1 held: factor 3.0 needs a Justification"),
+])
+def test_sheetbill_charge_amount_nonsense_or_a_refusal_holds_the_charge(price, code, column, words):
+    result = run_tables(plugins=make_plugins(Priced(price)), **tables("half"))
+    assert set(line_amounts(result)) == {"C2"}
+    [problem] = [p for p in result.problems if p.severity == "error"]
+    assert (problem.code, problem.column, problem.row) == (code, column, 2) and words in problem.message
 
 
 # --- sheetbill_adjudicate -----------------------------------------------------------------------------

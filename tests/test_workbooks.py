@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -183,7 +184,13 @@ def test_drop_downs_for_every_choice_column(name):
     book = openpyxl.load_workbook(WORKBOOKS / name)
     expected = {
         ("Payers", "Type"): (contract.PAYER_TYPES, "stop"),
-        ("Payers", "Plugin"): (("standard", "employer_budget", "fee_schedule"), "information"),
+        ("Payers", "Plugin"): (("standard", "employer_budget", "fee_schedule", "goae"), "information"),
+        ("Payers", "Secondary Method"): (contract.SECONDARY_METHODS, "stop"),
+        ("Payers", "Balance Billing"): (("yes", "no"), "warning"),
+        ("Customers", "Business"): (("yes", "no"), "warning"),
+        ("Coverage", "Copay Then Coinsurance"): (("yes", "no"), "warning"),
+        ("Coverage", "Copay Counts To Deductible"): (("yes", "no"), "warning"),
+        ("Charges", "Fee Agreement"): (("yes", "no"), "warning"),
         ("Payments", "Type"): (contract.PAYMENT_TYPES, "stop"),
         ("Contacts", "Channel"): (contract.CONTACT_CHANNELS, "stop"),
         ("Contacts", "Outcome"): (contract.CONTACT_OUTCOMES, "stop"),
@@ -264,9 +271,10 @@ def test_utility_services_is_an_excel_table_and_charges_keep_staff_formulas():
     tables = book["Services"].tables
     assert list(tables) == ["Services"] and tables["Services"].ref.startswith("A1:F")
     charges = book["Charges"]
-    assert str(charges["I2"].value).startswith("=IF(E2")
+    column = next(c.column_letter for c in charges[1] if c.value == "Line Total")  # after the contract's columns
+    assert str(charges[f"{column}2"].value).startswith("=IF(E2")
     cached = openpyxl.load_workbook(WORKBOOKS / build.UTILITY_FILE, data_only=True)["Charges"]
-    assert cached["I2"].value == 8.5
+    assert cached[f"{column}2"].value == 8.5
 
 
 # --- billing the demos ---------------------------------------------------------------------------------------
@@ -358,6 +366,20 @@ def test_medical_demo_exercises_the_adjudication_rules(runs):
         ("P-1005", "GOV-SOZ"), ("P-1007", "P-1007"), ("P-1009", "INS-DKV"), ("P-1009", "P-1009")]
     assert sorted(ln.amount for ln in _lines(result, "M-0031")) == [-165, 110, 165]
     assert sorted(ln.amount for ln in _lines(result, "M-0028")) == [-110, 55, 110]
+
+
+def test_medical_demo_bills_a_private_patient_under_the_goae(runs):
+    result = runs[build.MEDICAL_FILE]
+    invoices = {i.invoice_no: i for i in result.invoices}
+    billed = {ln.charge_id: (invoices[ln.invoice_no].bill_to_id, ln.charge_amount, ln.amount, ln.reason)
+              for ln in result.lines if ln.customer_id == "P-1013"}
+    # 150 x 0.0582873 x 3.0 = 26.23 (justified); 40 x ... x 2.3 = 5.36; 80 x ... x 2.3 = 10.72
+    assert billed == {
+        "M-0049": ("P-1013", Decimal("26.23"), Decimal("26.23"),
+                   "GOÄ 3, factor 3.0: überdurchschnittlich zeitaufwendige Beratung (45 Minuten) bei mehreren "
+                   "Erkrankungen"),
+        "M-0050": ("P-1013", Decimal("5.36"), Decimal("5.36"), "GOÄ 250, factor 2.3"),
+        "M-0051": ("P-1013", Decimal("10.72"), Decimal("10.72"), "GOÄ 1, factor 2.3")}
 
 
 def test_utility_demo_exercises_the_payers(runs):

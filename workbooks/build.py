@@ -108,6 +108,10 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Phone": "For your calls. Stays text.",
         "Date of Birth": "Tells customers of the same name apart; payers often ask for it.",
         "Notes": "Anything for you; sheetbill does not read it.",
+        "Payment Terms Days": "When the customer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next "
+                              "month (blank: Settings Payment Terms Days).",
+        "Business": "yes: a business, not a consumer: owes the Settings Business Late Fee when late "
+                    "(§ 288 (5) BGB; blank: no).",
         "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
                      "the PDF with the XML inside (docs/einvoice.md).",
         "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
@@ -131,7 +135,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Street": "Postal address of the payer.",
         "Postal Code": "Postal code of the payer. Stays text.",
         "City": "City of the payer.",
-        "Payment Terms Days": "Days until the payer's invoices are due (blank: Settings Payment Terms Days).",
+        "Payment Terms Days": "When the payer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next month "
+                              "(blank: Settings Payment Terms Days).",
         "Country": "Country of the payer's address (blank: the practice's own).",
         "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
                      "the PDF with the XML inside (docs/einvoice.md).",
@@ -140,6 +145,11 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
         "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
                               "SCHEME:ID such as 0204:991-12345-67.",
+        "Secondary Method": "How the payer pays as secondary payer: standard (blank: its benefit, at most what "
+                            "the customer still owes), non-duplication (its benefit minus what the primary paid) "
+                            "or medicare-secondary (42 CFR 411.33).",
+        "Balance Billing": "yes: the part of a charge above the payer's Allowed Amount is billed to the "
+                           "customer instead of written off (out of network; blank: no).",
     },
     "Coverage": {
         "Customer ID": "The customer who is covered.",
@@ -153,6 +163,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Annual Deductible": "What the customer pays each calendar year before the payer pays.",
         "Out of Pocket Max": "The most the customer pays in a calendar year under this coverage.",
         "Annual Budget": "Employer schemes: the most the employer pays per employee and calendar year.",
+        "Copay Then Coinsurance": "yes: the customer pays the Copay and then the deductible and coinsurance on "
+                                  "the rest (blank: the copay replaces them).",
+        "Copay Counts To Deductible": "yes: copays count toward the Annual Deductible (blank: no).",
     },
     "Services": {
         "Service Code": "Your code for the service.",
@@ -172,6 +185,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Copay": "Fixed customer amount for this service (instead of deductible and coinsurance).",
         "Covered": "no: the payer does not cover the service and the customer pays it (blank: yes).",
         "Prior Authorization": "yes: a charge needs an Authorization No before it is billed.",
+        "Points": "GOÄ payers: the number's points (blank: sheetbill's table of common numbers).",
     },
     "Charges": {
         "Charge ID": "Your unique number for the charge. Never reuse one.",
@@ -182,6 +196,12 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Price": "Price per unit for this charge only (blank: the Services price).",
         "Authorization No": "The payer's prior-authorization number, when the payer requires one.",
         "Note": "Anything for you; sheetbill does not read it.",
+        "Factor": "GOÄ payers: the multiplier of the fee (blank: the standard factor of the number's section, "
+                  "2.3, 1.8 or 1.15).",
+        "Justification": "GOÄ payers: why the factor is above the standard (needed then; printed on the "
+                         "invoice).",
+        "Fee Agreement": "GOÄ payers: yes when a written fee agreement (§ 2 GOÄ) allows a factor above the "
+                         "maximum.",
     },
     "Payments": {
         "Payment ID": "Your unique number for the payment.",
@@ -198,10 +218,13 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Payment Plans": {
         "Plan ID": "Your unique number for the plan.",
         "Invoice No": "The invoice paid in installments.",
-        "Installments": "Number of installments.",
+        "Installments": "Number of equal installments (blank when Shares are given).",
         "First Due Date": "Due date of the first installment.",
         "Interval Months": "Months between installments (blank: 1).",
         "Note": "What was agreed, by whom.",
+        "Shares": "Percent of the invoice per installment instead of equal parts, e.g. 30; 50; 20 (adding up "
+                  "to 100).",
+        "Interval Days": "Days between installments, instead of Interval Months (e.g. 14).",
     },
     "Contacts": {
         "Date": "When you contacted the customer (or they contacted you).",
@@ -231,7 +254,9 @@ KIND_FORMATS: dict[str, tuple[str, str]] = {
     "yesno": ("General", "yes/no"),
     "choice": ("General", "one of the listed values"),
     "intlist": ("@", "list of whole numbers, e.g. `14, 14, 14`"),
-    "decimallist": ("@", "list of amounts, e.g. `0; 5; 10`"),
+    "decimallist": ("@", "list of numbers, e.g. `0; 5; 10`"),
+    "terms": ("@", "payment terms: `30`, `EOM`, `EOM + 15` or `15th next month`"),
+    "feelist": ("@", "list of fees, e.g. `0; 5; 10` or `0; 2% min 5; 2% min 5 max 50`"),
 }
 
 #: Minimum column widths by kind, so dates and amounts never show as ####.
@@ -825,7 +850,9 @@ COMMON_DEMO_SETTINGS: dict[str, object] = {
 
 MEDICAL_INTRO = [
     "A demo of sheetbill for a medical practice: private insurers (one of them billed in CPT codes), a "
-    "secondary insurance, the district social welfare office paying by fee schedule, and self-pay patients.",
+    "secondary insurance, the district social welfare office paying by fee schedule, self-pay patients, and a "
+    "private patient billed under the German GOÄ (points x point value x factor; M-0049 at factor 3.0 with its "
+    "justification).",
     "The practice has billed at every month end since January; Invoices and Invoice Lines hold that history. "
     "Run  sheetbill bill demo-medical.xlsx --as-of 2026-06-30  to bill June and see Problems, Advice and "
     "overdue tracking. Charge M-0036 waits for a prior authorization, M-0016 lacks a CPT code (a deliberate "
@@ -882,6 +909,8 @@ def medical_demo() -> Demo:
          "mj.garcia@example.es", "+49 163 4418 0072", d("1968-10-05"), "Self-pay"),
         ("P-1012", "Ingrid Weiß-Nørgaard", "Lychener Straße 30", "10437", "Berlin", "DE",
          "ingrid.weiss@example.dk", "+49 30 4437 7001", d("1971-08-14"), None),
+        ("P-1013", "Friedrich Hoffmann", "Rykestraße 40", "10405", "Berlin", "DE", "f.hoffmann@example.de",
+         "+49 30 4402 1913", d("1966-02-22"), "Private patient: billed under the GOÄ, claims it back himself"),
     ))
     add_salutations(customers, MEDICAL_SALUTATIONS)
     payers = InputSheet(contract.PAYERS, rows(
@@ -894,6 +923,7 @@ def medical_demo() -> Demo:
          "Avenue de Tervueren 2", "1040", "Brussels", 45),
         ("GOV-SOZ", "Bezirksamt Pankow – Sozialamt", "government", "fee_schedule", None,
          "sozialamt@ba-pankow.example", "Fröbelstraße 17", "10405", "Berlin", 60),
+        ("PRIV-GOAE", "Privatpatienten (GOÄ)", "other", "goae", "GOÄ", None, None, None, None, None),
     ))
     # The Sozialamt takes XRechnung (CII) addressed by its Leitweg-ID; DKV takes XRechnung in UBL.
     with_einvoices(payers, {"GOV-SOZ": ("xrechnung", "11000000-SOZPANKOW-40"),
@@ -911,6 +941,7 @@ def medical_demo() -> Demo:
         ("P-1006", "GOV-SOZ", "SOZ-2026-0207", 1, d("2026-01-01"), d("2026-12-31"), None, None, None, None, None),
         ("P-1009", "INS-DKV", "DKV-9130554", 1, d("2022-01-01"), None, 70, None, D("300"), D("600"), None),
         ("P-1012", "INS-DKV", "DKV-4419020", 1, d("2021-04-01"), None, 80, None, D("500"), D("2000"), None),
+        ("P-1013", "PRIV-GOAE", None, 1, None, None, None, None, None, None, None),
     ))
     services = InputSheet(contract.SERVICES, rows(
         "Service Code | Description | Price | Tax Rate | Tax Category | Tax Exemption",
@@ -926,6 +957,9 @@ def medical_demo() -> Demo:
         ("VACC", "Vaccination incl. administration", D("35.00"), 0, "E", EXEMPT_MEDICAL),
         ("TRAVEL-VACC", "Travel vaccination advice", D("40.00"), 0, "E", EXEMPT_MEDICAL),
         ("CERT", "Medical certificate", D("15.00"), 0, "E", EXEMPT_MEDICAL),
+        ("GOAE-1", "Beratung (GOÄ 1)", D("10.72"), 0, "E", EXEMPT_MEDICAL),
+        ("GOAE-3", "Eingehende Beratung, mindestens 10 Minuten (GOÄ 3)", D("20.11"), 0, "E", EXEMPT_MEDICAL),
+        ("GOAE-250", "Blutentnahme aus der Vene (GOÄ 250)", D("5.36"), 0, "E", EXEMPT_MEDICAL),
     ))
     payer_codes = InputSheet(contract.PAYER_CODES, rows(
         "Payer ID | Service Code | Payer Code | Allowed Amount | Copay | Covered | Prior Authorization",
@@ -954,59 +988,70 @@ def medical_demo() -> Demo:
         ("GOV-SOZ", "VACC", None, D("20.00"), None, None, None),
         ("GOV-SOZ", "PHYSIO", None, D("30.00"), None, None, None),
         ("GOV-SOZ", "CERT", None, None, None, "no", None),
+        ("PRIV-GOAE", "GOAE-1", "1", None, None, None, None),
+        ("PRIV-GOAE", "GOAE-3", "3", None, None, None, None),
+        ("PRIV-GOAE", "GOAE-250", "250", None, None, None, None),
     ))
     charges = InputSheet(contract.CHARGES, rows(
-        "Charge ID | Date | Customer ID | Service Code | Quantity | Price | Authorization No | Note",
-        ("M-0001", d("2026-01-08"), "P-1001", "EXAM", None, None, None, "Annual check-up"),
-        ("M-0002", d("2026-01-08"), "P-1001", "LAB-BLOOD", None, None, None, None),
-        ("M-0003", d("2026-01-12"), "P-1003", "CONS", None, None, None, None),
-        ("M-0004", d("2026-01-14"), "P-1004", "CONS-EXT", None, None, None, None),
-        ("M-0005", d("2026-01-14"), "P-1004", "LAB-BLOOD", None, None, None, None),
-        ("M-0006", d("2026-01-19"), "P-1005", "CONS", None, None, None, None),
-        ("M-0007", d("2026-01-19"), "P-1005", "VACC", None, None, None, "Influenza"),
-        ("M-0008", d("2026-01-22"), "P-1007", "CONS", None, None, None, None),
-        ("M-0009", d("2026-01-27"), "P-1009", "CONS", None, None, None, None),
-        ("M-0010", d("2026-01-29"), "P-1002", "CONS-EXT", None, None, None, None),
-        ("M-0011", d("2026-02-03"), "P-1008", "CONS-EXT", None, None, None, None),
-        ("M-0012", d("2026-02-05"), "P-1008", "XRAY", None, None, None, None),
-        ("M-0013", d("2026-02-09"), "P-1003", "MRI", None, None, "CGH-PA-2026-0211", "Left knee"),
-        ("M-0014", d("2026-02-11"), "P-1006", "EXAM", None, None, None, None),
-        ("M-0015", d("2026-02-11"), "P-1006", "CERT", None, None, None, "For the language school"),
-        ("M-0016", d("2026-02-16"), "P-1004", "TRAVEL-VACC", None, None, None, "Trip to Kenya"),
-        ("M-0017", d("2026-02-18"), "P-1009", "MRI", None, None, None, "Right knee"),
-        ("M-0018", d("2026-02-20"), "P-1010", "CONS", None, None, None, None),
-        ("M-0019", d("2026-02-20"), "P-1010", "CERT", None, None, None, None),
-        ("M-0020", d("2026-02-24"), "P-1008", "MRI", None, None, None, "Shoulder"),
-        ("M-0021", d("2026-03-03"), "P-1001", "ECG", None, None, None, None),
-        ("M-0022", d("2026-03-05"), "P-1011", "EXAM", None, None, None, None),
-        ("M-0023", d("2026-03-05"), "P-1011", "LAB-BLOOD", None, None, None, None),
-        ("M-0024", d("2026-03-10"), "P-1009", "PHYSIO", 6, None, None, "6 sessions in March"),
-        ("M-0025", d("2026-03-12"), "P-1012", "EXAM", None, None, None, None),
-        ("M-0026", d("2026-03-12"), "P-1012", "LAB-BLOOD", None, None, None, None),
-        ("M-0027", d("2026-03-17"), "P-1004", "CERT", None, None, None, "Sick note"),
-        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, "Corrected in June: one X-ray, not two"),
-        ("M-0029", d("2026-03-26"), "P-1002", "ULTRA", None, None, None, None),
-        ("M-0030", d("2026-04-07"), "P-1001", "MRI", None, None, None, "Left knee"),
+        "Charge ID | Date | Customer ID | Service Code | Quantity | Price | Authorization No | Note | Factor"
+        " | Justification",
+        ("M-0001", d("2026-01-08"), "P-1001", "EXAM", None, None, None, "Annual check-up", None, None),
+        ("M-0002", d("2026-01-08"), "P-1001", "LAB-BLOOD", None, None, None, None, None, None),
+        ("M-0003", d("2026-01-12"), "P-1003", "CONS", None, None, None, None, None, None),
+        ("M-0004", d("2026-01-14"), "P-1004", "CONS-EXT", None, None, None, None, None, None),
+        ("M-0005", d("2026-01-14"), "P-1004", "LAB-BLOOD", None, None, None, None, None, None),
+        ("M-0006", d("2026-01-19"), "P-1005", "CONS", None, None, None, None, None, None),
+        ("M-0007", d("2026-01-19"), "P-1005", "VACC", None, None, None, "Influenza", None, None),
+        ("M-0008", d("2026-01-22"), "P-1007", "CONS", None, None, None, None, None, None),
+        ("M-0009", d("2026-01-27"), "P-1009", "CONS", None, None, None, None, None, None),
+        ("M-0010", d("2026-01-29"), "P-1002", "CONS-EXT", None, None, None, None, None, None),
+        ("M-0011", d("2026-02-03"), "P-1008", "CONS-EXT", None, None, None, None, None, None),
+        ("M-0012", d("2026-02-05"), "P-1008", "XRAY", None, None, None, None, None, None),
+        ("M-0013", d("2026-02-09"), "P-1003", "MRI", None, None, "CGH-PA-2026-0211", "Left knee", None, None),
+        ("M-0014", d("2026-02-11"), "P-1006", "EXAM", None, None, None, None, None, None),
+        ("M-0015", d("2026-02-11"), "P-1006", "CERT", None, None, None, "For the language school", None, None),
+        ("M-0016", d("2026-02-16"), "P-1004", "TRAVEL-VACC", None, None, None, "Trip to Kenya", None, None),
+        ("M-0017", d("2026-02-18"), "P-1009", "MRI", None, None, None, "Right knee", None, None),
+        ("M-0018", d("2026-02-20"), "P-1010", "CONS", None, None, None, None, None, None),
+        ("M-0019", d("2026-02-20"), "P-1010", "CERT", None, None, None, None, None, None),
+        ("M-0020", d("2026-02-24"), "P-1008", "MRI", None, None, None, "Shoulder", None, None),
+        ("M-0021", d("2026-03-03"), "P-1001", "ECG", None, None, None, None, None, None),
+        ("M-0022", d("2026-03-05"), "P-1011", "EXAM", None, None, None, None, None, None),
+        ("M-0023", d("2026-03-05"), "P-1011", "LAB-BLOOD", None, None, None, None, None, None),
+        ("M-0024", d("2026-03-10"), "P-1009", "PHYSIO", 6, None, None, "6 sessions in March", None, None),
+        ("M-0025", d("2026-03-12"), "P-1012", "EXAM", None, None, None, None, None, None),
+        ("M-0026", d("2026-03-12"), "P-1012", "LAB-BLOOD", None, None, None, None, None, None),
+        ("M-0027", d("2026-03-17"), "P-1004", "CERT", None, None, None, "Sick note", None, None),
+        ("M-0028", d("2026-03-24"), "P-1005", "XRAY", None, None, None, "Corrected in June: one X-ray, not two",
+         None, None),
+        ("M-0029", d("2026-03-26"), "P-1002", "ULTRA", None, None, None, None, None, None),
+        ("M-0030", d("2026-04-07"), "P-1001", "MRI", None, None, None, "Left knee", None, None),
         ("M-0031", d("2026-04-09"), "P-1007", "PHYSIO", 2, None, None,
-         "Corrected in June: 2 sessions took place, not 3"),
-        ("M-0032", d("2026-04-14"), "P-1002", "CONS", None, None, None, None),
+         "Corrected in June: 2 sessions took place, not 3", None, None),
+        ("M-0032", d("2026-04-14"), "P-1002", "CONS", None, None, None, None, None, None),
         ("M-0033", d("2026-04-16"), "P-1009", "ULTRA", None, None, None,
-         "Corrected in June: one ultrasound, not two"),
-        ("M-0034", d("2026-04-21"), "P-1004", "XRAY", None, None, None, None),
-        ("M-0035", d("2026-04-23"), "P-1006", "CONS", None, None, None, None),
-        ("M-0036", d("2026-05-05"), "P-1003", "MRI", None, None, None, "Follow-up; authorization requested"),
-        ("M-0037", d("2026-05-07"), "P-1009", "EXAM", None, None, None, None),
-        ("M-0038", "12.05.2026", "P-1002", "LAB-BLOOD", None, None, None, "Date typed as text"),
-        ("M-0039", d("2026-05-19"), "P-1012", "CONS-EXT", None, None, None, None),
-        ("M-0040", d("2026-05-26"), "P-1001", "CONS", None, None, None, None),
-        ("M-0041", d("2026-06-02"), "P-1009", "CONS", None, None, None, None),
-        ("M-0042", d("2026-06-09"), "P-1003", "ULTRA", None, None, None, None),
-        ("M-0043", d("2026-06-11"), "P-1005", "CONS", None, None, None, None),
-        ("M-0044", d("2026-06-16"), "P-1011", "CONS", None, None, None, None),
-        ("M-0045", d("2026-06-23"), "P-1001", "PHYSIO", 4, None, None, None),
-        ("M-0046", d("2026-06-25"), "P-1008", "CONS", None, D("65.00"), None, "Short follow-up: reduced price"),
-        ("M-0047", d("2026-06-29"), "P-1004", "CONS", None, None, None, None),
-        ("M-0048", d("2026-06-30"), "P-1006", "VACC", None, None, None, "Tetanus"),
+         "Corrected in June: one ultrasound, not two", None, None),
+        ("M-0034", d("2026-04-21"), "P-1004", "XRAY", None, None, None, None, None, None),
+        ("M-0035", d("2026-04-23"), "P-1006", "CONS", None, None, None, None, None, None),
+        ("M-0036", d("2026-05-05"), "P-1003", "MRI", None, None, None, "Follow-up; authorization requested",
+         None, None),
+        ("M-0037", d("2026-05-07"), "P-1009", "EXAM", None, None, None, None, None, None),
+        ("M-0038", "12.05.2026", "P-1002", "LAB-BLOOD", None, None, None, "Date typed as text", None, None),
+        ("M-0039", d("2026-05-19"), "P-1012", "CONS-EXT", None, None, None, None, None, None),
+        ("M-0040", d("2026-05-26"), "P-1001", "CONS", None, None, None, None, None, None),
+        ("M-0041", d("2026-06-02"), "P-1009", "CONS", None, None, None, None, None, None),
+        ("M-0042", d("2026-06-09"), "P-1003", "ULTRA", None, None, None, None, None, None),
+        ("M-0043", d("2026-06-11"), "P-1005", "CONS", None, None, None, None, None, None),
+        ("M-0044", d("2026-06-16"), "P-1011", "CONS", None, None, None, None, None, None),
+        ("M-0045", d("2026-06-23"), "P-1001", "PHYSIO", 4, None, None, None, None, None),
+        ("M-0046", d("2026-06-25"), "P-1008", "CONS", None, D("65.00"), None, "Short follow-up: reduced price",
+         None, None),
+        ("M-0047", d("2026-06-29"), "P-1004", "CONS", None, None, None, None, None, None),
+        ("M-0048", d("2026-06-30"), "P-1006", "VACC", None, None, None, "Tetanus", None, None),
+        ("M-0049", d("2026-06-03"), "P-1013", "GOAE-3", None, None, None, None, D("3.0"),
+         "überdurchschnittlich zeitaufwendige Beratung (45 Minuten) bei mehreren Erkrankungen"),
+        ("M-0050", d("2026-06-03"), "P-1013", "GOAE-250", None, None, None, None, None, None),
+        ("M-0051", d("2026-06-24"), "P-1013", "GOAE-1", None, None, None, "Befundbesprechung", None, None),
     ))
     initials = ["KW", "MB", "KW", "SL"]
     charges.extra = [line_total(services),

@@ -94,6 +94,8 @@ def missed_installments(ctx: Context, invoice: Invoice, plan: PaymentPlan, day: 
 
 def _level_section(ctx: Context, level: int, final: bool) -> str:
     """The templates section of a customer reminder's level (``levels.1``, ``levels.final``, ...)."""
+    if level == 0:
+        return "levels.before_due"
     if final:
         return "levels.final"
     if level == 1:
@@ -102,8 +104,11 @@ def _level_section(ctx: Context, level: int, final: bool) -> str:
 
 
 def _pay_by(ctx: Context, reminder: Reminder, final: bool) -> dt.date:
-    """The date to pay by: the next level's wait after this one, or the hand-off wait after the final notice."""
+    """The date to pay by: the next level's wait after this one, or the hand-off wait after the final notice;
+    the invoice's due date for a friendly reminder before it (level 0)."""
     s = ctx.settings
+    if reminder.level == 0 and reminder.invoice_no in ctx.invoices:
+        return ctx.invoices[reminder.invoice_no].due_date
     days = s.collection_after_days if final else s.reminder_days[min(reminder.level, len(s.reminder_days) - 1)]
     return reminder.date + dt.timedelta(days=max(days, 1))
 
@@ -146,7 +151,8 @@ def _totals(ctx: Context, reminder: Reminder, is_payer: bool) -> tuple[tuple[str
     """Overdue amount, fees and interest (customers only, when there are any) and the total due."""
     f, t = ctx.f, ctx.templates
     principal, fees, interest_due = amounts(reminder)
-    totals = [(t.text("reminder", "overdue_amount"), f.amount(principal), False)]
+    label = "open_amount" if reminder.level == 0 else "overdue_amount"
+    totals = [(t.text("reminder", label), f.amount(principal), False)]
     if not is_payer:
         if fees:
             totals.append((t.text("reminder", "fees"), f.amount(fees), False))

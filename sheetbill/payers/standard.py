@@ -8,9 +8,13 @@ Used for every payer whose ``Plugin`` cell is blank or ``standard``. Rules, in o
 2. ``Covered`` = no: the customer pays the whole charge (no adjustment); it does not count
    toward the out-of-pocket maximum, and Advice names the service.
 3. A copay (Payer Codes ``Copay``, else Coverage ``Copay``): customer share = min(copay, allowed);
-   no deductible or coinsurance.
+   no deductible or coinsurance. With Coverage ``Copay Counts To Deductible`` = yes the copay also
+   counts toward the deductible (up to what is left of it).
 4. Otherwise: deductible part = min(allowed, deductible left this year); coinsurance =
    (allowed - deductible part) x (100 - Covered Percent) / 100.
+   With Coverage ``Copay Then Coinsurance`` = yes, a copay is charged first and rule 4 applies to
+   the rest of the allowed amount (allowed - copay); when the copay counts to the deductible, it
+   uses up deductible before rule 4 does.
 5. The customer share is capped so that the year's customer shares never exceed
    ``Out of Pocket Max``. Payer share = allowed - customer share.
 (Prior authorization and secondary coverage are applied by the core through the other hooks.)
@@ -70,20 +74,28 @@ def sheetbill_adjudicate(claim: Claim) -> Adjudication:
     adjustment = claim.charge_amount - allowed
     code_copay = claim.payer_code.copay if claim.payer_code is not None else None
     copay = code_copay if code_copay is not None else claim.coverage.copay
-    if copay is not None:
+    deductible_left = max(ZERO, (claim.coverage.annual_deductible or ZERO) - claim.year_to_date.deductible_used)
+    counts = bool(claim.coverage.copay_counts_to_deductible)
+    if copay is not None and not claim.coverage.copay_then_coinsurance:
         share, _, capped = cap_out_of_pocket(claim, min(copay, allowed), ZERO)
         share = quantize(share, currency)
         reason = "copay (out-of-pocket maximum reached)" if capped else "copay"
-        return Adjudication(allowed - share, share, adjustment, reason)
-    deductible_total = claim.coverage.annual_deductible or ZERO
-    deductible = min(allowed, max(ZERO, deductible_total - claim.year_to_date.deductible_used))
+        return Adjudication(allowed - share, share, adjustment, reason,
+                            deductible=min(share, deductible_left) if counts else ZERO)
+    copay_part = min(copay, allowed) if copay is not None else ZERO
+    rest = allowed - copay_part
+    deductible = min(rest, max(ZERO, deductible_left - copay_part) if counts else deductible_left)
     percent = claim.coverage.covered_percent if claim.coverage.covered_percent is not None else Decimal(100)
-    coinsurance = (allowed - deductible) * (Decimal(100) - percent) / Decimal(100)
-    deductible, coinsurance, capped = cap_out_of_pocket(claim, deductible, coinsurance)
-    deductible = quantize(deductible, currency)
-    share = quantize(deductible + coinsurance, currency)
-    parts = [name for name, amount in (("deductible", deductible), ("coinsurance", share - deductible)) if amount]
+    coinsurance = (rest - deductible) * (Decimal(100) - percent) / Decimal(100)
+    copay_part, first_parts, capped = cap_out_of_pocket(claim, copay_part, deductible + coinsurance)
+    deductible = min(deductible, first_parts)  # the cap takes coinsurance before deductible
+    coinsurance = first_parts - deductible
+    copay_part, deductible = quantize(copay_part, currency), quantize(deductible, currency)
+    share = quantize(copay_part + deductible + coinsurance, currency)
+    parts = [name for name, amount in (("copay", copay_part), ("deductible", deductible),
+                                       ("coinsurance", share - deductible - copay_part)) if amount]
     reason = " + ".join(parts) if parts else "covered"
     if capped:
         reason = f"{reason} (out-of-pocket maximum reached)" if parts else "out-of-pocket maximum reached"
-    return Adjudication(allowed - share, share, adjustment, reason, deductible=deductible)
+    counted = deductible + (min(copay_part, deductible_left) if counts else ZERO)
+    return Adjudication(allowed - share, share, adjustment, reason, deductible=min(counted, share))

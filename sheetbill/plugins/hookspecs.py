@@ -15,7 +15,14 @@ parameters can be added to a spec without breaking existing plugins.
 
 A plugin that raises, or returns something that is not what the spec says (wrong types, shares
 that do not add up to the charge, negative amounts), does not stop the run: the charge becomes a
-Problem naming the plugin, is held (billed to nobody) and the rest of the run goes on.
+Problem naming the plugin, is held (billed to nobody) and the rest of the run goes on. A plugin
+that refuses a charge for a reason the clerk can fix raises
+:class:`~sheetbill.plugins.types.ClaimRefused` with the message and the Charges column to fix.
+
+Hooks are added over time without breaking plugins written for earlier specs: a plugin that does
+not implement a newer hook gets sheetbill's default for it (``sheetbill_charge_amount``: price x
+quantity). A payer's secondary method (Payers ``Secondary Method``) and balance billing are applied
+by sheetbill around the plugin's answers, so every plugin gets them without implementing anything.
 
 Example, a payer that pays half of everything (half of the primary's allowed amount when it is
 a secondary payer)::
@@ -43,7 +50,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from ..models import Payer, PayerCode, Service
+    from decimal import Decimal
+
+    from ..models import Charge, Payer, PayerCode, Service, Settings
     from .types import Adjudication, BilledCode, Claim
 
 hookspec = pluggy.HookspecMarker("sheetbill")
@@ -110,6 +119,35 @@ def sheetbill_needs_authorization(payer: Payer, service: Service, payer_code: Pa
         @hookimpl
         def sheetbill_needs_authorization(service):
             return service.price >= 1000
+    """
+
+
+@hookspec
+def sheetbill_charge_amount(charge: Charge, service: Service, payer: Payer, payer_code: PayerCode | None,
+                            settings: Settings) -> Decimal | None:
+    """The amount charged for ``charge`` under the payer's own fee schedule, instead of price x quantity.
+
+    Asked of the plugin of the charge's primary payer (the first coverage active on the date of
+    service) only, before any payer adjudicates; the answer is the ``Charge Amount`` of every share of
+    the charge and ``claim.charge_amount`` for every payer. A plugin that does not implement this hook,
+    or answers ``None``, leaves the charge at its price x quantity. To refuse the charge with a
+    Problem on its Charges row, raise :class:`~sheetbill.plugins.types.ClaimRefused`.
+
+    :param charge: the Charges row (``charge.factor`` and ``charge.justification`` for fee schedules
+        with multipliers).
+    :param service: the Services row of the charge.
+    :param payer: the Payers row of the primary payer.
+    :param payer_code: the Payer Codes row for this payer and service, if any.
+    :param settings: the workbook's settings (``settings.extra`` holds settings sheetbill does not know).
+    :return: a non-negative ``Decimal`` rounded to the currency's minor unit, or ``None``.
+
+    Example, the German GOÄ (points x point value x factor; see ``sheetbill.payers.goae``)::
+
+        @hookimpl
+        def sheetbill_charge_amount(charge, payer_code, settings):
+            fee = quantize(POINTS[payer_code.payer_code] * POINT_VALUE * (charge.factor or 2.3),
+                           settings.currency)
+            return fee * charge.quantity
     """
 
 

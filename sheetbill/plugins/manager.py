@@ -20,11 +20,11 @@ from typing import Any
 import pluggy
 
 from ..i18n import Msg
-from ..models import Payer, PayerCode, Service
+from ..models import Charge, Payer, PayerCode, Service, Settings
 from ..money import quantize
 from ..problems import ConfigurationError
 from . import defaults, hookspecs
-from .types import Adjudication, BilledCode, Claim
+from .types import Adjudication, BilledCode, Claim, ClaimRefused
 
 ENTRY_POINT_GROUP = "sheetbill"
 
@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "sheetbill.payers.standard",
     "sheetbill.payers.fee_schedule",
     "sheetbill.payers.employer",
+    "sheetbill.payers.goae",
 )
 
 #: The plugin name used for payers whose ``Plugin`` cell is blank.
@@ -40,7 +41,8 @@ DEFAULT_PAYER_PLUGIN = "standard"
 
 #: The hooks called for one payer, on the plugin that claimed the payer's ``Plugin`` name.
 PAYER_HOOKS: tuple[str, ...] = (
-    "sheetbill_map_code", "sheetbill_needs_authorization", "sheetbill_adjudicate", "sheetbill_invoice_fields",
+    "sheetbill_map_code", "sheetbill_needs_authorization", "sheetbill_charge_amount", "sheetbill_adjudicate",
+    "sheetbill_invoice_fields",
 )
 
 _MISSING = object()
@@ -48,6 +50,15 @@ _MISSING = object()
 
 class PluginError(Exception):
     """A plugin raised or answered nonsense; the message names the plugin and what was wrong."""
+
+
+class Refused(PluginError):
+    """A plugin refused a charge with :class:`~sheetbill.plugins.types.ClaimRefused`: the message is the
+    plugin's, for the clerk, and ``column`` the Charges column to fix."""
+
+    def __init__(self, message: str, column: str):
+        super().__init__(message)
+        self.column = column
 
 
 def get_plugin_manager(extra_plugins: Iterable[object] = (), *, entry_points: bool = True) -> pluggy.PluginManager:
@@ -278,6 +289,8 @@ class Plugins:
             return _MISSING
         try:
             return impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except ClaimRefused as err:
+            raise Refused(str(err), err.column) from err
         except Exception as err:  # a broken plugin must not stop the run
             raise PluginError(f"plugin {self._label(owner)} raised in {hook_name}: {type(err).__name__}: {err}") \
                 from err
@@ -309,6 +322,20 @@ class Plugins:
         if not isinstance(result, bool):
             raise PluginError(f"plugin {self.plugin_label(payer_plugin)} returned {result!r} from "
                               "sheetbill_needs_authorization, not True or False")
+        return result
+
+    def charge_amount(self, payer_plugin: str | None, *, charge: Charge, service: Service, payer: Payer,
+                      payer_code: PayerCode | None, settings: Settings) -> Decimal | None:
+        """The charge's amount under the payer's fee schedule; ``None`` (price x quantity) without the hook."""
+        result = self._call("sheetbill_charge_amount", payer_plugin, charge=charge, service=service, payer=payer,
+                            payer_code=payer_code, settings=settings)
+        if result is _MISSING or result is None:
+            return None
+        if (not isinstance(result, Decimal) or not result.is_finite() or result < 0
+                or result != quantize(result, settings.currency)):
+            raise PluginError(f"plugin {self.plugin_label(payer_plugin)} returned {result!r} from "
+                              f"sheetbill_charge_amount, not an amount rounded to the minor unit of "
+                              f"{settings.currency}")
         return result
 
     def adjudicate(self, payer_plugin: str | None, claim: Claim) -> Adjudication:

@@ -16,6 +16,19 @@ from ..models import Charge, Coverage, Customer, Payer, PayerCode, Service, Sett
 ZERO = Decimal("0")
 
 
+class ClaimRefused(Exception):  # noqa: N818 - a refusal, not an error of the plugin
+    """Raised by a payer plugin's hook to refuse a charge for a reason the clerk can fix in the
+    Charges row (a GOÄ factor above the threshold without a justification, ...).
+
+    The charge is held with a Problem (code ``claim-refused``) on ``column`` of its Charges row,
+    whose message is ``message``; unlike any other exception it is not reported as a plugin failure.
+    """
+
+    def __init__(self, message: str, column: str = "Service Code"):
+        super().__init__(message)
+        self.column = column
+
+
 @dataclass(frozen=True, slots=True)
 class BilledCode:
     """A service code in a payer's own code system (``code="99213"``, ``system="CPT"``)."""
