@@ -77,6 +77,7 @@ CODES: dict[str, str] = {
     "unprintable-text": "a text has characters no document font can print",
     "document-name-taken": "two documents would get the same file name",
     "document-changed": "an issued document would now say something else than the file already written",
+    "document-failed": "one document could not be laid out; the others were made",
     # sending
     "smtp-incomplete": "documents are due to go by email but the SMTP settings are incomplete",
     "smtp-password-missing": "no SMTP password in the environment or the keyring",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import write_atomic
-from ..problems import Problem, warning
+from ..problems import Problem, error, warning
 from .fonts import FontSet
 from .model import KIND_REMINDER, KIND_STATEMENT, Document
 from .pdf import fingerprint_of, render_pdf
@@ -55,15 +55,30 @@ def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet
     report = WriteReport()
     for document in documents:
         path = out_dir / document.file_name
+        if path.resolve().parent != out_dir.resolve():  # safe_file_stem makes this impossible; never write outside
+            report.problems.append(_failed(document, f"its file name {document.file_name!r} is not a plain name"))
+            continue
         if path.exists():
             same = fingerprint_of(path.read_bytes()) == document.fingerprint()
             report.written.append(Written(document, path, UNCHANGED if same else KEPT))
             if not same:
                 report.problems.append(_changed(path, document))
             continue
-        write_atomic(path, render_pdf(document, fonts))
+        try:
+            data = render_pdf(document, fonts)
+        except Exception as err:  # one document that cannot be laid out never stops the others
+            report.problems.append(_failed(document, f"it could not be laid out ({type(err).__name__}: {err})"))
+            continue
+        write_atomic(path, data)
         report.written.append(Written(document, path, NEW))
     return report
+
+
+def _failed(document: Document, why: str) -> Problem:
+    """The error that ``document`` was not made, on the sheet its history is in."""
+    sheet = {KIND_REMINDER: "Reminders", KIND_STATEMENT: "Payments"}.get(document.kind, "Invoices")
+    return error(f"{document.key} was not made: {why}; the other documents were made", sheet,
+                 code="document-failed")
 
 
 def _changed(path: Path, document: Document) -> Problem:

@@ -30,6 +30,11 @@ _FINGERPRINT = re.compile(rb"sheetbill-fingerprint:([0-9a-f]{64})")
 LEFT, RIGHT_EDGE, TOP = 20.0, 195.0, 15.0
 GREY = (90, 90, 90)
 QR_SIZE = 40.0
+#: The lines table's text size, line height and cell padding (mm).
+TABLE_SIZE, TABLE_LINE, TABLE_PADDING = 8.5, 4.4, 1.2
+#: A table row taller than this many lines is continued in further rows (fpdf2 cannot split one row
+#: across pages): a Service Description of any length wraps onto the next page instead of failing.
+ROW_LINES = 40
 
 
 def fingerprint_of(pdf_bytes: bytes) -> str | None:
@@ -184,22 +189,36 @@ def _body(pdf: FPDF, d: Document) -> None:
 def _table(pdf: FPDF, d: Document) -> None:
     table = d.table
     notes = table.notes or ("",) * len(table.rows)
-    heading = StyleFace(emphasis="BOLD", size_pt=8.5, fill_color=(238, 238, 238))
-    _font(pdf, "", 8.5)
+    heading = StyleFace(emphasis="BOLD", size_pt=TABLE_SIZE, fill_color=(238, 238, 238))
+    _font(pdf, "", TABLE_SIZE)
+    width = RIGHT_EDGE - LEFT
+    columns = [width * w / sum(table.widths) - 2 * TABLE_PADDING for w in table.widths]
     with pdf.table(col_widths=table.widths, text_align=table.align, headings_style=heading,
-                   borders_layout="HORIZONTAL_LINES", line_height=4.4, align="LEFT", padding=1.2,
-                   first_row_as_headings=True, width=RIGHT_EDGE - LEFT) as grid:
+                   borders_layout="HORIZONTAL_LINES", line_height=TABLE_LINE, align="LEFT", padding=TABLE_PADDING,
+                   first_row_as_headings=True, width=width) as grid:
         header = grid.row()
         for text in table.headers:
             header.cell(_text(text))
         for values, note in zip(table.rows, notes, strict=True):
-            row = grid.row()
-            for index, value in enumerate(values):
-                text = _text(value)
-                if note and index == 2:
-                    text = f"{text}\n– {_text(note)}"
-                row.cell(text)
+            texts = [_text(value) for value in values]
+            if note and len(texts) > 2:
+                texts[2] = f"{texts[2]}\n– {_text(note)}"
+            for part in _row_parts(pdf, texts, columns):
+                row = grid.row()
+                for text in part:
+                    row.cell(text)
     pdf.ln(2)
+
+
+def _row_parts(pdf: FPDF, texts: list[str], columns: list[float]) -> list[list[str]]:
+    """``texts`` as one table row, or, when a cell wraps to more than :data:`ROW_LINES` lines, as several
+    rows of at most that many lines each (the continuation rows are blank in the other columns)."""
+    lines = [pdf.multi_cell(max(width, 1.0), TABLE_LINE, text, dry_run=True, output="LINES")
+             for text, width in zip(texts, columns, strict=False)]
+    tallest = max((len(cell) for cell in lines), default=0)
+    if tallest <= ROW_LINES:
+        return [texts]
+    return [["\n".join(cell[start:start + ROW_LINES]) for cell in lines] for start in range(0, tallest, ROW_LINES)]
 
 
 def _payment(pdf: FPDF, block: PaymentBlock) -> None:
