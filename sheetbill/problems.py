@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     "smtp-unreachable": "the mail server cannot be reached",
     "smtp-broke-off": "the connection to the mail server broke off while sending",
     "recipient-refused": "the mail server refused a recipient or a message",
+    "message-invalid": "one document's email could not be built; the others were sent",
     "sent-not-written": "the Sent sheet could not be written; the journal keeps what was sent",
 }
 

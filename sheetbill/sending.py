@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -154,17 +155,28 @@ def message_id(document: Document, address: str, sender: str) -> str:
     return f"<{digest}.sheetbill@{domain}>"
 
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` for a mail header: line breaks (Alt+Enter in a cell) and other control characters become
+    one space, so a cell can never end a header or add one."""
+    return " ".join(_LINE_BREAKS.sub(" ", text).split())
+
+
 def build_message(document: Document, pdf: bytes, address: str, config: SmtpConfig) -> EmailMessage:
-    """The email of ``document``: its subject and text from the template, the PDF attached."""
+    """The email of ``document``: its subject and text from the template, the PDF attached. Every
+    header value is one line (:func:`one_line`), whatever the cells it comes from hold."""
     message = EmailMessage()
-    message["From"] = formataddr((config.sender_name, config.sender)) if config.sender_name else config.sender
-    message["To"] = formataddr((document.recipient_name, address))
+    sender_name = one_line(config.sender_name)
+    message["From"] = formataddr((sender_name, config.sender)) if sender_name else config.sender
+    message["To"] = formataddr((one_line(document.recipient_name), address))
     if config.reply_to:
         message["Reply-To"] = config.reply_to
-    message["Subject"] = document.email_subject
+    message["Subject"] = one_line(document.email_subject)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id(document, address, config.sender)
-    message["X-Sheetbill-Document"] = document.key
+    message["X-Sheetbill-Document"] = one_line(document.key)
     message.set_content(document.email_body)
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
     return message
@@ -267,7 +279,13 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
     index = 0
     try:
         for index, (document, address) in enumerate(emails):  # noqa: B007 - index is read after a drop
-            message = build_message(document, paths[document.key].read_bytes(), address, config)
+            try:
+                message = build_message(document, paths[document.key].read_bytes(), address, config)
+            except (ValueError, TypeError) as err:  # a header the email library refuses: this message only
+                report.problems.append(error(f"{document.key} to {address} was not sent: its email could not be "
+                                             f"built ({err})", *_party_cell(document, documents),
+                                             code="message-invalid"))
+                continue
             try:
                 refused = client.send_message(message, from_addr=config.sender, to_addrs=[address])
             except smtplib.SMTPRecipientsRefused as err:

@@ -64,7 +64,8 @@ class _Letter(FPDF):
         self.set_font("Body", "", 7.5)
         self.set_text_color(*GREY)
         label = self.document.page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
-        self.cell(0, 4, f"{self.document.key}  ·  {label}", align="C")
+        key = " ".join(self.document.key.split())  # one line, whatever the Invoice Prefix holds
+        self.cell(0, 4, f"{key}  ·  {label}", align="C")
         self.set_text_color(0)
 
 
