@@ -99,9 +99,10 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             raise ServerConfigError(f"{path}: api_tokens must be a list of strings")
         tokens += [t.strip() for t in file_tokens if t.strip()]
     if not tokens:
-        raise ServerConfigError(f"no API token configured: set {TOKENS_ENV} (comma-separated) or api_tokens in "
-                                f"the config file; make one with: python -c \"import secrets; "
-                                f"print(secrets.token_urlsafe(32))\"")
+        raise ServerConfigError(f"no API token configured: set {TOKENS_ENV} (comma-separated tokens of "
+                                f"{MIN_TOKEN_LENGTH}+ characters) or api_tokens in the config file, e.g. "
+                                f"export {TOKENS_ENV}=$(python -c \"import secrets; "
+                                f"print(secrets.token_urlsafe(32))\")")
     short = [t for t in tokens if len(t) < MIN_TOKEN_LENGTH]
     if short:
         raise ServerConfigError(f"{len(short)} API token(s) shorter than {MIN_TOKEN_LENGTH} characters; "
