@@ -9,18 +9,12 @@ from collections import Counter
 
 import pytest
 
-from tests.documents.test_sending import (  # noqa: F401 - smtp is a fixture
-    AS_OF,
-    CUSTOMERS,
-    EMAILED,
-    LETTERS,
-    practice_workbook,
-    send_command,
-    sent_rows,
-    smtp,
-)
-
 pytest.importorskip("aiosmtpd")
+
+from tests.documents import test_sending  # noqa: E402 - only with aiosmtpd
+from tests.documents.test_sending import AS_OF, CUSTOMERS, EMAILED, LETTERS, practice_workbook, send_command, sent_rows  # noqa: E402,E501
+
+smtp = test_sending.smtp  # the real SMTP server fixture
 
 
 def test_a_line_break_in_a_customer_name_is_folded_and_every_message_goes_out(tmp_path, smtp, capsys):
@@ -37,8 +31,8 @@ def test_a_line_break_in_a_customer_name_is_folded_and_every_message_goes_out(tm
     assert len(recorder.messages) == len(EMAILED)
 
 
-@pytest.mark.parametrize("setting", [("Company Name", "Praxis\r\nDr. Weber"), ("Company Name", "Praxis\nBcc: x@evil.example"),
-                                     ("Invoice Prefix", "INV\n-")])
+@pytest.mark.parametrize("setting", [("Company Name", "Praxis\r\nDr. Weber"),
+                                     ("Company Name", "Praxis\nBcc: x@evil.example"), ("Invoice Prefix", "INV\n-")])
 def test_line_breaks_in_company_name_or_invoice_prefix_never_reach_a_header(tmp_path, smtp, capsys, setting):
     recorder, port = smtp
     workbook = practice_workbook(tmp_path, port, setting)
