@@ -341,6 +341,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             print(f"  would {'email' if channel == 'email' else 'print'} {document.key} "
                   f"{'to' if channel == 'email' else 'for'} {address}")
         print(f"  dry run: {len(report.planned)} documents would go out; nothing was sent or written")
+        if outcome.exit_code:
+            print("  the problems below would stop the others: correct them before sending")
     else:
         print(f"  emailed: {len(report.emailed)}")
         print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))

@@ -19,7 +19,8 @@ Failures
 SMTP comes from Settings (``SMTP Host``, ``SMTP Port``, ``SMTP Security`` = none, starttls or tls,
 ``SMTP User``, ``Sender Email``); the password only from the environment variable
 ``SHEETBILL_SMTP_PASSWORD`` or the system keyring (service ``sheetbill-smtp:<host>``, user = SMTP
-User), never from the workbook.
+User), never from the workbook; :func:`sheetbill.readiness.smtp_config` checks them, for ``sheetbill
+check`` and dry runs too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import os
 import re
 import smtplib
 import ssl
@@ -38,100 +38,24 @@ from email.utils import formataddr, formatdate
 from pathlib import Path
 
 from .documents import DocumentSet, delivery_of, prepare, setting
-from .documents.config import is_valid_email
 from .documents.model import Document
 from .documents.output import write_documents, write_print_file
 from .documents.statements import add_issued_statements
 from .models import BillToType
 from .problems import Problem, error
+from .readiness import KEYRING_SERVICE, PASSWORD_ENV, SmtpConfig, smtp_config
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
 from .tables import COERCERS, CellError
 
-PASSWORD_ENV = "SHEETBILL_SMTP_PASSWORD"
-KEYRING_SERVICE = "sheetbill-smtp:{host}"
-SECURITIES = ("none", "starttls", "tls")
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
-
 __all__ = [
-    "JOURNAL_NAME", "SENT_COLUMNS", "SENT_SHEET", "Journal", "SendOutcome", "SendReport", "SentLog", "SentRecord",
+    "JOURNAL_NAME", "KEYRING_SERVICE", "PASSWORD_ENV",
+    "SENT_COLUMNS", "SENT_SHEET", "Journal", "SendOutcome", "SendReport", "SentLog", "SentRecord",
     "SmtpConfig", "build_message", "connect", "fold_journal", "message_id", "pending", "read_sent",
     "send_documents", "send_pending", "smtp_config",
 ]
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to send mail, from Settings (the password from the environment or keyring)."""
-
-    host: str
-    port: int
-    security: str
-    user: str | None
-    password: str | None
-    sender: str
-    sender_name: str
-    reply_to: str | None = None
-
-
-def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
-    """The SMTP settings, checked; ``None`` with Problems when email cannot be sent."""
-    rows = settings.rows
-    problems: list[Problem] = []
-    host = setting(settings, "SMTP Host")
-    if not host:
-        problems.append(error("SMTP Host is blank: documents that go by email cannot be sent (set SMTP Host, "
-                              "SMTP Port, SMTP Security, SMTP User and Sender Email)", "Settings",
-                              rows.get("smtphost"), "Value", code="smtp-incomplete"))
-        return None, problems
-    security = str(setting(settings, "SMTP Security") or "starttls").casefold()
-    if security not in SECURITIES:
-        problems.append(error(f"SMTP Security {security!r} must be one of none, starttls, tls", "Settings",
-                              rows.get("smtpsecurity"), "Value", code="bad-setting"))
-        return None, problems
-    port_value = setting(settings, "SMTP Port")
-    try:
-        port = DEFAULT_PORTS[security] if port_value in (None, "") else int(str(port_value))
-        if not 0 < port < 65536:
-            raise ValueError
-    except ValueError:
-        problems.append(error(f"SMTP Port {port_value!r} is not a port number (e.g. 587)", "Settings",
-                              rows.get("smtpport"), "Value", code="bad-setting"))
-        return None, problems
-    sender = str(setting(settings, "Sender Email") or settings.company_email or "").strip()
-    if not is_valid_email(sender):
-        where = "senderemail" if setting(settings, "Sender Email") else "companyemail"
-        problems.append(error(f"Sender Email {sender!r} is not an email address (it is the From of every message)",
-                              "Settings", rows.get(where), "Value", code="bad-email"))
-        return None, problems
-    user = setting(settings, "SMTP User")
-    user = str(user) if user else None
-    password = os.environ.get(PASSWORD_ENV) or None
-    if user and password is None:
-        password = _keyring_password(str(host), user)
-        if password is None:
-            problems.append(error(f"no password for SMTP User {user!r}: set the environment variable {PASSWORD_ENV} "
-                                  f"or store it with `keyring set {KEYRING_SERVICE.format(host=host)} {user}` "
-                                  "(never in the workbook)", "Settings", rows.get("smtpuser"), "Value",
-                                  code="smtp-password-missing"))
-            return None, problems
-    reply_to = settings.company_email.strip() if settings.company_email and settings.company_email.strip() != sender \
-        and is_valid_email(settings.company_email) else None
-    return SmtpConfig(str(host), port, security, user, password, sender, settings.company_name or "", reply_to), []
-
-
-def _keyring_password(host: str, user: str) -> str | None:
-    """The password from the system keyring, if the optional ``keyring`` package is installed and has it."""
-    try:
-        import keyring
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password(KEYRING_SERVICE.format(host=host), user)
-    except Exception:  # a keyring backend that cannot be reached is the same as no password stored
-        return None
 
 
 def connect(config: SmtpConfig, timeout: float = 30.0) -> smtplib.SMTP:
@@ -236,6 +160,11 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
             continue
         routes.append((document, delivery.channel, delivery.address))
     report.planned = routes
+    if dry_run and any(channel == "email" for _, channel, _ in routes):
+        _, problems = smtp_config(documents.book.settings)  # what the real run would stop at
+        if problems:
+            report.problems.extend(problems)
+            report.planned = [route for route in routes if route[1] != "email"]
     if dry_run or not routes:
         return report
     written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts)
