@@ -96,3 +96,22 @@ def test_clean_names_keep_their_file_names_and_long_names_stay_apart():
     for name in ("INV-000001", "INV-000001 reminder 2", "STATEMENT C1 2026-03-01 to 2026-03-31", "R-2026/"[:-1]):
         assert safe_file_stem(name) == name
     assert safe_file_stem("x" * 400 + "a") != safe_file_stem("x" * 400 + "b")
+
+
+def test_an_invoice_shows_what_was_known_on_its_date_not_a_later_insurer_payment(tmp_path, latin_fonts):
+    def customer_invoice_text(sheets):
+        documents = prepare(sheets, workbook_path(tmp_path), tmp_path / f"out{len(list(tmp_path.iterdir()))}",
+                            fonts=latin_fonts, plugins=plugins())
+        report, _ = render_documents(documents, day=dt.date(2026, 3, 31))
+        return text_of(next(w.path for w in report.written if w.document.key == "INV-000002"))
+
+    def paid_on(day: str):
+        sheets = dict(inputs())
+        sheets["Payments"] = sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount"),
+                                   ("P1", day, "INV-000001", "128.80"))
+        return history(sheets, "2026-01-31", "2026-03-31")
+
+    later = customer_invoice_text(paid_on("2026-02-20"))  # Nordkasse paid three weeks after the invoice
+    assert "Billed to Nordkasse -128.80 EUR" in later and "Paid by" not in later
+    same_day = customer_invoice_text(paid_on("2026-01-31"))
+    assert "Paid by Nordkasse -128.80 EUR" in same_day
