@@ -306,6 +306,8 @@ def _print_files(outcome, source: str) -> int:
         print(f"  not made:  {len(outcome.skipped)} (see the problems)")
     if outcome.print_file is not None:
         print(f"  print file for letters: {outcome.print_file.name}")
+    if getattr(outcome, "held", None):
+        print(f"  not in the print file (not due to go out): {outcome.held_summary()}")
     for problem in outcome.problems:
         print(f"    {problem}")
     return outcome.exit_code
@@ -348,6 +350,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))
         if report.log_written:
             print("  Sent sheet updated")
+    if report.held:
+        from .documents.make import held_summary
+
+        print(f"  not due to go out: {held_summary(report.held)}")
     for problem in report.problems:
         print(f"    {problem}")
     return outcome.exit_code

@@ -37,7 +37,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
-from .documents import DocumentSet, delivery_of, prepare, setting
+from .documents import DocumentSet, delivery_of, prepare
+from .documents.make import not_due
 from .documents.model import Document
 from .documents.output import write_documents, write_print_file
 from .documents.statements import add_issued_statements
@@ -45,7 +46,6 @@ from .models import BillToType
 from .problems import Problem, error
 from .readiness import KEYRING_SERVICE, PASSWORD_ENV, SmtpConfig, smtp_config
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
-from .tables import COERCERS, CellError
 
 __all__ = [
     "JOURNAL_NAME", "KEYRING_SERVICE", "PASSWORD_ENV",
@@ -111,13 +111,15 @@ def build_message(document: Document, pdf: bytes, address: str, config: SmtpConf
 
 @dataclass
 class SendReport:
-    """What a ``send`` run did: documents emailed, put into the print file, and the Problems."""
+    """What a ``send`` run did: documents emailed, put into the print file, not due to go out (``held``,
+    with why), and the Problems."""
 
     emailed: list[SentRecord] = field(default_factory=list)
     letters: list[SentRecord] = field(default_factory=list)
     planned: list[tuple[Document, str, str]] = field(default_factory=list)
     print_file: Path | None = None
     problems: list[Problem] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
     log_written: bool = False
     stopped: str = ""
 
@@ -127,18 +129,21 @@ class SendReport:
         return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
-def pending(documents: DocumentSet, log: SentLog) -> list[Document]:
-    """The documents the Sent log does not list yet, from Settings Send Documents From on."""
-    since = setting(documents.book.settings, "Send Documents From")
-    if since is not None and not isinstance(since, dt.date):
-        try:
-            since = COERCERS["date"](since)
-        except CellError:
-            documents.problems.append(error(f"Send Documents From {since!r} is not a date", "Settings",
-                                            documents.book.settings.rows.get("senddocumentsfrom"), "Value",
-                                            code="bad-setting"))
-            return []
-    return [d for d in documents.documents if d.key not in log and (since is None or d.date >= since)]
+def pending(documents: DocumentSet, log: SentLog, held: dict[str, str] | None = None) -> list[Document]:
+    """The documents the Sent log does not list yet and that are due to go out now: not dated before
+    Settings Send Documents From, not a reminder replaced by a later one or by the hand-off to the
+    collection agency (:func:`sheetbill.documents.make.not_due`). Those left out go into ``held`` with why."""
+    why = not_due(documents)
+    due = []
+    for document in documents.documents:
+        if document.key in log:
+            continue
+        if document.key in why:
+            if held is not None:
+                held[document.key] = why[document.key]
+            continue
+        due.append(document)
+    return due
 
 
 def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, day: dt.date, dry_run: bool = False,
@@ -150,7 +155,7 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
     report = SendReport(problems=list(log.problems))
     if "\0unreadable" in log:
         return report
-    todo = pending(documents, log)
+    todo = pending(documents, log, report.held)
     report.problems.extend(p for p in documents.problems if p not in report.problems)
     routes: list[tuple[Document, str, str]] = []
     for document in todo:

@@ -40,10 +40,12 @@ class Written:
 
 @dataclass
 class WriteReport:
-    """The files of a run and the warnings about documents whose file says something else."""
+    """The files of a run, the warnings about documents whose file says something else, and (``held``)
+    the new letters left out of the print file because they are not due to go out, with why."""
 
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
 
     def by_status(self, status: str) -> list[Written]:
         """The documents with ``status``."""

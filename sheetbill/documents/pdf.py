@@ -49,6 +49,7 @@ class _Letter(FPDF):
     def __init__(self, document: Document):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
+        self.tail_split = False  # the end of the letter runs over a page break (see render_pdf)
 
     def _render_styled_text_line(self, *args, **kwargs):
         # fpdf2 2.8 wraps a line that uses a fallback font in q ... Q, which restores the text state,
@@ -70,7 +71,19 @@ class _Letter(FPDF):
 
 
 def render_pdf(document: Document, fonts: FontSet) -> bytes:
-    """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text)."""
+    """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text).
+
+    The end of the letter (totals, payment box, closing: :func:`_tail`) is kept on one page: when it
+    would be split across two and fits on one, the document is laid out again with a page break before it.
+    """
+    pdf = _layout(document, fonts, break_before_tail=False)
+    if pdf.tail_split:
+        pdf = _layout(document, fonts, break_before_tail=True)
+    return bytes(pdf.output())
+
+
+def _layout(document: Document, fonts: FontSet, *, break_before_tail: bool) -> _Letter:
+    """``document`` laid out on pages (not yet output)."""
     pdf = _Letter(document)
     pdf.set_creation_date(dt.datetime.combine(document.date, dt.time(), tzinfo=dt.UTC))
     pdf.set_producer("sheetbill")
@@ -94,7 +107,13 @@ def render_pdf(document: Document, fonts: FontSet) -> bytes:
     pdf.add_page()
     _head(pdf, document)
     _body(pdf, document)
-    return bytes(pdf.output())
+    if break_before_tail and pdf.get_y() > pdf.t_margin + 1:  # never an empty page
+        pdf.add_page()
+    start_page, start_y = pdf.page, pdf.get_y()
+    _tail(pdf, document)
+    height = (pdf.page - start_page) * pdf.eph + pdf.get_y() - start_y
+    pdf.tail_split = pdf.page > start_page and not break_before_tail and height < pdf.eph - 10
+    return pdf
 
 
 def _label_and_value(pdf, x: float, label_width: float, value_width: float, size: float, height: float,
@@ -154,10 +173,16 @@ def _paragraphs(pdf: FPDF, paragraphs: tuple[str, ...] | list[str]) -> None:
 
 
 def _body(pdf: FPDF, d: Document) -> None:
-    """Greeting and text, the lines table, totals, breakdown, payment and closing."""
+    """Greeting and text, and the lines table."""
     _paragraphs(pdf, [d.greeting, *d.paragraphs])
     if d.table is not None and d.table.rows:
         _table(pdf, d)
+
+
+def _tail(pdf: FPDF, d: Document) -> None:
+    """Totals, breakdown, the closing text, payment and closing: the end of the letter, which
+    :func:`render_pdf` keeps on one page when it fits on one (never a payment box or a "Kind regards"
+    alone on a page)."""
     if d.totals:
         pdf.ln(1)
         for label, value, bold in d.totals:
