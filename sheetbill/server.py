@@ -32,6 +32,7 @@ past ``max_connections`` open connections and keeps ``backlog`` connections wait
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -203,12 +204,13 @@ async def _read_body(request: Request, config: ServerConfig, budget: _Budget, he
     longer than ``body_timeout`` or comes slower than ``min_body_rate`` after it, 503 when the bodies
     held at once would pass ``max_pending`` (what this request holds is added to ``held[0]``).
 
-    A body over the limit is still read (and dropped) up to :data:`DRAIN_FACTOR` times the limit
-    before answering: clients such as WinHTTP and UrlFetchApp send the whole body before reading
-    the answer, and would report a broken connection instead of the message otherwise.
+    A body over the limit, or one there is no room for, is still read (and dropped) up to
+    :data:`DRAIN_FACTOR` times the limit before answering: clients such as WinHTTP and UrlFetchApp send
+    the whole body before reading the answer, and would report a broken connection instead of the
+    message otherwise.
     """
     limit = config.max_body
-    chunks, size = [], 0
+    chunks, size, busy = [], 0, False
     started = time.monotonic()
     stream = request.stream().__aiter__()
     while True:
@@ -223,17 +225,22 @@ async def _read_body(request: Request, config: ServerConfig, budget: _Budget, he
         elapsed = time.monotonic() - started
         if elapsed > config.body_timeout and size < config.min_body_rate * elapsed:
             raise PayloadError(_too_slow(config), 408)
-        if size > limit:
+        if busy or size > limit:
             if size > DRAIN_FACTOR * limit:
                 break
-            chunks.clear()
             continue
-        if not budget.take(len(chunk)):
-            raise PayloadError(_busy(config), 503)
+        if not budget.take(len(chunk)):  # no room: read the rest and drop it, then answer 503
+            busy = True
+            chunks.clear()
+            budget.give(held[0])
+            held[0] = 0
+            continue
         held[0] += len(chunk)
         chunks.append(chunk)
     if size > limit:
         raise PayloadError(_too_large(limit), 413)
+    if busy:
+        raise PayloadError(_busy(config), 503)
     return b"".join(chunks)
 
 
@@ -324,6 +331,8 @@ def create_app(config: ServerConfig, *, run: Callable[..., ButtonResult] = press
                          "the button's script (auth) or ask your administrator for one.", 401)
         if admitted[0] >= config.max_concurrent_runs + config.max_queued_runs:
             log.info("button=%s status=503 busy", name)
+            with contextlib.suppress(PayloadError):  # read and drop the body so the client sees the answer
+                await _read_body(request, config, _Budget(0), [0])
             return PlainTextResponse(_busy(config), status_code=503, headers=retry)
         started = time.perf_counter()
         reference = secrets.token_hex(4)

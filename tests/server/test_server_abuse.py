@@ -145,7 +145,9 @@ def test_bodies_held_at_once_are_bounded_503_beyond():
     with running_server(config, run=gate) as base:
         first, first_result = in_background(post, base + BILL, big)
         assert gate.entered.acquire(timeout=10)
-        status, text = post(base + BILL, big, timeout=10)
+        bigger = payload(tiny_workbook())
+        bigger["book"]["name"] = "x" * 1_500_000  # more than the socket buffers: read to the end, then 503
+        status, text = post(base + BILL, bigger, timeout=10)
         assert status == 503 and "busy" in text
         gate.open.set()
         first.join(10)
