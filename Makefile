@@ -22,6 +22,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -rf demo-output && mkdir -p demo-output
 	cp workbooks/demo-medical.xlsx workbooks/demo-utility.xlsx demo-output/
+	@echo "The demo workbooks contain deliberate mistakes, so the 'error:' and 'warning:' lines below are expected."
 	for book in demo-output/demo-medical.xlsx demo-output/demo-utility.xlsx; do \
 	  $(BIN)/sheetbill bill $$book --as-of 2026-06-30; test $$? -le 1 || exit 1; \
 	  $(BIN)/sheetbill documents $$book --as-of 2026-06-30; test $$? -le 1 || exit 1; \

@@ -27,6 +27,7 @@ from .i18n import language
 from .outputs import canonical, problems_sheet
 from .plugins.manager import Plugins
 from .problems import Problem
+from .readiness import readiness_problems
 from .run import RunMode, RunResult, accounts_as_of, collector_paused, run_billing, summarize
 from .sheets import OutputSheet, RawSheet
 from .statements import Statement, month_start, statements
@@ -137,22 +138,26 @@ def update_overdue(workbook: Workbook, *, as_of: dt.date | None = None, dry_run:
 
 def check(workbook: Workbook, *, as_of: dt.date | None = None, write_problems: bool = False,
           plugins: Plugins | None = None) -> RunOutcome:
-    """Compute the whole run and report its Problems; write nothing, or with ``write_problems`` only the
-    Problems sheet (so a clerk in the workbook can go to each cell)."""
+    """Compute the whole run and report its Problems, and what ``documents`` and ``send`` would refuse
+    (Bank IBAN, Email cells, SMTP settings); write nothing, or with ``write_problems`` only the Problems
+    sheet (so a clerk in the workbook can go to each cell)."""
     plugins = plugins if plugins is not None else Plugins()
     with collector_paused(), workbook.read() as sheets:
         result = run_billing(sheets, as_of=as_of, plugins=plugins)
-    _add_invoice_requirements(result)
+    _add_check_findings(result)
     outputs = tuple(o for o in result.outputs if o.name == contract.PROBLEMS_SHEET) if write_problems else ()
     written = workbook.write(outputs, stamp=None) if outputs else False
     return RunOutcome("check", result, summarize(result), written, not write_problems, False, outputs,
                       result.exit_code)
 
 
-def _add_invoice_requirements(result: RunResult) -> None:
+def _add_check_findings(result: RunResult) -> None:
     """Add to a check's Problems what the invoices it would issue lack under § 14 (4) UStG
-    (:mod:`sheetbill.compliance`), and to its Problems sheet."""
+    (:mod:`sheetbill.compliance`) and what ``documents`` and ``send`` would refuse
+    (:mod:`sheetbill.readiness`), so ``check`` validates everything the real commands need; its
+    Problems sheet is rebuilt with them."""
     found = check_invoice_requirements(result.book, result.issued.invoices)
+    found += [p for p in readiness_problems(result.book) if p not in result.problems and p not in found]
     if not found:
         return
     result.problems.extend(found)

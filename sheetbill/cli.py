@@ -58,17 +58,25 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from err
 
 
+WORKBOOK_HELP = "the .xlsx or .xlsm workbook"
+
+
+def _command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help is also its description (``sheetbill NAME --help``)."""
+    return commands.add_parser(name, help=help_text, description=help_text)
+
+
 def _document_commands(commands) -> None:
     """``documents``, ``statements`` and ``send``: the commands that make and deliver PDF documents."""
-    documents = commands.add_parser("documents", help="render every invoice, credit note and reminder not rendered yet")
-    documents.add_argument("workbook", type=Path)
+    documents = _command(commands, "documents", "render every invoice, credit note and reminder not rendered yet")
+    documents.add_argument("workbook", type=Path, help=WORKBOOK_HELP)
     documents.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
     documents.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
     documents.set_defaults(run=cmd_documents)
 
-    statements = commands.add_parser("statements", help="render a statement of account per customer with items in "
-                                                        "the period, open items or credit")
-    statements.add_argument("workbook", type=Path)
+    statements = _command(commands, "statements", "render a statement of account per customer with items in the "
+                                                  "period, open items or credit")
+    statements.add_argument("workbook", type=Path, help=WORKBOOK_HELP)
     statements.add_argument("--as-of", type=_date, help="the statement's date, the period's last day (default: "
                                                         "Settings As Of Date, else today)")
     statements.add_argument("--from", dest="start", type=_date, help="the period's first day (default: the first "
@@ -77,9 +85,9 @@ def _document_commands(commands) -> None:
     statements.add_argument("--out", type=Path, help="folder for the PDFs (default: '<workbook name> documents')")
     statements.set_defaults(run=cmd_statements)
 
-    send = commands.add_parser("send", help="email each unsent invoice, reminder and statement, or put it in the "
-                                          "letters file")
-    send.add_argument("workbook", type=Path)
+    send = _command(commands, "send", "email each unsent invoice, reminder and statement, or put it in the "
+                                      "letters file")
+    send.add_argument("workbook", type=Path, help=WORKBOOK_HELP)
     send.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
     send.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
     send.set_defaults(run=cmd_send)
@@ -87,13 +95,14 @@ def _document_commands(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="sheetbill", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="sheetbill", description="sheetbill: billing runs on a spreadsheet "
+                                     "workbook (.xlsx, .xlsm) or a Google spreadsheet")
     parser.add_argument("--version", action="version", version=f"sheetbill {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def workbook_command(name: str, help_text: str, run: Callable) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+        sub = _command(commands, name, help_text)
+        sub.add_argument("workbook", type=Path, help=WORKBOOK_HELP)
         sub.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
         sub.add_argument("--json", action="store_true", help="print a machine-readable summary")
         sub.set_defaults(run=run)
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _document_commands(commands)
 
-    sync = commands.add_parser("sync", help="run the billing run on a Google spreadsheet")
+    sync = _command(commands, "sync", "run the billing run on a Google spreadsheet (see docs/google-sheets.md)")
     sync.add_argument("spreadsheet_id", help="the spreadsheet's key (from its URL)")
     sync.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
     sync.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing")
@@ -119,20 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--json", action="store_true", help="print a machine-readable summary")
     sync.set_defaults(run=cmd_sync)
 
-    serve = commands.add_parser("serve", help="the HTTP back end for the Excel and Google Sheets buttons")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = _command(commands, "serve", "the HTTP back end for the Excel and Google Sheets buttons (needs "
+                                        "SHEETBILL_API_TOKENS; see docs/apps-script.md)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--config", type=Path, help="a file with API tokens (see docs/apps-script.md)")
     serve.set_defaults(run=cmd_serve)
 
-    new = commands.add_parser("new", help="write a fresh template workbook")
-    new.add_argument("workbook", type=Path)
+    new = _command(commands, "new", "write a fresh template workbook")
+    new.add_argument("workbook", type=Path, help="the file to write (.xlsx, or .xlsm with --xlsm)")
     new.add_argument("--xlsm", action="store_true", help="a macro-enabled workbook with the billing buttons")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(run=cmd_new)
 
-    plugins = commands.add_parser("plugins", help="list the registered plugins and their versions")
-    plugins.add_argument("--json", action="store_true")
+    plugins = _command(commands, "plugins", "list the registered plugins and their versions")
+    plugins.add_argument("--json", action="store_true", help="print the list as JSON")
     plugins.set_defaults(run=cmd_plugins)
     return parser
 
@@ -296,6 +306,8 @@ def _print_files(outcome, source: str) -> int:
         print(f"  not made:  {len(outcome.skipped)} (see the problems)")
     if outcome.print_file is not None:
         print(f"  print file for letters: {outcome.print_file.name}")
+    if getattr(outcome, "held", None):
+        print(f"  not in the print file (not due to go out): {outcome.held_summary()}")
     for problem in outcome.problems:
         print(f"    {problem}")
     return outcome.exit_code
@@ -331,11 +343,17 @@ def cmd_send(args: argparse.Namespace) -> int:
             print(f"  would {'email' if channel == 'email' else 'print'} {document.key} "
                   f"{'to' if channel == 'email' else 'for'} {address}")
         print(f"  dry run: {len(report.planned)} documents would go out; nothing was sent or written")
+        if outcome.exit_code:
+            print("  the problems below would stop the others: correct them before sending")
     else:
         print(f"  emailed: {len(report.emailed)}")
         print(f"  letters: {len(report.letters)}" + (f" (print {report.print_file.name})" if report.print_file else ""))
         if report.log_written:
             print("  Sent sheet updated")
+    if report.held:
+        from .documents.make import held_summary
+
+        print(f"  not due to go out: {held_summary(report.held)}")
     for problem in report.problems:
         print(f"    {problem}")
     return outcome.exit_code

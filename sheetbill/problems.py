@@ -100,12 +100,14 @@ CODES: dict[str, str] = {
     "einvoice-no-tax": "an invoice without tax information (issued before tax was set up) gets no e-invoice",
     "einvoice-not-made": "an invoice's e-invoice cannot be made, so its document is not made either",
     "einvoice-by-letter": "an invoice with an XRechnung file goes by letter, which cannot carry the file",
+    "document-failed": "one document could not be laid out; the others were made",
     # sending
     "smtp-incomplete": "documents are due to go by email but the SMTP settings are incomplete",
     "smtp-password-missing": "no SMTP password in the environment or the keyring",
     "smtp-unreachable": "the mail server cannot be reached",
     "smtp-broke-off": "the connection to the mail server broke off while sending",
     "recipient-refused": "the mail server refused a recipient or a message",
+    "message-invalid": "one document's email could not be built; the others were sent",
     "sent-not-written": "the Sent sheet could not be written; the journal keeps what was sent",
 }
 

@@ -19,7 +19,8 @@ Failures
 SMTP comes from Settings (``SMTP Host``, ``SMTP Port``, ``SMTP Security`` = none, starttls or tls,
 ``SMTP User``, ``Sender Email``); the password only from the environment variable
 ``SHEETBILL_SMTP_PASSWORD`` or the system keyring (service ``sheetbill-smtp:<host>``, user = SMTP
-User), never from the workbook.
+User), never from the workbook; :func:`sheetbill.readiness.smtp_config` checks them, for ``sheetbill
+check`` and dry runs too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -36,101 +37,25 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
-from .documents import DocumentSet, delivery_of, prepare, setting
-from .documents.config import is_valid_email
+from .documents import DocumentSet, delivery_of, prepare
+from .documents.make import not_due
 from .documents.model import Document
 from .documents.output import write_documents, write_print_file
 from .documents.statements import add_issued_statements
 from .models import BillToType
 from .problems import Problem, error, warning
+from .readiness import KEYRING_SERVICE, PASSWORD_ENV, SmtpConfig, smtp_config
 from .sent_log import JOURNAL_NAME, SENT_COLUMNS, SENT_SHEET, Journal, SentLog, SentRecord, fold_journal, read_sent
-from .tables import COERCERS, CellError
-
-PASSWORD_ENV = "SHEETBILL_SMTP_PASSWORD"
-KEYRING_SERVICE = "sheetbill-smtp:{host}"
-SECURITIES = ("none", "starttls", "tls")
-DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
 __all__ = [
-    "JOURNAL_NAME", "SENT_COLUMNS", "SENT_SHEET", "Journal", "SendOutcome", "SendReport", "SentLog", "SentRecord",
+    "JOURNAL_NAME", "KEYRING_SERVICE", "PASSWORD_ENV",
+    "SENT_COLUMNS", "SENT_SHEET", "Journal", "SendOutcome", "SendReport", "SentLog", "SentRecord",
     "SmtpConfig", "build_message", "connect", "fold_journal", "message_id", "pending", "read_sent",
     "send_documents", "send_pending", "smtp_config",
 ]
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to send mail, from Settings (the password from the environment or keyring)."""
-
-    host: str
-    port: int
-    security: str
-    user: str | None
-    password: str | None
-    sender: str
-    sender_name: str
-    reply_to: str | None = None
-
-
-def smtp_config(settings) -> tuple[SmtpConfig | None, list[Problem]]:
-    """The SMTP settings, checked; ``None`` with Problems when email cannot be sent."""
-    rows = settings.rows
-    problems: list[Problem] = []
-    host = setting(settings, "SMTP Host")
-    if not host:
-        problems.append(error("SMTP Host is blank: documents that go by email cannot be sent (set SMTP Host, "
-                              "SMTP Port, SMTP Security, SMTP User and Sender Email)", "Settings",
-                              rows.get("smtphost"), "Value", code="smtp-incomplete"))
-        return None, problems
-    security = str(setting(settings, "SMTP Security") or "starttls").casefold()
-    if security not in SECURITIES:
-        problems.append(error(f"SMTP Security {security!r} must be one of none, starttls, tls", "Settings",
-                              rows.get("smtpsecurity"), "Value", code="bad-setting"))
-        return None, problems
-    port_value = setting(settings, "SMTP Port")
-    try:
-        port = DEFAULT_PORTS[security] if port_value in (None, "") else int(str(port_value))
-        if not 0 < port < 65536:
-            raise ValueError
-    except ValueError:
-        problems.append(error(f"SMTP Port {port_value!r} is not a port number (e.g. 587)", "Settings",
-                              rows.get("smtpport"), "Value", code="bad-setting"))
-        return None, problems
-    sender = str(setting(settings, "Sender Email") or settings.company_email or "").strip()
-    if not is_valid_email(sender):
-        where = "senderemail" if setting(settings, "Sender Email") else "companyemail"
-        problems.append(error(f"Sender Email {sender!r} is not an email address (it is the From of every message)",
-                              "Settings", rows.get(where), "Value", code="bad-email"))
-        return None, problems
-    user = setting(settings, "SMTP User")
-    user = str(user) if user else None
-    password = os.environ.get(PASSWORD_ENV) or None
-    if user and password is None:
-        password = _keyring_password(str(host), user)
-        if password is None:
-            problems.append(error(f"no password for SMTP User {user!r}: set the environment variable {PASSWORD_ENV} "
-                                  f"or store it with `keyring set {KEYRING_SERVICE.format(host=host)} {user}` "
-                                  "(never in the workbook)", "Settings", rows.get("smtpuser"), "Value",
-                                  code="smtp-password-missing"))
-            return None, problems
-    reply_to = settings.company_email.strip() if settings.company_email and settings.company_email.strip() != sender \
-        and is_valid_email(settings.company_email) else None
-    return SmtpConfig(str(host), port, security, user, password, sender, settings.company_name or "", reply_to), []
-
-
-def _keyring_password(host: str, user: str) -> str | None:
-    """The password from the system keyring, if the optional ``keyring`` package is installed and has it."""
-    try:
-        import keyring
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password(KEYRING_SERVICE.format(host=host), user)
-    except Exception:  # a keyring backend that cannot be reached is the same as no password stored
-        return None
 
 
 def connect(config: SmtpConfig, timeout: float = 30.0) -> smtplib.SMTP:
@@ -164,19 +89,30 @@ def _xml_attachment(document: Document, documents: DocumentSet) -> tuple[str, by
     return (einvoice.file_name, path.read_bytes()) if path.exists() else None
 
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` for a mail header: line breaks (Alt+Enter in a cell) and other control characters become
+    one space, so a cell can never end a header or add one."""
+    return " ".join(_LINE_BREAKS.sub(" ", text).split())
+
+
 def build_message(document: Document, pdf: bytes, address: str, config: SmtpConfig,
                   xml: tuple[str, bytes] | None = None) -> EmailMessage:
     """The email of ``document``: its subject and text from the template, the PDF attached, and its
-    XRechnung file (``xml``: name and bytes) when its recipient gets one."""
+    XRechnung file (``xml``: name and bytes) when its recipient gets one. Every header value is one
+    line (:func:`one_line`), whatever the cells it comes from hold."""
     message = EmailMessage()
-    message["From"] = formataddr((config.sender_name, config.sender)) if config.sender_name else config.sender
-    message["To"] = formataddr((document.recipient_name, address))
+    sender_name = one_line(config.sender_name)
+    message["From"] = formataddr((sender_name, config.sender)) if sender_name else config.sender
+    message["To"] = formataddr((one_line(document.recipient_name), address))
     if config.reply_to:
         message["Reply-To"] = config.reply_to
-    message["Subject"] = document.email_subject
+    message["Subject"] = one_line(document.email_subject)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id(document, address, config.sender)
-    message["X-Sheetbill-Document"] = document.key
+    message["X-Sheetbill-Document"] = one_line(document.key)
     message.set_content(document.email_body)
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
     if xml is not None:
@@ -189,13 +125,15 @@ def build_message(document: Document, pdf: bytes, address: str, config: SmtpConf
 
 @dataclass
 class SendReport:
-    """What a ``send`` run did: documents emailed, put into the print file, and the Problems."""
+    """What a ``send`` run did: documents emailed, put into the print file, not due to go out (``held``,
+    with why), and the Problems."""
 
     emailed: list[SentRecord] = field(default_factory=list)
     letters: list[SentRecord] = field(default_factory=list)
     planned: list[tuple[Document, str, str]] = field(default_factory=list)
     print_file: Path | None = None
     problems: list[Problem] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
     log_written: bool = False
     stopped: str = ""
 
@@ -205,18 +143,21 @@ class SendReport:
         return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
-def pending(documents: DocumentSet, log: SentLog) -> list[Document]:
-    """The documents the Sent log does not list yet, from Settings Send Documents From on."""
-    since = setting(documents.book.settings, "Send Documents From")
-    if since is not None and not isinstance(since, dt.date):
-        try:
-            since = COERCERS["date"](since)
-        except CellError:
-            documents.problems.append(error(f"Send Documents From {since!r} is not a date", "Settings",
-                                            documents.book.settings.rows.get("senddocumentsfrom"), "Value",
-                                            code="bad-setting"))
-            return []
-    return [d for d in documents.documents if d.key not in log and (since is None or d.date >= since)]
+def pending(documents: DocumentSet, log: SentLog, held: dict[str, str] | None = None) -> list[Document]:
+    """The documents the Sent log does not list yet and that are due to go out now: not dated before
+    Settings Send Documents From, not a reminder replaced by a later one or by the hand-off to the
+    collection agency (:func:`sheetbill.documents.make.not_due`). Those left out go into ``held`` with why."""
+    why = not_due(documents)
+    due = []
+    for document in documents.documents:
+        if document.key in log:
+            continue
+        if document.key in why:
+            if held is not None:
+                held[document.key] = why[document.key]
+            continue
+        due.append(document)
+    return due
 
 
 def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, day: dt.date, dry_run: bool = False,
@@ -228,7 +169,7 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
     report = SendReport(problems=list(log.problems))
     if "\0unreadable" in log:
         return report
-    todo = pending(documents, log)
+    todo = pending(documents, log, report.held)
     report.problems.extend(p for p in documents.problems if p not in report.problems)
     routes: list[tuple[Document, str, str]] = []
     for document in todo:
@@ -245,6 +186,11 @@ def send_documents(documents: DocumentSet, log: SentLog, journal: Journal, *, da
                 f"{document.key} goes by letter, but its XRechnung file {einvoice.file_name} cannot be printed: enter "
                 "the recipient's Email (or upload the file to its portal yourself)", *_party_cell(document, documents),
                 code="einvoice-by-letter"))
+    if dry_run and any(channel == "email" for _, channel, _ in routes):
+        _, problems = smtp_config(documents.book.settings)  # what the real run would stop at
+        if problems:
+            report.problems.extend(problems)
+            report.planned = [route for route in routes if route[1] != "email"]
     if dry_run or not routes:
         return report
     written = write_documents([d for d, _, _ in routes], documents.out_dir, documents.fonts, documents.batch.einvoices)
@@ -288,8 +234,14 @@ def _send_emails(emails: Sequence[tuple[Document, str]], paths: Mapping[str, Pat
     index = 0
     try:
         for index, (document, address) in enumerate(emails):  # noqa: B007 - index is read after a drop
-            message = build_message(document, paths[document.key].read_bytes(), address, config,
-                                    _xml_attachment(document, documents))
+            try:
+                message = build_message(document, paths[document.key].read_bytes(), address, config,
+                                        _xml_attachment(document, documents))
+            except (ValueError, TypeError) as err:  # a header the email library refuses: this message only
+                report.problems.append(error(f"{document.key} to {address} was not sent: its email could not be "
+                                             f"built ({err})", *_party_cell(document, documents),
+                                             code="message-invalid"))
+                continue
             try:
                 refused = client.send_message(message, from_addr=config.sender, to_addrs=[address])
             except smtplib.SMTPRecipientsRefused as err:

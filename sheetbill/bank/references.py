@@ -21,6 +21,19 @@ _RF = re.compile(r"RF[0-9]{2}[A-Z0-9]{1,21}")
 _CREDITOR_ID = re.compile(
     r"(?P<country>[A-Z]{2})(?P<check>[0-9]{2})(?P<business>[A-Z0-9]{3})(?P<national>[A-Z0-9]{1,28})"
 )
+#: IBAN length by country (ISO 13616 registry): a wrong length is caught before mod-97.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 #: Length of the whole creditor identifier where the country fixes it (Deutsche Bundesbank: always 18).
 CREDITOR_ID_LENGTHS = {"DE": 18}
 
@@ -82,7 +95,22 @@ def is_valid_creditor_id(creditor_id: str) -> bool:
     return creditor_id_problem(creditor_id) is None
 
 
+def iban_problem(iban: str) -> str | None:
+    """Why ``iban`` (spaces, dashes, dots and case ignored) is not a valid IBAN, in the clerk's words, or
+    ``None`` when it is: the shape, the length the country prescribes (:data:`IBAN_LENGTHS`) and the
+    mod-97 check digits (ISO 13616). The one IBAN rule; documents and direct debits both use it."""
+    value = re.sub(r"[\s\-.]+", "", iban or "").upper()
+    if not _IBAN.fullmatch(value):
+        return ("is not an IBAN: two letters, two check digits, then the account number "
+                "(e.g. DE89 3704 0044 0532 0130 00)")
+    expected = IBAN_LENGTHS.get(value[:2])
+    if expected is not None and len(value) != expected:
+        return f"has {len(value)} characters; an IBAN from {value[:2]} has {expected}"
+    if mod97(value[4:] + value[:4]) != 1:
+        return "fails the IBAN check digits (a typo or two swapped digits?)"
+    return None
+
+
 def iban_is_valid(iban: str) -> bool:
-    """True when ``iban`` (spaces and case ignored) has an IBAN's shape and mod-97 check digits."""
-    value = normalize(iban)
-    return bool(re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", value)) and mod97(value[4:] + value[:4]) == 1
+    """True when ``iban`` (spaces and case ignored) is a valid IBAN (:func:`iban_problem`)."""
+    return iban_problem(iban) is None

@@ -20,13 +20,14 @@ from ..ledger import LedgerReport
 from ..models import BillToType, Customer, Invoice, InvoiceKind, InvoiceLine, Payer, Settings
 from ..money import ZERO
 from ..plugins.manager import Plugins
-from ..problems import Problem, error, warning
+from ..problems import Problem, warning
+from ..readiness import iban_error
 from ..run import ledger_as_of
 from .config import setting
 from .fonts import FontSet
 from .model import Formats, PaymentBlock
 from .parties import greeting_key, salutation_parts
-from .payment import bic_is_valid, compact, epc_payload, format_iban, iban_problem
+from .payment import bic_is_valid, compact, epc_payload, format_iban
 from .templates import Templates
 
 
@@ -81,12 +82,10 @@ class Context:
         bic = compact(str(setting(self.settings, "Bank BIC") or ""))
         bank = {"iban": "", "bic": "", "invalid": ""}
         if iban:
-            why = iban_problem(iban)
-            if why:
-                self.problems.append(error(f"Bank IBAN {self.settings.bank_iban!r} {why}; documents with payment "
-                                           "details are not made until it is fixed", "Settings",
-                                           self.row("bankiban"), "Value", code="bad-iban"))
-                bank["invalid"] = why
+            invalid = iban_error(self.settings)  # the same error ``sheetbill check`` reports
+            if invalid is not None:
+                self.problems.append(invalid)
+                bank["invalid"] = invalid.message
             else:
                 bank["iban"] = iban
         if bic:

@@ -297,6 +297,7 @@ def _customer_table(ctx: Context, invoice: Invoice, lines: list[InvoiceLine]):
     f, t = ctx.f, ctx.templates
     insurance: list[Decimal | None] = []
     paid_by: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    claims: dict[str, set[str]] = defaultdict(set)
     adjustments = charged = ZERO
     for line in lines:
         shares = insurer_shares(ctx, invoice, line) if line.charge_id else []
@@ -305,6 +306,7 @@ def _customer_table(ctx: Context, invoice: Invoice, lines: list[InvoiceLine]):
         insurance.append(sum((ln.amount for _, ln in shares), ZERO) if shares else None)
         for inv, ln in shares:
             paid_by[inv.bill_to_name] += ln.amount
+            claims[inv.bill_to_name].add(inv.invoice_no)
             adjustments += ln.adjustment
     insured = any(value is not None for value in insurance)
     headers, base_rows = _base(ctx, invoice, lines)
@@ -322,7 +324,9 @@ def _customer_table(ctx: Context, invoice: Invoice, lines: list[InvoiceLine]):
     payers = sorted(paid_by) if insured else []
     if insured:
         totals = [(t.text("common", "totals.charged"), f.amount(charged), False)]
-        totals += [(t.text("common", "totals.insurance", {"payer": name}), f.amount(-paid_by[name]), False)
+        settled = _settled_on(ctx, invoice.issue_date, claims)
+        totals += [(t.text("common", "totals.insurance" if settled[name] else "totals.insurance_billed",
+                           {"payer": name}), f.amount(-paid_by[name]), False)
                    for name in payers if paid_by[name]]
         if adjustments:
             totals.append((t.text("common", "totals.adjustment"), f.amount(-adjustments), False))
@@ -330,6 +334,15 @@ def _customer_table(ctx: Context, invoice: Invoice, lines: list[InvoiceLine]):
     else:
         totals = [(t.text("common", "totals.total"), f.amount(invoice.amount), True)]
     return table, totals, _breakdown(ctx, lines, insured), payers
+
+
+def _settled_on(ctx: Context, day: dt.date, claims: dict[str, set[str]]) -> dict[str, bool]:
+    """Per insurer, whether its invoices for these charges were paid by the end of ``day``: a document
+    shows what was known on its date ("Paid by" only then, else "Billed to"); later payments are for
+    statements and reminders."""
+    receivables = ctx.ledger_on(day).receivables
+    return {name: all(number in receivables and receivables[number].balance <= 0 for number in numbers)
+            for name, numbers in claims.items()}
 
 
 def _breakdown(ctx: Context, lines: list[InvoiceLine], insured: bool) -> list[tuple[str, str]]:

@@ -10,20 +10,23 @@ two steps, for callers that send right after (:mod:`sheetbill.sending`) or test 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..book import Book, load_book
 from ..plugins.manager import Plugins
-from ..problems import ConfigurationError, Problem
+from ..problems import ConfigurationError, Problem, error
 from ..sheets import RawSheet
+from ..tables import COERCERS, CellError
 from .build import build_documents
 from .config import setting
 from .delivery import delivery_of
 from .fonts import FontSet
 from .model import Document, DocumentBatch, default_out_dir
 from .output import KEPT, NEW, UNCHANGED, WriteReport, write_documents, write_print_file
+from .reminder import replaced_reminders
 from .templates import Templates
 
 #: How many Problems the button's message lists (the rest are counted).
@@ -84,14 +87,44 @@ def templates_for(book: Book, workbook: Path) -> Templates:
     return Templates.load(settings.language, office, settings_rows=settings.rows)
 
 
+#: Why a document is not due to go out: dated before Settings Send Documents From.
+BEFORE_SEND_FROM = "dated before Send Documents From"
+
+
+def not_due(documents: DocumentSet) -> dict[str, str]:
+    """Per document key, why it is not due to be sent now although it exists: dated before Settings Send
+    Documents From, or a reminder replaced by a later one or by the hand-off to the collection agency
+    (:func:`.reminder.replaced_reminders`). ``documents`` and ``send`` both leave these out of the post;
+    their files are still made (they are history). An unreadable Send Documents From is a Problem."""
+    why = replaced_reminders(documents.book)
+    since = setting(documents.book.settings, "Send Documents From")
+    if since is not None and not isinstance(since, dt.date):
+        try:
+            since = COERCERS["date"](since)
+        except CellError:
+            problem = error(f"Send Documents From {since!r} is not a date", "Settings",
+                            documents.book.settings.rows.get("senddocumentsfrom"), "Value", code="bad-setting")
+            if problem not in documents.problems:
+                documents.problems.append(problem)
+            return {d.key: BEFORE_SEND_FROM for d in documents.documents}
+    if since is not None:
+        why.update({d.key: BEFORE_SEND_FROM for d in documents.documents if d.date < since and d.key not in why})
+    return why
+
+
 def render_documents(documents: DocumentSet, *, day: dt.date) -> tuple[WriteReport, Path | None]:
-    """Write every document without a file yet, and the print file of the new ones that go by letter."""
+    """Write every document without a file yet, and the print file of the new ones that go by letter and
+    are due to be sent now (:func:`not_due` says which are not; ``report.held`` counts them)."""
     report = write_documents(documents.documents, documents.out_dir, documents.fonts, documents.batch.einvoices)
+    held = not_due(documents)
     letters = []
     for written in report.by_status(NEW):
         delivery, _ = delivery_of(written.document, documents.book)
         if delivery is not None and delivery.channel == "letter":
-            letters.append(written.path)
+            if written.document.key in held:
+                report.held[written.document.key] = held[written.document.key]
+            else:
+                letters.append(written.path)
     return report, write_print_file(letters, documents.out_dir, day.isoformat())
 
 
@@ -106,6 +139,7 @@ class DocumentsOutcome:
         kept: documents whose file says something else than the workbook now does (left as issued).
         skipped: per document key, why it was not made (the Problems say more).
         print_file: the print file of this run's new letters, if any.
+        held: per new letter left out of the print file, why it is not due to go out (:func:`not_due`).
         problems: what was wrong, building and writing.
     """
 
@@ -117,6 +151,11 @@ class DocumentsOutcome:
     skipped: dict[str, str] = field(default_factory=dict)
     print_file: Path | None = None
     problems: list[Problem] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
+
+    def held_summary(self) -> str:
+        """How many new letters were left out of the print file and why (``""`` for none)."""
+        return held_summary(self.held)
 
     @property
     def exit_code(self) -> int:
@@ -132,10 +171,20 @@ class DocumentsOutcome:
             lines.append(f"{len(self.skipped)} not made (see the problems).")
         if self.print_file is not None:
             lines.append(f"Print file for letters: {self.print_file.name}")
+        if self.held:
+            lines.append(f"Not in the print file: {self.held_summary()}.")
         lines += [f"- {problem}" for problem in self.problems[:BUTTON_PROBLEMS]]
         if len(self.problems) > BUTTON_PROBLEMS:
             lines.append(f"... and {len(self.problems) - BUTTON_PROBLEMS} more problems")
         return "\n".join(lines)
+
+
+def held_summary(held: Mapping[str, str]) -> str:
+    """``3 (2 a later reminder replaces it, 1 dated before Send Documents From)``, or ``""`` for none."""
+    if not held:
+        return ""
+    counts = Counter(held.values())
+    return f"{len(held)} (" + ", ".join(f"{n} {why}" for why, n in sorted(counts.items())) + ")"
 
 
 def make_documents_from(sheets: Mapping[str, RawSheet], workbook: Path, out: Path | None = None,
@@ -149,7 +198,7 @@ def make_documents_from(sheets: Mapping[str, RawSheet], workbook: Path, out: Pat
         workbook, documents.out_dir, written=[w.path for w in files if w.status == NEW],
         unchanged=[w.path for w in files if w.status == UNCHANGED], kept=[w.path for w in files if w.status == KEPT],
         skipped=dict(documents.batch.skipped), print_file=print_file,
-        problems=documents.problems + report.problems)
+        problems=documents.problems + report.problems, held=dict(report.held))
 
 
 def make_documents(workbook: Path, out: Path | None = None, as_of: dt.date | None = None) -> DocumentsOutcome:

@@ -30,6 +30,33 @@ from .templates import Templates
 KIND_INVOICE, KIND_CREDIT_NOTE, KIND_REMINDER, KIND_STATEMENT = "invoice", "credit_note", "reminder", "statement"
 
 
+#: Characters no file name may hold on Windows, macOS or Linux (and control characters).
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+#: Names Windows reserves for devices, whatever the extension.
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
+#: The longest file stem written, in UTF-8 bytes (file systems allow 255 per name; room for ".pdf" and more).
+MAX_STEM_BYTES = 150
+
+
+def safe_file_stem(name: str) -> str:
+    """``name`` as the stem of a file in one folder: never a path, never a reserved or over-long name.
+
+    Path separators, characters Windows forbids and control characters become ``_``; leading dots and
+    spaces and trailing dots and spaces go (no hidden files, no ``..``); a Windows device name (``CON``,
+    ``LPT1``) gets a leading ``_``; a stem longer than :data:`MAX_STEM_BYTES` is cut and ends in a short
+    hash of the whole name, so two long names stay apart. A clean name (``INV-000001 reminder 2``)
+    is returned unchanged, so existing files keep their names.
+    """
+    stem = _UNSAFE_CHARS.sub("_", name).strip(" .")
+    if _RESERVED.match(stem):
+        stem = f"_{stem}"
+    if len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+        cut = stem.encode("utf-8")[:MAX_STEM_BYTES - 11].decode("utf-8", "ignore").rstrip(" .")
+        stem = f"{cut}~{digest}"
+    return stem or "document"
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of a document: headers, relative column widths, alignment and rows of text.
@@ -118,8 +145,9 @@ class Document:
 
     @property
     def file_name(self) -> str:
-        """``<key>.pdf``: stable, so the same document always lands in the same file."""
-        return f"{self.key}.pdf"
+        """``<key>.pdf``: stable, so the same document always lands in the same file; a key made of
+        hostile cells (``../x``, ``C:\\x``, ``CON``) is made safe by :func:`safe_file_stem`."""
+        return f"{safe_file_stem(self.key)}.pdf"
 
     def printed(self) -> dict:
         """Everything the PDF shows, as plain data (what :meth:`fingerprint` hashes)."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_atomic
-from ..problems import Problem, warning
+from ..problems import Problem, error, warning
 from .fonts import FontSet, clean_text
 from .model import KIND_REMINDER, KIND_STATEMENT, Document
 from .pdf import FINGERPRINT_PREFIX, fingerprint_of, render_pdf
@@ -45,7 +45,8 @@ class Written:
 
 @dataclass
 class WriteReport:
-    """The files of a run and the warnings about documents whose file says something else.
+    """The files of a run, the warnings about documents whose file says something else, and (``held``)
+    the new letters left out of the print file because they are not due to go out, with why.
 
     ``written`` has one entry per document (its PDF); ``extras`` the XRechnung XML files beside them.
     """
@@ -53,6 +54,7 @@ class WriteReport:
     written: list[Written] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     extras: list[Written] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
 
     def by_status(self, status: str) -> list[Written]:
         """The documents with ``status``."""
@@ -70,6 +72,9 @@ def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet
     for document in documents:
         path = out_dir / document.file_name
         einvoice = einvoices.get(document.key)
+        if path.resolve().parent != out_dir.resolve():  # safe_file_stem makes this impossible; never write outside
+            report.problems.append(_failed(document, f"its file name {document.file_name!r} is not a plain name"))
+            continue
         if path.exists():
             same = fingerprint_of(path.read_bytes()) == document.fingerprint()
             report.written.append(Written(document, path, UNCHANGED if same else KEPT))
@@ -78,15 +83,19 @@ def write_documents(documents: Iterable[Document], out_dir: Path, fonts: FontSet
             elif einvoice is not None and not einvoice.embedded:
                 _write_xml(report, document, out_dir / einvoice.file_name, einvoice.xml)
             continue
-        if einvoice is not None and einvoice.embedded:
-            from ..einvoice.zugferd import embed
+        try:
+            if einvoice is not None and einvoice.embedded:
+                from ..einvoice.zugferd import embed
 
-            data = embed(render_pdf(document, fonts, pdfa=True), einvoice.xml, title=clean_text(
-                f"{document.title} {document.invoice_no}"), author=clean_text(document.company[0]) if
-                document.company else "", keywords=FINGERPRINT_PREFIX + document.fingerprint(),
-                lang=document.language)
-        else:
-            data = render_pdf(document, fonts)
+                data = embed(render_pdf(document, fonts, pdfa=True), einvoice.xml, title=clean_text(
+                    f"{document.title} {document.invoice_no}"), author=clean_text(document.company[0]) if
+                    document.company else "", keywords=FINGERPRINT_PREFIX + document.fingerprint(),
+                    lang=document.language)
+            else:
+                data = render_pdf(document, fonts)
+        except Exception as err:  # one document that cannot be laid out never stops the others
+            report.problems.append(_failed(document, f"it could not be laid out ({type(err).__name__}: {err})"))
+            continue
         write_atomic(path, data)
         report.written.append(Written(document, path, NEW))
         if einvoice is not None and not einvoice.embedded:
@@ -104,6 +113,11 @@ def _write_xml(report: WriteReport, document: Document, path: Path, xml: bytes) 
     else:
         report.extras.append(Written(document, path, KEPT))
         report.problems.append(_changed(path, document))
+def _failed(document: Document, why: str) -> Problem:
+    """The error that ``document`` was not made, on the sheet its history is in."""
+    sheet = {KIND_REMINDER: "Reminders", KIND_STATEMENT: "Payments"}.get(document.kind, "Invoices")
+    return error(f"{document.key} was not made: {why}; the other documents were made", sheet,
+                 code="document-failed")
 
 
 def _changed(path: Path, document: Document) -> Problem:

@@ -30,6 +30,11 @@ _FINGERPRINT = re.compile(rb"sheetbill-fingerprint:([0-9a-f]{64})")
 LEFT, RIGHT_EDGE, TOP = 20.0, 195.0, 15.0
 GREY = (90, 90, 90)
 QR_SIZE = 40.0
+#: The lines table's text size, line height and cell padding (mm).
+TABLE_SIZE, TABLE_LINE, TABLE_PADDING = 8.5, 4.4, 1.2
+#: A table row taller than this many lines is continued in further rows (fpdf2 cannot split one row
+#: across pages): a Service Description of any length wraps onto the next page instead of failing.
+ROW_LINES = 40
 
 
 def fingerprint_of(pdf_bytes: bytes) -> str | None:
@@ -62,6 +67,7 @@ class _Letter(FPDF):
     def __init__(self, document: Document, pdfa: bool = False):
         super().__init__(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3B" if pdfa else None)
         self.document = document
+        self.tail_split = False  # the end of the letter runs over a page break (see render_pdf)
 
     def _render_styled_text_line(self, *args, **kwargs):
         # fpdf2 2.8 wraps a line that uses a fallback font in q ... Q, which restores the text state,
@@ -78,6 +84,7 @@ class _Letter(FPDF):
         self.set_text_color(*GREY)
         label = self.document.page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
         name = " ".join(part for part in (self.document.title, self.document.invoice_no) if part)
+        name = " ".join(name.split())  # one line, whatever the Invoice Prefix holds
         self.cell(0, 4, f"{name}  ·  {label}", align="C")
         self.set_text_color(0)
 
@@ -85,9 +92,20 @@ class _Letter(FPDF):
 def render_pdf(document: Document, fonts: FontSet, *, pdfa: bool = False) -> bytes:
     """The PDF of ``document``, set in ``fonts`` (the caller has checked that they can print every text).
 
+    The end of the letter (totals, payment box, closing: :func:`_tail`) is kept on one page: when it
+    would be split across two and fits on one, the document is laid out again with a page break before it.
+
     ``pdfa``: made as PDF/A-3b (fpdf2's compliance mode: embedded fonts, sRGB output intent, XMP
     metadata), the base a ZUGFeRD / Factur-X invoice embeds its XML into (:mod:`sheetbill.einvoice.zugferd`).
     """
+    pdf = _layout(document, fonts, break_before_tail=False, pdfa=pdfa)
+    if pdf.tail_split:
+        pdf = _layout(document, fonts, break_before_tail=True, pdfa=pdfa)
+    return bytes(pdf.output())
+
+
+def _layout(document: Document, fonts: FontSet, *, break_before_tail: bool, pdfa: bool = False) -> _Letter:
+    """``document`` laid out on pages (not yet output)."""
     pdf = _Letter(document, pdfa)
     pdf.set_creation_date(dt.datetime.combine(document.date, dt.time(), tzinfo=dt.UTC))
     pdf.set_producer("sheetbill")
@@ -111,7 +129,13 @@ def render_pdf(document: Document, fonts: FontSet, *, pdfa: bool = False) -> byt
     pdf.add_page()
     _head(pdf, document)
     _body(pdf, document)
-    return bytes(pdf.output())
+    if break_before_tail and pdf.get_y() > pdf.t_margin + 1:  # never an empty page
+        pdf.add_page()
+    start_page, start_y = pdf.page, pdf.get_y()
+    _tail(pdf, document)
+    height = (pdf.page - start_page) * pdf.eph + pdf.get_y() - start_y
+    pdf.tail_split = pdf.page > start_page and not break_before_tail and height < pdf.eph - 10
+    return pdf
 
 
 def _label_and_value(pdf, x: float, label_width: float, value_width: float, size: float, height: float,
@@ -171,10 +195,16 @@ def _paragraphs(pdf: FPDF, paragraphs: tuple[str, ...] | list[str]) -> None:
 
 
 def _body(pdf: FPDF, d: Document) -> None:
-    """Greeting and text, the lines table, totals, breakdown, payment and closing."""
+    """Greeting and text, and the lines table."""
     _paragraphs(pdf, [d.greeting, *d.paragraphs])
     if d.table is not None and d.table.rows:
         _table(pdf, d)
+
+
+def _tail(pdf: FPDF, d: Document) -> None:
+    """Totals, breakdown, the closing text, payment and closing: the end of the letter, which
+    :func:`render_pdf` keeps on one page when it fits on one (never a payment box or a "Kind regards"
+    alone on a page)."""
     if d.totals:
         pdf.ln(1)
         for label, value, bold in d.totals:
@@ -207,22 +237,36 @@ def _body(pdf: FPDF, d: Document) -> None:
 def _table(pdf: FPDF, d: Document) -> None:
     table = d.table
     notes = table.notes or ("",) * len(table.rows)
-    heading = StyleFace(emphasis="BOLD", size_pt=8.5, fill_color=(238, 238, 238))
-    _font(pdf, "", 8.5)
+    heading = StyleFace(emphasis="BOLD", size_pt=TABLE_SIZE, fill_color=(238, 238, 238))
+    _font(pdf, "", TABLE_SIZE)
+    width = RIGHT_EDGE - LEFT
+    columns = [width * w / sum(table.widths) - 2 * TABLE_PADDING for w in table.widths]
     with pdf.table(col_widths=table.widths, text_align=table.align, headings_style=heading,
-                   borders_layout="HORIZONTAL_LINES", line_height=4.4, align="LEFT", padding=1.2,
-                   first_row_as_headings=True, width=RIGHT_EDGE - LEFT) as grid:
+                   borders_layout="HORIZONTAL_LINES", line_height=TABLE_LINE, align="LEFT", padding=TABLE_PADDING,
+                   first_row_as_headings=True, width=width) as grid:
         header = grid.row()
         for text in table.headers:
             header.cell(_text(text))
         for values, note in zip(table.rows, notes, strict=True):
-            row = grid.row()
-            for index, value in enumerate(values):
-                text = _text(value)
-                if note and index == 2:
-                    text = f"{text}\n– {_text(note)}"
-                row.cell(text)
+            texts = [_text(value) for value in values]
+            if note and len(texts) > 2:
+                texts[2] = f"{texts[2]}\n– {_text(note)}"
+            for part in _row_parts(pdf, texts, columns):
+                row = grid.row()
+                for text in part:
+                    row.cell(text)
     pdf.ln(2)
+
+
+def _row_parts(pdf: FPDF, texts: list[str], columns: list[float]) -> list[list[str]]:
+    """``texts`` as one table row, or, when a cell wraps to more than :data:`ROW_LINES` lines, as several
+    rows of at most that many lines each (the continuation rows are blank in the other columns)."""
+    lines = [pdf.multi_cell(max(width, 1.0), TABLE_LINE, text, dry_run=True, output="LINES")
+             for text, width in zip(texts, columns, strict=False)]
+    tallest = max((len(cell) for cell in lines), default=0)
+    if tallest <= ROW_LINES:
+        return [texts]
+    return [["\n".join(cell[start:start + ROW_LINES]) for cell in lines] for start in range(0, tallest, ROW_LINES)]
 
 
 def _payment(pdf: FPDF, block: PaymentBlock) -> None:

@@ -72,6 +72,34 @@ def _key(invoice: Invoice, reminder: Reminder, is_payer: bool) -> str:
     return f"{invoice.invoice_no} {what} {reminder.level}"
 
 
+def replaced_reminders(book) -> dict[str, str]:
+    """Per reminder document key, why it is no longer due to go out: a later reminder of the same invoice
+    (and installment) replaces it, or the invoice has been handed to the collection agency (which then
+    writes to the customer). Issued letters stay history; this only keeps them out of today's post."""
+    invoices = {invoice.invoice_no: invoice for invoice in book.invoices}
+    handed = {collection.invoice_no for collection in book.collections}
+    latest: dict[tuple[str, int | None], int] = {}
+    for reminder in book.reminders:
+        series = (reminder.invoice_no, reminder.installment)
+        latest[series] = max(latest.get(series, 0), reminder.level)
+    why: dict[str, str] = {}
+    for reminder in book.reminders:
+        invoice = invoices.get(reminder.invoice_no)
+        if invoice is None:
+            continue
+        key = _key(invoice, reminder, invoice.bill_to_type == BillToType.PAYER)
+        if reminder.invoice_no in handed:
+            why[key] = REPLACED_BY_AGENCY
+        elif reminder.level < latest[(reminder.invoice_no, reminder.installment)]:
+            why[key] = REPLACED_BY_LATER
+    return why
+
+
+#: Why a reminder is not due to go out (:func:`replaced_reminders`), as the summaries count them.
+REPLACED_BY_LATER = "a later reminder replaces it"
+REPLACED_BY_AGENCY = "the invoice is with the collection agency"
+
+
 def amounts(reminder: Reminder) -> tuple[Decimal, Decimal, Decimal]:
     """``(principal, fees, interest)`` of a reminder as its row recorded them.
 

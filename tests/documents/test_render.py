@@ -60,7 +60,7 @@ def test_customer_invoice_shows_amounts_iban_reference_and_why_the_rest_is_their
     text = text_of(path_of(rendered, "INV-000002"))
     for expected in (JURGEN, "Lindenstraße 3", "INV-000002", "31 January 2026", "14 February 2026",
                      "Consultation", "Blood panel", "211.00 EUR",  # charged
-                     "Paid by Nordkasse -128.80 EUR", "Your share 82.20 EUR",
+                     "Billed to Nordkasse -128.80 EUR", "Your share 82.20 EUR",  # not paid on its date
                      "annual deductible + coinsurance (your percentage) 64.00 EUR",
                      "DE89 3704 0044 0532 0130 00", BIC, "INV-000002-C1", "Praxis Dr. Weber"):
         assert expected in text, expected

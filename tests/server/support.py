@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from sheetbill.server import ServerConfig, create_app
+from sheetbill.server import ServerConfig, create_app, uvicorn_options
 from sheetbill.sheets import RawSheet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def running_server(config: ServerConfig | None = None, **app_kwargs) -> Iterator
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(config, **app_kwargs), log_level="warning",
-                                           access_log=False, timeout_graceful_shutdown=2))
+                                           access_log=False, timeout_graceful_shutdown=2, **uvicorn_options(config)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -220,4 +220,12 @@ def connect(
                 f"(its type is {info.get('type')!r})"
             )
         return gspread.Client(auth=auth, http_client=http_client)
-    return gspread.oauth(scopes=[SCOPE], http_client=http_client)
+    try:
+        return gspread.oauth(scopes=[SCOPE], http_client=http_client)
+    except FileNotFoundError as err:
+        raise SheetsSyncError(
+            "no Google credentials: pass a service-account key with --credentials KEY.json (or set "
+            f"{ENV_CREDENTIALS} or GOOGLE_APPLICATION_CREDENTIALS), or put an OAuth client file at "
+            f"{err.filename or '~/.config/gspread/credentials.json'} to sign in as yourself; "
+            "docs/google-sheets.md ('Set-up with a service account') shows how to make a key"
+        ) from None
