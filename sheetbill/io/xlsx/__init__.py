@@ -24,12 +24,13 @@ from .file import XlsxWorkbook
 from .package import WorkbookFormatError
 from .read import LazySheets, open_workbook, read_workbook
 from .stamp import input_stamp, read_stamp
-from .write import WorkbookLockedError, write_output_sheets
+from .write import WorkbookChangedError, WorkbookLockedError, write_output_sheets
 
 __all__ = [
     "XlsxWorkbook",
     "LazySheets",
     "WorkbookFormatError",
+    "WorkbookChangedError",
     "WorkbookLockedError",
     "input_stamp",
     "open_workbook",
