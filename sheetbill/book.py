@@ -40,6 +40,8 @@ from .sheets import RawSheet
 from .tables import (
     COERCERS,
     CellError,
+    check_range,
+    duplicate_sheets,
     find_sheet,
     is_blank,
     iter_records,
@@ -136,7 +138,10 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
             values.pop(attribute, None)  # a later blank row unsets an earlier one
             continue
         try:
-            values[attribute] = COERCERS[kind](raw_value)
+            value = COERCERS[kind](raw_value)
+            low, high = contract.SETTING_RANGES.get(name, (None, None))
+            check_range(value, kind, high, low)
+            values[attribute] = value
         except CellError as err:
             problems.append(error(f"{name}: {err}; the default is used", "Settings", item.row, "Value",
                                   code="bad-setting"))
@@ -163,7 +168,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     One sheet at a time, each let go once parsed: with a front end that reads sheets on demand, the
     cells of a million charges and of the history are never held at the same time.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = duplicate_sheets(sheets, contract.INPUT_TABLES)
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))

@@ -77,6 +77,20 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                       "says where it could go."),
 }
 
+#: The valid ranges of whole-number settings (both ends included); docs/workbook.md lists them. Dates
+#: lie between tables.DATE_MIN and tables.DATE_MAX, amounts below tables.MAX_AMOUNT.
+MAX_TERMS_DAYS = 3650
+MAX_PLAN_INSTALLMENTS = 120
+MAX_INTERVAL_MONTHS = 24
+SETTING_RANGES: dict[str, tuple[int, int]] = {
+    "Invoice Digits": (1, 20),
+    "Payment Terms Days": (0, MAX_TERMS_DAYS),
+    "Reminder Days": (0, MAX_TERMS_DAYS),
+    "Collection After Days": (0, MAX_TERMS_DAYS),
+    "Max Installments": (1, MAX_PLAN_INSTALLMENTS),
+    "SMTP Port": (1, 65535),
+}
+
 CUSTOMERS = TableSpec(
     "Customers",
     (
@@ -107,7 +121,7 @@ PAYERS = TableSpec(
         Field("street", "Street"),
         Field("postal_code", "Postal Code", "id"),
         Field("city", "City"),
-        Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True),
+        Field("payment_terms_days", "Payment Terms Days", "int", nonnegative=True, maximum=MAX_TERMS_DAYS),
     ),
     key=("payer_id",),
 )
@@ -118,7 +132,7 @@ COVERAGE = TableSpec(
         Field("customer_id", "Customer ID", "id", required=True),
         Field("payer_id", "Payer ID", "id", required=True),
         Field("member_id", "Member ID", "id"),
-        Field("priority", "Priority", "int", positive=True),
+        Field("priority", "Priority", "int", positive=True, maximum=100),
         Field("valid_from", "Valid From", "date"),
         Field("valid_to", "Valid To", "date"),
         Field("covered_percent", "Covered Percent", "percent"),
@@ -190,9 +204,9 @@ PAYMENT_PLANS = TableSpec(
     (
         Field("plan_id", "Plan ID", "id", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("installments", "Installments", "int", required=True, positive=True),
+        Field("installments", "Installments", "int", required=True, positive=True, maximum=MAX_PLAN_INSTALLMENTS),
         Field("first_due_date", "First Due Date", "date", required=True),
-        Field("interval_months", "Interval Months", "int", positive=True),
+        Field("interval_months", "Interval Months", "int", positive=True, maximum=MAX_INTERVAL_MONTHS),
         Field("note", "Note"),
     ),
     key=("plan_id",),

@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     "out-of-range": "the value is outside its allowed range (negative, zero, over 100 %)",
     "bad-value": "the cell's value does not fit its column",
     "duplicate-key": "the row repeats the key of an earlier row",
+    "duplicate-column": "two columns of a sheet have the same header (after normalising); the first is read",
+    "duplicate-sheet": "two sheets have the same name after normalising (Charges, charges); the first is read",
     # settings
     "bad-setting": "a Settings value cannot be used; the default is used",
     "bad-currency": "Currency is not an ISO 4217 code (the run is aborted)",
