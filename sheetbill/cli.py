@@ -205,9 +205,8 @@ def _problem_json(problem: Problem) -> dict:
 def _run(args: argparse.Namespace, command: str) -> int:
     """Run a workbook use-case (:mod:`sheetbill.app`) on the .xlsx file and present its outcome."""
     from . import app
-    from .io.xlsx import XlsxWorkbook
-
     from .files import refuse_read_only, workbook_lock
+    from .io.xlsx import XlsxWorkbook
 
     workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False))
     dry_run = getattr(args, "dry_run", False)

@@ -5,7 +5,6 @@ and a target path and writes one hostile variant."""
 from __future__ import annotations
 
 import datetime as dt
-
 import re
 import shutil
 import zipfile

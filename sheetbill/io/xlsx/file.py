@@ -44,7 +44,7 @@ class XlsxWorkbook:
         """
         return write_output_sheets(self.path, outputs, force=self.force, stamp=stamp, expect=self._seen)
 
-    def input_stamp(self, context: str) -> str:
+    def input_stamp(self, context: str) -> str | None:
         """A fingerprint of the input sheets' stored bytes and ``context``."""
         self._remember()
         return input_stamp(self.path, contract.INPUT_SHEETS, context)
