@@ -464,6 +464,8 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             for fld in spec.fields if fld.name in columns]
     first_row = sheet.first_row
     for offset, cells in enumerate(sheet.rows[1:], start=1):
+        if not cells:
+            continue  # a row without cells (between far-apart cells of a sparse sheet)
         width = len(cells)
         values: dict[str, Any] = {}
         problems: list[Problem] = []

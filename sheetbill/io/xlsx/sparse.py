@@ -42,7 +42,11 @@ class SparseRows(Sequence[Sequence[CellValue]]):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._length))]
+            start, stop, step = index.indices(self._length)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            rows = {i - start: row for i, row in self._rows.items() if start <= i < stop}
+            return SparseRows(rows, max(0, stop - start))
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
