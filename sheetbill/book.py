@@ -39,6 +39,7 @@ from .seals import INVOICE_SEALED, LINE_SEALED, Finding, invoice_order, line_ord
 from .sheets import RawSheet
 from .tables import (
     COERCERS,
+    MAX_AMOUNT,
     CellError,
     check_range,
     duplicate_sheets,
@@ -255,6 +256,10 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         elif charge.service_code not in book.services:
             problems.append(error(f"unknown service {charge.service_code!r}: add it to Services",
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
+        elif _line_too_large(book, charge):
+            problems.append(error(f"quantity x price is {_line_too_large(book, charge):.15g}, too large for a cell "
+                                  f"to hold exactly (at most {MAX_AMOUNT - 1:,})", "Charges", charge.row, "Quantity",
+                                  code="out-of-range"))
         else:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
@@ -266,6 +271,14 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                     "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
     return problems
+
+
+def _line_too_large(book: Book, charge: Charge) -> Decimal | None:
+    """Price x quantity when it reaches :data:`~sheetbill.tables.MAX_AMOUNT` (an invoice line no cell
+    holds exactly, so history could not give it back), else None."""
+    price = charge.price if charge.price is not None else book.services[charge.service_code].price
+    total = abs(price * charge.quantity)
+    return total if total >= MAX_AMOUNT else None
 
 
 def _payment(**values: Any) -> Payment:

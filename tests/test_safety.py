@@ -251,3 +251,12 @@ def test_corrupt_deflate_data_is_exit_2_with_one_line(tmp_path, capsys):
     with zipfile.ZipFile(book) as z:  # the corpus really damaged it
         with pytest.raises(Exception):  # noqa: B017 - zlib.error or BadZipFile, whichever zipfile meets first
             [z.read(i) for i in z.infolist()]
+
+
+def test_a_line_whose_total_no_cell_holds_exactly_is_a_problem(tmp_path, capsys):
+    from tests.robustness.corpus import _cells
+
+    book = tmp_path / "book.xlsx"
+    _cells({"Charges": {"E2": 4, "F2": 9_000_000_000_000}})(DEMO, book)
+    assert main(["check", str(book)]) == 1
+    assert "Charges row 2, column Quantity: quantity x price is 36000000000000" in capsys.readouterr().out
