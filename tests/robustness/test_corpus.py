@@ -4,6 +4,7 @@ every zip entry sheetbill does not own byte-identical (the whole file when the r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sheetbill import contract
+from sheetbill.cli import main
 from tests.robustness.corpus import CORPUS, _part_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +29,7 @@ COMMANDS = {
     "send": ["send", "--as-of", "2026-06-30", "--dry-run"],
 }
 #: The hostile files check and bill meet in the quick run, and those documents and send meet (rendering
-#: every PDF of the demo takes most of a minute); the slow run feeds every file to every command.
+#: every PDF of the demo takes most of a minute); the slow run feeds every file to check, bill and send.
 QUICK = ["crc-charges", "malformed-workbook-xml", "bomb-in-sheet", "far-cell-xfd", "long-text", "amount-1e300",
          "installments-1e9", "duplicate-sheet-name", "hostile-names", "directory"]
 QUICK_DOCUMENTS = ["crc-charges", "bomb-in-sheet", "far-cell-xfd"]
@@ -94,9 +96,38 @@ def test_a_hostile_workbook_gets_a_clear_answer(name, command, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "command"), [(name, command) for name in sorted(CORPUS) for command in COMMANDS
+@pytest.mark.parametrize(("name", "command"), [(name, command) for name in sorted(CORPUS)
+                                               for command in ("check", "bill", "send")
                                                if (name, command) not in QUICK_RUNS])
 def test_the_whole_corpus_gets_clear_answers(name, command, tmp_path):
     if command in ("documents", "send"):
         pytest.importorskip("fpdf")
     _run(name, command, tmp_path)
+
+
+#: The out-of-range values of the corpus, and where the Problem must point (sheet, row, column).
+OUT_OF_RANGE = {
+    "amount-1e300": ("Charges", 2, "Price"),
+    "amount-17-digits": ("Services", 2, "Price"),
+    "hold-until-10000": ("Contacts", 2, "Hold Until"),
+    "payment-terms-1e9": ("Settings", None, "Value"),
+    "payment-terms-negative": ("Settings", None, "Value"),
+    "invoice-digits-negative": ("Settings", None, "Value"),
+    "invoice-digits-40000": ("Settings", None, "Value"),
+    "installments-1e6": ("Payment Plans", 2, "Installments"),
+    "installments-1e9": ("Payment Plans", 2, "Installments"),
+    "interval-months-1e6": ("Payment Plans", 2, "Interval Months"),
+    "as-of-setting-9999": ("Settings", None, "Value"),
+    "long-text": ("Charges", 2, "Charge ID"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUT_OF_RANGE))
+def test_a_value_out_of_its_range_is_a_located_problem(name, tmp_path, capsys):
+    book = tmp_path / "book.xlsx"
+    CORPUS[name](DEMO, book)
+    assert main(["check", str(book), "--json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    sheet, row, column = OUT_OF_RANGE[name]
+    assert any(p["sheet"] == sheet and p["column"] == column and (row is None or p["row"] == row)
+               and p["code"] in ("out-of-range", "bad-setting", "not-a-date") for p in problems), problems
