@@ -82,8 +82,20 @@ class Extent:
         return self.grid > max(GRID_FLOOR, GRID_PER_BYTE * self.size)
 
 
-_ROW_REF = re.compile(rb'<row r="([0-9]+)"')
-_WIDE_COLUMN = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
+_LAST_ROW = b'<row r="'
+_far_patterns: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+
+
+def _far(digits: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Patterns for what reaches beyond a sheet whose rows have ``digits`` digits: a row element with
+    more digits, and a cell in a column of two or three letters or in a row with more digits."""
+    if digits not in _far_patterns:
+        more = f"[0-9]{{{digits + 1},}}"
+        _far_patterns[digits] = (re.compile(f'<row r="({more})"'.encode()),
+                                 re.compile(f'<c r="(?:([A-Z]{{2,3}})([0-9]+)|[A-Z]({more}))"'.encode()))
+    return _far_patterns[digits]
+
+
 _ANY_REF = re.compile(rb"""<(?:[\w.-]+:)?(row|c)\b[^>]*?\sr\s*=\s*["']([A-Za-z]{0,3})([0-9]*)""")
 
 
@@ -112,16 +124,21 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
                 cut = data.rfind(b">") + 1
                 data, tail = data[:cut], data[cut:]
                 rows += data.count(b"<row")
-                found = _ROW_REF.findall(data)
-                if found:
-                    last_row = max(last_row, max(map(int, found)))
-                wide = set(_WIDE_COLUMN.findall(data))
-                if wide:
-                    last_col = max(last_col, max(_column(letters) for letters in wide))
-                elif b'<c r="' in data:
-                    last_col = max(last_col, 26)
-                if conventional and (data.count(b"<c ") != data.count(b'<c r="') or b"<c>" in data
-                                     or b":c " in data or b"<row>" in data):
+                last = data.rfind(_LAST_ROW)
+                if last >= 0:
+                    end = data.find(b'"', last + len(_LAST_ROW))
+                    digits = data[last + len(_LAST_ROW):end]
+                    last_row = max(last_row, int(digits) if digits.isdigit() else 0)
+                far_row, far_cell = _far(len(str(last_row)))
+                for found in far_row.findall(data):
+                    last_row = max(last_row, int(found))
+                for letters, row, long_row in far_cell.findall(data):
+                    last_row = max(last_row, int(row or long_row))
+                    if letters:
+                        last_col = max(last_col, _column(letters))
+                if last_col < 26 and b'<c r="' in data:
+                    last_col = 26
+                if conventional and (data.count(b"<c ") != data.count(b'<c r="') or b":c " in data):
                     conventional = False
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
         raise WorkbookFormatError(f"{source.path.name}: part {part} is damaged ({err}); open and save the "
