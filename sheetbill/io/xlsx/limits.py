@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from .package import WorkbookFormatError
+from .errors import WorkbookFormatError
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384

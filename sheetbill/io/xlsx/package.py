@@ -39,6 +39,9 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
+from .errors import WorkbookFormatError
+from .limits import check_declared_sizes
+
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 CONTENT_TYPES_PART = "[Content_Types].xml"
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -62,8 +65,6 @@ _SPOOL_LIMIT = 32 << 20
 _DOS_DATE_1980_01_01 = (1 << 5) | 1
 
 
-class WorkbookFormatError(Exception):
-    """The file is not an .xlsx/.xlsm package sheetbill can read or write (the message says why)."""
 
 
 @contextmanager
@@ -104,8 +105,6 @@ class ZipSource:
         except zipfile.BadZipFile as exc:
             raise WorkbookFormatError(f"{self.path.name} is not an .xlsx workbook (not a zip file)") from exc
         self.entries: list[zipfile.ZipInfo] = self._zip.infolist()
-        from .limits import check_declared_sizes
-
         try:
             check_declared_sizes(self.path.name, self.entries)
         except BaseException:
