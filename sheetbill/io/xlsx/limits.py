@@ -83,6 +83,10 @@ class Extent:
 
 
 _LAST_ROW = b'<row r="'
+#: Maps every capital letter to A and every digit to 0, so ``<c r="AA`` finds any cell in a column of two
+#: or more letters and ``<c r="A0000000`` any cell in a row of seven or more digits, at the speed of a
+#: plain byte search.
+_SHAPE = bytes(65 if 65 <= b <= 90 else 48 if 48 <= b <= 57 else b for b in range(256))
 _far_patterns: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
 
 
@@ -129,13 +133,17 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
                     end = data.find(b'"', last + len(_LAST_ROW))
                     digits = data[last + len(_LAST_ROW):end]
                     last_row = max(last_row, int(digits) if digits.isdigit() else 0)
-                far_row, far_cell = _far(len(str(last_row)))
-                for found in far_row.findall(data):
-                    last_row = max(last_row, int(found))
-                for letters, row, long_row in far_cell.findall(data):
-                    last_row = max(last_row, int(row or long_row))
-                    if letters:
-                        last_col = max(last_col, _column(letters))
+                digits = len(str(last_row))
+                shape = data.translate(_SHAPE)  # letters become A, digits 0: plain searches find the far refs
+                if (b'<c r="AA' in shape or b'<c r="A' + b"0" * (digits + 1) in shape
+                        or b'<row r="' + b"0" * (digits + 1) in shape):
+                    far_row, far_cell = _far(digits)
+                    for found in far_row.findall(data):
+                        last_row = max(last_row, int(found))
+                    for letters, row, long_row in far_cell.findall(data):
+                        last_row = max(last_row, int(row or long_row))
+                        if letters:
+                            last_col = max(last_col, _column(letters))
                 if last_col < 26 and b'<c r="' in data:
                     last_col = 26
                 if conventional and (data.count(b"<c ") != data.count(b'<c r="') or b":c " in data):
