@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from decimal import Decimal
 from typing import Any
 
 from . import contract
@@ -49,7 +50,10 @@ from .seals import (
 from .sheets import RawSheet
 from .tables import (
     COERCERS,
+    MAX_AMOUNT,
     CellError,
+    check_range,
+    duplicate_sheets,
     find_sheet,
     is_blank,
     iter_records,
@@ -156,7 +160,10 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
             values.pop(attribute, None)  # a later blank row unsets an earlier one
             continue
         try:
-            values[attribute] = COERCERS[kind](raw_value)
+            value = COERCERS[kind](raw_value)
+            low, high = contract.SETTING_RANGES.get(name, (None, None))
+            check_range(value, kind, high, low)
+            values[attribute] = value
         except CellError as err:
             problems.append(error(msg("{setting}: {problem}; the default is used", setting=name, problem=err.message),
                                   "Settings", item.row, "Value",
@@ -191,7 +198,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     One sheet at a time, each let go once parsed: with a front end that reads sheets on demand, the
     cells of a million charges and of the history are never held at the same time.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = duplicate_sheets(sheets, contract.INPUT_TABLES)
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
@@ -309,6 +316,10 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
             problems.append(error(msg("unknown service {service}: add it to Services",
                                       service=repr(charge.service_code)),
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
+        elif _line_too_large(book, charge):
+            problems.append(error(f"quantity x price is {_line_too_large(book, charge):.15g}, too large for a cell "
+                                  f"to hold exactly (at most {MAX_AMOUNT - 1:,})", "Charges", charge.row, "Quantity",
+                                  code="out-of-range"))
         else:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
@@ -321,6 +332,14 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                     "Customer ID", code="unknown-customer"))
         book.contacts.append(contact)
     return problems
+
+
+def _line_too_large(book: Book, charge: Charge) -> Decimal | None:
+    """Price x quantity when it reaches :data:`~sheetbill.tables.MAX_AMOUNT` (an invoice line no cell
+    holds exactly, so history could not give it back), else None."""
+    price = charge.price if charge.price is not None else book.services[charge.service_code].price
+    total = abs(price * charge.quantity)
+    return total if total >= MAX_AMOUNT else None
 
 
 def _payment(**values: Any) -> Payment:

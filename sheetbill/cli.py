@@ -8,8 +8,10 @@ when the exit code is 2, or with ``--dry-run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,10 +54,13 @@ class Progress:
 
 
 def _date(text: str) -> dt.date:
+    """A date in any form a workbook's date cells accept (2026-06-30, 30.06.2026)."""
+    from .tables import CellError, to_date
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from err
+        return to_date(text)
+    except CellError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31 or 31.01.2026") from err
 
 
 WORKBOOK_HELP = "the .xlsx or .xlsm workbook"
@@ -98,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sheetbill", description="sheetbill: billing runs on a spreadsheet "
                                      "workbook (.xlsx, .xlsm) or a Google spreadsheet")
     parser.add_argument("--version", action="version", version=f"sheetbill {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback when a command fails")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def workbook_command(name: str, help_text: str, run: Callable) -> argparse.ArgumentParser:
@@ -116,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub = workbook_command(name, help_text, run)
         sub.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing")
         sub.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
+        sub.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="wait this long for another run on the workbook to finish (default: refuse at once)")
     workbook_command("check", "validate the workbook and report problems; writes nothing", cmd_check)
 
     _document_commands(commands)
@@ -139,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("workbook", type=Path, help="the file to write (.xlsx, or .xlsm with --xlsm)")
     new.add_argument("--xlsm", action="store_true", help="a macro-enabled workbook with the billing buttons")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.add_argument("--parents", action="store_true", help="create the folder (and its parents) if missing")
     new.set_defaults(run=cmd_new)
 
     plugins = _command(commands, "plugins", "list the registered plugins and their versions")
@@ -150,24 +159,42 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sheetbill`` command."""
     args = build_parser().parse_args(argv)
+    debug = args.debug or bool(os.environ.get("SHEETBILL_DEBUG"))
     try:
         return args.run(args)
     except ConfigurationError as err:
         _fail(args, str(err), err.problems)
-    except FileNotFoundError as err:
-        _fail(args, f"file not found: {err.filename or err}")
     except ModuleNotFoundError as err:  # an optional part that is not installed
         extra = _EXTRAS.get((err.name or "").partition(".")[0])
-        if extra is None:
+        if extra is None or debug:
             raise
         _fail(args, f"'sheetbill {args.command}' needs the {extra} extra: pip install 'sheetbill[{extra}]'")
-    except Exception as err:  # a front-end error with a message for people (locked file, bad format)
-        from .io.xlsx import WorkbookFormatError, WorkbookLockedError
-
-        if not isinstance(err, (WorkbookFormatError, WorkbookLockedError)):
+    except Exception as err:  # every other failure: one clear line and exit 2, the traceback only with --debug
+        if debug:
             raise
-        _fail(args, str(err))
+        _fail(args, failure_message(err))
     return EXIT_FAILED
+
+
+def failure_message(err: Exception) -> str:
+    """One line for people saying why a command could not run (a locked, unreadable or broken workbook,
+    a full disk), or, for a defect in sheetbill, what failed and how to see the details."""
+    from .files import NotEnoughSpaceError, ReadOnlyError, WorkbookBusyError
+    from .io.xlsx import WorkbookFormatError, WorkbookLockedError
+
+    if isinstance(err, (WorkbookFormatError, WorkbookLockedError, WorkbookBusyError, ReadOnlyError,
+                        NotEnoughSpaceError)):
+        return str(err)
+    if isinstance(err, FileNotFoundError):
+        return f"file not found: {err.filename or err}"
+    if isinstance(err, IsADirectoryError):
+        return f"{err.filename} is a folder, not a workbook file"
+    if isinstance(err, PermissionError):
+        return f"permission denied: {err.filename or err}"
+    if isinstance(err, OSError):
+        return f"cannot use {err.filename or 'the file'}: {err.strerror or err}"
+    return (f"internal error ({type(err).__name__}: {str(err)[:200]}); nothing was written. "
+            "Run 'sheetbill --debug ...' for the details and report it")
 
 
 def _fail(args: argparse.Namespace, message: str, problems: Sequence[Problem] = ()) -> None:
@@ -188,18 +215,23 @@ def _problem_json(problem: Problem) -> dict:
 def _run(args: argparse.Namespace, command: str) -> int:
     """Run a workbook use-case (:mod:`sheetbill.app`) on the .xlsx file and present its outcome."""
     from . import app
+    from .files import refuse_read_only, workbook_lock
     from .io.xlsx import XlsxWorkbook
 
     workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False))
     dry_run = getattr(args, "dry_run", False)
+    writes = command != "check" and not dry_run
+    if writes:
+        refuse_read_only(args.workbook)
     progress = Progress(["run"], sys.stderr.isatty() and not args.json)
     progress.step(f"{command} {args.workbook.name}")
-    if command == "check":
-        outcome = app.check(workbook, as_of=args.as_of)
-    elif command == "overdue":
-        outcome = app.update_overdue(workbook, as_of=args.as_of, dry_run=dry_run)
-    else:
-        outcome = app.bill(workbook, as_of=args.as_of, dry_run=dry_run)
+    with workbook_lock(args.workbook, args.wait) if writes else contextlib.nullcontext():
+        if command == "check":
+            outcome = app.check(workbook, as_of=args.as_of)
+        elif command == "overdue":
+            outcome = app.update_overdue(workbook, as_of=args.as_of, dry_run=dry_run)
+        else:
+            outcome = app.bill(workbook, as_of=args.as_of, dry_run=dry_run)
     progress.finish()
     if outcome.unchanged:
         return _report_unchanged(args, outcome.exit_code)
@@ -270,6 +302,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     """``sheetbill new``: the packaged template, or with ``--xlsm`` the workbook with buttons."""
     if args.workbook.exists() and not args.force:
         print(f"sheetbill: {args.workbook} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.workbook.absolute().parent.is_dir() and not args.parents:
+        print(f"sheetbill: the folder {args.workbook.parent} does not exist; create it, or use --parents",
+              file=sys.stderr)
         return EXIT_FAILED
     try:
         if args.xlsm:

@@ -13,6 +13,7 @@ import re
 from .models import PayerType, PaymentType, SecondaryMethod
 from .sheets import Column
 from .tables import Field, TableSpec, normalize
+from .terms import MAX_TERMS_DAYS
 
 PAYER_TYPES = tuple(kind.value for kind in PayerType)
 SECONDARY_METHODS = tuple(method.value for method in SecondaryMethod)
@@ -126,6 +127,19 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                            "Company Email) or SCHEME:ID such as 0204:991-12345-67."),
 }
 
+#: The valid ranges of whole-number settings (both ends included); docs/workbook.md lists them. Dates
+#: lie between tables.DATE_MIN and tables.DATE_MAX, amounts below tables.MAX_AMOUNT.
+MAX_PLAN_INSTALLMENTS = 120
+MAX_INTERVAL_MONTHS = 24
+SETTING_RANGES: dict[str, tuple[int, int]] = {
+    "Invoice Digits": (1, 20),
+    "Payment Terms Days": (0, MAX_TERMS_DAYS),
+    "Reminder Days": (0, MAX_TERMS_DAYS),
+    "Collection After Days": (0, MAX_TERMS_DAYS),
+    "Max Installments": (1, MAX_PLAN_INSTALLMENTS),
+    "SMTP Port": (1, 65535),
+}
+
 CUSTOMERS = TableSpec(
     "Customers",
     (
@@ -182,7 +196,7 @@ COVERAGE = TableSpec(
         Field("customer_id", "Customer ID", "id", required=True),
         Field("payer_id", "Payer ID", "id", required=True),
         Field("member_id", "Member ID", "id"),
-        Field("priority", "Priority", "int", positive=True),
+        Field("priority", "Priority", "int", positive=True, maximum=100),
         Field("valid_from", "Valid From", "date"),
         Field("valid_to", "Valid To", "date"),
         Field("covered_percent", "Covered Percent", "percent"),
@@ -263,12 +277,12 @@ PAYMENT_PLANS = TableSpec(
     (
         Field("plan_id", "Plan ID", "id", required=True),
         Field("invoice_no", "Invoice No", "id", required=True),
-        Field("installments", "Installments", "int", positive=True),
+        Field("installments", "Installments", "int", positive=True, maximum=MAX_PLAN_INSTALLMENTS),
         Field("first_due_date", "First Due Date", "date", required=True),
-        Field("interval_months", "Interval Months", "int", positive=True),
+        Field("interval_months", "Interval Months", "int", positive=True, maximum=MAX_INTERVAL_MONTHS),
         Field("note", "Note"),
         Field("shares", "Shares", "decimallist"),
-        Field("interval_days", "Interval Days", "int", positive=True),
+        Field("interval_days", "Interval Days", "int", positive=True, maximum=MAX_TERMS_DAYS),
     ),
     key=("plan_id",),
 )

@@ -32,6 +32,8 @@ CODES: dict[str, str] = {
     "out-of-range": "the value is outside its allowed range (negative, zero, over 100 %)",
     "bad-value": "the cell's value does not fit its column",
     "duplicate-key": "the row repeats the key of an earlier row",
+    "duplicate-column": "two columns of a sheet have the same header (after normalising); the first is read",
+    "duplicate-sheet": "two sheets have the same name after normalising (Charges, charges); the first is read",
     # settings
     "bad-setting": "a Settings value cannot be used; the default is used",
     "bad-terms": "payment terms or a reminder fee are not in the documented grammar (30, EOM + 15, 15th next "

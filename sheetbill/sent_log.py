@@ -208,8 +208,11 @@ def fold_journal(workbook: Path, log: SentLog, journal: Journal, writer=None) ->
         return False, None
     if writer is None:
         from .io.xlsx import write_output_sheets as writer
+    from .files import workbook_lock
+
     try:
-        writer(workbook, [log.output()])
+        with workbook_lock(workbook, wait=30):  # a billing run on the workbook finishes first
+            writer(workbook, [log.output()])
     except Exception as err:  # locked or unwritable: the journal keeps the record until the next run
         return False, warning(f"the Sent sheet could not be written ({err}); what was sent is kept in "
                               f"{journal.path} and written at the next send", SENT_SHEET, code="sent-not-written")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -27,10 +27,24 @@ from .i18n import Msg, msg
 from .money import D
 from .problems import ConfigurationError, Problem, error
 from .sheets import CellValue, RawSheet
-from .terms import FeeRule, PaymentTerms, TermsError, parse_fees, parse_payment_terms
+from .terms import MAX_TERMS_DAYS, FeeRule, PaymentTerms, TermsError, parse_fees, parse_payment_terms
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MAX_SERIAL = 2_958_465  # 9999-12-31
+
+#: The valid range of every date cell (and ``--as-of``): late enough to leave room for every due
+#: date, reminder and installment computed from it before the calendar ends at 9999-12-31.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+#: The largest amount (exclusive): 15 significant digits with cents, what a spreadsheet cell (a
+#: double) holds exactly, so an amount read back from history is the amount written.
+MAX_AMOUNT = Decimal(10) ** 13
+#: The largest quantity, rate or other decimal number (exclusive), and the largest whole number
+#: unless a column says less.
+MAX_DECIMAL = Decimal(10) ** 9
+MAX_INT = 10**9
+#: The longest text or ID cell of an input table: generated cells (a reminder's text) combine a few
+#: of them and must stay within Excel's 32,767 characters a cell.
+MAX_TEXT = 4_000
 
 
 def normalize(header: object) -> str:
@@ -170,7 +184,13 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d\d:?\d\
 
 
 def to_date(value: CellValue) -> dt.date:
-    """A date from a date cell, a datetime, an Excel serial number, ISO text or ``31.01.2026``."""
+    """A date from a date cell, a datetime, an Excel serial number, ISO text or ``31.01.2026``,
+    between :data:`DATE_MIN` and :data:`DATE_MAX`."""
+    return _in_date_range(_any_date(value))
+
+
+def _any_date(value: CellValue) -> dt.date:
+    """A date from any of the forms :func:`to_date` accepts, whatever its year."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -194,6 +214,14 @@ def to_date(value: CellValue) -> dt.date:
         raise CellError(msg("{value} is not a valid date", value=repr(text)), "not-a-date") from err
     raise CellError(msg("{value} is not a date: write 2026-01-31 or 31.01.2026", value=repr(text)),
                     "not-a-date")
+
+
+def _in_date_range(day: dt.date) -> dt.date:
+    """``day`` when it lies in :data:`DATE_MIN` .. :data:`DATE_MAX`, else :class:`CellError`."""
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise CellError(f"{day.isoformat()} is outside the dates sheetbill works with ({DATE_MIN.isoformat()} to "
+                        f"{DATE_MAX.isoformat()})", "out-of-range")
+    return day
 
 
 _YES = {"yes", "y", "true", "1", "x", "ja", "j", "wahr"}
@@ -238,6 +266,8 @@ def to_payment_terms(value: CellValue) -> PaymentTerms:
         days = to_int(value)
         if days < 0:
             raise CellError(f"must not be negative, found {to_text(value)}", "out-of-range")
+        if days > MAX_TERMS_DAYS:
+            raise CellError(f"{to_text(value)} is out of range (allowed: 0 to {MAX_TERMS_DAYS:,})", "out-of-range")
         return PaymentTerms(days)
     try:
         return parse_payment_terms(to_text(value))
@@ -301,6 +331,7 @@ class Field:
     aliases: tuple[str, ...] = ()
     positive: bool = False
     nonnegative: bool = False
+    maximum: int | None = None
 
     def coerce(self, value: CellValue) -> Any:
         """The typed value of a non-blank cell, or :class:`CellError`."""
@@ -318,7 +349,33 @@ class Field:
         if self.nonnegative and result < 0:
             raise CellError(msg("must not be negative, found {value}", value=to_text(value)),
                             "out-of-range")
+        check_range(result, self.kind, self.maximum)
         return result
+
+
+def check_range(value: Any, kind: str, maximum: int | None = None, minimum: int | None = None) -> None:
+    """Raise :class:`CellError` (``out-of-range``) for a number beyond what its kind allows: an amount of
+    :data:`MAX_AMOUNT` or more, another decimal of :data:`MAX_DECIMAL` or more, a whole number beyond
+    ``maximum`` (default :data:`MAX_INT`) or below ``minimum``. Lists are checked item by item."""
+    if isinstance(value, tuple):
+        for item in value:
+            check_range(item, "int" if kind == "intlist" else "decimal", maximum, minimum)
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return
+    if kind == "money":
+        limit = MAX_AMOUNT
+    elif kind in ("int", "intlist"):
+        limit = MAX_INT if maximum is None else maximum
+    elif kind in ("decimal", "decimallist", "percent"):
+        limit = MAX_DECIMAL
+    else:
+        return
+    if kind in ("int", "intlist") and (value > limit or (minimum is not None and value < minimum)):
+        low = "" if minimum is None else f"{minimum} to "
+        raise CellError(f"{value} is out of range (allowed: {low}{limit:,})", "out-of-range")
+    if kind not in ("int", "intlist") and abs(value) >= limit:
+        raise CellError(f"{value:.15g} is too large (at most {limit - Decimal('0.01'):,})", "out-of-range")
 
 
 @dataclass(frozen=True)
@@ -361,10 +418,18 @@ def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[
     """Map each field to its column index in the header row; missing required columns abort."""
     header = list(sheet.rows[0]) if sheet.rows else []
     positions: dict[str, int] = {}
+    contract_keys = {normalize(name) for fld in spec.fields for name in (fld.header, *fld.aliases)}
+    repeated: list[Problem] = []
     for index, cell in enumerate(header):
         key = normalize(cell)
         if key and key not in positions:
             positions[key] = index
+        elif key in contract_keys:
+            first = positions[key]
+            repeated.append(error(
+                f"columns {_letters(sheet.first_col + first)} ({to_text(header[first])!r}) and "
+                f"{_letters(sheet.first_col + index)} ({to_text(cell)!r}) have the same header; the first is read",
+                sheet.location_sheet, sheet.first_row, to_text(cell), code="duplicate-column"))
     problems: list[Problem] = []
     columns: dict[str, int] = {}
     for fld in spec.fields:
@@ -389,7 +454,31 @@ def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[
             + ", ".join(p.column for p in problems),
             problems,
         )
-    return columns, problems
+    return columns, repeated
+
+
+def _letters(number: int) -> str:
+    """Column letters of a 1-based column number."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def duplicate_sheets(names: Iterable[str], specs: Iterable[TableSpec]) -> list[Problem]:
+    """A Problem for each input table whose name (or alias) two sheets match after normalising
+    (``Charges`` and ``charges``, ``Payment Plans`` and ``Payment_Plans``): the first is read."""
+    names = list(names)
+    problems = []
+    for spec in specs:
+        wanted = {normalize(spec.name), *(normalize(a) for a in spec.aliases)}
+        matching = [name for name in names if normalize(name) in wanted]
+        if len(matching) > 1:
+            problems.append(error(
+                f"sheets {', '.join(repr(n) for n in matching)} all name the {spec.name} table; only "
+                f"{matching[0]!r} is read: rename or remove the others", matching[1], code="duplicate-sheet"))
+    return problems
 
 
 def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Problem]:
@@ -405,13 +494,16 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
         if spec.required_sheet:
             raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
         return
-    columns, _ = _column_map(sheet, spec)
+    columns, repeated = _column_map(sheet, spec)
+    yield from repeated
     name = sheet.location_sheet
     seen: dict[tuple, int] = {}
     plan = [(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.coerce, fld.required, fld.header)
             for fld in spec.fields if fld.name in columns]
     first_row = sheet.first_row
     for offset, cells in enumerate(sheet.rows[1:], start=1):
+        if not cells:
+            continue  # a row without cells (between far-apart cells of a sparse sheet)
         width = len(cells)
         values: dict[str, Any] = {}
         problems: list[Problem] = []
@@ -427,8 +519,12 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
                                           first_row + offset, header,
                                           code="error-cell"))
                     continue
-                elif textual:
+                elif textual and len(text) <= MAX_TEXT:
                     values[field_name] = text
+                    continue
+                elif textual:
+                    problems.append(error(f"text of {len(text):,} characters is too long (at most {MAX_TEXT:,})",
+                                          name, first_row + offset, header, code="out-of-range"))
                     continue
             if cell is None:
                 if required:

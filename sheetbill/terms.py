@@ -81,11 +81,16 @@ _EOM = re.compile(r"eom(?:\+(\d+)(?:days?)?)?")
 _NEXT_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?(?:of)?(?:the)?nextmonth")
 
 PAYMENT_TERMS_GRAMMAR = "30 (days), EOM, EOM + 15 or 15th next month"
+#: The most days payment terms may give (ten years): anything longer is a typo, never a due date.
+MAX_TERMS_DAYS = 3650
 
 
 def parse_payment_terms(text: str) -> PaymentTerms:
     """The :class:`PaymentTerms` written in ``text`` (see the module docstring), or :class:`TermsError`."""
     key = re.sub(r"\s+", "", str(text)).casefold()
+    days = _DAYS.fullmatch(key) or _EOM.fullmatch(key)
+    if days and len(days[1] or "") > len(str(MAX_TERMS_DAYS)) or days and int(days[1] or 0) > MAX_TERMS_DAYS:
+        raise TermsError(f"{str(text).strip()!r} is out of range: payment terms give at most {MAX_TERMS_DAYS} days")
     if match := _DAYS.fullmatch(key):
         return PaymentTerms(int(match[1]))
     if match := _EOM.fullmatch(key):

@@ -15,8 +15,13 @@ Stamps
     :func:`input_stamp` and :func:`read_stamp` tell a front end whether anything it reads changed
     since its last run (:mod:`.stamp`).
 
-The modules, bottom up: :mod:`.package` (zip container, relationships, content types, XML
-splicing), :mod:`.workbook` (the workbook part, shared names), :mod:`.read`, :mod:`.plan`,
+Limits
+    Part sizes, CRCs and how far a sheet's cells reach are checked before anything is parsed; a
+    sheet with a stray far-away cell is read cell by cell (:mod:`.limits`, :mod:`.sparse`).
+
+The modules, bottom up: :mod:`.errors`, :mod:`.limits` (what a file may make sheetbill read),
+:mod:`.package` (zip container, relationships, content types, XML splicing), :mod:`.workbook` (the
+workbook part, shared names), :mod:`.sparse` (cell-by-cell reading), :mod:`.read`, :mod:`.plan`,
 :mod:`.styles`, :mod:`.render` (worksheet XML), :mod:`.charts`, :mod:`.write`, :mod:`.stamp`.
 """
 
@@ -24,12 +29,13 @@ from .file import XlsxWorkbook
 from .package import WorkbookFormatError
 from .read import LazySheets, open_workbook, read_workbook
 from .stamp import input_stamp, read_stamp
-from .write import WorkbookLockedError, write_output_sheets
+from .write import WorkbookChangedError, WorkbookLockedError, write_output_sheets
 
 __all__ = [
     "XlsxWorkbook",
     "LazySheets",
     "WorkbookFormatError",
+    "WorkbookChangedError",
     "WorkbookLockedError",
     "input_stamp",
     "open_workbook",

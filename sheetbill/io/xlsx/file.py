@@ -10,7 +10,7 @@ from ... import contract
 from ...sheets import OutputSheet, RawSheet
 from .read import open_workbook
 from .stamp import input_stamp, read_stamp
-from .write import write_output_sheets
+from .write import FileVersion, file_version, write_output_sheets
 
 
 class XlsxWorkbook:
@@ -23,21 +23,33 @@ class XlsxWorkbook:
 
     def __init__(self, path: Path, *, force: bool = False):
         self.path, self.force = Path(path), force
+        self._seen: FileVersion | None = None
+
+    def _remember(self) -> None:
+        """Note the file as first seen: a write checks that it is still that file."""
+        if self._seen is None:
+            self._seen = file_version(self.path)
 
     @contextmanager
     def read(self) -> Iterator[Mapping[str, RawSheet]]:
         """The sheets a run reads (inputs and history), each parsed when first asked for."""
+        self._remember()
         with open_workbook(self.path, contract.sheets_a_run_reads()) as sheets:
             yield sheets
 
     def write(self, outputs: Sequence[OutputSheet], *, stamp: str | None) -> bool:
-        """Replace sheetbill's own sheets; everything else in the file is copied byte for byte."""
-        return write_output_sheets(self.path, outputs, force=self.force, stamp=stamp)
+        """Replace sheetbill's own sheets; everything else in the file is copied byte for byte.
 
-    def input_stamp(self, context: str) -> str:
+        Raises WorkbookChangedError, writing nothing, when the file changed since the run read it.
+        """
+        return write_output_sheets(self.path, outputs, force=self.force, stamp=stamp, expect=self._seen)
+
+    def input_stamp(self, context: str) -> str | None:
         """A fingerprint of the input sheets' stored bytes and ``context``."""
+        self._remember()
         return input_stamp(self.path, contract.INPUT_SHEETS, context)
 
     def stored_stamp(self) -> str | None:
         """The stamp stored by the last write, if the file still has it."""
+        self._remember()
         return read_stamp(self.path)

@@ -30,13 +30,17 @@ import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
+
+from .errors import WorkbookFormatError
+from .limits import check_declared_sizes
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 CONTENT_TYPES_PART = "[Content_Types].xml"
@@ -61,8 +65,20 @@ _SPOOL_LIMIT = 32 << 20
 _DOS_DATE_1980_01_01 = (1 << 5) | 1
 
 
-class WorkbookFormatError(Exception):
-    """The file is not an .xlsx/.xlsm package sheetbill can read or write (the message says why)."""
+
+
+@contextmanager
+def format_errors(path: Path) -> Iterator[None]:
+    """Turn what a damaged package raises while it is parsed (bad XML, corrupt deflate data, a wrong
+    CRC, a value that is not a number) into WorkbookFormatError naming the file."""
+    try:
+        yield
+    except WorkbookFormatError:
+        raise
+    except (ET.ParseError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, UnicodeDecodeError,
+            ValueError, KeyError, IndexError) as err:
+        raise WorkbookFormatError(f"{Path(path).name} is damaged and cannot be read ({type(err).__name__}: "
+                                  f"{str(err)[:160]}); open and save it in Excel, or use its .bak") from err
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,6 +105,11 @@ class ZipSource:
         except zipfile.BadZipFile as exc:
             raise WorkbookFormatError(f"{self.path.name} is not an .xlsx workbook (not a zip file)") from exc
         self.entries: list[zipfile.ZipInfo] = self._zip.infolist()
+        try:
+            check_declared_sizes(self.path.name, self.entries)
+        except BaseException:
+            self._zip.close()
+            raise
         self.comment: bytes = self._zip.comment
         self._by_key: dict[str, zipfile.ZipInfo] = {}
         for info in self.entries:

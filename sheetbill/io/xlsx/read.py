@@ -22,8 +22,18 @@ from python_calamine import CalamineWorkbook
 
 from ...sheets import CellValue, RawSheet
 from ...tables import normalize
-from .package import WorkbookFormatError, ZipSource, parse_rels, rels_part_of, resolve_target
-from .workbook import MAIN_NS, RT_TABLE, SheetEntry, column_index, load_workbook_parts, parse_cell_ref
+from .limits import scan_part
+from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
+from .sparse import read_sparse
+from .workbook import (
+    MAIN_NS,
+    RT_TABLE,
+    SheetEntry,
+    WorkbookParts,
+    column_index,
+    load_workbook_parts,
+    parse_cell_ref,
+)
 
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
@@ -132,8 +142,12 @@ def _error_cells(source: ZipSource, part: str) -> Iterator[tuple[int, int, str]]
 
 def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry) -> _Grid:
     """A worksheet's used range with empty cells as None and error cells as their text."""
-    calamine_sheet = calamine.get_sheet_by_name(sheet.name)
-    rows = calamine_sheet.to_python()
+    try:
+        calamine_sheet = calamine.get_sheet_by_name(sheet.name)
+        rows = calamine_sheet.to_python()
+    except Exception as err:  # python-calamine's own errors (bad XML, bad zip data) have no common base
+        raise WorkbookFormatError(f"{source.path.name}: sheet {sheet.name!r} cannot be read ({str(err)[:160]}); "
+                                  "open and save the workbook in Excel, or use its .bak") from err
     top, left = calamine_sheet.start or (0, 0)
     if rows:
         for row, col, text in _error_cells(source, sheet.part):
@@ -201,30 +215,53 @@ class LazySheets(Mapping[str, RawSheet]):
         self._calamine: CalamineWorkbook | None = None
         self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
         try:
-            book = load_workbook_parts(self._source)
-            sheet_keys = {normalize(sheet.name) for sheet in book.worksheets}
-            for sheet in book.worksheets:
-                tables = _sheet_tables(self._source, sheet)
-                if keys is None or normalize(sheet.name) in keys:
-                    own = [t for t in tables if normalize(t.display_name) == normalize(sheet.name)]
-                    self._blocks[sheet.name] = (sheet, (own or tables)[0] if tables else None)
-                for table in tables:
-                    key = normalize(table.display_name)
-                    if key not in sheet_keys and (keys is None or key in keys):
-                        self._blocks[table.display_name] = (sheet, table)
+            with format_errors(self._path):
+                self._book = book = load_workbook_parts(self._source)
+                self._index(book, keys)
         except BaseException:
             self.close()
             raise
 
+    def _index(self, book: WorkbookParts, keys: set[str] | None) -> None:
+        """Find the blocks (sheets and tables) to read."""
+        sheet_keys = {normalize(sheet.name) for sheet in book.worksheets}
+        for sheet in book.worksheets:
+            tables = _sheet_tables(self._source, sheet)
+            if keys is None or normalize(sheet.name) in keys:
+                own = [t for t in tables if normalize(t.display_name) == normalize(sheet.name)]
+                self._blocks[sheet.name] = (sheet, (own or tables)[0] if tables else None)
+            for table in tables:
+                key = normalize(table.display_name)
+                if key not in sheet_keys and (keys is None or key in keys):
+                    self._blocks[table.display_name] = (sheet, table)
+
     def __getitem__(self, name: str) -> RawSheet:
         sheet, table = self._blocks[name]
-        if self._calamine is None:
-            self._calamine = CalamineWorkbook.from_path(str(self._path))
-        grid = _read_grid(self._calamine, self._source, sheet)
+        with format_errors(self._path):
+            grid = self._grid(sheet)
         if table is not None:
             return _table_block(grid, table, name, sheet.name)
         return RawSheet(name=sheet.name, rows=grid.rows, first_row=grid.top + 1, first_col=grid.left + 1,
                         sheet=sheet.name)
+
+    def _grid(self, sheet: SheetEntry) -> _Grid:
+        """Check the sheet's part against the limits (size, CRC, extent), then read it: with
+        python-calamine, or cell by cell when its grid is mostly empty (a stray far-away cell)."""
+        extent = scan_part(self._source, sheet.part, worksheet=True)
+        if extent is not None and extent.sparse:
+            rows, top, left = read_sparse(self._book, sheet.part)
+            return _Grid(rows, top, left)  # type: ignore[arg-type]
+        if self._calamine is None:
+            for info in self._source.entries:  # what python-calamine parses when it opens the file
+                if info.filename.endswith(".xml") and not info.filename.startswith(("xl/worksheets/", "xl/drawings",
+                                                                                    "xl/charts")):
+                    scan_part(self._source, info.filename, worksheet=False)
+            try:
+                self._calamine = CalamineWorkbook.from_path(str(self._path))
+            except Exception as err:
+                raise WorkbookFormatError(f"{self._path.name} cannot be read ({str(err)[:160]}); open and save it "
+                                          "in Excel, or use its .bak") from err
+        return _read_grid(self._calamine, self._source, sheet)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)

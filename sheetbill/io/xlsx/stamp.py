@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 from ...tables import normalize
-from .package import ZipSource
+from .limits import scan_part
+from .package import ZipSource, format_errors
 from .plan import stored_marks
 from .workbook import load_workbook_parts
 
 
-def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str:
+def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str | None:
     """A fingerprint of the parts of ``path`` that the input sheets ``inputs`` are made of.
 
     It hashes the stored (compressed) bytes of those sheets' parts, of the shared strings and of
@@ -28,7 +30,7 @@ def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str:
     """
     wanted = {normalize(name) for name in inputs}
     digest = hashlib.sha256(context.encode())
-    with ZipSource(Path(path)) as source:
+    with ZipSource(Path(path)) as source, format_errors(path):
         book = load_workbook_parts(source)
         parts = sorted(sheet.part for sheet in book.sheets if normalize(sheet.name) in wanted)
         parts += sorted(info.filename for info in source.entries
@@ -39,7 +41,25 @@ def input_stamp(path: Path, inputs: Iterable[str], context: str) -> str:
             if info is not None:
                 for chunk in source.raw_data(info):
                     digest.update(chunk)
+        if not _verify(source, book, parts):
+            return None
     return digest.hexdigest()
+
+
+def _verify(source: ZipSource, book, parts: list[str]) -> bool:
+    """Check what a skipped run would have relied on: every part it reads inflates to its declared
+    size with the right CRC and styles.xml parses (else WorkbookFormatError, so a damaged file is never
+    reported as unchanged); False when two sheets share a name after normalising (a full run then
+    reports it)."""
+    keys = [normalize(sheet.name) for sheet in book.sheets]
+    if len(set(keys)) != len(keys):
+        return False
+    styles = [info.filename for info in source.entries if info.filename.endswith("styles.xml")]
+    for part in [*parts, book.part, *styles]:
+        scan_part(source, part, worksheet=False)
+    for part in styles:
+        ET.fromstring(source.read(part))
+    return True
 
 
 def read_stamp(path: Path, sheet_name: str = "Problems") -> str | None:

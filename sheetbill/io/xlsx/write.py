@@ -76,6 +76,32 @@ class WorkbookLockedError(Exception):
     """The workbook is open in Excel or LibreOffice (their lock file sits next to it)."""
 
 
+class WorkbookChangedError(WorkbookLockedError):
+    """The workbook changed (another program saved it) since the run read it; nothing was written."""
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What tells one saved version of a workbook from another: size, modification time and the run
+    stamp sheetbill stored in it."""
+
+    size: int
+    mtime_ns: int
+    stamp: str | None
+
+
+def file_version(path: Path) -> FileVersion:
+    """The version of the workbook at ``path`` now."""
+    from .stamp import read_stamp
+
+    found = Path(path).stat()
+    try:
+        stamp = read_stamp(path)
+    except Exception:  # not readable as a workbook: size and time still tell versions apart
+        stamp = None
+    return FileVersion(found.st_size, found.st_mtime_ns, stamp)
+
+
 def _edit_workbook(book: WorkbookParts, jobs: list[PlannedSheet], new_sheets: list[str]) -> str:
     """workbook.xml with the new ``<sheet>`` elements appended, the autofilter names of the
     written sheets replaced, and ``fullCalcOnLoad`` set; everything else stays as it was."""
@@ -320,7 +346,7 @@ def _refuse_if_locked(target: Path) -> None:
         if lock.exists():
             raise WorkbookLockedError(
                 f"{target.name} is open in {program} (lock file {lock.name}); close it there first, "
-                "or force the write if the lock file is stale"
+                "or run again with --force if the lock file is stale (left behind by a crash)"
             )
 
 
@@ -333,6 +359,7 @@ def write_output_sheets(
     backup: bool = True,
     stamp: str | None = None,
     stamp_sheet: str = "Problems",
+    expect: FileVersion | None = None,
     _max_rows: int = MAX_ROWS,
 ) -> bool:
     """Write `sheets` into the workbook at `path` (or into a copy at `out`).
@@ -355,6 +382,9 @@ def write_output_sheets(
     `stamp` is stored on the output sheet `stamp_sheet` (see :func:`read_stamp` and
     :func:`input_stamp`): a front end records which inputs the outputs were computed from.
 
+    `expect` is the version of the file the outputs were computed from (:func:`file_version`); when
+    the file is no longer that version, WorkbookChangedError is raised and nothing is written.
+
     Raises WorkbookLockedError when the target is open in Excel or LibreOffice (unless `force`),
     WorkbookFormatError when `path` is not an .xlsx/.xlsm workbook, ValueError for invalid sheet
     names, overlong text, NaN or infinite numbers (naming sheet, cell and column), and TypeError
@@ -367,6 +397,10 @@ def write_output_sheets(
     if not force:
         _refuse_if_locked(target)
     in_place = target.exists() and os.path.samefile(source_path, target)
+    if expect is not None and file_version(source_path) != expect:
+        raise WorkbookChangedError(
+            f"{source_path.name} changed since this run read it (saved by another program or run); "
+            "nothing was written: run again")
     with ZipSource(source_path) as source:
         version = _file_version(source_path)
         jobs = plan_sheets(sheets, load_workbook_parts(source), _max_rows, stamp, stamp_sheet)
@@ -396,7 +430,8 @@ def _write_planned(
     """
     with ZipSource(source_path) as source:
         if _file_version(source_path) != version:
-            raise WorkbookLockedError(f"{source_path.name} changed while sheetbill wrote it; run again")
+            raise WorkbookChangedError(f"{source_path.name} changed while sheetbill wrote it; nothing was written: "
+                                       "run again")
         _write_package(load_workbook_parts(source), jobs, stream)
 
 
