@@ -199,7 +199,7 @@ def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
         charge = decision.charge
         service_code = charge.service_code
         quantity = book.amounts.number(charge.quantity)
-        line_tax = taxes.get(service_code)
+        line_tax = taxes.get(service_code) if taxes else None
         shares = decision.shares
         if line_tax is None:
             for share in shares:
@@ -318,17 +318,20 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
             continue
         number = numbering.next()
         new = [_line(number, fields) for fields in credits[credited_no]]
-        invoices.append(_invoice(book, new, number, InvoiceKind.CREDIT_NOTE, as_of, original.bill_to_type,
-                                 original.bill_to_id, original.bill_to_name, original.customer_id, credited_no))
+        invoices.append(_invoice(book, new, original.net is not None, number, InvoiceKind.CREDIT_NOTE, as_of,
+                                 original.bill_to_type, original.bill_to_id, original.bill_to_name,
+                                 original.customer_id, credited_no))
         lines += new
     for key in sorted(pending, key=lambda k: (k[2], _ISSUE_ORDER[k[0]], k[1], len(k))):
         bill_to_type, bill_to_id, customer_id = key[:3]
         number = numbering.next()
-        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])]
+        taxed = len(key) > 3
+        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])] if taxed else [
+            InvoiceLine(number, *fields) for fields in pending[key]]
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
-        invoices.append(_invoice(book, new, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
+        invoices.append(_invoice(book, new, taxed, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
                                  bill_to_type, bill_to_id, name, customer_id, related))
         lines += new
     return invoices, lines
@@ -415,12 +418,12 @@ def _line(number: str, fields: _LineFields) -> InvoiceLine:
     return InvoiceLine(number, *fields[:12], 0, None, *fields[12:16])
 
 
-def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: dt.date, bill_to_type: str,
-             bill_to_id: str, name: str, customer_id: str, related: str | None) -> Invoice:
-    """A new document: Amount the sum of its lines; Net and Tax from its tax breakdown (None untaxed)."""
+def _invoice(book: Book, lines: list[InvoiceLine], taxed: bool, number: str, kind: str, due: dt.date,
+             bill_to_type: str, bill_to_id: str, name: str, customer_id: str, related: str | None) -> Invoice:
+    """A new document: Amount the sum of its lines; with ``taxed`` lines, Net and Tax from its tax
+    breakdown (None untaxed)."""
     as_of = book.settings.as_of
     amount = sum((ln.amount for ln in lines), ZERO)
-    taxed = book.taxed or any(ln.net is not None for ln in lines)
     breakdown = invoice_tax_breakdown(lines, book.settings.currency) if taxed else None
     net, tax = (None, None) if breakdown is None else (book.amounts.money(breakdown.net),
                                                        book.amounts.money(breakdown.tax))
