@@ -226,6 +226,8 @@ def _nets_of_shares(book: Book, decision: Decision, line_tax: LineTax) -> list[D
     shares = decision.shares
     listed = listed_amount(book, decision.charge)
     gross, net = charge_gross_and_net(listed, line_tax, book.settings.prices_include_tax, currency)
+    if len(shares) == 1 and shares[0].amount == gross:
+        return [net]  # one party billed the whole charge: its net (most charges, so without the rest)
     billed = sum((share.amount for share in shares), ZERO)
     if billed != gross:  # a write-off: the billed part's net, derived once
         net = net_of(billed, line_tax.rate, currency)
