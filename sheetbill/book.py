@@ -317,8 +317,9 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                       service=repr(charge.service_code)),
                                   "Charges", charge.row, "Service Code", code="unknown-service"))
         elif _line_too_large(book, charge):
-            problems.append(error(f"quantity x price is {_line_too_large(book, charge):.15g}, too large for a cell "
-                                  f"to hold exactly (at most {MAX_AMOUNT - 1:,})", "Charges", charge.row, "Quantity",
+            problems.append(error(msg("quantity x price is {amount}, too large for a cell to hold exactly (at most "
+                                      "{most})", amount=f"{_line_too_large(book, charge):.15g}",
+                                      most=f"{MAX_AMOUNT - 1:,}"), "Charges", charge.row, "Quantity",
                                   code="out-of-range"))
         else:
             book.charges.append(charge)

@@ -31,9 +31,10 @@ _SHOWN = 3
 
 
 def sender_country(settings: object) -> str | None:
-    """The sender's country as Settings say it (Company Country or Country), upper case; None when blank."""
-    value = getattr(settings, "company_country", None) or settings.extra.get("companycountry") \
-        or settings.extra.get("country")
+    """The sender's country as Settings say it (Company Country, or a setting named Country), upper case;
+    None when neither is filled in (Company Country's default DE is not a statement of the sender)."""
+    given = "companycountry" in settings.rows
+    value = (getattr(settings, "company_country", None) if given else None) or settings.extra.get("country")
     text = str(value).strip().upper() if value is not None else ""
     return text or None
 

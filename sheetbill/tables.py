@@ -219,8 +219,8 @@ def _any_date(value: CellValue) -> dt.date:
 def _in_date_range(day: dt.date) -> dt.date:
     """``day`` when it lies in :data:`DATE_MIN` .. :data:`DATE_MAX`, else :class:`CellError`."""
     if not DATE_MIN <= day <= DATE_MAX:
-        raise CellError(f"{day.isoformat()} is outside the dates sheetbill works with ({DATE_MIN.isoformat()} to "
-                        f"{DATE_MAX.isoformat()})", "out-of-range")
+        raise CellError(msg("{day} is outside the dates sheetbill works with ({first} to {last})", day=day.isoformat(),
+                            first=DATE_MIN.isoformat(), last=DATE_MAX.isoformat()), "out-of-range")
     return day
 
 
@@ -265,9 +265,10 @@ def to_payment_terms(value: CellValue) -> PaymentTerms:
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         days = to_int(value)
         if days < 0:
-            raise CellError(f"must not be negative, found {to_text(value)}", "out-of-range")
+            raise CellError(msg("must not be negative, found {value}", value=to_text(value)), "out-of-range")
         if days > MAX_TERMS_DAYS:
-            raise CellError(f"{to_text(value)} is out of range (allowed: 0 to {MAX_TERMS_DAYS:,})", "out-of-range")
+            raise CellError(msg("{value} is out of range (allowed: {allowed})", value=to_text(value),
+                                allowed=f"0 to {MAX_TERMS_DAYS:,}"), "out-of-range")
         return PaymentTerms(days)
     try:
         return parse_payment_terms(to_text(value))
@@ -373,9 +374,11 @@ def check_range(value: Any, kind: str, maximum: int | None = None, minimum: int 
         return
     if kind in ("int", "intlist") and (value > limit or (minimum is not None and value < minimum)):
         low = "" if minimum is None else f"{minimum} to "
-        raise CellError(f"{value} is out of range (allowed: {low}{limit:,})", "out-of-range")
+        raise CellError(msg("{value} is out of range (allowed: {allowed})", value=str(value),
+                            allowed=f"{low}{limit:,}"), "out-of-range")
     if kind not in ("int", "intlist") and abs(value) >= limit:
-        raise CellError(f"{value:.15g} is too large (at most {limit - Decimal('0.01'):,})", "out-of-range")
+        raise CellError(msg("{value} is too large (at most {most})", value=f"{value:.15g}",
+                            most=f"{limit - Decimal('0.01'):,}"), "out-of-range")
 
 
 @dataclass(frozen=True)
@@ -427,8 +430,9 @@ def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[
         elif key in contract_keys:
             first = positions[key]
             repeated.append(error(
-                f"columns {_letters(sheet.first_col + first)} ({to_text(header[first])!r}) and "
-                f"{_letters(sheet.first_col + index)} ({to_text(cell)!r}) have the same header; the first is read",
+                msg("columns {first} ({first_header}) and {second} ({second_header}) have the same header; the "
+                    "first is read", first=_letters(sheet.first_col + first), first_header=repr(to_text(header[first])),
+                    second=_letters(sheet.first_col + index), second_header=repr(to_text(cell))),
                 sheet.location_sheet, sheet.first_row, to_text(cell), code="duplicate-column"))
     problems: list[Problem] = []
     columns: dict[str, int] = {}
@@ -476,8 +480,9 @@ def duplicate_sheets(names: Iterable[str], specs: Iterable[TableSpec]) -> list[P
         matching = [name for name in names if normalize(name) in wanted]
         if len(matching) > 1:
             problems.append(error(
-                f"sheets {', '.join(repr(n) for n in matching)} all name the {spec.name} table; only "
-                f"{matching[0]!r} is read: rename or remove the others", matching[1], code="duplicate-sheet"))
+                msg("sheets {sheets} all name the {table} table; only {first} is read: rename or remove the others",
+                    sheets=", ".join(repr(n) for n in matching), table=spec.name, first=repr(matching[0])),
+                matching[1], code="duplicate-sheet"))
     return problems
 
 
@@ -523,7 +528,8 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
                     values[field_name] = text
                     continue
                 elif textual:
-                    problems.append(error(f"text of {len(text):,} characters is too long (at most {MAX_TEXT:,})",
+                    problems.append(error(msg("text of {length} characters is too long (at most {most})",
+                                              length=f"{len(text):,}", most=f"{MAX_TEXT:,}"),
                                           name, first_row + offset, header, code="out-of-range"))
                     continue
             if cell is None:
