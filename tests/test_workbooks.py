@@ -324,7 +324,7 @@ def _lines(result: RunResult, charge_id: str):
 
 
 def _advice(result: RunResult, customer_id: str) -> str:
-    return "\n".join(a.text for a in result.advice if a.customer_id == customer_id)
+    return "\n".join(str(a.text) for a in result.advice if a.customer_id == customer_id)
 
 
 def test_medical_demo_exercises_the_adjudication_rules(runs):
