@@ -177,6 +177,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
 #: more decimals than the currency's minor unit is a typo to report, never something to round away.
 _EXACT_AMOUNTS = {
     "Payments": ("amount",),
+    "Bank Payments": ("amount",),
     "Coverage": ("copay", "annual_deductible", "out_of_pocket_max", "annual_budget"),
     "Payer Codes": ("allowed_amount", "copay"),
 }
@@ -253,6 +254,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         else:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
+    book.payments += _bank_payments(sheets, {p.payment_id for p in book.payments}, problems, book.settings.currency)
     book.plans = _table(sheets, contract.PAYMENT_PLANS, PaymentPlan, problems)
     book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
@@ -266,6 +268,31 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
 def _payment(**values: Any) -> Payment:
     """A Payments row; Invoice No may be blank (the Customer ID then says whose it is)."""
     return Payment(**({"invoice_no": None} | values))
+
+
+_BANK_ONLY = ("entry_id", "rule", "counterparty", "iban", "purpose")
+
+
+def _bank_payment(**values: Any) -> Payment:
+    """A Bank Payments row as a payment (the bank's details stay on the sheet)."""
+    for name in _BANK_ONLY:
+        values.pop(name, None)
+    return Payment(**({"invoice_no": None} | values), sheet=contract.BANK_PAYMENTS_SHEET)
+
+
+def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
+                   currency: str) -> list[Payment]:
+    """The Bank Payments rows (written by ``sheetbill import-bank``), booked like Payments rows; a row
+    whose Payment ID is also on the Payments sheet is left out, with a Problem."""
+    kept = []
+    for payment in _table(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency):
+        if payment.payment_id in taken:
+            problems.append(error(f"Payment ID {payment.payment_id!r} is also on the Payments sheet; this row is "
+                                  "not booked", contract.BANK_PAYMENTS_SHEET, payment.row, "Payment ID",
+                                  code="duplicate-key"))
+        else:
+            kept.append(payment)
+    return kept
 
 
 def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:

@@ -267,24 +267,24 @@ def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[P
         invoice = invoices.get(payment.invoice_no or "")
         kind = payment.type or PaymentType.PAYMENT
         if payment.invoice_no and invoice is None:
-            problems.append(error(f"unknown invoice {payment.invoice_no!r}", "Payments", payment.row, "Invoice No",
+            problems.append(error(f"unknown invoice {payment.invoice_no!r}", payment.sheet, payment.row, "Invoice No",
                                   code="unknown-invoice"))
         elif not payment.invoice_no and not payment.customer_id:
             problems.append(error("a payment needs the Invoice No it pays or the Customer ID who paid",
-                                  "Payments", payment.row, "Invoice No", code="payment-unassigned"))
+                                  payment.sheet, payment.row, "Invoice No", code="payment-unassigned"))
         elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER):
-            problems.append(error(f"a {kind} needs the Invoice No it is for", "Payments", payment.row, "Invoice No",
+            problems.append(error(f"a {kind} needs the Invoice No it is for", payment.sheet, payment.row, "Invoice No",
                                   code="payment-unassigned"))
         elif not payment.invoice_no and payment.customer_id not in book.customers:
-            problems.append(error(f"unknown customer {payment.customer_id!r}", "Payments", payment.row,
+            problems.append(error(f"unknown customer {payment.customer_id!r}", payment.sheet, payment.row,
                                   "Customer ID", code="unknown-customer"))
         elif invoice is not None and payment.customer_id and payment.customer_id != invoice.customer_id:
             problems.append(error(f"{invoice.invoice_no} is an invoice of customer {invoice.customer_id}, not "
-                                  f"{payment.customer_id}", "Payments", payment.row, "Customer ID",
+                                  f"{payment.customer_id}", payment.sheet, payment.row, "Customer ID",
                                   code="payment-wrong-customer"))
         elif invoice is not None and invoice.kind == InvoiceKind.CREDIT_NOTE:
             problems.append(error(f"{invoice.invoice_no} is a credit note: name the invoice it credits, or the "
-                                  "customer", "Payments", payment.row, "Invoice No", code="unknown-invoice"))
+                                  "customer", payment.sheet, payment.row, "Invoice No", code="unknown-invoice"))
         else:
             valid.append(payment)
     return valid
@@ -444,7 +444,7 @@ class _Replay:
             what = "write-off" if kind == PaymentType.WRITE_OFF else "transfer"
             self.report.problems.append(warning(
                 f"the {what} of {fmt(payment.amount, self.currency)} is more than was open on "
-                f"{payment.invoice_no} ({fmt(payment.amount - left, self.currency)} was booked)", "Payments",
+                f"{payment.invoice_no} ({fmt(payment.amount - left, self.currency)} was booked)", payment.sheet,
                 payment.row, "Amount", code="allocation-exceeds-balance"))
 
     def _refund(self, account: PartyAccount, payment: Payment) -> None:
@@ -453,7 +453,7 @@ class _Replay:
             self.report.problems.append(error(
                 f"a refund of {fmt(amount, self.currency)} is more than the "
                 f"{fmt(account.unapplied_credit, self.currency)} credit {account.party_id} had on "
-                f"{payment.date.isoformat()}; the row is not booked", "Payments", payment.row, "Amount",
+                f"{payment.date.isoformat()}; the row is not booked", payment.sheet, payment.row, "Amount",
                 code="refund-exceeds-credit"))
             return
         account.paid -= amount

@@ -108,7 +108,7 @@ class Settings:
     max_installments: int = 6
     payment_methods: str = "Bank transfer"
     bank_iban: str = ""
-    payment_reference_format: str = "{invoice_no}"
+    payment_reference_format: str = "{rf}"
     language: str = "en"
     document_templates: str | None = None
     bank_bic: str | None = None
@@ -140,6 +140,7 @@ class Customer:
     phone: str | None = None
     date_of_birth: dt.date | None = None
     notes: str | None = None
+    iban: str | None = None
     row: int = 0
 
 
@@ -247,6 +248,7 @@ class Payment:
     reference: str | None = None
     customer_id: str | None = None
     row: int = 0
+    sheet: str = "Payments"
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,22 @@ def creditor_reference(base: str) -> str:
     return f"RF{98 - mod97(value + 'RF00'):02d}{value}"
 
 
+def invoice_key(invoice_no: str) -> str:
+    """The invoice number with only its letters and digits, upper case: ``INV-000123`` -> ``INV000123``."""
+    return re.sub(r"[^A-Z0-9]", "", invoice_no.upper())
+
+
+def invoice_rf(invoice_no: str) -> str | None:
+    """The RF creditor reference of an invoice: ``RF``, check digits, :func:`invoice_key` of its number
+    (``INV-000123`` -> ``RF29INV000123``).
+
+    ``None`` when the number has no letters or digits, or more than the 21 an RF reference can carry
+    (the invoice number itself is then the reference).
+    """
+    key = invoice_key(invoice_no)
+    return creditor_reference(key) if 0 < len(key) <= 21 else None
+
+
 def is_valid_rf(reference: str) -> bool:
     """True when ``reference`` (spaces and case ignored) is an RF creditor reference with good check digits."""
     value = normalize(reference)
@@ -82,7 +98,39 @@ def is_valid_creditor_id(creditor_id: str) -> bool:
     return creditor_id_problem(creditor_id) is None
 
 
-def iban_is_valid(iban: str) -> bool:
-    """True when ``iban`` (spaces and case ignored) has an IBAN's shape and mod-97 check digits."""
+#: IBAN length by country (ISO 13616 registry): a wrong length is caught before mod-97.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+
+def iban_problem(iban: str) -> str | None:
+    """Why ``iban`` (spaces and case ignored) is not a valid IBAN, in the clerk's words, or ``None``.
+
+    Checked as banks check it (ISO 13616): two letters, two check digits, the national account
+    number, the length the country prescribes, and the mod-97 remainder 1. A typo in one digit or
+    two swapped digits always fails mod-97.
+    """
     value = normalize(iban)
-    return bool(re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", value)) and mod97(value[4:] + value[:4]) == 1
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", value):
+        return ("is not an IBAN: two letters, two check digits, then the account number "
+                "(e.g. DE89 3704 0044 0532 0130 00)")
+    expected = IBAN_LENGTHS.get(value[:2])
+    if expected is not None and len(value) != expected:
+        return f"has {len(value)} characters; an IBAN from {value[:2]} has {expected}"
+    if mod97(value[4:] + value[:4]) != 1:
+        return "fails the IBAN check digits (a typo or two swapped digits?)"
+    return None
+
+
+def iban_is_valid(iban: str) -> bool:
+    """True when ``iban`` (spaces and case ignored) has an IBAN's shape, its country's length and
+    mod-97 check digits."""
+    return iban_problem(iban) is None

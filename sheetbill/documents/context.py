@@ -100,10 +100,10 @@ class Context:
     def reference(self, invoice: Invoice) -> str:
         """The payment reference of ``invoice`` (:func:`sheetbill.dunning.payment_reference`); an unusable
         Payment Reference Format is a warning, once."""
-        template = self.settings.payment_reference_format or "{invoice_no}"
+        template = self.settings.payment_reference_format or "{rf}"
         if not reference_format_is_valid(template):
-            self.note(warning(f"Payment Reference Format {template!r} can use only {{invoice_no}} and "
-                              "{customer_id}; the invoice number is used", "Settings",
+            self.note(warning(f"Payment Reference Format {template!r} can use only {{invoice_no}}, {{customer_id}} and "
+                              "{rf}; the invoice number is used", "Settings",
                               self.row("paymentreferenceformat"), "Value", code="bad-reference-format"))
         return payment_reference(self.settings.payment_reference_format, invoice)
 

@@ -1,9 +1,8 @@
 """Bank details on documents: IBAN and BIC checks, creditor references and the EPC QR code payload.
 
-An IBAN is checked the way banks check it (ISO 13616): two letters, two check digits, the
-national account number, the length the country prescribes, and the mod-97 remainder 1. A typo
-in one digit or two swapped digits always fails mod-97, which is why a bad IBAN is a Problem and
-no QR code is printed with it: a customer paying by scanning would send money nowhere.
+The IBAN and RF reference rules live in :mod:`sheetbill.bank.references` (one place); a bad IBAN
+is a Problem and no QR code is printed with it: a customer paying by scanning would send money
+nowhere.
 
 The EPC QR code ("GiroCode", European Payments Council guideline EPC069-12) is plain text, one
 field a line: service tag ``BCD``, version ``001`` (with BIC) or ``002`` (BIC optional), character
@@ -16,21 +15,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-#: IBAN length by country (ISO 13616 registry): a wrong length is caught before mod-97.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
-    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
-    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
-    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
-    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
-    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
-    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
-}
+from ..bank.references import IBAN_LENGTHS, creditor_reference, iban_problem, is_valid_rf
 
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+__all__ = ["IBAN_LENGTHS", "bic_is_valid", "compact", "creditor_reference", "epc_payload", "format_iban",
+           "iban_is_valid", "iban_problem", "is_creditor_reference"]
+
 _BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
-_RF_SHAPE = re.compile(r"^RF[0-9]{2}[A-Z0-9]{1,21}$")
 
 #: EPC limits: beneficiary name, structured reference, remittance text, whole payload (bytes).
 EPC_NAME_MAX, EPC_REFERENCE_MAX, EPC_TEXT_MAX, EPC_PAYLOAD_MAX = 70, 35, 140, 331
@@ -42,29 +32,9 @@ def compact(text: str) -> str:
     return re.sub(r"[\s\-.]+", "", text or "").upper()
 
 
-def _mod97(text: str) -> int:
-    """The ISO 7064 mod 97-10 remainder of ``text`` with letters as numbers (A=10 ... Z=35)."""
-    digits = "".join(str(int(ch, 36)) for ch in text)
-    return int(digits) % 97
-
-
-def iban_problem(iban: str) -> str | None:
-    """Why ``iban`` is not a valid IBAN, in the clerk's words, or ``None`` when it is valid."""
-    value = compact(iban)
-    if not _IBAN_SHAPE.match(value):
-        return ("is not an IBAN: two letters, two check digits, then the account number "
-                "(e.g. DE89 3704 0044 0532 0130 00)")
-    expected = IBAN_LENGTHS.get(value[:2])
-    if expected is not None and len(value) != expected:
-        return f"has {len(value)} characters; an IBAN from {value[:2]} has {expected}"
-    if _mod97(value[4:] + value[:4]) != 1:
-        return "fails the IBAN check digits (a typo or two swapped digits?)"
-    return None
-
-
 def iban_is_valid(iban: str) -> bool:
     """True when ``iban`` has the right shape, length and mod-97 check digits."""
-    return iban_problem(iban) is None
+    return iban_problem(compact(iban)) is None
 
 
 def format_iban(iban: str) -> str:
@@ -80,17 +50,7 @@ def bic_is_valid(bic: str) -> bool:
 
 def is_creditor_reference(reference: str) -> bool:
     """True when ``reference`` is an ISO 11649 structured creditor reference (``RF18 5390 0754 7034``)."""
-    value = compact(reference)
-    return bool(_RF_SHAPE.match(value)) and _mod97(value[4:] + value[:4]) == 1
-
-
-def creditor_reference(base: str) -> str:
-    """The ISO 11649 reference ``RFxx<base>`` for an alphanumeric ``base`` of at most 21 characters."""
-    value = compact(base)
-    if not value.isalnum() or not 0 < len(value) <= 21:
-        raise ValueError(f"{base!r} cannot be made a creditor reference")
-    check = 98 - _mod97(value + "RF00")
-    return f"RF{check:02d}{value}"
+    return is_valid_rf(compact(reference))
 
 
 def epc_payload(*, name: str, iban: str, amount: Decimal, reference: str, bic: str = "", text: str = "") -> str:
