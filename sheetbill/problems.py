@@ -34,7 +34,8 @@ CODES: dict[str, str] = {
     "bad-setting": "a Settings value cannot be used; the default is used",
     "bad-currency": "Currency is not an ISO 4217 code (the run is aborted)",
     "setting-repeated": "a setting is named twice; the later row counts",
-    "bad-reference-format": "Payment Reference Format uses placeholders other than {invoice_no}, {customer_id} and {rf}",
+    "bad-reference-format":
+        "Payment Reference Format uses placeholders other than {invoice_no}, {customer_id} and {rf}",
     "reminder-fees-mismatch": "Reminder Fees has a different number of amounts than Reminder Days has levels",
     "collection-agency-missing": "an invoice is due for hand-off but Collection Agency is blank",
     "bad-iban": "Bank IBAN is not a valid IBAN",

@@ -108,6 +108,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Phone": "For your calls. Stays text.",
         "Date of Birth": "Tells customers of the same name apart; payers often ask for it.",
         "Notes": "Anything for you; sheetbill does not read it.",
+        "IBAN": "The customer's bank account: the bank import knows their transfers by it (it also learns "
+                "IBANs from matched payments).",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
