@@ -39,6 +39,8 @@ from .bank.entries import PENDING, BankEntry, StatementError
 from .bank.matching import RULES, Match, Matcher, OpenItem, Payer, invoice_key
 from .bank.references import normalize as compact
 from .book import Book, load_book
+from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
+from .mandates import Debit
 from .models import BillToType, InvoiceKind, PaymentType
 from .outputs import canonical
 from .problems import Problem, error
@@ -171,14 +173,16 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
         book, problems = load_book(sheets, as_of=as_of)
         problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)]
         posted_sheet = find_sheet(sheets, contract.BANK_PAYMENTS)
-        posted_rows = _raw_rows(posted_sheet, contract.BANK_PAYMENT_COLUMNS)
+        posted_rows = raw_rows(posted_sheet, contract.BANK_PAYMENT_COLUMNS)
         posted, _ = read_table(posted_sheet, contract.BANK_PAYMENTS)
+        debit_rows = raw_rows(find_sheet(sheets, contract.DEBITS), contract.DEBIT_COLUMNS)
         review, found = read_table(find_sheet(sheets, contract.BANK_REVIEW), contract.BANK_REVIEW)
         problems += found
     posted_values = [row.values for row in posted]
     mapping = column_mapping(book, problems)
     matcher = Matcher(open_items(book), payers(book, posted_values))
     seen = {str(values["entry_id"]) for values in posted_values}
+    debits = DebitTracker(book.debits, _return_fee(book, problems))
     counts: Counter[str] = Counter()
     matches: list[Match] = []
     new_rows: list[tuple] = []
@@ -223,14 +227,20 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
                 if entry.entry_id in seen:
                     counts["already imported"] += 1
                     continue
-                if not entry.is_credit:
-                    counts["outgoing ignored"] += 1
-                    continue
                 if (entry.status or "").upper() == PENDING:
                     counts["pending, not imported"] += 1
                     continue
+                if not entry.is_credit:
+                    returned = debits.returned(entry)
+                    if returned is None:
+                        counts["outgoing ignored"] += 1
+                        continue
+                    seen.add(entry.entry_id)
+                    counts["returned debits"] += 1
+                    new_rows += _return_rows(entry, *returned)
+                    continue
                 seen.add(entry.entry_id)
-                match = matcher.match(entry)
+                match = debits.confirm(entry) or matcher.match(entry)
                 matches.append(match)
                 if match.matched:
                     counts[match.rule] += 1
@@ -243,15 +253,47 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
     outputs = (canonical(OutputSheet(contract.BANK_PAYMENTS_SHEET, contract.BANK_PAYMENT_COLUMNS,
                                      [*posted_rows, *new_rows]), currency),
                canonical(OutputSheet(contract.BANK_REVIEW_SHEET, contract.BANK_REVIEW_COLUMNS, left), currency))
-    changed = bool(new_rows) or len(left) != len(review) or any(
+    if debits.updates:
+        outputs += (canonical(OutputSheet(contract.DEBITS_SHEET, contract.DEBIT_COLUMNS,
+                                          debits.updated_rows(debit_rows)), currency),)
+    changed = bool(new_rows) or bool(debits.updates) or len(left) != len(review) or any(
         r.values.get("invoice_no") or r.values.get("customer_id") for r in review)
     written = False if dry_run or not changed else workbook.write(outputs, stamp=None)
     summary = _summary(counts, new_rows, left, currency)
     return ImportOutcome(summary, matches, problems, outputs, written, dry_run)
 
 
+def _return_fee(book: Book, problems: list[Problem]) -> Decimal | None:
+    """Settings Return Debit Fee, or ``None``; a value that is not an amount is a Problem."""
+    raw = book.settings.extra.get(normalize("Return Debit Fee"))
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        fee = Decimal(str(raw).strip().replace(",", "."))
+    except ArithmeticError:
+        fee = Decimal(-1)
+    if fee < 0 or fee.as_tuple().exponent < -2:
+        problems.append(error(f"Return Debit Fee {raw!r} is not an amount; no fee is charged", "Settings",
+                              book.settings.rows.get(normalize("Return Debit Fee")), "Value", code="bad-setting"))
+        return None
+    return fee.quantize(Decimal("0.01"))
+
+
+def _return_rows(entry: BankEntry, debit: Debit, update: DebitUpdate, was_collected: bool) -> list[tuple]:
+    """The Bank Payments rows of a returned debit: the collection taken back (when it had been posted)
+    and the return fee, both on the invoice."""
+    date = entry.booking_date or entry.value_date
+    parts = [(PaymentType.RETURNED_DEBIT, debit.amount)] if was_collected else []
+    if update.return_fee:
+        parts.append((PaymentType.RETURN_FEE, update.return_fee))
+    return [(payment_id(entry.entry_id, index, len(parts)), date, debit.invoice_no, amount, str(kind),
+             "direct debit", debit.end_to_end_id, None, entry.entry_id, RETURNED_DEBIT,
+             _clean(entry.counterparty_name), _clean(entry.counterparty_iban), _clean(update.return_reason))
+            for index, (kind, amount) in enumerate(parts)]
+
+
 def _summary(counts: Counter[str], new_rows: list[tuple], left: list[tuple], currency: str) -> dict:
-    matched = {rule: counts[rule] for rule in (*RULES, "posted from review")}
+    matched = {rule: counts[rule] for rule in (*RULES, DIRECT_DEBIT, "posted from review")}
     return {
         "currency": currency,
         "files": counts["files"],
@@ -263,8 +305,9 @@ def _summary(counts: Counter[str], new_rows: list[tuple], left: list[tuple], cur
         "already_imported": counts["already imported"],
         "outgoing_ignored": counts["outgoing ignored"],
         "pending_not_imported": counts["pending, not imported"],
+        "returned_debits": counts["returned debits"],
         "payments_posted": len(new_rows),
-        "amount_posted": str(sum((row[3] for row in new_rows), Decimal("0"))),
+        "amount_posted": str(sum((row[3] for row in new_rows if row[4] == PaymentType.PAYMENT), Decimal("0.00"))),
     }
 
 
@@ -294,7 +337,8 @@ def _payment_rows(match: Match) -> list[tuple]:
     rows = []
     for index, allocation in enumerate(match.allocations):
         rows.append((payment_id(entry.entry_id, index, len(match.allocations)), date, allocation.invoice_no,
-                     allocation.amount, str(PaymentType.PAYMENT), METHOD, _clean(reference),
+                     allocation.amount, str(PaymentType.PAYMENT),
+                     "direct debit" if match.rule == DIRECT_DEBIT else METHOD, _clean(reference),
                      allocation.customer_id if allocation.invoice_no is None else None, entry.entry_id, match.rule,
                      _clean(entry.counterparty_name), _clean(entry.counterparty_iban), _clean(entry.purpose)))
     return rows
@@ -324,7 +368,7 @@ def _clean(text: str | None) -> str | None:
     return folded or None
 
 
-def _raw_rows(sheet: RawSheet | None, columns: Sequence) -> list[tuple]:
+def raw_rows(sheet: RawSheet | None, columns: Sequence) -> list[tuple]:
     """The rows of ``sheet`` as stored, reordered to ``columns`` by header (so a clerk's edits and rows
     sheetbill cannot read are written back as they were); blank rows dropped."""
     if sheet is None or not sheet.rows:

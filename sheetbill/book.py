@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import contract
+from .mandates import Debit, Mandate, read_debits, read_mandates
 from .models import (
     BaseRate,
     Charge,
@@ -75,6 +76,7 @@ class Book:
         edited_charges: Charge IDs of edited lines: billing treats them as unchanged until restored.
         trusted: for each edited Invoices row, the invoice as the run computes with it (Amount = the
             sum of its lines), or None when its lines are edited too (it is left out of the ledger).
+        mandates, debits: SEPA direct-debit mandates (Mandates) and the items sent for debit (Debits).
     """
 
     settings: Settings
@@ -97,6 +99,8 @@ class Book:
     edited_invoices: set[str] = field(default_factory=set)
     edited_charges: set[str] = field(default_factory=set)
     trusted: dict[str, Invoice | None] = field(default_factory=dict)
+    mandates: list[Mandate] = field(default_factory=list)
+    debits: list[Debit] = field(default_factory=list)
 
     def computed_invoices(self) -> list[Invoice]:
         """The issued invoices as a run computes with them: nothing that was edited (see ``trusted``)."""
@@ -170,6 +174,8 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     problems += _load_parties(book, sheets)
     problems += _load_charges(book, sheets)
     problems += _load_history(book, sheets)
+    book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
+    book.debits = read_debits(sheets, problems)
     return book, problems
 
 

@@ -99,6 +99,20 @@ def _bank_commands(commands) -> None:
     bank.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
     bank.set_defaults(run=cmd_import_bank)
 
+    debit = commands.add_parser("debit", help="write SEPA direct-debit files (pain.008) for every item due",
+                                description="Write one pain.008 file per collection date and scheme for every "
+                                            "open customer invoice or installment with an active mandate, and "
+                                            "record each debit in the Debits sheet.")
+    debit.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+    debit.add_argument("--collection-date", type=_date, help="collect items announced for this day or earlier "
+                                                             "(default: the as-of date + 14 days)")
+    debit.add_argument("--out", type=Path, help="folder for the pain.008 files (default: '<workbook name> debits')")
+    debit.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    debit.add_argument("--dry-run", action="store_true", help="say what would be debited, write nothing")
+    debit.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    debit.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
+    debit.set_defaults(run=cmd_debit)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
@@ -305,6 +319,39 @@ def cmd_import_bank(args: argparse.Namespace) -> int:
         print("  written back (previous version kept as .bak); run 'sheetbill overdue' or 'bill' to book them")
     else:
         print("  nothing new: the workbook was left as it was")
+    return outcome.exit_code
+
+
+def cmd_debit(args: argparse.Namespace) -> int:
+    """``sheetbill debit``: the Debits rows are written first, then the files, so a failure can never
+    leave a file behind that the workbook does not know of (it could be sent to the bank twice)."""
+    from .debits import debit_run
+    from .files import write_atomic
+    from .io.xlsx import XlsxWorkbook
+
+    outcome = debit_run(XlsxWorkbook(args.workbook, force=args.force), collection_date=args.collection_date,
+                        as_of=args.as_of, dry_run=args.dry_run)
+    out = args.out or args.workbook.with_name(f"{args.workbook.stem} debits")
+    if outcome.files and not args.dry_run:
+        out.mkdir(parents=True, exist_ok=True)
+        for file in outcome.files:
+            write_atomic(out / file.name, file.data)
+    summary = dict(outcome.summary, workbook=str(args.workbook), folder=str(out), written=outcome.written)
+    if args.json:
+        summary["problems"] = [_problem_json(p) for p in outcome.problems]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return outcome.exit_code
+    print(f"{args.workbook}: {summary['debits']} direct debits, {summary['total']} in {len(outcome.files)} file(s)")
+    for file in summary["files"]:
+        print(f"  {file['name']}: {file['debits']} debits, {file['total']} on {file['collection_date']}")
+    for problem in outcome.problems[:PROBLEMS_SHOWN]:
+        print(f"    {problem}")
+    if args.dry_run:
+        print("  dry run: nothing was written")
+    elif outcome.files:
+        print(f"  files in {out}; hand them to your bank. Debits sheet updated (previous version kept as .bak)")
+    else:
+        print("  nothing due: the workbook was left as it was")
     return outcome.exit_code
 
 

@@ -295,10 +295,68 @@ BANK_REVIEW_COLUMNS = (
     Column("Invoice No", "text", 14), Column("Customer ID", "text", 12),
 )
 
+MANDATE_SCHEMES = ("CORE", "B2B")
+MANDATE_STATUSES = ("active", "revoked")
+#: SEPA direct-debit mandates (:mod:`sheetbill.debits`): a customer with an active mandate is debited.
+MANDATES = TableSpec(
+    "Mandates",
+    (
+        Field("mandate_id", "Mandate ID", "id", required=True),
+        Field("customer_id", "Customer ID", "id", required=True),
+        Field("iban", "IBAN", "id", required=True),
+        Field("bic", "BIC", "id"),
+        Field("signed_on", "Signed On", "date", required=True),
+        Field("scheme", "Scheme", "choice", choices=MANDATE_SCHEMES),
+        Field("status", "Status", "choice", choices=MANDATE_STATUSES),
+        Field("last_used", "Last Used", "date"),
+    ),
+    key=("mandate_id",),
+)
+
+#: The direct-debit settings (:mod:`sheetbill.debits`), read from ``Settings.extra``: name -> description.
+DEBIT_SETTINGS: dict[str, str] = {
+    "Creditor ID": "Your SEPA creditor identifier (Gläubiger-ID, e.g. DE98ZZZ09999999999); needed to debit.",
+    "Debit Lead Days": "Days between the invoice and its debit, the pre-notification (default 14, at least 2).",
+    "Debit Format": "pain.008.001.08 (default) or pain.008.001.02 for older bank software.",
+    "Return Debit Fee": "Fee charged to the customer for a returned debit when the statement shows no charge "
+                        "(blank: none).",
+}
+
+#: Written by ``sheetbill debit`` (rows appended) and ``sheetbill import-bank`` (Status, return columns):
+#: every item sent for debit.
+DEBITS_SHEET = "Debits"
+DEBIT_STATUSES = ("pending", "collected", "returned")
+DEBITS = TableSpec(
+    DEBITS_SHEET,
+    (
+        Field("collection_date", "Collection Date", "date", required=True),
+        Field("invoice_no", "Invoice No", "id", required=True),
+        Field("installment", "Installment", "int"),
+        Field("mandate_id", "Mandate ID", "id", required=True),
+        Field("amount", "Amount", "money", required=True),
+        Field("end_to_end_id", "End-to-End ID", "id", required=True),
+        Field("file", "File", "text"),
+        Field("status", "Status", "choice", choices=DEBIT_STATUSES),
+        Field("sequence", "Sequence", "text"),
+        Field("customer_id", "Customer ID", "id"),
+        Field("return_reason", "Return Reason", "text"),
+        Field("returned_on", "Returned On", "date"),
+        Field("return_fee", "Return Fee", "money"),
+    ),
+    key=("end_to_end_id",),
+)
+DEBIT_COLUMNS = (
+    Column("Collection Date", "date", 15), Column("Invoice No", "text", 14), Column("Installment", "int", 11),
+    Column("Mandate ID", "text", 16), Column("Amount", "money", 12), Column("End-to-End ID", "text", 24),
+    Column("File", "text", 34), Column("Status", "text", 11), Column("Sequence", "text", 9),
+    Column("Customer ID", "text", 12), Column("Return Reason", "text", 30), Column("Returned On", "date", 12),
+    Column("Return Fee", "money", 11),
+)
+
 #: The sheets staff type into, in the order of the template.
 INPUT_TABLES: tuple[TableSpec, ...] = (
     SETTINGS, CUSTOMERS, PAYERS, COVERAGE, SERVICES, PAYER_CODES, CHARGES, PAYMENTS, PAYMENT_PLANS, CONTACTS,
-    BASE_RATES,
+    BASE_RATES, MANDATES,
 )
 INPUT_SHEETS: tuple[str, ...] = tuple(spec.name for spec in INPUT_TABLES)
 
@@ -363,7 +421,7 @@ HISTORY_SHEETS: tuple[str, ...] = (INVOICES_SHEET, INVOICE_LINES_SHEET, "Reminde
 _HISTORY_KEYS = frozenset(normalize(name) for name in HISTORY_SHEETS)
 #: Sheets sheetbill writes outside a run that a run reads (the bank import's postings and review):
 #: they count as inputs for the stamp that lets an unchanged run be skipped.
-IMPORTED_SHEETS: tuple[str, ...] = (BANK_PAYMENTS_SHEET, BANK_REVIEW_SHEET)
+IMPORTED_SHEETS: tuple[str, ...] = (BANK_PAYMENTS_SHEET, BANK_REVIEW_SHEET, DEBITS_SHEET)
 #: What the stamp fingerprints: a run is repeated when any of these changed.
 STAMPED_SHEETS: tuple[str, ...] = (*INPUT_SHEETS, *IMPORTED_SHEETS)
 _RUN_SHEETS = frozenset(normalize(name) for name in (*INPUT_SHEETS, *HISTORY_SHEETS, *IMPORTED_SHEETS))

@@ -272,7 +272,8 @@ def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[P
         elif not payment.invoice_no and not payment.customer_id:
             problems.append(error("a payment needs the Invoice No it pays or the Customer ID who paid",
                                   payment.sheet, payment.row, "Invoice No", code="payment-unassigned"))
-        elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER):
+        elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER,
+                                                 PaymentType.RETURNED_DEBIT, PaymentType.RETURN_FEE):
             problems.append(error(f"a {kind} needs the Invoice No it is for", payment.sheet, payment.row, "Invoice No",
                                   code="payment-unassigned"))
         elif not payment.invoice_no and payment.customer_id not in book.customers:
@@ -419,6 +420,9 @@ class _Replay:
         if kind == PaymentType.REFUND or (kind == PaymentType.PAYMENT and payment.amount < 0):
             self._refund(account, payment)
             return
+        if kind in (PaymentType.RETURNED_DEBIT, PaymentType.RETURN_FEE):
+            self._returned_debit(account, invoice, payment, kind)
+            return
         source_type = {PaymentType.PAYMENT: SourceType.PAYMENT, PaymentType.WRITE_OFF: SourceType.WRITE_OFF,
                        PaymentType.TRANSFER_TO_CUSTOMER: SourceType.TRANSFER}[kind]
         left = payment.amount
@@ -446,6 +450,42 @@ class _Replay:
                 f"the {what} of {fmt(payment.amount, self.currency)} is more than was open on "
                 f"{payment.invoice_no} ({fmt(payment.amount - left, self.currency)} was booked)", payment.sheet,
                 payment.row, "Amount", code="allocation-exceeds-balance"))
+
+    def _returned_debit(self, account: PartyAccount, invoice: Invoice | None, payment: Payment,
+                        kind: PaymentType) -> None:
+        """A direct debit the bank returned: the money collected is taken back off the invoice (its
+        latest paid principal first, so the item is open again), or its return fee is charged on it."""
+        receivable = self.report.receivables.get(invoice.invoice_no) if invoice is not None else None
+        if receivable is None:
+            return  # valid_payments lets no such row through
+        amount = payment.amount
+        self.dirty.add((account.party_type, account.party_id))
+        if kind == PaymentType.RETURN_FEE:
+            receivable.fees += amount
+            receivable.fees_open += amount
+            account.fees += amount
+            self._item(payment.date, account.party_type, account.party_id, "Return Fee", payment.payment_id,
+                       invoice.invoice_no, amount)
+            return
+        left = amount
+        for piece in reversed(receivable.principal):
+            back = min(left, piece[3] - piece[2])
+            if back > 0:
+                piece[2] += back
+                left -= back
+                self.report.allocations.append(Allocation(payment.date, SourceType.PAYMENT, payment.payment_id,
+                                                          invoice.invoice_no, piece[1], Part.PRINCIPAL, -back))
+        taken = amount - left
+        receivable.paid -= taken
+        account.paid -= amount
+        receivable.timeline.append((payment.date, receivable.principal_open))
+        self._item(payment.date, account.party_type, account.party_id, "Returned Debit", payment.payment_id,
+                   invoice.invoice_no, amount)
+        for entry in reversed(account.credit):  # what the collection left as credit goes back too
+            back = min(left, entry[2])
+            entry[2] -= back
+            left -= back
+        account.credit = [entry for entry in account.credit if entry[2] > 0]
 
     def _refund(self, account: PartyAccount, payment: Payment) -> None:
         amount = abs(payment.amount)

@@ -35,6 +35,8 @@ class PaymentType(StrEnum):
     WRITE_OFF = "Write-off"
     TRANSFER_TO_CUSTOMER = "Transfer to Customer"
     REFUND = "Refund"
+    RETURNED_DEBIT = "Returned Debit"
+    RETURN_FEE = "Return Fee"
 
 
 class InvoiceStatus(StrEnum):
@@ -48,6 +50,7 @@ class InvoiceStatus(StrEnum):
     CANCELLED = "Cancelled"
     APPLIED = "Applied"
     IN_COLLECTIONS = "In Collections"
+    DEBIT_PENDING = "Debit Pending"
 
 
 class InstallmentStatus(StrEnum):

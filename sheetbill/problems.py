@@ -39,7 +39,9 @@ CODES: dict[str, str] = {
     "reminder-fees-mismatch": "Reminder Fees has a different number of amounts than Reminder Days has levels",
     "collection-agency-missing": "an invoice is due for hand-off but Collection Agency is blank",
     "bad-iban": "Bank IBAN is not a valid IBAN",
-    # bank import
+    # bank import and direct debit
+    "mandate-not-yet-signed": "a mandate's Signed On is after the as-of date; it is not used before then",
+    "debit-not-possible": "an item due for debit cannot be debited (no Bank IBAN, a text banks refuse)",
     "bank-file-unreadable": "a statement file is not camt.052/.053/.054, MT940 or a CSV the Settings describe",
     "bank-review-answer": "the Invoice No or Customer ID typed into Bank Review names no invoice or customer",
     "bad-bic": "Bank BIC is not a valid BIC",

@@ -27,6 +27,25 @@ def on_hold(until: dt.date) -> str:
     return f"on hold until {until.isoformat()}"
 
 
+def debit_pending(collection_date: dt.date) -> str:
+    """Next Action of an item sent for direct debit that the bank has not confirmed yet."""
+    return f"no reminder: debit pending (collection date {collection_date.isoformat()})"
+
+
+def debit_returned(invoice_no: str, reason: str, fee: Decimal, currency: str, revoked: str | None) -> str:
+    """Advice about a returned direct debit."""
+    text = (f"the direct debit of {invoice_no} came back ({reason}); it is open again"
+            + (f" with a return fee of {fmt(fee, currency)}" if fee else ""))
+    if revoked:
+        text += f"; mandate {revoked} is no longer used: set its Status to revoked and ask for payment by transfer"
+    return text
+
+
+def mandate_advice(mandate_id: str, why: str) -> str:
+    """Advice about a mandate."""
+    return f"mandate {mandate_id}: {why}"
+
+
 def disputed(since: dt.date) -> str:
     """Next Action of a disputed invoice."""
     return f"disputed on {since.isoformat()}: settle the dispute and log the outcome in Contacts"

@@ -88,6 +88,7 @@ SHEET_PURPOSE: dict[str, str] = {
     "Payments": "Money received for an invoice, write-offs, and amounts a payer passed on to the customer.",
     "Payment Plans": "Installment plans you agreed with a customer for an invoice.",
     "Contacts": "Your contact log: calls, letters, visits; a hold pauses reminders.",
+    "Mandates": "SEPA direct-debit mandates: customers with an active mandate are debited (sheetbill debit).",
     "Base Rates": "Only for Interest Rate base + N: the base rate from each Valid From on (from the Bundesbank).",
 }
 
@@ -195,6 +196,17 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Base Rates": {
         "Valid From": "The first day the rate is in force (1 January or 1 July).",
         "Rate": "The base rate in percent, as the Bundesbank publishes it (may be negative, e.g. -0.88).",
+    },
+    "Mandates": {
+        "Mandate ID": "The mandate reference you gave the customer (up to 35 letters, digits and - / ? : ( ) . , ' +).",
+        "Customer ID": "Whose mandate it is.",
+        "IBAN": "The account to debit; checked with its check digits.",
+        "BIC": "The account's bank; may stay blank within SEPA.",
+        "Signed On": "The day the customer signed the mandate.",
+        "Scheme": "CORE (blank; consumers) or B2B (businesses that agreed with their bank).",
+        "Status": "active (blank) or revoked. A return for a closed account or missing mandate makes sheetbill "
+                  "treat it as revoked and say so in Advice.",
+        "Last Used": "The last debit under it before sheetbill (then the first debit is a recurring one).",
     },
 }
 
