@@ -17,8 +17,9 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 ## Bill copies of the demo workbooks in demo-output/ and render their documents and June's statements of
-## account (PDFs beside each workbook). The committed workbooks stay untouched. Exit code 1 only means the demo's deliberate
-## problem rows were reported, so it is accepted.
+## account (PDFs beside each workbook); then the utility collects June by SEPA direct debit and imports
+## July's bank statement (collections confirmed, one debit returned, transfers matched). The committed
+## workbooks stay untouched. Exit code 1 only means the demo's deliberate problem rows were reported.
 demo: $(STAMP)
 	rm -rf demo-output && mkdir -p demo-output
 	cp workbooks/demo-medical.xlsx workbooks/demo-utility.xlsx demo-output/
@@ -27,6 +28,9 @@ demo: $(STAMP)
 	  $(BIN)/sheetbill documents $$book --as-of 2026-06-30; test $$? -le 1 || exit 1; \
 	  $(BIN)/sheetbill statements $$book --as-of 2026-06-30; test $$? -le 1 || exit 1; \
 	done
+	$(BIN)/sheetbill debit demo-output/demo-utility.xlsx --as-of 2026-06-30
+	$(BIN)/sheetbill import-bank demo-output/demo-utility.xlsx workbooks/demo-utility-statement.xml --as-of 2026-07-20
+	$(BIN)/sheetbill overdue demo-output/demo-utility.xlsx --as-of 2026-07-20; test $$? -le 1 || exit 1
 
 ## The whole test suite.
 test: $(STAMP)

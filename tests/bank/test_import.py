@@ -94,7 +94,8 @@ def test_every_rule_posts_to_the_right_invoice_and_the_rest_waits_for_review():
     review = rows_of(outcome.outputs, "Bank Review")
     assert [(r["Amount"], r["Counterparty"]) for r in review] == [(Decimal("99.00"), "Somebody Else")]
     assert outcome.summary["matched_by_rule"] == {"reference": 1, "invoice number": 2, "amount": 1,
-                                                  "several invoices": 1, "posted from review": 0}
+                                                  "several invoices": 1, "direct debit": 0,
+                                                  "posted from review": 0}
     assert outcome.summary["outgoing_ignored"] == 1 and outcome.summary["left_for_review"] == 1
 
     # the ledger books them: everything paid
