@@ -177,3 +177,23 @@ def test_a_return_reopens_the_item_with_its_fee_revokes_for_md01_and_is_debited_
     # the same return statement imported again adds nothing
     twice, _ = bank(returned, *returns, statement_id="S2")
     assert twice.summary["already_imported"] == 2 and twice.summary["returned_debits"] == 0
+
+
+def test_invoices_of_customers_with_a_mandate_carry_the_pre_notification(tmp_path):
+    pytest.importorskip("fpdf")
+    from sheetbill.documents import prepare
+    from sheetbill.documents.fonts import FontSet
+
+    documents = prepare(billed(), tmp_path / "utility.xlsx", fonts=FontSet.discover(),
+                        plugins=Plugins(get_plugin_manager(entry_points=False)))
+    by_key = {doc.key: doc for doc in documents.documents}
+    first = by_key["INV-000001"]
+    text = " ".join(first.closing_paragraphs)
+    assert "80.00 EUR by SEPA direct debit on 16 March 2026" in text
+    assert "DE02 **** **** **** **20 51" in text and "M-1" in text and CREDITOR_ID in text
+    assert "Please pay" not in text
+    assert first.payment.qr_payload is None
+    assert dict(first.payment.rows)["Mandate reference"] == "M-1"
+    third = by_key["INV-000003"]  # no mandate: the transfer request with the RF reference
+    assert "Please pay" in " ".join(third.closing_paragraphs)
+    assert dict(third.payment.rows)["Reference"].startswith("RF") and third.payment.qr_payload
