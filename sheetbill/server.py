@@ -24,6 +24,8 @@ The run itself is synchronous and CPU-bound; it runs in a worker thread, at most
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 import json
 import logging
@@ -31,7 +33,7 @@ import os
 import secrets
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +44,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import __version__
-from .buttons import BUTTONS, ButtonResult, needed_sheet, press
+from .buttons import BUTTONS, FILE_BUTTONS, ButtonResult, needed_sheet, press
 from .io.xlwings_json import PayloadError, alert_only, decode_payload, encode_response, raw_sheets
 
 log = logging.getLogger("sheetbill.server")
@@ -73,7 +75,7 @@ class ServerConfig:
     tokens: tuple[str, ...]
     max_body: int = DEFAULT_MAX_BODY
     max_concurrent_runs: int = 4
-    buttons: tuple[str, ...] = field(default=tuple(BUTTONS))
+    buttons: tuple[str, ...] = field(default=(*BUTTONS, *FILE_BUTTONS))
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> ServerConfig:
@@ -159,6 +161,27 @@ def _too_large(limit: int) -> str:
             f"Use the sheetbill command line on this workbook, or ask your administrator to raise max_body_mb.")
 
 
+def statement_files(payload: object) -> list[tuple[str, bytes]]:
+    """The statement files an ``import-bank`` request carries beside the workbook: ``"files": [{"name":
+    ..., "content": <base64>}]``. The name is only shown in messages, never used as a path.
+
+    :raises PayloadError: for a list that is not of that shape or content that is not base64.
+    """
+    files = payload.get("files", []) if isinstance(payload, Mapping) else []
+    if not isinstance(files, list):
+        raise PayloadError("files must be a list of {name, content} with the content in base64")
+    result = []
+    for item in files:
+        if not isinstance(item, Mapping) or not isinstance(item.get("content"), str):
+            raise PayloadError("each file needs a name and its content in base64")
+        try:
+            data = base64.b64decode(item["content"], validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise PayloadError("a statement file's content is not base64") from err
+        result.append((str(item.get("name") or "statement")[:120], data))
+    return result
+
+
 def answer(button: str, payload: object, run: Callable[..., ButtonResult] = press) -> tuple[dict, dict]:
     """Decode ``payload``, press ``button`` over its sheets and encode the client's actions.
 
@@ -167,7 +190,7 @@ def answer(button: str, payload: object, run: Callable[..., ButtonResult] = pres
     """
     book = decode_payload(payload)
     sheets = raw_sheets(book, needed_sheet)
-    result = run(button, sheets)
+    result = run(button, sheets, files=statement_files(payload)) if button == "import-bank" else run(button, sheets)
     facts = {"client": book.client, "version": book.version, "sheets": len(book.sheets),
              "rows_in": sum(len(s.rows) for s in sheets.values()),
              "rows_out": sum(len(o.rows) for o in result.outputs), "ok": result.ok}
