@@ -173,7 +173,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Amount": "The amount, with at most the currency's decimals (cents).",
         "Type": "Payment (blank), Write-off (an amount you give up), Transfer to Customer (a payer paid "
                 "less and the rest moves to a new customer invoice), or Refund (money paid back out of the "
-                "customer's credit).",
+                "customer's credit). Returned Debit and Return Fee are what the bank import writes for a "
+                "direct debit that came back.",
         "Method": "Bank transfer, cash, card, ...",
         "Reference": "The bank reference or receipt number. Stays text.",
         "Customer ID": "Who paid, when the payment names no invoice: it pays their oldest open items.",
