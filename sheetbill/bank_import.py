@@ -169,7 +169,12 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
 
     :raises ConfigurationError: when the workbook cannot be read at all (nothing is written).
     """
-    with collector_paused(), workbook.read() as sheets:
+    with collector_paused():  # as for a run: millions of small objects, no cycles to collect
+        return _import(workbook, files, as_of, dry_run)
+
+
+def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry_run: bool) -> ImportOutcome:
+    with workbook.read() as sheets:
         book, problems = load_book(sheets, as_of=as_of)
         problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)]
         posted_sheet = find_sheet(sheets, contract.BANK_PAYMENTS)
