@@ -17,8 +17,10 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 ## Bill copies of the demo workbooks in demo-output/ and render their documents and June's statements of
-## account (PDFs beside each workbook). The committed workbooks stay untouched. Each command's exit code is
-## checked exactly: bill exits 1 because each demo has deliberate problem rows; documents and statements exit 0.
+## account (PDFs beside each workbook); then the utility collects June by SEPA direct debit and imports
+## July's bank statement (collections confirmed, one debit returned, transfers matched). The committed
+## workbooks stay untouched. Each command's exit code is checked exactly: bill exits 1 because each demo
+## has deliberate problem rows; the other commands exit 0.
 demo: $(STAMP)
 	rm -rf demo-output && mkdir -p demo-output
 	cp workbooks/demo-medical.xlsx workbooks/demo-utility.xlsx demo-output/
@@ -28,6 +30,9 @@ demo: $(STAMP)
 	  $(BIN)/sheetbill documents $$book --as-of 2026-06-30; test $$? -eq 0 || exit 1; \
 	  $(BIN)/sheetbill statements $$book --as-of 2026-06-30; test $$? -eq 0 || exit 1; \
 	done
+	$(BIN)/sheetbill debit demo-output/demo-utility.xlsx --as-of 2026-06-30
+	$(BIN)/sheetbill import-bank demo-output/demo-utility.xlsx workbooks/demo-utility-statement.xml --as-of 2026-07-20
+	$(BIN)/sheetbill overdue demo-output/demo-utility.xlsx --as-of 2026-07-20; test $$? -le 1 || exit 1
 
 ## The whole test suite.
 test: $(STAMP)

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import contract
 from .i18n import msg
+from .mandates import Debit, Mandate, read_debits, read_mandates
 from .models import (
     BaseRate,
     Charge,
@@ -92,6 +93,7 @@ class Book:
             sum of its lines), or None when its lines are edited too (it is left out of the ledger).
         taxes: in a taxed workbook (:func:`sheetbill.tax.workbook_is_taxed`), the tax of each service's
             lines by service code; empty in an untaxed one (nothing is taxed).
+        mandates, debits: SEPA direct-debit mandates (Mandates) and the items sent for debit (Debits).
     """
 
     settings: Settings
@@ -115,6 +117,8 @@ class Book:
     edited_charges: set[str] = field(default_factory=set)
     trusted: dict[str, Invoice | None] = field(default_factory=dict)
     taxes: dict[str, LineTax] = field(default_factory=dict)
+    mandates: list[Mandate] = field(default_factory=list)
+    debits: list[Debit] = field(default_factory=list)
 
     @property
     def taxed(self) -> bool:
@@ -205,6 +209,8 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
     problems += _load_parties(book, sheets)
     problems += _load_charges(book, sheets)
     problems += _load_history(book, sheets)
+    book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
+    book.debits = read_debits(sheets, problems)
     return book, problems
 
 
@@ -212,6 +218,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -
 #: more decimals than the currency's minor unit is a typo to report, never something to round away.
 _EXACT_AMOUNTS = {
     "Payments": ("amount",),
+    "Bank Payments": ("amount",),
     "Coverage": ("copay", "annual_deductible", "out_of_pocket_max", "annual_budget"),
     "Payer Codes": ("allowed_amount", "copay"),
 }
@@ -324,6 +331,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         else:
             book.charges.append(charge)
     book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
+    book.payments += _bank_payments(sheets, {p.payment_id for p in book.payments}, problems, book.settings.currency)
     book.plans = _table(sheets, contract.PAYMENT_PLANS, _plan, problems)
     book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
     for contact in _table(sheets, contract.CONTACTS, Contact, problems):
@@ -351,6 +359,31 @@ def _payment(**values: Any) -> Payment:
 def _plan(**values: Any) -> PaymentPlan:
     """A Payment Plans row; Installments may be blank when Shares are given."""
     return PaymentPlan(**({"installments": None} | values))
+
+
+_BANK_ONLY = ("entry_id", "rule", "counterparty", "iban", "purpose")
+
+
+def _bank_payment(**values: Any) -> Payment:
+    """A Bank Payments row as a payment (the bank's details stay on the sheet)."""
+    for name in _BANK_ONLY:
+        values.pop(name, None)
+    return Payment(**({"invoice_no": None} | values), sheet=contract.BANK_PAYMENTS_SHEET)
+
+
+def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
+                   currency: str) -> list[Payment]:
+    """The Bank Payments rows (written by ``sheetbill import-bank``), booked like Payments rows; a row
+    whose Payment ID is also on the Payments sheet is left out, with a Problem."""
+    kept = []
+    for payment in _table(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency):
+        if payment.payment_id in taken:
+            problems.append(error(msg("Payment ID {payment_id} is also on the Payments sheet; this row is not booked",
+                                      payment_id=repr(payment.payment_id)), contract.BANK_PAYMENTS_SHEET,
+                                  payment.row, "Payment ID", code="duplicate-key"))
+        else:
+            kept.append(payment)
+    return kept
 
 
 def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:

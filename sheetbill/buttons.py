@@ -12,7 +12,7 @@ This module imports no front end (no xlwings, no web framework), like the rest o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,9 @@ BUTTONS: dict[str, str] = {
     "documents": "Make documents",
     "statement": "Statement",
 }
+#: Buttons that take files besides the workbook (the HTTP back end's clients send them in the request;
+#: the Excel workbook with macros has no button for them yet).
+FILE_BUTTONS: dict[str, str] = {"import-bank": "Import bank statement"}
 
 #: A message box shows at most this many problems; the Problems sheet has them all.
 PROBLEMS_SHOWN = 5
@@ -62,11 +65,11 @@ class ButtonResult:
     @property
     def title(self) -> str:
         """The message box title."""
-        return f"sheetbill: {BUTTONS.get(self.button, self.button)}"
+        return f"sheetbill: {BUTTONS.get(self.button) or FILE_BUTTONS.get(self.button, self.button)}"
 
 
 def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins=None,
-          workbook: Path | None = None) -> ButtonResult:
+          workbook: Path | None = None, files: Sequence[tuple[str, bytes]] = ()) -> ButtonResult:
     """Run ``button`` over ``sheets`` and say what to write back and what to tell the clerk.
 
     * ``bill``: the whole billing run; every output sheet is written.
@@ -77,6 +80,8 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
       (:func:`sheetbill.documents.button`); nothing is written into the workbook.
     * ``statement``: renders this month's statements of account next to the workbook
       (:func:`sheetbill.documents.statements.button`); nothing is written into the workbook.
+    * ``import-bank``: imports the statement ``files`` (name and bytes each) with
+      :func:`sheetbill.bank_import.import_bank`; Bank Payments, Bank Review (and Debits) are written.
 
     A workbook that cannot be run at all (a required column is missing) gives ``ok=False``, no
     outputs and the reason. Other exceptions propagate: the front end reports them without detail.
@@ -85,12 +90,14 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
         for documents written next to it.
     :raises KeyError: for a button not in :data:`BUTTONS`.
     """
-    if button not in BUTTONS:
+    if button not in BUTTONS and button not in FILE_BUTTONS:
         raise KeyError(button)
     if button == "documents":
         return _documents(sheets, workbook, as_of)
     if button == "statement":
         return _statement(sheets, workbook, as_of)
+    if button == "import-bank":
+        return _import_bank(sheets, files, as_of)
     from . import app
 
     book = app.SheetsInMemory(sheets)
@@ -108,6 +115,33 @@ def press(button: str, sheets: Mapping[str, RawSheet], *, as_of: dt.date | None 
     summary = outcome.summary
     return ButtonResult(button, book.written, summary_message(button, summary, outcome.problems),
                         ok=summary["errors"] == 0, summary=summary)
+
+
+def _import_bank(sheets: Mapping[str, RawSheet], files: Sequence[tuple[str, bytes]],
+                 as_of: dt.date | None) -> ButtonResult:
+    """Import bank statement files into Bank Payments and Bank Review."""
+    from . import app
+    from .bank_import import StatementFile, import_bank
+
+    book = app.SheetsInMemory(sheets)
+    if not files:
+        return ButtonResult("import-bank", [], "Choose one or more statement files (camt.053, MT940, CSV) to import.",
+                            ok=False)
+    try:
+        outcome = import_bank(book, [StatementFile(name, data) for name, data in files], as_of=as_of)
+    except ConfigurationError as err:
+        return ButtonResult("import-bank", [], _clip(f"Nothing was written: {err}"), ok=False)
+    summary = outcome.summary
+    lines = [f"{summary['entries_read']} entries read from {summary['files']} file(s).",
+             *(f"Matched by {rule}: {count}" for rule, count in summary["matched_by_rule"].items() if count),
+             f"Left for review: {summary['left_for_review']} (see the Bank Review sheet)",
+             f"Already imported: {summary['already_imported']}"]
+    if summary.get("returned_debits"):
+        lines.append(f"Returned debits: {summary['returned_debits']}")
+    lines += [f"- {problem}" for problem in outcome.problems[:PROBLEMS_SHOWN]]
+    lines.append("Press Update overdue to book the payments.")
+    return ButtonResult("import-bank", book.written, _clip("\n".join(lines)), ok=outcome.exit_code == 0,
+                        summary=summary)
 
 
 def _documents(sheets: Mapping[str, RawSheet], workbook: Path | None, as_of: dt.date | None) -> ButtonResult:

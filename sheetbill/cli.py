@@ -98,6 +98,35 @@ def _document_commands(commands) -> None:
     send.set_defaults(run=cmd_send)
 
 
+def _bank_commands(commands) -> None:
+    """``import-bank``: bank statements in, payments matched to invoices."""
+    bank = commands.add_parser("import-bank", help="import bank statements: match incoming payments to invoices",
+                               description="Read bank statement files (camt.052/.053/.054, MT940, CSV), post "
+                                           "each matched credit to Bank Payments and leave the rest in Bank Review.")
+    bank.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+    bank.add_argument("files", type=Path, nargs="+", metavar="FILE", help="statement files to import")
+    bank.add_argument("--as-of", type=_date, help="the day open items are taken on (default: Settings As Of "
+                                                  "Date, else today)")
+    bank.add_argument("--dry-run", action="store_true", help="match and report, but write nothing")
+    bank.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    bank.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
+    bank.set_defaults(run=cmd_import_bank)
+
+    debit = commands.add_parser("debit", help="write SEPA direct-debit files (pain.008) for every item due",
+                                description="Write one pain.008 file per collection date and scheme for every "
+                                            "open customer invoice or installment with an active mandate, and "
+                                            "record each debit in the Debits sheet.")
+    debit.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+    debit.add_argument("--collection-date", type=_date, help="collect items announced for this day or earlier "
+                                                             "(default: the as-of date + 14 days)")
+    debit.add_argument("--out", type=Path, help="folder for the pain.008 files (default: '<workbook name> debits')")
+    debit.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
+    debit.add_argument("--dry-run", action="store_true", help="say what would be debited, write nothing")
+    debit.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    debit.add_argument("--force", action="store_true", help="write even if the workbook looks open in Excel")
+    debit.set_defaults(run=cmd_debit)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="sheetbill", description="sheetbill: billing runs on a spreadsheet "
@@ -127,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     workbook_command("check", "validate the workbook and report problems; writes nothing", cmd_check)
 
     _document_commands(commands)
+    _bank_commands(commands)
 
     sync = _command(commands, "sync", "run the billing run on a Google spreadsheet (see docs/google-sheets.md)")
     sync.add_argument("spreadsheet_id", help="the spreadsheet's key (from its URL)")
@@ -296,6 +326,75 @@ def cmd_overdue(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``sheetbill check``."""
     return _run(args, "check")
+
+
+def cmd_import_bank(args: argparse.Namespace) -> int:
+    """``sheetbill import-bank``: statement files into Bank Payments and Bank Review."""
+    from .bank_import import StatementFile, import_bank
+    from .io.xlsx import XlsxWorkbook
+
+    files = [StatementFile(path.name, path.read_bytes()) for path in args.files]
+    outcome = import_bank(XlsxWorkbook(args.workbook, force=args.force), files, as_of=args.as_of,
+                          dry_run=args.dry_run)
+    summary = dict(outcome.summary, workbook=str(args.workbook), written=outcome.written)
+    if args.json:
+        summary["problems"] = [_problem_json(p) for p in outcome.problems]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return outcome.exit_code
+    print(f"{args.workbook}: {summary['files']} statement file(s), {summary['entries_read']} entries read")
+    for rule, count in summary["matched_by_rule"].items():
+        if count:
+            print(f"  matched by {rule + ':':<19} {count}")
+    print(f"  left for review:     {summary['left_for_review']} (see the Bank Review sheet)")
+    print(f"  already imported:    {summary['already_imported']}")
+    if summary["outgoing_ignored"]:
+        print(f"  outgoing, ignored:   {summary['outgoing_ignored']}")
+    if summary["pending_not_imported"]:
+        print(f"  pending, not yet:    {summary['pending_not_imported']}")
+    print(f"  posted:              {summary['payments_posted']} payments, {summary['amount_posted']} "
+          f"{summary['currency']}")
+    for problem in outcome.problems[:PROBLEMS_SHOWN]:
+        print(f"    {problem}")
+    if args.dry_run:
+        print("  dry run: nothing was written")
+    elif outcome.written:
+        print("  written back (previous version kept as .bak); run 'sheetbill overdue' or 'bill' to book them")
+    else:
+        print("  nothing new: the workbook was left as it was")
+    return outcome.exit_code
+
+
+def cmd_debit(args: argparse.Namespace) -> int:
+    """``sheetbill debit``: the Debits rows are written first, then the files, so a failure can never
+    leave a file behind that the workbook does not know of (it could be sent to the bank twice)."""
+    from .debits import debit_run
+    from .files import write_atomic
+    from .io.xlsx import XlsxWorkbook
+
+    outcome = debit_run(XlsxWorkbook(args.workbook, force=args.force), collection_date=args.collection_date,
+                        as_of=args.as_of, dry_run=args.dry_run)
+    out = args.out or args.workbook.with_name(f"{args.workbook.stem} debits")
+    if outcome.files and not args.dry_run:
+        out.mkdir(parents=True, exist_ok=True)
+        for file in outcome.files:
+            write_atomic(out / file.name, file.data)
+    summary = dict(outcome.summary, workbook=str(args.workbook), folder=str(out), written=outcome.written)
+    if args.json:
+        summary["problems"] = [_problem_json(p) for p in outcome.problems]
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return outcome.exit_code
+    print(f"{args.workbook}: {summary['debits']} direct debits, {summary['total']} in {len(outcome.files)} file(s)")
+    for file in summary["files"]:
+        print(f"  {file['name']}: {file['debits']} debits, {file['total']} on {file['collection_date']}")
+    for problem in outcome.problems[:PROBLEMS_SHOWN]:
+        print(f"    {problem}")
+    if args.dry_run:
+        print("  dry run: nothing was written")
+    elif outcome.files:
+        print(f"  files in {out}; hand them to your bank. Debits sheet updated (previous version kept as .bak)")
+    else:
+        print("  nothing due: the workbook was left as it was")
+    return outcome.exit_code
 
 
 def cmd_new(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .bank.references import invoice_rf
 from .models import Customer, InstallmentStatus, Invoice, Payer, PaymentPlan
 from .money import split_equal, split_shares
 
@@ -112,25 +113,30 @@ def reminder_recipient(party: Customer | Payer | None) -> Recipient | None:
 
 
 #: The placeholders a Payment Reference Format may use.
-REFERENCE_FIELDS = ("invoice_no", "customer_id")
+REFERENCE_FIELDS = ("invoice_no", "customer_id", "rf")
+#: The payment reference when Payment Reference Format is blank: the invoice's RF creditor reference.
+DEFAULT_REFERENCE_FORMAT = "{rf}"
 
 
 def reference_format_is_valid(template: str) -> bool:
     """True when ``template`` can be filled with only :data:`REFERENCE_FIELDS`."""
     try:
-        template.format(invoice_no="X", customer_id="Y")
+        template.format(invoice_no="X", customer_id="Y", rf="Z")
     except (KeyError, IndexError, ValueError, AttributeError):
         return False
     return True
 
 
 def payment_reference(template: str | None, invoice: Invoice) -> str:
-    """The payment reference of ``invoice``: Settings Payment Reference Format filled in, or the
-    invoice number when the format is blank, unusable or fills in to nothing."""
-    template = template or "{invoice_no}"
+    """The payment reference of ``invoice``: Settings Payment Reference Format filled in; when it is
+    blank, the invoice's ISO 11649 RF creditor reference (``{rf}``, :func:`sheetbill.bank.references.invoice_rf`,
+    which the bank import reads back with its check digits); the invoice number when the format is
+    unusable or fills in to nothing, or the number cannot be made an RF reference."""
+    template = template or DEFAULT_REFERENCE_FORMAT
     if not reference_format_is_valid(template):
         return invoice.invoice_no
-    return template.format(invoice_no=invoice.invoice_no, customer_id=invoice.customer_id).strip() \
+    rf = invoice_rf(invoice.invoice_no) or invoice.invoice_no
+    return template.format(invoice_no=invoice.invoice_no, customer_id=invoice.customer_id, rf=rf).strip() \
         or invoice.invoice_no
 
 

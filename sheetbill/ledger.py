@@ -241,28 +241,26 @@ def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[P
         invoice = invoices.get(payment.invoice_no or "")
         kind = payment.type or PaymentType.PAYMENT
         if payment.invoice_no and invoice is None:
-            problems.append(error(msg("unknown invoice {invoice_no}", invoice_no=repr(payment.invoice_no)), "Payments",
-                                  payment.row, "Invoice No",
-                                  code="unknown-invoice"))
+            problems.append(error(msg("unknown invoice {invoice_no}", invoice_no=repr(payment.invoice_no)),
+                                  payment.sheet, payment.row, "Invoice No", code="unknown-invoice"))
         elif not payment.invoice_no and not payment.customer_id:
             problems.append(error(msg("a payment needs the Invoice No it pays or the Customer ID who paid"),
-                                  "Payments", payment.row, "Invoice No", code="payment-unassigned"))
-        elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER):
-            problems.append(error(msg("a {type} needs the Invoice No it is for", type=str(kind)), "Payments",
-                                  payment.row, "Invoice No",
-                                  code="payment-unassigned"))
+                                  payment.sheet, payment.row, "Invoice No", code="payment-unassigned"))
+        elif not payment.invoice_no and kind in (PaymentType.WRITE_OFF, PaymentType.TRANSFER_TO_CUSTOMER,
+                                                 PaymentType.RETURNED_DEBIT, PaymentType.RETURN_FEE):
+            problems.append(error(msg("a {type} needs the Invoice No it is for", type=str(kind)), payment.sheet,
+                                  payment.row, "Invoice No", code="payment-unassigned"))
         elif not payment.invoice_no and payment.customer_id not in book.customers:
-            problems.append(error(msg("unknown customer {customer}", customer=repr(payment.customer_id)), "Payments",
-                                  payment.row,
-                                  "Customer ID", code="unknown-customer"))
+            problems.append(error(msg("unknown customer {customer}", customer=repr(payment.customer_id)),
+                                  payment.sheet, payment.row, "Customer ID", code="unknown-customer"))
         elif invoice is not None and payment.customer_id and payment.customer_id != invoice.customer_id:
             problems.append(error(msg("{invoice_no} is an invoice of customer {customer}, not {other}",
                                       invoice_no=invoice.invoice_no, customer=invoice.customer_id,
-                                      other=payment.customer_id), "Payments", payment.row, "Customer ID",
+                                      other=payment.customer_id), payment.sheet, payment.row, "Customer ID",
                                   code="payment-wrong-customer"))
         elif invoice is not None and invoice.kind == InvoiceKind.CREDIT_NOTE:
             problems.append(error(msg("{invoice_no} is a credit note: name the invoice it credits, or the customer",
-                                      invoice_no=invoice.invoice_no), "Payments", payment.row, "Invoice No",
+                                      invoice_no=invoice.invoice_no), payment.sheet, payment.row, "Invoice No",
                                   code="unknown-invoice"))
         else:
             valid.append(payment)
@@ -396,6 +394,9 @@ class _Replay:
         if kind == PaymentType.REFUND or (kind == PaymentType.PAYMENT and payment.amount < 0):
             self._refund(account, payment)
             return
+        if kind in (PaymentType.RETURNED_DEBIT, PaymentType.RETURN_FEE):
+            self._returned_debit(account, invoice, payment, kind)
+            return
         source_type = {PaymentType.PAYMENT: SourceType.PAYMENT, PaymentType.WRITE_OFF: SourceType.WRITE_OFF,
                        PaymentType.TRANSFER_TO_CUSTOMER: SourceType.TRANSFER}[kind]
         left = payment.amount
@@ -423,8 +424,44 @@ class _Replay:
             text = msg("the write-off of {amount} is more than was open on {invoice_no} ({booked} was booked)",
                        **facts) if kind == PaymentType.WRITE_OFF else \
                 msg("the transfer of {amount} is more than was open on {invoice_no} ({booked} was booked)", **facts)
-            self.report.problems.append(warning(text, "Payments",
+            self.report.problems.append(warning(text, payment.sheet,
                 payment.row, "Amount", code="allocation-exceeds-balance"))
+
+    def _returned_debit(self, account: PartyAccount, invoice: Invoice | None, payment: Payment,
+                        kind: PaymentType) -> None:
+        """A direct debit the bank returned: the money collected is taken back off the invoice (its
+        latest paid principal first, so the item is open again), or its return fee is charged on it."""
+        receivable = self.report.receivables.get(invoice.invoice_no) if invoice is not None else None
+        if receivable is None:
+            return  # valid_payments lets no such row through
+        amount = payment.amount
+        self.dirty.add((account.party_type, account.party_id))
+        if kind == PaymentType.RETURN_FEE:
+            receivable.fees += amount
+            receivable.fees_open += amount
+            account.fees += amount
+            self._item(payment.date, account.party_type, account.party_id, "Return Fee", payment.payment_id,
+                       invoice.invoice_no, amount)
+            return
+        left = amount
+        for piece in reversed(receivable.principal):
+            back = min(left, piece[3] - piece[2])
+            if back > 0:
+                piece[2] += back
+                left -= back
+                self.report.allocations.append(Allocation(payment.date, SourceType.PAYMENT, payment.payment_id,
+                                                          invoice.invoice_no, piece[1], Part.PRINCIPAL, -back))
+        taken = amount - left
+        receivable.paid -= taken
+        account.paid -= amount
+        receivable.timeline.append((payment.date, receivable.principal_open))
+        self._item(payment.date, account.party_type, account.party_id, "Returned Debit", payment.payment_id,
+                   invoice.invoice_no, amount)
+        for entry in reversed(account.credit):  # what the collection left as credit goes back too
+            back = min(left, entry[2])
+            entry[2] -= back
+            left -= back
+        account.credit = [entry for entry in account.credit if entry[2] > 0]
 
     def _refund(self, account: PartyAccount, payment: Payment) -> None:
         amount = abs(payment.amount)
@@ -433,7 +470,7 @@ class _Replay:
                 msg("a refund of {amount} is more than the {credit} credit {customer} had on {date}; the row is "
                     "not booked", amount=Money(amount, self.currency),
                     credit=Money(account.unapplied_credit, self.currency), customer=account.party_id,
-                    date=payment.date), "Payments", payment.row, "Amount",
+                    date=payment.date), payment.sheet, payment.row, "Amount",
                 code="refund-exceeds-credit"))
             return
         account.paid -= amount

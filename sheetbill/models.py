@@ -38,6 +38,8 @@ class PaymentType(StrEnum):
     WRITE_OFF = "Write-off"
     TRANSFER_TO_CUSTOMER = "Transfer to Customer"
     REFUND = "Refund"
+    RETURNED_DEBIT = "Returned Debit"
+    RETURN_FEE = "Return Fee"
 
 
 class InvoiceStatus(StrEnum):
@@ -51,6 +53,7 @@ class InvoiceStatus(StrEnum):
     CANCELLED = "Cancelled"
     APPLIED = "Applied"
     IN_COLLECTIONS = "In Collections"
+    DEBIT_PENDING = "Debit Pending"
 
 
 class InstallmentStatus(StrEnum):
@@ -132,7 +135,7 @@ class Settings:
     max_installments: int = 6
     payment_methods: str = "Bank transfer"
     bank_iban: str = ""
-    payment_reference_format: str = "{invoice_no}"
+    payment_reference_format: str = "{rf}"
     language: str = "en"
     document_templates: str | None = None
     company_country: str = "DE"
@@ -190,6 +193,7 @@ class Customer:
     title: str | None = None
     payment_terms: PaymentTerms | None = None
     business: bool | None = None
+    iban: str | None = None
     row: int = 0
 
 
@@ -322,6 +326,7 @@ class Payment:
     reference: str | None = None
     customer_id: str | None = None
     row: int = 0
+    sheet: str = "Payments"
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ from . import wording
 from .book import Book
 from .contacts import ContactLog
 from .dunning import (
+    DEFAULT_REFERENCE_FORMAT,
     Installment,
     Recipient,
     aging_bucket,
@@ -72,6 +73,7 @@ from .interest import (
     parse_interest_rate,
 )
 from .ledger import LedgerReport, Receivable
+from .mandates import Debit, pending_items
 from .models import (
     Advice,
     BillToType,
@@ -246,10 +248,16 @@ class _Dunning:
                 if known is None or payment.date > known:
                     self.last_payment[payment.invoice_no] = payment.date
         self.contacts = ContactLog(book.contacts, self.as_of)
-        self.reference_format = settings.payment_reference_format or "{invoice_no}"
+        self.reference_format = settings.payment_reference_format or DEFAULT_REFERENCE_FORMAT
         self.plans: dict[str, PaymentPlan] = {}
         self.reported: set[tuple[str, str]] = set()  # parties whose missing contact details were reported
         self.agency_reported = False
+        self.pending_debits = pending_items(book.debits)
+        self.debited = {invoice_no for invoice_no, _ in self.pending_debits}
+
+    def debit_pending(self, invoice_no: str, installment: int | None) -> Debit | None:
+        """The pending direct debit of the invoice (or installment), if one was sent: no reminder then."""
+        return self.pending_debits.get((invoice_no, installment)) or self.pending_debits.get((invoice_no, None))
 
     def problem(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -266,7 +274,7 @@ class _Dunning:
                     count=len(fees), levels=self.levels),
                 "Settings", rows.get("reminderfees"), "Value", code="reminder-fees-mismatch"))
         if not reference_format_is_valid(self.reference_format):
-            self.problem(warning(msg("Payment Reference Format may only use {invoice_no} and {customer_id}; the "
+            self.problem(warning(msg("Payment Reference Format may only use {invoice_no}, {customer_id} and {rf}; the "
                                      "invoice number is used instead"), "Settings",
                                  rows.get("paymentreferenceformat"), "Value", code="bad-reference-format"))
             self.reference_format = "{invoice_no}"
@@ -292,6 +300,8 @@ class _Dunning:
                 self.remind_before_due(invoice, pieces[0])
             if invoice.invoice_no in self.collections:
                 self.report.statuses[invoice.invoice_no] = InvoiceStatus.IN_COLLECTIONS
+            elif invoice.invoice_no in self.debited:
+                self.report.statuses[invoice.invoice_no] = InvoiceStatus.DEBIT_PENDING
         self.report.aging = aging
 
     def pieces(self, invoice: Invoice, receivable: Receivable) -> list[OpenPiece]:
@@ -418,6 +428,8 @@ class _Dunning:
             action = (wording.with_agency(handed.agency, handed.handed_over_on), None)
         elif is_customer and self.owed.get((invoice.bill_to_type, invoice.bill_to_id), ZERO) <= 0:
             action = (wording.CREDIT_COVERS, None)
+        elif (debit := self.debit_pending(no, installment)) is not None:
+            action = (wording.debit_pending(debit.collection_date), None)
         elif (pause := self.contacts.pause(invoice)) is not None:
             action = pause
         elif level < self.levels:

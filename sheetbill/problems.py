@@ -40,10 +40,16 @@ CODES: dict[str, str] = {
                  "month; 5, 2%, 2% min 5 max 50)",
     "bad-currency": "Currency is not an ISO 4217 code (the run is aborted)",
     "setting-repeated": "a setting is named twice; the later row counts",
-    "bad-reference-format": "Payment Reference Format uses placeholders other than {invoice_no} and {customer_id}",
+    "bad-reference-format":
+        "Payment Reference Format uses placeholders other than {invoice_no}, {customer_id} and {rf}",
     "reminder-fees-mismatch": "Reminder Fees has a different number of amounts than Reminder Days has levels",
     "collection-agency-missing": "an invoice is due for hand-off but Collection Agency is blank",
     "bad-iban": "Bank IBAN is not a valid IBAN",
+    # bank import and direct debit
+    "mandate-not-yet-signed": "a mandate's Signed On is after the as-of date; it is not used before then",
+    "debit-not-possible": "an item due for debit cannot be debited (no Bank IBAN, a text banks refuse)",
+    "bank-file-unreadable": "a statement file is not camt.052/.053/.054, MT940 or a CSV the Settings describe",
+    "bank-review-answer": "the Invoice No or Customer ID typed into Bank Review names no invoice or customer",
     "bad-bic": "Bank BIC is not a valid BIC",
     "no-qr-code": "no EPC QR code can be made for the payment details",
     # cross-references

@@ -34,6 +34,7 @@ from .book import Book, load_book
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
+from .mandates import debit_advice
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO, minor_unit
 from .outputs import (
@@ -237,7 +238,8 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         overdue.reminders_issued, overdue.follow_ups_issued = _counts(issued_now, by_no)
     problems = [*problems, *issued.problems, *checks, *ledger.problems, *overdue.problems]
     advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of),
-              *(Advice(*row) for row in ledger.advice), *overdue.advice]
+              *(Advice(*row) for row in ledger.advice), *overdue.advice,
+              *debit_advice(book.debits, settings.currency)]
     result = RunResult(book, issued, ledger, overdue, problems, advice)
     currency = settings.currency
     lang = language(settings.language)

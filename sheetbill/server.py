@@ -32,6 +32,8 @@ past ``max_connections`` open connections and keeps ``backlog`` connections wait
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hmac
 import json
@@ -40,7 +42,7 @@ import os
 import secrets
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +53,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import __version__
-from .buttons import BUTTONS, ButtonResult, needed_sheet, press
+from .buttons import BUTTONS, FILE_BUTTONS, ButtonResult, needed_sheet, press
 from .io.xlwings_json import PayloadError, alert_only, decode_payload, encode_response, raw_sheets
 
 log = logging.getLogger("sheetbill.server")
@@ -93,7 +95,7 @@ class ServerConfig:
     tokens: tuple[str, ...]
     max_body: int = DEFAULT_MAX_BODY
     max_concurrent_runs: int = 4
-    buttons: tuple[str, ...] = field(default=tuple(BUTTONS))
+    buttons: tuple[str, ...] = field(default=(*BUTTONS, *FILE_BUTTONS))
     max_queued_runs: int = 256
     max_pending: int = 64 * 2**20
     header_timeout: float = 10.0
@@ -281,6 +283,27 @@ def parse(body: bytes) -> object:
                            "xlwings client?") from err
 
 
+def statement_files(payload: object) -> list[tuple[str, bytes]]:
+    """The statement files an ``import-bank`` request carries beside the workbook: ``"files": [{"name":
+    ..., "content": <base64>}]``. The name is only shown in messages, never used as a path.
+
+    :raises PayloadError: for a list that is not of that shape or content that is not base64.
+    """
+    files = payload.get("files", []) if isinstance(payload, Mapping) else []
+    if not isinstance(files, list):
+        raise PayloadError("files must be a list of {name, content} with the content in base64")
+    result = []
+    for item in files:
+        if not isinstance(item, Mapping) or not isinstance(item.get("content"), str):
+            raise PayloadError("each file needs a name and its content in base64")
+        try:
+            data = base64.b64decode(item["content"], validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise PayloadError("a statement file's content is not base64") from err
+        result.append((str(item.get("name") or "statement")[:120], data))
+    return result
+
+
 def answer(button: str, payload: object, run: Callable[..., ButtonResult] = press) -> tuple[dict, dict]:
     """Decode ``payload`` (parsed JSON, or the raw body as bytes), press ``button`` over its sheets and
     encode the client's actions.
@@ -293,7 +316,8 @@ def answer(button: str, payload: object, run: Callable[..., ButtonResult] = pres
     try:
         book = decode_payload(payload)
         sheets = raw_sheets(book, needed_sheet)
-        result = run(button, sheets)
+        result = run(button, sheets, files=statement_files(payload)) if button == "import-bank" else \
+            run(button, sheets)
     except PayloadError:
         raise
     except Exception as err:

@@ -27,6 +27,29 @@ def on_hold(until: dt.date) -> Msg:
     return msg("on hold until {until}", until=until)
 
 
+def debit_pending(collection_date: dt.date) -> Msg:
+    """Next Action of an item sent for direct debit that the bank has not confirmed yet."""
+    return msg("no reminder: debit pending (collection date {date})", date=collection_date)
+
+
+def debit_returned(invoice_no: str, reason: str, fee: Decimal, currency: str, revoked: str | None) -> Msg:
+    """Advice about a returned direct debit: open again, its return fee, and a mandate no longer used."""
+    text = msg("the direct debit of {invoice_no} came back ({reason}); it is open again with a return fee of {fee}",
+               invoice_no=invoice_no, reason=reason, fee=Money(fee, currency)) if fee else \
+        msg("the direct debit of {invoice_no} came back ({reason}); it is open again", invoice_no=invoice_no,
+            reason=reason)
+    if revoked:
+        return msg("{first}; {second}", first=text, second=msg(
+            "mandate {mandate} is no longer used: set its Status to revoked and ask for payment by transfer",
+            mandate=revoked))
+    return text
+
+
+def mandate_advice(mandate_id: str, why: Msg | str) -> Msg:
+    """Advice about a mandate."""
+    return msg("mandate {mandate}: {why}", mandate=mandate_id, why=why)
+
+
 def disputed(since: dt.date) -> Msg:
     """Next Action of a disputed invoice."""
     return msg("disputed on {since}: settle the dispute and log the outcome in Contacts", since=since)
@@ -139,7 +162,7 @@ def sentences(parts: Sequence[Msg]) -> Msg:
 
 #: The Advice sheet's Topic values, in English as the code names them, and as sentences to translate.
 ADVICE_TOPICS = {"coverage": msg("coverage"), "correction": msg("correction"), "credit": msg("credit"),
-                 "payment plan": msg("payment plan")}
+                 "payment plan": msg("payment plan"), "Returned debit": msg("Returned debit")}
 
 
 def advice_topic(topic: Msg | str) -> Msg | str:

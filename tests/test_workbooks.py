@@ -198,6 +198,8 @@ def test_drop_downs_for_every_choice_column(name):
         ("Payer Codes", "Prior Authorization"): (("yes", "no"), "warning"),
         ("Customers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
         ("Payers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
+        ("Mandates", "Scheme"): (contract.MANDATE_SCHEMES, "stop"),
+        ("Mandates", "Status"): (contract.MANDATE_STATUSES, "stop"),
     }
     for spec in contract.INPUT_TABLES:
         ws = book[spec.name]
@@ -239,7 +241,7 @@ def test_column_formats_follow_the_kind(name):
 def test_settings_list_every_setting(name):
     ws = openpyxl.load_workbook(WORKBOOKS / name)["Settings"]
     values = {row[0]: row[1] for row in ws.iter_rows(min_row=2, values_only=True)}
-    assert list(values) == list(contract.SETTING_FIELDS)
+    assert list(values) == [*contract.SETTING_FIELDS, *contract.DEBIT_SETTINGS, *contract.BANK_SETTINGS]
     assert values["Currency"] == "EUR"
     assert values["Reminder Days"] == "14, 14, 14" and values["Reminder Fees"] == "0; 5; 10"
     if name == build.TEMPLATE_FILE:

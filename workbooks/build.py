@@ -61,6 +61,8 @@ DOCS = ROOT / "docs" / "workbook.md"
 TEMPLATE_FILE = "template.xlsx"
 MEDICAL_FILE = "demo-medical.xlsx"
 UTILITY_FILE = "demo-utility.xlsx"
+#: The utility demo's July bank statement (camt.053), which ``make demo`` imports.
+UTILITY_STATEMENT = "demo-utility-statement.xml"
 
 #: Creation time stamped into every file, so that a rebuild is byte-identical.
 CREATED = dt.datetime(2026, 1, 1, 8, 0, 0)
@@ -88,6 +90,7 @@ SHEET_PURPOSE: dict[str, str] = {
     "Payments": "Money received for an invoice, write-offs, and amounts a payer passed on to the customer.",
     "Payment Plans": "Installment plans you agreed with a customer for an invoice.",
     "Contacts": "Your contact log: calls, letters, visits; a hold pauses reminders.",
+    "Mandates": "SEPA direct-debit mandates: customers with an active mandate are debited (sheetbill debit).",
     "Base Rates": "Only for Interest Rate base + N: the base rate from each Valid From on (from the Bundesbank).",
 }
 
@@ -122,6 +125,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Salutation": "Herr or Frau (Mr or Ms) for a personal greeting in letters; blank greets by full name; "
                       "anything else is the greeting line itself.",
         "Title": "Academic title before the last name in the greeting (Dr., Prof.).",
+        "IBAN": "The customer's bank account: the bank import knows their transfers by it (it also learns "
+                "IBANs from matched payments).",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",
@@ -210,7 +215,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Amount": "The amount, with at most the currency's decimals (cents).",
         "Type": "Payment (blank), Write-off (an amount you give up), Transfer to Customer (a payer paid "
                 "less and the rest moves to a new customer invoice), or Refund (money paid back out of the "
-                "customer's credit).",
+                "customer's credit). Returned Debit and Return Fee are what the bank import writes for a "
+                "direct debit that came back.",
         "Method": "Bank transfer, cash, card, ...",
         "Reference": "The bank reference or receipt number. Stays text.",
         "Customer ID": "Who paid, when the payment names no invoice: it pays their oldest open items.",
@@ -238,6 +244,17 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Base Rates": {
         "Valid From": "The first day the rate is in force (1 January or 1 July).",
         "Rate": "The base rate in percent, as the Bundesbank publishes it (may be negative, e.g. -0.88).",
+    },
+    "Mandates": {
+        "Mandate ID": "The mandate reference you gave the customer (up to 35 letters, digits and - / ? : ( ) . , ' +).",
+        "Customer ID": "Whose mandate it is.",
+        "IBAN": "The account to debit; checked with its check digits.",
+        "BIC": "The account's bank; may stay blank within SEPA.",
+        "Signed On": "The day the customer signed the mandate.",
+        "Scheme": "CORE (blank; consumers) or B2B (businesses that agreed with their bank).",
+        "Status": "active (blank) or revoked. A return for a closed account or missing mandate makes sheetbill "
+                  "treat it as revoked and say so in Advice.",
+        "Last Used": "The last debit under it before sheetbill (then the first debit is a recurring one).",
     },
 }
 
@@ -580,11 +597,14 @@ TEMPLATE_SETTINGS: dict[str, object] = {
 
 def settings_sheet(values: dict[str, object]) -> InputSheet:
     """The Settings sheet: every setting of the contract in order, with its value and description."""
-    unknown = set(values) - set(contract.SETTING_FIELDS)
+    described = {name: description for name, (_, _, description) in contract.SETTING_FIELDS.items()}
+    described.update(contract.DEBIT_SETTINGS)
+    described.update(contract.BANK_SETTINGS)
+    unknown = set(values) - set(described)
     if unknown:
         raise ValueError(f"not settings of the contract: {sorted(unknown)}")
-    rows = [{"Setting": name, "Value": values.get(name)} for name in contract.SETTING_FIELDS]
-    descriptions = [description for _, _, description in contract.SETTING_FIELDS.values()]
+    rows = [{"Setting": name, "Value": values.get(name)} for name in described]
+    descriptions = list(described.values())
     about = ExtraColumn("Description", lambda index, row: descriptions[index - 1], width=80)
     return InputSheet(contract.SETTINGS, rows, extra=[about])
 
@@ -1078,7 +1098,7 @@ def medical_demo() -> Demo:
         "Settings": settings, "Customers": customers, "Payers": payers, "Coverage": coverage,
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
-        "Base Rates": InputSheet(contract.BASE_RATES),
+        "Base Rates": InputSheet(contract.BASE_RATES), "Mandates": InputSheet(contract.MANDATES),
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
                 medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None},
@@ -1184,6 +1204,21 @@ UTILITY_CUSTOMERS = (
     ("0047122", "Peter Schulz", None, None, None, None, "0341 0000 000", "Address unknown since he moved"),
 )
 
+#: SEPA mandates of the utility's customers: most pay by direct debit; the disputed, the plan, the
+#: partial payer, the one in hospital and the one who moved pay (or not) by transfer.
+UTILITY_MANDATES = (
+    ("SWL-M-0047110", "0047110", "DE02120300000000202051", "BYLADEM1001", d("2024-11-04"), "B2B", "active",
+     d("2026-05-19")),
+    ("SWL-M-0047111", "0047111", "DE02500105170137075030", "INGDDEFFXXX", d("2025-09-01"), None, None,
+     d("2026-05-19")),
+    ("SWL-M-0047112", "0047112", "DE12500105170648489890", None, d("2026-01-05"), None, None, d("2026-05-19")),
+    ("SWL-M-0047113", "0047113", "DE68210501700012345678", None, d("2026-01-02"), None, None, d("2026-05-19")),
+    ("SWL-M-0047114", "0047114", "DE44500105175407324931", None, d("2026-01-02"), None, None, d("2026-05-19")),
+    ("SWL-M-0047115", "0047115", "DE75512108001245126199", None, d("2025-12-15"), None, None, d("2026-05-19")),
+    ("SWL-M-0047119", "0047119", "DE91100000000123456789", None, d("2026-03-02"), None, None, None),
+    ("SWL-M-0047120", "0047120", "DE27100777770209299700", None, d("2025-06-30"), "B2B", None, d("2026-05-19")),
+)
+
 #: Water use in m³ per two months, and heating in kWh per January (None: no district heating).
 UTILITY_USE: dict[str, tuple[str, str | None]] = {
     "0047110": ("84.6", "9120"), "0047111": ("7.35", "690"), "0047112": ("5.2", None),
@@ -1244,6 +1279,10 @@ def utility_demo() -> Demo:
         "VAT ID": "DE136695976",
         "Prices Include Tax": "yes",
         "Default Notice": "yes",
+        "Payment Reference Format": "{rf}",
+        "Creditor ID": "DE98ZZZ09999999999",
+        "Debit Lead Days": 14,
+        "Return Debit Fee": D("3.00"),
     })
     customers = InputSheet(contract.CUSTOMERS, rows(
         "Customer ID | Name | Street | Postal Code | City | Email | Phone | Notes",
@@ -1321,6 +1360,9 @@ def utility_demo() -> Demo:
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
         "Base Rates": InputSheet(contract.BASE_RATES),
+        "Mandates": InputSheet(contract.MANDATES, rows(
+            "Mandate ID | Customer ID | IBAN | BIC | Signed On | Scheme | Status | Last Used",
+            *UTILITY_MANDATES)),
     }
     return Demo(UTILITY_FILE, "Demo: Stadtwerke Lindenau (utility)", UTILITY_INTRO, inputs, utility_payments,
                 deliberate=("unknown customer '0047l21'",))
@@ -1457,7 +1499,19 @@ def build_all(out: Path) -> dict[str, Path]:
     write_workbook(written[TEMPLATE_FILE], template_data())
     write_workbook(written[MEDICAL_FILE], build_demo(medical_demo()))
     write_workbook(written[UTILITY_FILE], build_demo(utility_demo()))
+    written[UTILITY_STATEMENT] = out / UTILITY_STATEMENT
+    written[UTILITY_STATEMENT].write_bytes(_demo_statement()(written[UTILITY_FILE], DEMO_AS_OF))
     return written
+
+
+def _demo_statement() -> Callable[[Path, dt.date], bytes]:
+    """:func:`demo_statement.demo_statement`, loaded from beside this file (which is run as a script)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sheetbill_demo_statement", WORKBOOKS / "demo_statement.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.demo_statement
 
 
 def check() -> list[str]:

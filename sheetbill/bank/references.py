@@ -59,6 +59,22 @@ def creditor_reference(base: str) -> str:
     return f"RF{98 - mod97(value + 'RF00'):02d}{value}"
 
 
+def invoice_key(invoice_no: str) -> str:
+    """The invoice number with only its letters and digits, upper case: ``INV-000123`` -> ``INV000123``."""
+    return re.sub(r"[^A-Z0-9]", "", invoice_no.upper())
+
+
+def invoice_rf(invoice_no: str) -> str | None:
+    """The RF creditor reference of an invoice: ``RF``, check digits, :func:`invoice_key` of its number
+    (``INV-000123`` -> ``RF29INV000123``).
+
+    ``None`` when the number has no letters or digits, or more than the 21 an RF reference can carry
+    (the invoice number itself is then the reference).
+    """
+    key = invoice_key(invoice_no)
+    return creditor_reference(key) if 0 < len(key) <= 21 else None
+
+
 def is_valid_rf(reference: str) -> bool:
     """True when ``reference`` (spaces and case ignored) is an RF creditor reference with good check digits."""
     value = normalize(reference)

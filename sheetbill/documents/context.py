@@ -14,9 +14,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from ..bank.references import creditor_id_problem, normalize
 from ..book import Book
 from ..dunning import payment_reference, reference_format_is_valid
 from ..ledger import LedgerReport
+from ..mandates import debit_date, lead_days, mandate_of, masked_iban
 from ..models import BillToType, Customer, Invoice, InvoiceKind, InvoiceLine, Payer, Settings
 from ..money import ZERO
 from ..plugins.manager import Plugins
@@ -100,10 +102,10 @@ class Context:
     def reference(self, invoice: Invoice) -> str:
         """The payment reference of ``invoice`` (:func:`sheetbill.dunning.payment_reference`); an unusable
         Payment Reference Format is a warning, once."""
-        template = self.settings.payment_reference_format or "{invoice_no}"
+        template = self.settings.payment_reference_format or "{rf}"
         if not reference_format_is_valid(template):
-            self.note(warning(f"Payment Reference Format {template!r} can use only {{invoice_no}} and "
-                              "{customer_id}; the invoice number is used", "Settings",
+            self.note(warning(f"Payment Reference Format {template!r} can use only {{invoice_no}}, {{customer_id}} and "
+                              "{rf}; the invoice number is used", "Settings",
                               self.row("paymentreferenceformat"), "Value", code="bad-reference-format"))
         return payment_reference(self.settings.payment_reference_format, invoice)
 
@@ -141,6 +143,30 @@ class Context:
             "signature": t.text("common", "letter.signature", values),
             "page_label": t.text("common", "labels.page", {"page": "{page}", "pages": "{pages}"}),
         }
+
+    def debit_notice(self, invoice: Invoice) -> dict[str, str] | None:
+        """The pre-notification of a customer invoice collected by SEPA direct debit (the values its
+        text needs), or ``None`` when the customer has no active mandate on the issue date or Settings
+        Creditor ID is not a valid creditor identifier (then the invoice asks for a transfer)."""
+        mandate = mandate_of(invoice.customer_id, self.book.mandates, self.book.debits, invoice.issue_date)
+        creditor_id = normalize(str(self.settings.extra.get("creditorid") or ""))
+        if mandate is None or not creditor_id or creditor_id_problem(creditor_id):
+            return None
+        days = lead_days(self.settings.extra, self.settings.rows, [])
+        return {"debit_date": self.f.date(debit_date(invoice.issue_date, invoice.due_date, days)),
+                "debtor_iban": masked_iban(mandate.iban), "mandate_id": mandate.mandate_id,
+                "creditor_id": creditor_id}
+
+    def debit_block(self, amount: Decimal, notice: dict[str, str]) -> PaymentBlock:
+        """The payment block of an invoice collected by direct debit: amount, date, account, mandate,
+        creditor identifier; no QR code (there is nothing to transfer)."""
+        f, t = self.f, self.templates
+        rows = ((t.text("common", "payment.amount_due"), f.amount(amount)),
+                (t.text("common", "payment.debit_date"), notice["debit_date"]),
+                (t.text("common", "payment.debtor_iban"), notice["debtor_iban"]),
+                (t.text("common", "payment.mandate"), notice["mandate_id"]),
+                (t.text("common", "payment.creditor_id"), notice["creditor_id"]))
+        return PaymentBlock(t.text("common", "payment.debit_heading"), rows)
 
     def payment_block(self, amount: Decimal, reference: str, due: dt.date | None, *,
                       to_payer: bool = False) -> PaymentBlock:

@@ -197,9 +197,14 @@ def _letter_text(ctx: Context, invoice: Invoice, kind: str, values: dict[str, st
         if payers:
             paragraphs.append(t.text(kind, "intro_customer_insured", values | {"payer_names": ", ".join(payers)}))
     if invoice.amount > 0:
-        closing.append(t.text(kind, "pay_request", values))
-        block = ctx.payment_block(invoice.amount, reference, invoice.due_date,
-                                  to_payer=invoice.bill_to_type == BillToType.PAYER)
+        notice = ctx.debit_notice(invoice) if invoice.bill_to_type == BillToType.CUSTOMER else None
+        if notice is not None:
+            closing.append(t.text(kind, "debit_notice", values | notice))
+            block = ctx.debit_block(invoice.amount, notice)
+        else:
+            closing.append(t.text(kind, "pay_request", values))
+            block = ctx.payment_block(invoice.amount, reference, invoice.due_date,
+                                      to_payer=invoice.bill_to_type == BillToType.PAYER)
     return paragraphs, closing, block
 
 

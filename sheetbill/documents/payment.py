@@ -1,10 +1,9 @@
 """Bank details on documents: BIC checks, creditor references and the EPC QR code payload (the IBAN
 rule is :func:`sheetbill.bank.references.iban_problem`, re-exported here).
 
-An IBAN is checked the way banks check it (ISO 13616): two letters, two check digits, the
-national account number, the length the country prescribes, and the mod-97 remainder 1. A typo
-in one digit or two swapped digits always fails mod-97, which is why a bad IBAN is a Problem and
-no QR code is printed with it: a customer paying by scanning would send money nowhere.
+The IBAN and RF reference rules live in :mod:`sheetbill.bank.references` (one place); a bad IBAN
+is a Problem and no QR code is printed with it: a customer paying by scanning would send money
+nowhere.
 
 The EPC QR code ("GiroCode", European Payments Council guideline EPC069-12) is plain text, one
 field a line: service tag ``BCD``, version ``001`` (with BIC) or ``002`` (BIC optional), character
@@ -17,13 +16,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..bank.references import IBAN_LENGTHS, iban_is_valid, iban_problem
+from ..bank.references import IBAN_LENGTHS, creditor_reference, iban_is_valid, iban_problem, is_valid_rf
 
 __all__ = ["IBAN_LENGTHS", "bic_is_valid", "compact", "creditor_reference", "epc_payload", "format_iban",
            "iban_is_valid", "iban_problem", "is_creditor_reference"]
 
 _BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
-_RF_SHAPE = re.compile(r"^RF[0-9]{2}[A-Z0-9]{1,21}$")
 
 #: EPC limits: beneficiary name, structured reference, remittance text, whole payload (bytes).
 EPC_NAME_MAX, EPC_REFERENCE_MAX, EPC_TEXT_MAX, EPC_PAYLOAD_MAX = 70, 35, 140, 331
@@ -54,17 +52,7 @@ def bic_is_valid(bic: str) -> bool:
 
 def is_creditor_reference(reference: str) -> bool:
     """True when ``reference`` is an ISO 11649 structured creditor reference (``RF18 5390 0754 7034``)."""
-    value = compact(reference)
-    return bool(_RF_SHAPE.match(value)) and _mod97(value[4:] + value[:4]) == 1
-
-
-def creditor_reference(base: str) -> str:
-    """The ISO 11649 reference ``RFxx<base>`` for an alphanumeric ``base`` of at most 21 characters."""
-    value = compact(base)
-    if not value.isalnum() or not 0 < len(value) <= 21:
-        raise ValueError(f"{base!r} cannot be made a creditor reference")
-    check = 98 - _mod97(value + "RF00")
-    return f"RF{check:02d}{value}"
+    return is_valid_rf(compact(reference))
 
 
 def epc_payload(*, name: str, iban: str, amount: Decimal, reference: str, bic: str = "", text: str = "") -> str:

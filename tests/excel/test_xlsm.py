@@ -160,7 +160,8 @@ def test_the_macros_call_functions_that_exist_and_read_the_contracts_sheets():
     for button in MACROS:
         assert f'SheetbillRun "{button}"' in text and callable(getattr(excel, button))
     needed = re.search(r'NEEDED_KEYS As String = "\|(.*)\|"', text)[1].split("|")
-    assert needed == [normalize(n) for n in (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS)]
+    assert needed == [normalize(n) for n in
+                      (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS, *contract.IMPORTED_SHEETS)]
     history = re.search(r'HISTORY_KEYS As String = "\|(.*)\|"', text)[1].split("|")
     assert history == [normalize(n) for n in contract.HISTORY_SHEETS]
     assert text.isascii()

@@ -219,5 +219,5 @@ def test_the_bound_script_lists_the_contracts_sheets():
     text = BOUND_SCRIPT.read_text()
     listed = re.findall(r'"([^"]+)"', re.search(r"SHEETBILL_SHEETS = \[(.*?)\];", text, re.S)[1])
     history = re.findall(r'"([^"]+)"', re.search(r"SHEETBILL_HISTORY = \[(.*?)\];", text, re.S)[1])
-    assert listed == [*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS]
+    assert listed == [*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS, *contract.IMPORTED_SHEETS]
     assert history == list(contract.HISTORY_SHEETS)

@@ -46,7 +46,7 @@ def test_bare_and_bearer_tokens_are_accepted(base, header):
 
 def test_only_the_allow_listed_buttons_exist(base):
     status, text = post(base + "/xlwings/custom-scripts-call/delete_everything", payload(tiny_workbook()))
-    assert status == 404 and "bill, check, documents, overdue" in text
+    assert status == 404 and "bill, check, documents, import-bank, overdue" in text
     assert post(base + "/xlwings/custom-scripts-call/__init__", {})[0] == 404
     assert post(base + "/xlwings/custom-scripts-call/bill/extra", {})[0] == 404
     assert post(base + "/admin", {})[0] == 404
@@ -239,3 +239,31 @@ def test_a_custom_run_is_used_and_its_result_encoded():
         status, text = post(url + "/xlwings/custom-scripts-call/overdue", payload(tiny_workbook()))
     assert status == 200
     assert json.loads(text)["actions"][0]["args"][:4] == ["hello", "sheetbill: Update overdue", "ok", "info"]
+
+
+def test_import_bank_takes_the_statement_files_in_the_request(base):
+    import base64
+    import datetime as dt
+
+    from sheetbill.bank.camt_write import camt053
+    from sheetbill.bank.entries import BankEntry
+    from sheetbill.bank.references import invoice_rf
+
+    workbook = tiny_workbook()
+    _, text = post(base + BILL, payload(workbook))
+    after = apply_actions(workbook, json.loads(text)["actions"])
+    first = after["Invoices"][1]
+    day = dt.date(2026, 3, 5)
+    data = camt053("DE89370400440532013000", [
+        BankEntry(Decimal(str(first[8])), "EUR", day, day, "Ann Lee", structured_reference=invoice_rf(first[0]),
+                  bank_reference="B1", status="BOOK")], statement_id="S1", created=dt.datetime(2026, 3, 6))
+    body = payload(after) | {"files": [{"name": "../../etc/passwd", "content": base64.b64encode(data).decode()}]}
+    status, text = post(base + "/xlwings/custom-scripts-call/import-bank", body)
+    assert status == 200, text
+    actions = json.loads(text)["actions"]
+    imported = apply_actions(after, actions)
+    rows = imported["Bank Payments"]
+    assert rows[0][:4] == ["Payment ID", "Date", "Invoice No", "Amount"] and rows[1][2] == first[0]
+    assert "Matched by reference: 1" in actions[-1]["args"][0]
+    status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(after) | {"files": [{"x": 1}]})
+    assert status == 400 and "base64" in text

@@ -23,8 +23,9 @@
 /** The sheets a run reads: the workbook contract's input and history sheets (sheetbill.contract). */
 var SHEETBILL_SHEETS = [
   "Settings", "Customers", "Payers", "Coverage", "Services", "Payer Codes", "Charges", "Payments",
-  "Payment Plans", "Contacts", "Base Rates",
+  "Payment Plans", "Contacts", "Base Rates", "Mandates",
   "Invoices", "Invoice Lines", "Reminders", "Collections",
+  "Bank Payments", "Bank Review", "Debits",
 ];
 var SHEETBILL_HISTORY = ["Invoices", "Invoice Lines", "Reminders", "Collections"];
 /** The header fill the server gives the sheets it writes; headers with it are made bold and frozen. */

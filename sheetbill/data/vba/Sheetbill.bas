@@ -12,7 +12,7 @@ Attribute VB_Name = "Sheetbill"
 ' opens without a compile error on a PC where the add-in is missing: the macro says what to install.
 Option Explicit
 
-Private Const NEEDED_KEYS As String = "|settings|customers|payers|coverage|services|payercodes|charges|payments|paymentplans|contacts|baserates|invoices|invoicelines|reminders|collections|"
+Private Const NEEDED_KEYS As String = "|settings|customers|payers|coverage|services|payercodes|charges|payments|paymentplans|contacts|baserates|mandates|invoices|invoicelines|reminders|collections|bankpayments|bankreview|debits|"
 Private Const HISTORY_KEYS As String = "|invoices|invoicelines|reminders|collections|"
 
 Public Sub SheetbillBill()

@@ -47,7 +47,7 @@ class XlsxWorkbook:
     def input_stamp(self, context: str) -> str | None:
         """A fingerprint of the input sheets' stored bytes and ``context``."""
         self._remember()
-        return input_stamp(self.path, contract.INPUT_SHEETS, context)
+        return input_stamp(self.path, contract.STAMPED_SHEETS, context)
 
     def stored_stamp(self) -> str | None:
         """The stamp stored by the last write, if the file still has it."""
