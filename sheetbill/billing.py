@@ -118,12 +118,12 @@ def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> d
     return active
 
 
-#: A line before it has an invoice number: InvoiceLine's fields from ``charge_id`` to ``related_invoice``,
-#: then ``net``, ``tax_category``, ``tax_rate``, ``tax_exemption``.
+#: A line before it has an invoice number: InvoiceLine's fields from ``charge_id`` to ``related_invoice``;
+#: a line with tax adds ``net``, ``tax_category``, ``tax_rate``, ``tax_exemption`` and whether its gross
+#: is left to the invoice's tax (a whole charge billed at net prices: :func:`_with_invoice_tax`).
 _LineFields = tuple
-#: A new line and whether its gross is left to the invoice's tax (a whole charge billed at net prices).
-_Pending = tuple[_LineFields, bool]
-_UNTAXED = (None, None, None, None)
+_Pending = _LineFields
+_UNTAXED = ()
 
 
 def issue(book: Book, decisions: Mapping[str, Decision]) -> IssueReport:
@@ -159,10 +159,13 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
             decision = decisions.get(charge_id)
             amount = decision.charge_amount if decision is not None else None
             now = _fingerprint_of_charge(amount, charge)
-            # a line issued before tax compares with the charge as priced: turning tax on re-taxes nothing
-            before = _fingerprint_of_charge(listed_amount(book, charge), charge) if decision is not None else now
-            if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
+            if all(_fingerprint_of_line(line) == now for line in lines):
                 continue
+            if decision is not None and book.taxed and any(line.net is None for line in lines):
+                # a line issued before tax compares with the charge as priced: turning tax on re-taxes nothing
+                before = _fingerprint_of_charge(listed_amount(book, charge), charge)
+                if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
+                    continue
         for line in lines:
             credits[line.invoice_no].append((
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
@@ -177,7 +180,7 @@ def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
     """A credited line's tax, reversed: its net negated, its category, rate and reason as issued."""
     if line.net is None:
         return _UNTAXED
-    return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption)
+    return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption, False)
 
 
 def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
@@ -196,18 +199,20 @@ def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
         line_tax = taxes.get(service_code)
         shares = decision.shares
         if line_tax is None:
-            tax_fields = [_UNTAXED] * len(shares)
-            free = False
-        else:
-            nets = _nets_of_shares(book, decision, line_tax)
-            tax_fields = [(money(net), line_tax.category, line_tax.rate, line_tax.exemption) for net in nets]
-            # with net prices, a party billed the whole charge gets its tax from the invoice's sum
-            free = not gross_prices and len(shares) == 1 and not shares[0].adjustment and bool(line_tax.rate)
-        for share, taxed in zip(shares, tax_fields, strict=True):
-            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, line_tax is None)].append(((
+            for share in shares:
+                pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, True)].append((
+                    charge.charge_id, charge.date, charge.customer_id, service_code,
+                    share.billed_code or service_code, quantity, decision.charge_amount, money(share.amount),
+                    money(share.adjustment), share.reason, None, None))
+            continue
+        nets = _nets_of_shares(book, decision, line_tax)
+        # with net prices, a party billed the whole charge gets its tax from the invoice's sum
+        free = not gross_prices and len(shares) == 1 and not shares[0].adjustment and bool(line_tax.rate)
+        for share, net in zip(shares, nets, strict=True):
+            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, False)].append((
                 charge.charge_id, charge.date, charge.customer_id, service_code, share.billed_code or service_code,
                 quantity, decision.charge_amount, money(share.amount), money(share.adjustment), share.reason,
-                None, None, *taxed), free))
+                None, None, money(net), line_tax.category, line_tax.rate, line_tax.exemption, free))
     return pending
 
 
@@ -255,10 +260,10 @@ def _transfers(book: Book, pending: dict[tuple, list[_Pending]]) -> list[Problem
         breakdown = breakdowns.get(source.invoice_no)
         parts = transfer_parts(book.amounts.money(payment.amount), breakdown, book.settings.currency)
         for amount, taxed in parts:
-            pending[(BillToType.CUSTOMER, source.customer_id, source.customer_id, taxed is _UNTAXED)].append(((
+            pending[(BillToType.CUSTOMER, source.customer_id, source.customer_id, not taxed)].append((
                 None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(amount),
                 book.amounts.money(ZERO), transfer_reason(source), payment.payment_id, source.invoice_no,
-                *taxed), False))
+                *taxed))
     return problems
 
 
@@ -275,7 +280,8 @@ def transfer_parts(amount: Decimal, breakdown: TaxBreakdown | None, currency: st
                    ) -> list[tuple[Decimal, tuple]]:
     """How a transferred ``amount`` is taxed: untaxed when its payer invoice was; else split over the
     invoice's categories and rates in proportion to their gross (the last takes the rest), each part's
-    net derived once. Returns ``(amount, (net, category, rate, exemption))`` per line."""
+    net derived once. Returns ``(amount, (net, category, rate, exemption, False))`` per line (``()``:
+    untaxed)."""
     if breakdown is None or not breakdown.subtotals:
         return [(amount, _UNTAXED)]
     groups = [s for s in breakdown.subtotals if s.basis + s.tax] or list(breakdown.subtotals[:1])
@@ -287,7 +293,7 @@ def transfer_parts(amount: Decimal, breakdown: TaxBreakdown | None, currency: st
             amount * (subtotal.basis + subtotal.tax) / total, currency)
         left -= part
         parts.append((part, (net_of(part, subtotal.rate, currency), subtotal.category, subtotal.rate,
-                             subtotal.exemption_reason)))
+                             subtotal.exemption_reason, False)))
     return parts
 
 
@@ -344,8 +350,8 @@ def foot_shared_tax(pending: dict[tuple, list[_Pending]], currency: str, money=l
             continue
         groups: dict[tuple, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
         for key in keys:
-            for index, (fields, _) in enumerate(pending[key]):
-                if fields[12] is not None and fields[14]:
+            for index, fields in enumerate(pending[key]):
+                if len(fields) > 12 and fields[14]:
                     groups[(fields[13], fields[14])][key].append(index)
         for (_, rate), where in groups.items():
             if len(where) > 1:
@@ -356,15 +362,15 @@ def _foot_group(pending: dict[tuple, list[_Pending]], where: dict[tuple, list[in
                 currency: str, money) -> None:
     """:func:`foot_shared_tax` for one category and rate: of the moves that make the taxes foot, the one
     that leaves the smallest rounding amounts (gross - net - tax of each invoice's lines of this rate)."""
-    bases = {key: sum((pending[key][i][0][12] for i in indexes), ZERO) for key, indexes in where.items()}
-    grosses = {key: sum((pending[key][i][0][7] for i in indexes), ZERO) for key, indexes in where.items()}
+    bases = {key: sum((pending[key][i][12] for i in indexes), ZERO) for key, indexes in where.items()}
+    grosses = {key: sum((pending[key][i][7] for i in indexes), ZERO) for key, indexes in where.items()}
     whole = tax_of(sum(bases.values(), ZERO), rate, currency)
     if sum((tax_of(b, rate, currency) for b in bases.values()), ZERO) == whole:
         return
     lines_of_charge: dict[str, dict[tuple, int]] = defaultdict(dict)
     for key, indexes in where.items():
         for index in indexes:
-            charge_id = pending[key][index][0][0]
+            charge_id = pending[key][index][0]
             if charge_id is not None:
                 lines_of_charge[charge_id].setdefault(key, index)
     pairs: dict[tuple[tuple, tuple], tuple[int, int]] = {}
@@ -395,12 +401,14 @@ def _foot_group(pending: dict[tuple, list[_Pending]], where: dict[tuple, list[in
 
 
 def _add_net(pending: dict[tuple, list[_Pending]], key: tuple, index: int, delta: Decimal, money) -> None:
-    fields, free = pending[key][index]
-    pending[key][index] = ((*fields[:12], money(fields[12] + delta), *fields[13:]), free)
+    fields = pending[key][index]
+    pending[key][index] = (*fields[:12], money(fields[12] + delta), *fields[13:])
 
 
 def _line(number: str, fields: _LineFields) -> InvoiceLine:
-    return InvoiceLine(number, *fields[:12], 0, None, *fields[12:])
+    if len(fields) == 12:
+        return InvoiceLine(number, *fields)
+    return InvoiceLine(number, *fields[:12], 0, None, *fields[12:16])
 
 
 def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: dt.date, bill_to_type: str,
@@ -420,20 +428,20 @@ def _with_invoice_tax(book: Book, pending: list[_Pending]) -> list[_LineFields]:
     """The lines of one new invoice; a line whose gross is left to the invoice (a whole charge at net
     prices) gets its part of the invoice's tax per category and rate (:func:`sheetbill.tax.allocate_tax`),
     so that such an invoice's Amount is exactly Net + Tax (BR-CO-17) with no rounding amount."""
-    if not any(free for _, free in pending):
-        return [fields for fields, _ in pending]
+    if not any(len(fields) > 16 and fields[16] for fields in pending):
+        return pending
     currency = book.settings.currency
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for index, (fields, _) in enumerate(pending):
-        if fields[12] is not None:
+    for index, fields in enumerate(pending):
+        if len(fields) > 12:
             groups[(fields[13], fields[14])].append(index)
-    result = [fields for fields, _ in pending]
+    result = list(pending)
     for (_, rate), indexes in groups.items():
-        free = [i for i in indexes if pending[i][1]]
+        free = [i for i in indexes if pending[i][16]]
         if not free:
             continue
         basis = sum((result[i][12] for i in indexes), ZERO)
-        fixed_tax = sum((result[i][7] - result[i][12] for i in indexes if not pending[i][1]), ZERO)
+        fixed_tax = sum((result[i][7] - result[i][12] for i in indexes if not pending[i][16]), ZERO)
         parts = allocate_tax([result[i][12] for i in free], rate, currency)
         parts[-1] += tax_of(basis, rate, currency) - fixed_tax - sum(parts, ZERO)
         for index, part in zip(free, parts, strict=True):
