@@ -98,7 +98,10 @@ def listed_amount(book: Book, charge: Charge) -> Decimal:
 def charge_amount(book: Book, charge: Charge) -> Decimal:
     """What the parties split: the charge as priced, plus its tax when the workbook is taxed and
     prices are net (:func:`sheetbill.tax.charge_gross_and_net`). The split is always on gross amounts."""
-    listed = listed_amount(book, charge)
+    price = charge.price if charge.price is not None else book.services[charge.service_code].price
+    listed = book.amounts.money(price * charge.quantity)  # listed_amount(), inline: once per charge
+    if not book.taxes:
+        return listed
     line_tax = book.taxes.get(charge.service_code)
     if line_tax is None or book.settings.prices_include_tax:
         return listed

@@ -124,6 +124,9 @@ def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> d
 _LineFields = tuple
 _Pending = _LineFields
 _UNTAXED = ()
+#: The fourth part of the key of a new invoice with tax (one without has three): lines with and without
+#: tax (a transfer from an invoice issued before tax) are never on one invoice.
+_TAXED = "taxed"
 
 
 def issue(book: Book, decisions: Mapping[str, Decision]) -> IssueReport:
@@ -196,20 +199,20 @@ def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
         charge = decision.charge
         service_code = charge.service_code
         quantity = book.amounts.number(charge.quantity)
-        line_tax = taxes.get(service_code)
+        line_tax = taxes.get(service_code) if taxes else None
         shares = decision.shares
         if line_tax is None:
             for share in shares:
-                pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, True)].append((
+                pending[(share.bill_to_type, share.bill_to_id, charge.customer_id)].append((
                     charge.charge_id, charge.date, charge.customer_id, service_code,
                     share.billed_code or service_code, quantity, decision.charge_amount, money(share.amount),
-                    money(share.adjustment), share.reason, None, None))
+                    money(share.adjustment), share.reason))
             continue
         nets = _nets_of_shares(book, decision, line_tax)
         # with net prices, a party billed the whole charge gets its tax from the invoice's sum
         free = not gross_prices and len(shares) == 1 and not shares[0].adjustment and bool(line_tax.rate)
         for share, net in zip(shares, nets, strict=True):
-            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, False)].append((
+            pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, _TAXED)].append((
                 charge.charge_id, charge.date, charge.customer_id, service_code, share.billed_code or service_code,
                 quantity, decision.charge_amount, money(share.amount), money(share.adjustment), share.reason,
                 None, None, money(net), line_tax.category, line_tax.rate, line_tax.exemption, free))
@@ -260,7 +263,8 @@ def _transfers(book: Book, pending: dict[tuple, list[_Pending]]) -> list[Problem
         breakdown = breakdowns.get(source.invoice_no)
         parts = transfer_parts(book.amounts.money(payment.amount), breakdown, book.settings.currency)
         for amount, taxed in parts:
-            pending[(BillToType.CUSTOMER, source.customer_id, source.customer_id, not taxed)].append((
+            key = (BillToType.CUSTOMER, source.customer_id, source.customer_id, *((_TAXED,) if taxed else ()))
+            pending[key].append((
                 None, payment.date, source.customer_id, None, None, None, None, book.amounts.money(amount),
                 book.amounts.money(ZERO), transfer_reason(source), payment.payment_id, source.invoice_no,
                 *taxed))
@@ -314,17 +318,20 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
             continue
         number = numbering.next()
         new = [_line(number, fields) for fields in credits[credited_no]]
-        invoices.append(_invoice(book, new, number, InvoiceKind.CREDIT_NOTE, as_of, original.bill_to_type,
-                                 original.bill_to_id, original.bill_to_name, original.customer_id, credited_no))
+        invoices.append(_invoice(book, new, original.net is not None, number, InvoiceKind.CREDIT_NOTE, as_of,
+                                 original.bill_to_type, original.bill_to_id, original.bill_to_name,
+                                 original.customer_id, credited_no))
         lines += new
-    for key in sorted(pending, key=lambda k: (k[2], _ISSUE_ORDER[k[0]], k[1], k[3])):
-        bill_to_type, bill_to_id, customer_id, _ = key
+    for key in sorted(pending, key=lambda k: (k[2], _ISSUE_ORDER[k[0]], k[1], len(k))):
+        bill_to_type, bill_to_id, customer_id = key[:3]
         number = numbering.next()
-        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])]
+        taxed = len(key) > 3
+        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])] if taxed else [
+            InvoiceLine(number, *fields) for fields in pending[key]]
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
-        invoices.append(_invoice(book, new, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
+        invoices.append(_invoice(book, new, taxed, number, InvoiceKind.INVOICE, as_of + dt.timedelta(days=terms),
                                  bill_to_type, bill_to_id, name, customer_id, related))
         lines += new
     return invoices, lines
@@ -343,7 +350,7 @@ def foot_shared_tax(pending: dict[tuple, list[_Pending]], currency: str, money=l
     leaves between a party's gross and its net + tax is its invoice's rounding amount (BT-114)."""
     by_customer: dict[str, list[tuple]] = defaultdict(list)
     for key in pending:
-        if not key[3]:
+        if len(key) > 3:
             by_customer[key[2]].append(key)
     for keys in by_customer.values():
         if len(keys) < 2:
@@ -406,17 +413,17 @@ def _add_net(pending: dict[tuple, list[_Pending]], key: tuple, index: int, delta
 
 
 def _line(number: str, fields: _LineFields) -> InvoiceLine:
-    if len(fields) == 12:
+    if len(fields) <= 12:
         return InvoiceLine(number, *fields)
     return InvoiceLine(number, *fields[:12], 0, None, *fields[12:16])
 
 
-def _invoice(book: Book, lines: list[InvoiceLine], number: str, kind: str, due: dt.date, bill_to_type: str,
-             bill_to_id: str, name: str, customer_id: str, related: str | None) -> Invoice:
-    """A new document: Amount the sum of its lines; Net and Tax from its tax breakdown (None untaxed)."""
+def _invoice(book: Book, lines: list[InvoiceLine], taxed: bool, number: str, kind: str, due: dt.date,
+             bill_to_type: str, bill_to_id: str, name: str, customer_id: str, related: str | None) -> Invoice:
+    """A new document: Amount the sum of its lines; with ``taxed`` lines, Net and Tax from its tax
+    breakdown (None untaxed)."""
     as_of = book.settings.as_of
     amount = sum((ln.amount for ln in lines), ZERO)
-    taxed = book.taxed or any(ln.net is not None for ln in lines)
     breakdown = invoice_tax_breakdown(lines, book.settings.currency) if taxed else None
     net, tax = (None, None) if breakdown is None else (book.amounts.money(breakdown.net),
                                                        book.amounts.money(breakdown.tax))

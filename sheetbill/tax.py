@@ -288,6 +288,8 @@ def check_tax_ids(settings: object) -> list[tuple[str, str, str, str]]:
     """Tax Number and VAT ID as Settings Problems ``(setting key, message, code, severity)``: a VAT ID
     that fails its check digits (python-stdnum) is an error; a Tax Number of no German form a warning."""
     found: list[tuple[str, str, str, str]] = []
+    if not settings.vat_id and not settings.tax_number:
+        return found  # python-stdnum's VAT module loads every country's: only when there is something to check
     try:
         from stdnum.de import stnr
         from stdnum.eu import vat
