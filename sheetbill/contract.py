@@ -101,7 +101,8 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
                        "yes: customer invoices say the customer is in default 30 days after the due date "
                        "without a reminder (§ 286 (3) BGB)."),
     "Company Country": ("company_country", "text",
-                        "Country of the Company Address, as a two-letter code (default DE); e-invoices state it."),
+                        "Country of the Company Address, as a two-letter code (blank: DE when the Currency is EUR); "
+                        "e-invoices state it."),
     "Contact Name": ("contact_name", "text", "Who answers questions about an invoice (XRechnung requires it)."),
     "Contact Phone": ("contact_phone", "text", "Their phone number (XRechnung requires it)."),
     "Contact Email": ("contact_email", "text", "Their email address (default Company Email)."),

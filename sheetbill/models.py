@@ -127,7 +127,7 @@ class Settings:
     send_documents_from: dt.date | None = None
     apply_credits: str = "automatic"
     dun_fees_and_interest: bool = False
-    company_country: str = "DE"
+    company_country: str = ""
     contact_name: str = ""
     contact_phone: str = ""
     contact_email: str = ""
