@@ -4,7 +4,7 @@ A Customers or Payers row whose E-Invoice column says ``xrechnung``, ``xrechnung
 gets e-invoices. What each needs, with the EN 16931 / XRechnung rule that demands it:
 
 * the seller (Settings): Company Name (BT-27), Company Address with street, postal code and city
-  (BT-35, BT-38, BT-37; BR-DE-3, BR-DE-4), Company Country (BT-40, default DE), Tax Number or VAT ID
+  (BT-35, BT-38, BT-37; BR-DE-3, BR-DE-4), Company Country (BT-40; blank: DE for EUR), Tax Number or VAT ID
   (BT-32 / BT-31, BR-S-02, BR-E-02), and VAT ID or a Seller Identifier (BT-29, BR-CO-26); for XRechnung
   also Contact Name, Contact Phone and Contact Email
   (BR-DE-2, -5, -6, -7), an Electronic Address (BT-34; default Company Email) and Bank IBAN for the
@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..compliance import sender_country
 from ..models import Customer, Payer, PayerType, Settings
 from ..problems import Problem, warning
 from .leitweg import leitweg_problem, looks_like_leitweg_id
@@ -80,6 +81,15 @@ def split_address(text: str | None) -> tuple[str, str, str, str | None]:
     return ", ".join(parts), "", "", None
 
 
+def home_country(settings: Settings, in_address: str | None) -> str | None:
+    """The practice's country: Company Country (or Country), else the country at the end of Company
+    Address, else DE when the Currency is EUR (the rule :mod:`sheetbill.compliance` applies too)."""
+    stated = sender_country(settings)
+    if stated is not None:
+        return country_code(stated)
+    return in_address or ("DE" if settings.currency == "EUR" else None)
+
+
 def seller_party(settings: Settings, fmt: str) -> tuple[Party, list[Problem]]:
     """The seller from Settings, and what it lacks for an e-invoice of format ``fmt``."""
     s, rows = settings, settings.rows
@@ -91,7 +101,7 @@ def seller_party(settings: Settings, fmt: str) -> tuple[Party, list[Problem]]:
 
     xrechnung = fmt in XRECHNUNG_FORMATS
     street, postal, city, in_address = split_address(s.company_address)
-    country = country_code(s.company_country) or in_address or ""
+    country = home_country(s, in_address) or ""
     if not s.company_name:
         lack("Company Name", "the seller's name (BT-27)")
     if not (postal and city) or (xrechnung and not street):
@@ -133,7 +143,8 @@ def buyer_party(party: Customer | Payer, settings: Settings, fmt: str) -> tuple[
         problems.append(warning(f"{party.name}: {text}", sheet, party.row, column, code=CODE))
 
     xrechnung = fmt in XRECHNUNG_FORMATS
-    country = country_code(party.country) if party.country else country_code(settings.company_country)
+    country = country_code(party.country) if party.country else home_country(
+        settings, split_address(settings.company_address)[3])
     if country is None:
         lack("Country", f"Country {party.country!r} is not a two-letter country code such as DE")
     if xrechnung:
