@@ -30,9 +30,9 @@ demo: $(STAMP)
 	  $(BIN)/sheetbill documents $$book --as-of 2026-06-30; test $$? -eq 0 || exit 1; \
 	  $(BIN)/sheetbill statements $$book --as-of 2026-06-30; test $$? -eq 0 || exit 1; \
 	done
-	$(BIN)/sheetbill debit demo-output/demo-utility.xlsx --as-of 2026-06-30
-	$(BIN)/sheetbill import-bank demo-output/demo-utility.xlsx workbooks/demo-utility-statement.xml --as-of 2026-07-20
-	$(BIN)/sheetbill overdue demo-output/demo-utility.xlsx --as-of 2026-07-20; test $$? -le 1 || exit 1
+	$(BIN)/sheetbill debit demo-output/demo-utility.xlsx --as-of 2026-06-30; test $$? -eq 0 || exit 1
+	$(BIN)/sheetbill import-bank demo-output/demo-utility.xlsx workbooks/demo-utility-statement.xml --as-of 2026-07-20; test $$? -eq 0 || exit 1
+	$(BIN)/sheetbill overdue demo-output/demo-utility.xlsx --as-of 2026-07-20; test $$? -eq 1 || exit 1
 
 ## The whole test suite.
 test: $(STAMP)
