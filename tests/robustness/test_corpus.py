@@ -53,15 +53,23 @@ def _input_parts(path: Path) -> dict[str, tuple[int, int]]:
     return parts
 
 
+#: Runs the command given as its arguments and reports that command's own peak memory on stderr. The
+#: command is started from this small process because Linux counts the forking parent's memory in a
+#: child's ru_maxrss, and a test session's own process is large.
+_MEASURE = ("import os, subprocess, sys\n"
+            "child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)\n"
+            "_, status, usage = os.wait4(child.pid, 0)\n"
+            "sys.stderr.write(f'\\nPEAK {usage.ru_maxrss}\\n')\n"
+            "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def _measured(args: list[str], log: Path) -> tuple[int, str, int]:
-    """Run ``args``; its exit code, its stderr and its own peak memory in bytes (``wait4``'s usage of
-    that one process, not of every child this test session ran)."""
-    with open(log.with_suffix(".out"), "wb") as out, open(log.with_suffix(".err"), "wb") as err:
-        process = subprocess.Popen(args, env=ENV, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``args``; its exit code, its stderr and its own peak memory in bytes."""
+    run = subprocess.run([sys.executable, "-c", _MEASURE, *args], env=ENV, capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=600)
+    stderr, _, peak = run.stderr.rpartition("\nPEAK ")
     scale = 1 if sys.platform == "darwin" else 1024
-    return process.returncode, log.with_suffix(".err").read_text(errors="replace"), usage.ru_maxrss * scale
+    return run.returncode, stderr, int(peak.split()[0]) * scale
 
 
 def _run(name: str, command: str, tmp_path: Path) -> None:
