@@ -264,9 +264,7 @@ def to_payment_terms(value: CellValue) -> PaymentTerms:
     (the grammar of :mod:`sheetbill.terms`)."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         days = to_int(value)
-        if days < 0:
-            raise CellError(msg("must not be negative, found {value}", value=to_text(value)), "out-of-range")
-        if days > MAX_TERMS_DAYS:
+        if not 0 <= days <= MAX_TERMS_DAYS:
             raise CellError(msg("{value} is out of range (allowed: {allowed})", value=to_text(value),
                                 allowed=f"0 to {MAX_TERMS_DAYS:,}"), "out-of-range")
         return PaymentTerms(days)

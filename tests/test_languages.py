@@ -115,7 +115,12 @@ def _sentences_of(code: str) -> set[str]:
     return words - shared - reasons
 
 
+#: What an office writing in each language types into the free-text Settings the documents print as typed.
+OFFICE_TEXTS = {"de": {"Payment Methods": "Überweisung oder Lastschrift"}}
+
+
 def _set_language(workbook: Path, code: str) -> None:
+    """Switch the workbook to ``code``, and its free-text settings to what an office of that language types."""
     from openpyxl import load_workbook
 
     book = load_workbook(workbook)
@@ -123,6 +128,8 @@ def _set_language(workbook: Path, code: str) -> None:
     for row in sheet.iter_rows(min_row=2):
         if row[0].value == "Language":
             row[1].value = code
+        elif row[0].value in OFFICE_TEXTS.get(code, {}):
+            row[1].value = OFFICE_TEXTS[code][row[0].value]
     book.save(workbook)
 
 
