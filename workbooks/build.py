@@ -94,6 +94,17 @@ SHEET_PURPOSE: dict[str, str] = {
     "Base Rates": "Only for Interest Rate base + N: the base rate from each Valid From on (from the Bundesbank).",
 }
 
+#: The help of the e-invoice columns Customers and Payers share.
+EINVOICE_PARTY_HELP = {
+    "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
+                 "the PDF with the XML inside (docs/einvoice.md).",
+    "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
+                       "(checked). Required for XRechnung.",
+    "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
+    "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
+                          "SCHEME:ID such as 0204:991-12345-67.",
+}
+
 #: What each input column means, by sheet and header (the docs and the header notes show these).
 COLUMN_NOTES: dict[str, dict[str, str]] = {
     "Settings": {
@@ -115,13 +126,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
                               "month (blank: Settings Payment Terms Days).",
         "Business": "yes: a business, not a consumer: owes the Settings Business Late Fee when late "
                     "(§ 288 (5) BGB; blank: no).",
-        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
-                     "the PDF with the XML inside (docs/einvoice.md).",
-        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
-                           "(checked). Required for XRechnung.",
-        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
-        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
-                              "SCHEME:ID such as 0204:991-12345-67.",
+        **EINVOICE_PARTY_HELP,
         "Salutation": "Herr or Frau (Mr or Ms) for a personal greeting in letters; blank greets by full name; "
                       "anything else is the greeting line itself.",
         "Title": "Academic title before the last name in the greeting (Dr., Prof.).",
@@ -143,13 +148,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Payment Terms Days": "When the payer's invoices are due: 30 (days), EOM, EOM + 15 or 15th next month "
                               "(blank: Settings Payment Terms Days).",
         "Country": "Country of the payer's address (blank: the practice's own).",
-        "E-Invoice": "Blank: PDF only. xrechnung or xrechnung-ubl: an XRechnung XML beside the PDF; zugferd: "
-                     "the PDF with the XML inside (docs/einvoice.md).",
-        "Buyer Reference": "The reference the buyer wants on its e-invoices; for a public body its Leitweg-ID "
-                           "(checked). Required for XRechnung.",
-        "VAT ID": "The buyer's VAT ID (USt-IdNr), when it is a business.",
-        "Electronic Address": "Where e-invoices reach the buyer (blank: its Email); an email address or "
-                              "SCHEME:ID such as 0204:991-12345-67.",
+        **EINVOICE_PARTY_HELP,
         "Secondary Method": "How the payer pays as secondary payer: standard (blank: its benefit, at most what "
                             "the customer still owes), non-duplication (its benefit minus what the primary paid) "
                             "or medicare-secondary (42 CFR 411.33).",
