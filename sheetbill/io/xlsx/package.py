@@ -10,8 +10,8 @@ this module copies the data from the local-header offsets and writes its own hea
 * CRC and sizes always go in the local header and the data-descriptor flag is cleared, which every
   reader accepts (a streamed entry from Excel or LibreOffice may have used a descriptor);
 * Zip64 fields are written only for entries, offsets or archives past the classic limits;
-* new parts are deflated at level 1 (fastest end to end when measured; level 6 is about 17 % smaller
-  and slower) and carry a fixed 1980-01-01 time stamp, so the same input always gives the same bytes.
+* new parts are deflated at level 1 (:mod:`.deflate`) and carry a fixed 1980-01-01 time stamp, so the
+  same input always gives the same bytes.
 
 It also holds the small OPC helpers the writer needs: relationship and content-type parts,
 resolving relationship targets to part names, and a few text-level XML splicing functions used
@@ -22,15 +22,13 @@ parts of it we do not touch.
 from __future__ import annotations
 
 import posixpath
-import queue
 import re
 import shutil
 import struct
 import tempfile
-import threading
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
+from .deflate import Deflated, deflate_in_background
 from .errors import WorkbookFormatError
 from .limits import check_declared_sizes
 
@@ -158,15 +157,19 @@ class ZipSource:
             raise KeyError(name)
         return self._zip.open(info)
 
-    def raw_data(self, info: zipfile.ZipInfo) -> Iterable[bytes]:
-        """Yield the entry's stored (compressed) bytes, exactly as they are in the file."""
+    def raw_data(self, info: zipfile.ZipInfo, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Yield the entry's stored (compressed) bytes, exactly as they are in the file (those from
+        `start` to `end` when given)."""
         self._raw.seek(info.header_offset)
         header = self._raw.read(_LOCAL_HEADER.size)
         fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
         if fields is None or fields[0] != b"PK\x03\x04":
             raise WorkbookFormatError(f"{self.path.name}: bad local header for {info.filename}")
-        self._raw.seek(info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10])
-        remaining = info.compress_size
+        end = info.compress_size if end is None else end
+        if not 0 <= start <= end <= info.compress_size:
+            raise ValueError(f"{info.filename}: byte range {start}-{end} outside the entry")
+        self._raw.seek(info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10] + start)
+        remaining = end - start
         while remaining:
             chunk = self._raw.read(min(remaining, _COPY_CHUNK))
             if not chunk:
@@ -227,14 +230,17 @@ class ZipSink:
             self._out.write(chunk)
         self._entries.append(entry)
 
-    def write(self, name: str, chunks: Iterable[bytes]) -> None:
-        """Deflate (level 1) and write a new entry from a stream of byte chunks.
+    def write(self, name: str, chunks: Iterable[bytes], comment: Callable[[Deflated], bytes] | None = None) -> None:
+        """Deflate (level 1) and write a new entry from a stream of byte chunks (with the markers
+        :func:`deflate_in_background` understands); `comment` makes the entry's comment from the
+        result.
 
         The compressed data is staged in a spooled temporary file so the local header can carry
         the final CRC and sizes -- and Zip64 fields only when they are really needed.
         """
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT) as spool:
-            crc, size = _deflate_in_background(chunks, spool)
+            deflated = deflate_in_background(chunks, spool)
+            crc, size = deflated.crc, deflated.size
             encoded = name.encode("utf-8")
             entry = _Entry(
                 name=encoded,
@@ -247,6 +253,8 @@ class ZipSink:
                 file_size=size,
                 offset=self._out.tell(),
             )
+            if comment is not None:
+                entry.comment = comment(deflated)
             self._write_local_header(entry)
             spool.seek(0)
             shutil.copyfileobj(spool, self._out, _COPY_CHUNK)
@@ -527,48 +535,3 @@ def _unescape_attribute(raw: str) -> str:
         return raw
     quote = "'" if '"' in raw else '"'
     return ET.fromstring(f"<a v={quote}{raw}{quote}/>").get("v", "")
-
-
-_DONE = object()
-
-
-def _deflate_in_background(chunks: Iterable[bytes], spool: BinaryIO) -> tuple[int, int]:
-    """Deflate (level 1) ``chunks`` into ``spool`` on a second thread; return (CRC-32, size).
-
-    Rendering sheet XML is Python work that holds the GIL, while ``zlib`` releases it for large
-    buffers, so compressing on another thread overlaps the two on a machine with two cores (at a
-    million rows, compression alone is several seconds). The queue is bounded, so memory stays at a
-    few chunks however large the sheet.
-    """
-    pending: queue.Queue = queue.Queue(maxsize=8)
-    failure: list[BaseException] = []
-    totals = [0, 0]
-
-    def work() -> None:
-        compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
-        crc = size = 0
-        try:
-            while (chunk := pending.get()) is not _DONE:
-                crc = zlib.crc32(chunk, crc)
-                size += len(chunk)
-                spool.write(compressor.compress(chunk))
-            spool.write(compressor.flush())
-            totals[:] = [crc, size]
-        except BaseException as err:  # handed to the producing thread, which re-raises it
-            failure.append(err)
-            while pending.get() is not _DONE:  # drain so the producer never blocks
-                pass
-
-    worker = threading.Thread(target=work, name="sheetbill-deflate", daemon=True)
-    worker.start()
-    try:
-        for chunk in chunks:
-            if failure:
-                break
-            pending.put(chunk)
-    finally:
-        pending.put(_DONE)
-        worker.join()
-    if failure:
-        raise failure[0]
-    return totals[0], totals[1]

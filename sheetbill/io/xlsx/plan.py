@@ -6,6 +6,10 @@ element (Markup Compatibility: Excel, LibreOffice and openpyxl skip it, and any 
 when it rewrites the sheet). A later write of the same content finds matching digests by inflating
 a few hundred bytes per sheet and leaves the file alone.
 
+A sheet part whose zip entry carries an append mark (:mod:`.append`) and whose recorded rows are
+still the first rows of the new content is planned as an extension: the digest of those first rows is
+taken on the way through the full digest, so growing a sheet costs one pass over its rows, as before.
+
 A sheet with more rows than the grid holds continues on ``"<name> 2"``, ``"<name> 3"`` ... with the
 header repeated. Continuation sheets left over from an earlier, longer write are emptied to their
 header row rather than deleted: deleting would shift sheet positions that sheet-local names and the
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ...sheets import MAX_COLUMNS, BarChart, Column, OutputSheet
+from .append import AppendMark, read_mark
 from .package import WorkbookFormatError, ZipSource, attributes, namespace_prefix, root_element
 from .workbook import CT_WORKSHEET, SHEETBILL_NS, SheetEntry, WorkbookParts, column_letter, parse_cell_ref
 
@@ -28,6 +33,7 @@ _FORMAT_VERSION = 1
 
 _BAD_SHEET_NAME_CHARS = frozenset("[]:*?/\\")
 _DIGEST_HEAD_BYTES = 4096
+_DIGEST_BATCH = 4096
 
 MIN_WIDTH = {"text": 10, "int": 8, "money": 13, "decimal": 10, "percent": 9, "date": 11}
 
@@ -40,7 +46,8 @@ class PlannedSheet:
     continuation sheet being emptied to its header.
 
     `continues` names the output sheet a continuation sheet belongs to; `digest` fingerprints
-    the content, `stored_digest` is the one found in the sheet this job replaces.
+    the content, `stored_digest` is the one found in the sheet this job replaces; `extends` is the
+    append mark of that sheet's part when its recorded rows are the first rows of this content.
     """
 
     name: str
@@ -55,6 +62,7 @@ class PlannedSheet:
     position: int = -1
     drawing_rel_id: str | None = None
     stamp: str | None = None
+    extends: AppendMark | None = None
 
     @property
     def last_cell(self) -> str:
@@ -98,16 +106,31 @@ def _check_columns(sheet: OutputSheet) -> None:
         parse_cell_ref(chart.anchor)
 
 
-def _digest(identity: tuple[object, ...], rows: Sequence[Sequence[object]]) -> str:
-    """A fingerprint of everything that determines a sheet part's XML.
+def _digest(identity: tuple[object, ...], rows: Sequence[Sequence[object]], prefix: int | None = None
+            ) -> tuple[str, str | None]:
+    """A fingerprint of everything that determines a sheet part's XML, and the fingerprint the
+    same identity with only the first `prefix` rows would have (None when there are fewer rows).
 
     Hashing the ``repr`` of batches of rows runs in C and costs a fraction of rendering; types
     stay distinct (``1`` vs ``1.0`` vs ``Decimal('1')``) and a difference only makes us rewrite.
+    Batches start at multiples of 4096, so the prefix's fingerprint branches off the running one
+    within a single batch.
     """
     digest = hashlib.sha256(repr((_FORMAT_VERSION, *identity)).encode())
-    for start in range(0, len(rows), 4096):
-        digest.update(repr(rows[start : start + 4096]).encode("utf-8", "backslashreplace"))
-    return digest.hexdigest()
+    prefix_digest = None
+    if prefix is not None and prefix > len(rows):
+        prefix = None
+    for start in range(0, len(rows), _DIGEST_BATCH):
+        if prefix is not None and start <= prefix < start + _DIGEST_BATCH:
+            branch = digest.copy()
+            if prefix > start:
+                branch.update(repr(rows[start:prefix]).encode("utf-8", "backslashreplace"))
+            prefix_digest = branch.hexdigest()
+        digest.update(repr(rows[start : start + _DIGEST_BATCH]).encode("utf-8", "backslashreplace"))
+    full = digest.hexdigest()
+    if prefix is not None and prefix_digest is None:  # prefix == len(rows), at a batch boundary
+        prefix_digest = full
+    return full, prefix_digest
 
 
 def stored_marks(source: ZipSource, sheet: SheetEntry) -> dict[str, str]:
@@ -144,9 +167,11 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
         if marks is None:
             marks = stored_marks(book.source, sheet) if sheet else {}
         own_stamp = stamp if stamp and not continues and name.casefold() == stamp_sheet.casefold() else None
-        digest = _digest((name, output.columns, chart, continues, book.date1904, own_stamp), rows)
+        mark = read_mark(book.source.find(sheet.part)) if sheet else None
+        identity = (name, output.columns, chart, continues, book.date1904, own_stamp)
+        digest, prefix_digest = _digest(identity, rows, mark.rows if mark else None)
         jobs.append(PlannedSheet(name, output.columns, rows, chart, continues, sheet, digest, marks.get("digest"),
-                         stamp=own_stamp))
+                         stamp=own_stamp, extends=mark if mark and prefix_digest == mark.digest else None))
 
     bases: list[tuple[str, int, OutputSheet]] = []
     for output in sheets:

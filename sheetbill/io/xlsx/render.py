@@ -1,5 +1,6 @@
 """Rendering a worksheet part: the head (frozen header, widths, bold header row), the data rows
-and the tail, streamed as UTF-8.
+and the tail, streamed as UTF-8, with a deflate flush point after the head and after the rows so a
+later write can extend the part (:mod:`.append`).
 
 Text is written as inline strings, so sharedStrings stays untouched and a text starting with ``=``
 stays text. Dates and datetimes become Excel serial numbers in the workbook's date system.
@@ -8,6 +9,7 @@ stays text. Dates and datetimes become Excel serial numbers in the workbook's da
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
 import numbers
 import re
@@ -16,6 +18,7 @@ from decimal import Decimal
 from xml.sax.saxutils import quoteattr
 
 from ...sheets import Column
+from .deflate import FLUSH, RawSegment
 from .package import XML_DECLARATION
 from .plan import MIN_WIDTH, PlannedSheet
 from .styles import StyleIds
@@ -114,8 +117,9 @@ def _plain_value(value: object, where: str) -> object:
 
 # Longer than the package's 60-line limit on purpose: this is the per-cell hot loop, and splitting it
 # into per-type functions would add a call per cell (see its docstring).
-def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool) -> Iterator[bytes]:
-    """The ``<row>`` elements of a job's data rows, UTF-8 encoded, a batch of rows at a time.
+def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool, first: int = 0) -> Iterator[bytes]:
+    """The ``<row>`` elements of a job's data rows from index `first` on, UTF-8 encoded, a batch of
+    rows at a time.
 
     This loop runs once per cell (11 million times for a full sheet of 11 columns), so it
     dispatches on the exact type inline instead of calling a function per cell.
@@ -133,7 +137,7 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool) -> Iterato
     text_markup: dict[str, str] = {}
     decimal_markup: dict[int, str] = {}
     date_markup: dict[_dt.date, str] = {}
-    for number, row in enumerate(job.rows, start=2):
+    for number, row in enumerate(itertools.islice(job.rows, first, None), start=first + 2):
         if len(row) > width:
             raise ValueError(f"sheet {job.name!r}, row {number}: {len(row)} values for {width} columns")
         r = str(number)
@@ -265,8 +269,20 @@ def _sheet_tail(job: PlannedSheet) -> str:
     )
 
 
-def sheet_part(job: PlannedSheet, styles: StyleIds, date1904: bool) -> Iterator[bytes]:
-    """The whole worksheet part, streamed."""
+def sheet_part(job: PlannedSheet, styles: StyleIds, date1904: bool, reused: RawSegment | None = None,
+               ) -> Iterator[bytes | object]:
+    """The whole worksheet part, streamed: head, :data:`FLUSH`, rows, :data:`FLUSH`, tail.
+
+    With `reused` (the compressed rows of an earlier write of this sheet, the first
+    ``job.extends.rows`` rows), only the rows after those are rendered."""
     yield _sheet_head(job, styles).encode("utf-8")
-    yield from _render_rows(job, styles, date1904)
+    yield FLUSH
+    first = 0
+    if reused is not None:
+        if job.extends is None:
+            raise ValueError(f"sheet {job.name!r}: reused rows without an append mark")
+        yield reused
+        first = job.extends.rows
+    yield from _render_rows(job, styles, date1904, first)
+    yield FLUSH
     yield _sheet_tail(job).encode("utf-8")

@@ -5,7 +5,9 @@ It never loads the workbook into an object model. It copies every zip entry it d
 stored compressed bytes with its CRC, so macros, buttons, charts, images, sparklines, validation,
 conditional formats, comments, names and formulas with their cached values survive bit for bit. It
 streams the output sheets' XML, appends the cell formats it needs to styles.xml without
-reindexing, drops calcChain and asks Excel to recalculate on open. The new file is installed with
+reindexing, drops calcChain and asks Excel to recalculate on open. A sheet that only grew since
+sheetbill last wrote it is extended: its compressed rows are copied and only the new rows are
+rendered and deflated (:mod:`.append`). The new file is installed with
 :func:`sheetbill.files.write_atomic`.
 """
 
@@ -22,7 +24,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ...files import write_atomic
 from ...sheets import MAX_ROWS, OutputSheet
+from .append import body_intact, new_mark, reused_body, style_signature
 from .charts import chart_xml, drawing_xml
+from .deflate import Deflated
 from .package import (
     CONTENT_TYPES_PART,
     ContentTypes,
@@ -158,22 +162,23 @@ def _reachable(source: ZipSource, rels_of: Callable[[str], list[Relationship]]) 
 class _NewPackage:
     """The package being written, built up before a byte of it goes out.
 
-    ``outputs`` maps a casefolded part name to the part's name and a producer of its bytes, in the
-    order new parts are appended to the zip; ``rels`` are the workbook part's relationships as
-    they will be; ``taken`` holds the casefolded names in use; ``removed`` the casefolded names of
-    the entries not to copy.
+    ``outputs`` maps a casefolded part name to the part's name, a producer of its bytes and a maker
+    of its zip entry comment (or None), in the order new parts are appended to the zip; ``rels``
+    are the workbook part's relationships as they will be; ``taken`` holds the casefolded names in
+    use; ``removed`` the casefolded names of the entries not to copy.
     """
 
     book: WorkbookParts
     content_types: ContentTypes
     rels: list[Relationship]
     taken: set[str]
-    outputs: dict[str, tuple[str, Callable[[], Iterable[bytes]]]] = field(default_factory=dict)
+    outputs: dict[str, tuple[str, Callable[[], Iterable[bytes]], Callable[[Deflated], bytes] | None]] = field(
+        default_factory=dict)
     removed: set[str] = field(default_factory=set)
 
     def put(self, part: str, data: bytes) -> None:
         """Write `data` as `part` (new, or replacing the entry of that name)."""
-        self.outputs[part.casefold()] = (part, lambda: [data])
+        self.outputs[part.casefold()] = (part, lambda: [data], None)
         self.taken.add(part.casefold())
 
     def add_type(self, part: str, content_type: str) -> None:
@@ -204,7 +209,7 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
     _drop_orphans(new, jobs)
     _add_charts(new, jobs)
     for job in jobs:
-        new.outputs[job.part.casefold()] = (job.part, lambda job=job: sheet_part(job, style_ids, book.date1904))
+        _put_sheet(new, job, style_ids)
     workbook_xml = _edit_workbook(book, jobs, new_sheets)
     if workbook_xml != book.xml:
         new.put(book.part, workbook_xml.encode("utf-8"))
@@ -214,6 +219,26 @@ def _write_package(book: WorkbookParts, jobs: list[PlannedSheet], stream: Binary
     if new.content_types != book.content_types:
         new.put(CONTENT_TYPES_PART, new.content_types.render())
     _write_zip(new, stream)
+
+
+def _put_sheet(new: _NewPackage, job: PlannedSheet, style_ids: StyleIds) -> None:
+    """Plan the part of `job`: extending the existing part when its append mark still holds (same
+    cell formats, compressed rows unchanged), else rendered whole; either way with a new mark."""
+    source, date1904 = new.book.source, new.book.date1904
+    info = source.find(job.part) if job.extends is not None else None
+    mark = job.extends
+    if info is None or mark is None or mark.styles != style_signature(style_ids) or not body_intact(source, info, mark):
+        job.extends = None
+
+    def produce() -> Iterable[bytes | object]:
+        if job.extends is not None and info is not None:
+            return sheet_part(job, style_ids, date1904, reused_body(source, info, job.extends))
+        return sheet_part(job, style_ids, date1904)
+
+    def comment(deflated: Deflated) -> bytes:
+        return new_mark(len(job.rows), job.digest, style_ids, deflated).comment()
+
+    new.outputs[job.part.casefold()] = (job.part, produce, comment)
 
 
 def _update_styles(new: _NewPackage) -> StyleIds:
@@ -316,8 +341,8 @@ def _write_zip(new: _NewPackage, stream: BinaryIO) -> None:
     sink = ZipSink(stream)
 
     def emit(key: str) -> None:
-        name, produce = outputs.pop(key)
-        sink.write(name, produce())
+        name, produce, comment = outputs.pop(key)
+        sink.write(name, produce(), comment)
 
     first = CONTENT_TYPES_PART.casefold()
     if first in outputs:
