@@ -15,6 +15,7 @@ import random
 import re
 import shutil
 import struct
+import subprocess
 import zipfile
 import zlib
 from decimal import Decimal
@@ -382,3 +383,28 @@ def test_changed_cell_formats_are_written_in_full(written, tmp_path: Path) -> No
     before = shutil.copy(moved, tmp_path / "before.xlsx")
     write_both(moved, grown(rows), tmp_path)
     assert not extended(before, moved, part)
+
+
+def test_libreoffice_reads_an_extended_sheet(tmp_path: Path) -> None:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed")
+    book = new_workbook(tmp_path / "book.xlsx")
+    rows = [[f"L{number}", number, Decimal(number) / 4] for number in range(20)]
+    columns = COLUMNS[:3]
+    write_output_sheets(book, [OutputSheet("Lines", columns, rows)], backup=False)
+    before = shutil.copy(book, tmp_path / "before.xlsx")
+    rows += [[f"L{number}", number, Decimal(number) / 4] for number in range(20, 25)]
+    write_output_sheets(book, [OutputSheet("Lines", columns, rows)], backup=False)
+    assert extended(before, book, sheet_part_name(book, "Lines"))
+    out = tmp_path / "csv"
+    export = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--convert-to", export,
+         "--outdir", str(out), str(book)],
+        check=True, capture_output=True, timeout=180,
+    )
+    exported = {path.stem.rsplit("-", 1)[-1]: path.read_text("utf-8") for path in out.glob("*.csv")}
+    lines = exported["Lines"].splitlines()
+    assert lines[0] == "Line,Invoice,Amount" and len(lines) == 26
+    assert lines[-2:] == ["L23,23,5.75", "L24,24,6"]
