@@ -9,7 +9,8 @@ Writing
     :func:`write_output_sheets` never loads the workbook into an object model: it replaces or
     appends sheetbill's own sheets and copies every other zip entry as its stored compressed bytes,
     so macros, charts, formulas and formatting survive bit for bit (:mod:`.write`). A write of
-    unchanged content leaves the file alone (:mod:`.plan`).
+    unchanged content leaves the file alone (:mod:`.plan`); a sheet that only grew since sheetbill
+    wrote it is extended, its stored rows copied compressed (:mod:`.append`, :mod:`.deflate`).
 
 Stamps
     :func:`input_stamp` and :func:`read_stamp` tell a front end whether anything it reads changed
@@ -22,7 +23,9 @@ Limits
 The modules, bottom up: :mod:`.errors`, :mod:`.limits` (what a file may make sheetbill read),
 :mod:`.package` (zip container, relationships, content types, XML splicing), :mod:`.workbook` (the
 workbook part, shared names), :mod:`.sparse` (cell-by-cell reading), :mod:`.read`, :mod:`.plan`,
-:mod:`.styles`, :mod:`.render` (worksheet XML), :mod:`.charts`, :mod:`.write`, :mod:`.stamp`.
+:mod:`.styles`, :mod:`.render` (worksheet XML), :mod:`.charts`, :mod:`.write`, :mod:`.stamp`;
+:mod:`.deflate` (segmented deflate on a second thread) and :mod:`.append` (append marks) sit between
+:mod:`.package` and :mod:`.plan`.
 """
 
 from .file import XlsxWorkbook
