@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ...files import write_atomic
 from ...sheets import MAX_ROWS, OutputSheet
-from .append import body_intact, new_mark, reused_body, style_signature
+from .append import body_intact, new_mark, read_mark, reused_body, style_signature
 from .charts import chart_xml, drawing_xml
 from .deflate import Deflated
 from .package import (
@@ -226,8 +226,9 @@ def _put_sheet(new: _NewPackage, job: PlannedSheet, style_ids: StyleIds) -> None
     cell formats, compressed rows unchanged), else rendered whole; either way with a new mark."""
     source, date1904 = new.book.source, new.book.date1904
     info = source.find(job.part) if job.extends is not None else None
-    mark = job.extends
-    if info is None or mark is None or mark.styles != style_signature(style_ids) or not body_intact(source, info, mark):
+    mark = read_mark(info)
+    if mark is None or mark != job.extends or mark.styles != style_signature(style_ids) or info is None \
+            or not body_intact(source, info, mark):
         job.extends = None
 
     def produce() -> Iterable[bytes | object]:
