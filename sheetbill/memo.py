@@ -1,0 +1,167 @@
+"""The run memo: what a run keeps for the next run of the same workbook, and where it is kept.
+
+A run is a pure function of the workbook and the as-of date (:mod:`sheetbill.run`), and most of a
+workbook is the same from one run to the next: yesterday's charges, payments and issued history.
+The memo lets a run skip work whose inputs it can prove unchanged: the typed rows of every block of
+rows whose raw cells are those of the last run (:mod:`sheetbill.rowmemo`), and, under
+:attr:`RunMemo.extras`, whatever other stages keep. Everything in it is keyed by a digest of what it
+was computed from, so a memo can make a run faster but never change what the run writes.
+
+The store is one file per workbook in the user's cache folder (:func:`cache_dir`), named by a hash
+of the workbook's resolved path. The file starts with a header holding the format version and the
+**code fingerprint** (:func:`code_fingerprint`: sheetbill's own source files and the installed
+plugins' versions); a memo written by other code, a damaged or unreadable file, or one of another
+format is ignored and the run computes everything. It is the user's own cache, like pip's or
+mypy's: deleting it is always safe and costs only time. ``SHEETBILL_CACHE=off`` (or the command
+line's ``--no-cache``) turns it off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from .files import write_atomic
+
+#: The layout of a memo file; a file of another version is ignored.
+FORMAT = 1
+_MAGIC = b"sheetbill-run-memo\n"
+#: The longest header line read before giving up on a file.
+_MAX_HEADER = 4096
+
+
+@dataclass
+class RunMemo:
+    """The state a run keeps for the next run of the same workbook.
+
+    Attributes:
+        tables: the parsed rows of every block of every input and history table this run read, by the
+            block's key (see :mod:`sheetbill.rowmemo`); a run replaces it with the blocks it saw. A
+            block is kept packed (:func:`pack`) until a run uses it, so the blocks a run does not
+            change are neither unpacked nor packed again when it saves the memo.
+        extras: what other stages keep, each under its own name (e.g. the adjudication).
+    """
+
+    tables: dict[bytes, object] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def pack(value: object) -> bytes:
+    """``value`` as bytes for the memo file (:func:`unpack` gives it back): a pickle in which a record
+    (a frozen dataclass with slots, such as :class:`~sheetbill.models.Charge`) is rebuilt by calling
+    its class with its field values, which costs a third of the general way."""
+    buffer = io.BytesIO()
+    _RecordPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes) -> Any:
+    """The value :func:`pack` made ``data`` of."""
+    return pickle.loads(data)  # noqa: S301 - the user's own cache folder, see the module docstring
+
+
+#: Per class: a getter of all its fields in order, or False when it is no record (pickled the usual way).
+_FIELDS: dict[type, Any] = {}
+
+
+def _record_fields(cls: type) -> Any:
+    """A getter of the fields of a record class (a dataclass with slots whose fields all go to its
+    ``__init__``, in order), else False."""
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
+        return False
+    names = [f.name for f in dataclasses.fields(cls)]
+    if len(names) < 2 or not all(f.init for f in dataclasses.fields(cls)):
+        return False
+    return attrgetter(*names)
+
+
+class _RecordPickler(pickle.Pickler):
+    """A pickler that writes a record as its class and field values (see :func:`pack`)."""
+
+    def reducer_override(self, obj: object) -> Any:
+        cls = type(obj)
+        getter = _FIELDS.get(cls)
+        if getter is None:
+            getter = _FIELDS[cls] = _record_fields(cls)
+        return (cls, getter(obj)) if getter else NotImplemented
+
+
+def memo_enabled() -> bool:
+    """False when ``SHEETBILL_CACHE`` says off (``off``, ``0``, ``no``, ``false``)."""
+    return os.environ.get("SHEETBILL_CACHE", "").strip().casefold() not in {"off", "0", "no", "false"}
+
+
+def cache_dir() -> Path:
+    """The folder of sheetbill's cache: ``$SHEETBILL_CACHE_DIR``, else ``$XDG_CACHE_HOME/sheetbill``, else
+    ``~/.cache/sheetbill`` (on Windows ``%LOCALAPPDATA%\\sheetbill\\cache``)."""
+    if folder := os.environ.get("SHEETBILL_CACHE_DIR"):
+        return Path(folder)
+    if sys.platform == "win32" and (local := os.environ.get("LOCALAPPDATA")):
+        return Path(local) / "sheetbill" / "cache"
+    if xdg := os.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "sheetbill"
+    return Path.home() / ".cache" / "sheetbill"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the bytes of sheetbill's own source files (computed once per process): a memo written
+    by other code is never used, whatever its version number says."""
+    root = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class MemoStore:
+    """The memo file of one workbook: :meth:`load` the last run's memo, :meth:`save` this run's.
+
+    :param workbook: the workbook file (its resolved path names the memo; the path itself is not stored).
+    :param plugins: the installed plugins and their versions, as text: part of the fingerprint.
+    :param folder: the cache folder (default :func:`cache_dir`).
+    """
+
+    def __init__(self, workbook: Path, plugins: str = "", folder: Path | None = None):
+        self.folder = Path(folder) if folder is not None else cache_dir()
+        name = hashlib.blake2b(str(Path(workbook).resolve()).encode(), digest_size=20).hexdigest()
+        self.path = self.folder / f"{name}.memo"
+        self.fingerprint = hashlib.blake2b(f"{code_fingerprint()}|{plugins}".encode(), digest_size=16).hexdigest()
+
+    def _header(self) -> bytes:
+        return _MAGIC + json.dumps({"format": FORMAT, "code": self.fingerprint}).encode() + b"\n"
+
+    def load(self) -> RunMemo | None:
+        """The memo the last run of this workbook saved; None when there is none or it cannot be used
+        (other code, another format, damaged, unreadable): the run then computes everything."""
+        header = self._header()
+        try:
+            with open(self.path, "rb") as stream:
+                if stream.read(len(header)) != header:
+                    return None
+                memo = pickle.load(stream)  # noqa: S301 - the user's own cache folder, see the module docstring
+        except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the run goes on without it
+            return None
+        return memo if isinstance(memo, RunMemo) else None
+
+    def save(self, memo: RunMemo) -> bool:
+        """Keep ``memo`` for the next run (atomically, replacing the last one); False when the cache
+        folder cannot be written (the next run then computes everything, nothing else changes)."""
+        try:
+            packed = RunMemo({key: block if isinstance(block, bytes) else pack(block)
+                              for key, block in memo.tables.items()}, memo.extras)
+            write_atomic(self.path, self._header() + pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, pickle.PicklingError):
+            return False
+        return True
