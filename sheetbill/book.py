@@ -38,7 +38,7 @@ from .models import (
 )
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
-from .rowmemo import TableMemo, read_table_memo
+from .rowmemo import SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
     INVOICE_TAX_SEALED,
@@ -47,8 +47,6 @@ from .seals import (
     Finding,
     invoice_order,
     line_order,
-    spell_sealed,
-    verify,
 )
 from .sheets import RawSheet
 from .tables import (
@@ -211,12 +209,13 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
-    rows = TableMemo(memo.tables) if memo is not None else None
+    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
     problems += _load_parties(book, sheets, rows)
     problems += _load_charges(book, sheets, rows)
     problems += _load_history(book, sheets, rows)
     if memo is not None and rows is not None:
         memo.tables = rows.kept
+        memo.extras[SEALS_VERIFIED] = rows.verified_now
     book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
     book.debits = read_debits(sheets, problems)
     return book, problems
@@ -406,7 +405,7 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     problems += found
     book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts, memo)
     problems += found
-    problems += check_seals(book)
+    problems += check_seals(book, memo)
     issued = {invoice.invoice_no for invoice in book.invoices}
     orphans: dict[str, int] = {}
     for line in book.lines:
@@ -456,32 +455,32 @@ def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
     return records, problems
 
 
-def check_seals(book: Book) -> list[Problem]:
+def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
     """Verify the Seal of every sealed Invoices and Invoice Lines row (see :mod:`sheetbill.seals`).
 
     An edited row is an ``edited-history`` error naming its column; its invoice goes into
     ``book.edited_invoices`` (and an edited line's charge into ``book.edited_charges``). A row whose
     predecessor was deleted is a ``deleted-history`` error. Rows without a Seal (history from before
-    seals) are trusted as read; they are sealed when written back.
+    seals) are trusted as read; they are sealed when written back. With ``memo``, a prefix of history
+    that verified in the last run and is unchanged since is not checked again
+    (:func:`sheetbill.rowmemo.seal_findings`).
     """
     places = minor_unit(book.settings.currency)
     if not any(inv.seal for inv in book.invoices) and not any(line.seal for line in book.lines):
         return []  # history from before seals: sealed when written back
-    invoice_values = spell_sealed(book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED, places)
-    line_values = spell_sealed(book.lines, LINE_SEALED, LINE_TAX_SEALED, places)
     invoice_columns, line_columns = INVOICE_SEALED + INVOICE_TAX_SEALED, LINE_SEALED + LINE_TAX_SEALED
     problems: list[Problem] = []
     edited_rows: set[str] = set()
-    for finding in verify(invoice_values, [inv.seal for inv in book.invoices], invoice_order(book.invoices),
-                          len(invoice_columns), len(INVOICE_SEALED)):
+    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
+                                 invoice_order(book.invoices), places, memo):
         invoice = book.invoices[finding.index]
         problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(invoice.invoice_no)
             edited_rows.add(invoice.invoice_no)
     edited_lines: set[str] = set()
-    for finding in verify(line_values, [line.seal for line in book.lines], line_order(book.invoices, book.lines),
-                          len(line_columns), len(LINE_SEALED)):
+    for finding in seal_findings(contract.INVOICE_LINES_SHEET, book.lines, LINE_SEALED, LINE_TAX_SEALED,
+                                 line_order(book.invoices, book.lines), places, memo):
         line = book.lines[finding.index]
         problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, line_columns)
         if finding.kind == "edited":

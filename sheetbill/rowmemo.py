@@ -1,7 +1,7 @@
 """Reading a table with the run memo: blocks of rows unchanged since the last run are not parsed again.
 
 A table's data rows are split into blocks of :data:`BLOCK_ROWS` rows. A block's key is a BLAKE2b
-digest of the ``repr`` of its raw cells in the table's columns (so ``1``, ``1.0``, ``"1"`` and ``True``
+digest of its raw cells in the table's columns (:func:`block_key`) (so ``1``, ``1.0``, ``"1"`` and ``True``
 stay distinct; other columns, such as the Paid and Status an Invoices row shows, or staff's own
 columns, are not read and do not count), its first row number, and the table's context
 (:func:`table_key`: the sheet, which of its columns the table has, the table's specification, and
@@ -16,12 +16,16 @@ records and Problems, in the same order, that :func:`sheetbill.tables.read_table
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
+from . import seals as seals_module
 from .memo import unpack
 from .problems import ConfigurationError, Problem
+from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
 from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_outcomes
 
@@ -34,16 +38,27 @@ BLOCK_ROWS = 2048
 Outcome = tuple[int, Any, tuple | None, list[Problem]]
 
 
-class TableMemo:
-    """The parsed blocks of the last run (``previous``) and of this run (``kept``, for the next one).
+#: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps the verified prefixes of sealed history.
+SEALS_VERIFIED = "seals-verified"
 
-    ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, for measurements.
+
+class TableMemo:
+    """The read stage's memo: the parsed blocks of the last run (``previous``) and of this run (``kept``,
+    for the next one); the prefixes of sealed history the last run verified (``verified``, by sheet:
+    the currency's decimal places and :func:`sheetbill.seals.prefix_digests`) and this run's
+    (``verified_now``); the sheet rows this run parsed anew (``fresh``, by table name).
+
+    ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
+    rows not verified again, for measurements and tests.
     """
 
-    def __init__(self, previous: Mapping[bytes, object] | None = None):
+    def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None):
         self.previous: Mapping[bytes, object] = previous if isinstance(previous, Mapping) else {}
         self.kept: dict[bytes, object] = {}
-        self.reused = self.parsed = 0
+        self.verified: Mapping[str, object] = verified if isinstance(verified, Mapping) else {}
+        self.verified_now: dict[str, tuple[int, list[bytes]]] = {}
+        self.fresh: dict[str, set[int]] = {}
+        self.reused = self.parsed = self.unchecked = 0
 
     def take(self, key: bytes) -> list[Outcome] | None:
         """The outcomes of the block ``key`` from the last run (kept for the next run too), None when it
@@ -89,10 +104,14 @@ def project(rows: Sequence[Sequence[object]], indexes: Sequence[int]) -> list[tu
 
 
 def block_key(table: bytes, start: int, cells: object) -> bytes:
-    """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells``."""
-    digest = hashlib.blake2b(table, digest_size=16)
-    digest.update(f"{start}|{cells!r}".encode(errors="surrogatepass"))
-    return digest.digest()
+    """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells``: a
+    digest of their pickle, which tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``).
+    Without the pickler's memo, equal cells give equal bytes whichever objects hold them."""
+    stream = io.BytesIO()
+    pickler = pickle.Pickler(stream, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values only, never on which objects are shared
+    pickler.dump((start, cells))
+    return hashlib.blake2b(stream.getvalue(), key=table, digest_size=16).digest()
 
 
 def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,
@@ -121,6 +140,7 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
             outcomes = _parse_block(sheet, spec, columns, start, stop, factory)
             memo.kept[key] = outcomes
             memo.parsed += 1
+            memo.fresh.setdefault(spec.name, set()).update(outcome[0] for outcome in outcomes)
         for row_no, record, values_key, found in outcomes:  # type: ignore[union-attr]
             if found:
                 problems.extend(found)
@@ -144,3 +164,30 @@ def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
             key = tuple(values.get(k) for k in spec.key) if spec.key else None
             outcomes.append((row_no, factory(**values, row=row_no), key, []))
     return outcomes
+
+
+def seal_findings(sheet: str, records: Sequence[Any], sealed: Sequence[tuple[str, str, str]],
+                  taxed: Sequence[tuple[str, str, str]], order: list[int], places: int,
+                  memo: TableMemo | None) -> list[Finding]:
+    """:func:`sheetbill.seals.verify` over the sealed ``records`` of ``sheet`` (Invoices or Invoice Lines)
+    in issue ``order``; with ``memo``, the prefix that verified in the last run, with the same rows and
+    seals in the same order and every row's cells unchanged, is not spelled or checked again."""
+    seals = [record.seal for record in records]
+    width, base = len(sealed) + len(taxed), len(sealed)
+    if memo is None:
+        return verify(spell_sealed(records, sealed, taxed, places), seals, order, width, base)
+    digests = prefix_digests([record.row for record in records], seals, order)
+    skip = 0
+    known = memo.verified.get(sheet)
+    if isinstance(known, tuple) and len(known) == 2 and known[0] == places and isinstance(known[1], list):
+        fresh = memo.fresh.get(sheet, set())
+        skip = verified_prefix(digests, known[1], order, lambda index: records[index].row not in fresh)
+    values: list[tuple[str, ...]] = [()] * len(records)
+    rest = order[skip:]
+    for index, spelled in zip(rest, spell_sealed([records[i] for i in rest], sealed, taxed, places), strict=True):
+        values[index] = spelled
+    findings = verify(values, seals, order, width, base, skip)
+    clean = skip + rest.index(findings[0].index) if findings else len(order)
+    memo.verified_now[sheet] = (places, digests[:clean // seals_module.CHECKPOINT_ROWS])
+    memo.unchecked += skip
+    return findings

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sheetbill import app, memo, rowmemo
+from sheetbill import app, memo, rowmemo, seals
+from sheetbill import book as book_module
 from sheetbill.book import load_book
 from sheetbill.cli import main
 from sheetbill.io.xlsx import XlsxWorkbook
@@ -110,22 +111,40 @@ def _records(book) -> dict[str, object]:
     return {f.name: getattr(book, f.name) for f in fields(book) if f.name != "amounts"}
 
 
-@pytest.mark.parametrize("seed", range(6))
+class _Counted(rowmemo.TableMemo):
+    """The read memo, counting what all runs of a test took from it."""
+
+    reused = unchecked = 0
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        _Counted.last = self
+
+    def take(self, key):
+        found = super().take(key)
+        _Counted.reused += found is not None
+        return found
+
+
+@pytest.mark.parametrize("seed", range(8))
 def test_runs_with_the_memo_read_and_write_exactly_what_full_runs_do(seed, tmp_path, monkeypatch):
     monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 7)  # small tables, many blocks
+    monkeypatch.setattr(seals, "CHECKPOINT_ROWS", 3)  # and many checkpoints of verified history
+    monkeypatch.setattr(book_module, "TableMemo", _Counted)
+    _Counted.reused = _Counted.unchecked = 0
     rng = random.Random(seed)
     tables = _inputs(rng, rng.randrange(20, 90))
     store = MemoStore(tmp_path / "book.xlsx", folder=tmp_path / "cache")
     history: dict[str, RawSheet] = {}
-    reused = 0
-    for run in range(1, 5):
+    unchecked = 0
+    for run in range(1, 6):
         if run > 1:
             _edit(rng, tables, history, run)
         sheets = {**history, **_raw(tables)}
         plain = run_billing(sheets, as_of=AS_OF + dt.timedelta(days=run))
         remembered = store.load() or RunMemo()
-        reused += sum(isinstance(block, bytes) for block in remembered.tables.values())
         with_memo = run_billing(sheets, as_of=AS_OF + dt.timedelta(days=run), memo=remembered)
+        unchecked += _Counted.last.unchecked
         assert _records(with_memo.book) == _records(plain.book)
         assert with_memo.problems == plain.problems
         assert [(o.name, o.columns, o.rows) for o in with_memo.outputs] == \
@@ -134,7 +153,8 @@ def test_runs_with_the_memo_read_and_write_exactly_what_full_runs_do(seed, tmp_p
         outputs = with_outputs({}, plain.outputs)
         history = {name: outputs[name] for name in ("Invoices", "Invoice Lines", "Reminders", "Collections")
                    if name in outputs}
-    assert reused, "the memo was never used"
+    assert _Counted.reused, "no block was taken from the memo"
+    assert unchecked, "no verified history was skipped"
 
 
 def test_the_memo_keeps_only_the_blocks_of_the_last_run(monkeypatch):
