@@ -11,8 +11,9 @@ The store is one file per workbook in the user's cache folder (:func:`cache_dir`
 of the workbook's resolved path. The file starts with a header holding the format version and the
 **code fingerprint** (:func:`code_fingerprint`: sheetbill's own source files and the installed
 plugins' versions); a memo written by other code, a damaged or unreadable file, or one of another
-format is ignored and the run computes everything. It is the user's own cache, like pip's or
-mypy's: deleting it is always safe and costs only time. ``SHEETBILL_CACHE=off`` (or the command
+format is ignored and the run computes everything; so is a file that is not the user's own or that
+others may write. It is the user's own cache, like pip's or mypy's (the file is readable by its
+owner only): deleting it is always safe and costs only time. ``SHEETBILL_CACHE=off`` (or the command
 line's ``--no-cache``) turns it off.
 """
 
@@ -24,6 +25,7 @@ import io
 import json
 import os
 import pickle
+import stat
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -125,6 +127,16 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _own_private_file(found: os.stat_result) -> bool:
+    """True for a regular file of this user that no one else may write (on Windows: any regular file):
+    a memo is only read from a file its user alone could have written."""
+    if not stat.S_ISREG(found.st_mode):
+        return False
+    if not hasattr(os, "getuid"):
+        return True
+    return found.st_uid == os.getuid() and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 class MemoStore:
     """The memo file of one workbook: :meth:`load` the last run's memo, :meth:`save` this run's.
 
@@ -148,7 +160,7 @@ class MemoStore:
         header = self._header()
         try:
             with open(self.path, "rb") as stream:
-                if stream.read(len(header)) != header:
+                if not _own_private_file(os.fstat(stream.fileno())) or stream.read(len(header)) != header:
                     return None
                 memo = pickle.load(stream)  # noqa: S301 - the user's own cache folder, see the module docstring
         except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the run goes on without it
@@ -161,7 +173,9 @@ class MemoStore:
         try:
             packed = RunMemo({key: block if isinstance(block, bytes) else pack(block)
                               for key, block in memo.tables.items()}, memo.extras)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_atomic(self.path, self._header() + pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
+            os.chmod(self.path, 0o600)  # it holds the workbook's data: for its owner only
         except (OSError, pickle.PicklingError):
             return False
         return True

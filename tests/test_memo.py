@@ -10,8 +10,10 @@ the records read, the Problems, and the sheets written.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import random
+import stat
 import zipfile
 from dataclasses import fields
 from decimal import Decimal
@@ -221,6 +223,16 @@ def test_a_memo_of_other_code_or_other_plugins_is_ignored(tmp_path, monkeypatch)
     assert MemoStore(tmp_path / "a.xlsx", "payer-x=1.0", folder=folder).load() is None
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+def test_the_memo_file_is_its_owners_alone_and_a_file_others_may_write_is_ignored(tmp_path):
+    store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
+    store.save(RunMemo({b"k": [1]}))
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.load() is not None
+    store.path.chmod(0o620)
+    assert store.load() is None
+
+
 def test_a_memo_that_is_no_run_memo_is_ignored(tmp_path):
     store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
     store.path.parent.mkdir(parents=True)
@@ -303,6 +315,9 @@ def _type_in(path: Path, tables: dict[str, list[list[object]]]) -> None:
 
 def test_the_daily_click_writes_the_same_file_with_and_without_the_memo(tmp_path, monkeypatch):
     monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(seals, "CHECKPOINT_ROWS", 8)
+    monkeypatch.setattr(book_module, "TableMemo", _Counted)
+    _Counted.reused, unchecked = 0, 0
     rng = random.Random(11)
     tables = _inputs(rng, 120)
     cached, plain = tmp_path / "cached.xlsx", tmp_path / "plain.xlsx"
@@ -315,9 +330,11 @@ def test_the_daily_click_writes_the_same_file_with_and_without_the_memo(tmp_path
             _type_in(plain, tables)
         as_of = f"2026-07-0{run + 1}"
         assert main(["bill", str(cached), "--as-of", as_of]) in (0, 1)
+        unchecked += _Counted.last.unchecked
         assert main(["bill", str(plain), "--as-of", as_of, "--no-cache"]) in (0, 1)
         assert _sheet_parts(cached) == _sheet_parts(plain)
     assert len(list(memo.cache_dir().glob("*.memo"))) == 1  # one memo, of the cached workbook only
+    assert _Counted.reused and unchecked  # the memo was used: parsed rows and verified history
 
 
 def test_no_cache_and_cache_off_keep_no_memo(tmp_path, monkeypatch):
