@@ -25,8 +25,10 @@ import io
 import json
 import os
 import pickle
+import re
 import stat
 import sys
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -38,8 +40,9 @@ from .files import write_atomic
 #: The layout of a memo file; a file of another version is ignored.
 FORMAT = 1
 _MAGIC = b"sheetbill-run-memo\n"
-#: The longest header line read before giving up on a file.
-_MAX_HEADER = 4096
+#: Days after which a memo no run has saved is removed (by the next save of any workbook's memo).
+KEEP_DAYS = 45
+_MEMO_NAME = re.compile(r"[0-9a-f]{40}\.memo")
 
 
 @dataclass
@@ -178,4 +181,16 @@ class MemoStore:
             os.chmod(self.path, 0o600)  # it holds the workbook's data: for its owner only
         except (OSError, pickle.PicklingError):
             return False
+        self._prune()
         return True
+
+    def _prune(self) -> None:
+        """Remove the memos of other workbooks that no run saved for :data:`KEEP_DAYS` days (workbooks
+        moved, renamed or deleted): the folder does not grow without end."""
+        oldest = time.time() - KEEP_DAYS * 86400
+        for other in self.folder.glob("*.memo"):
+            try:
+                if other != self.path and _MEMO_NAME.fullmatch(other.name) and other.stat().st_mtime < oldest:
+                    other.unlink()
+            except OSError:
+                continue

@@ -256,6 +256,20 @@ def test_the_store_writes_only_inside_its_folder(tmp_path, name):
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [store.path.name]
 
 
+def test_memos_of_workbooks_not_billed_for_weeks_are_removed(tmp_path):
+    folder = tmp_path / "cache"
+    old, recent, mine = (MemoStore(tmp_path / name, folder=folder) for name in ("old.xlsx", "new.xlsx", "mine.xlsx"))
+    for store in (old, recent, mine):
+        store.save(RunMemo())
+    stranger = folder / "notes.txt"
+    stranger.write_text("not a memo")
+    weeks_ago = dt.datetime.now().timestamp() - (memo.KEEP_DAYS + 1) * 86400
+    for path in (old.path, stranger, mine.path):
+        os.utime(path, (weeks_ago, weeks_ago))
+    mine.save(RunMemo())
+    assert sorted(p.name for p in folder.iterdir()) == sorted([recent.path.name, mine.path.name, "notes.txt"])
+
+
 def test_a_cache_folder_that_cannot_be_written_costs_only_the_memo(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
