@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .files import write_atomic
 
-#: The layout of a memo file; a file of another version is ignored.
+#: The layout of a memo file; a file of another version is ignored. After the header line: the length of
+#: the index (8 bytes), the index (a pickle of the extras and each block's key and length), the blocks.
 FORMAT = 1
 _MAGIC = b"sheetbill-run-memo\n"
 #: Days after which a memo no run has saved is removed (by the next save of any workbook's memo).
@@ -52,8 +53,9 @@ class RunMemo:
     Attributes:
         tables: the parsed rows of every block of every input and history table this run read, by the
             block's key (see :mod:`sheetbill.rowmemo`); a run replaces it with the blocks it saw. A
-            block is kept packed (:func:`pack`) until a run uses it, so the blocks a run does not
-            change are neither unpacked nor packed again when it saves the memo.
+            block is packed (:func:`pack`, or a :class:`StoredBlock` still in the file) until a run
+            uses it, so the blocks a run does not change are neither unpacked nor packed again when
+            it saves the memo.
         extras: what other stages keep, each under its own name (e.g. the adjudication).
     """
 
@@ -99,6 +101,52 @@ class _RecordPickler(pickle.Pickler):
         if getter is None:
             getter = _FIELDS[cls] = _record_fields(cls)
         return (cls, getter(obj)) if getter else NotImplemented
+
+
+class _BlockFile:
+    """The open memo file blocks are read from (one per loaded memo)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+
+    def read(self, offset: int, length: int) -> bytes:
+        self.stream.seek(offset)
+        data = self.stream.read(length)
+        if len(data) != length:
+            raise ValueError("the memo file ends early")
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _digest(data: bytes) -> bytes:
+    """The checksum of a block in the memo file: a damaged block is never taken for another value."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class StoredBlock:
+    """A block of the memo that stays in its file until a run uses it (:meth:`read`); pickled, it is
+    its bytes."""
+
+    __slots__ = ("digest", "length", "offset", "source")
+
+    def __init__(self, source: _BlockFile, offset: int, length: int, digest: bytes):
+        self.source, self.offset, self.length, self.digest = source, offset, length, digest
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self) -> bytes:
+        """The block's bytes, as :func:`pack` made them (:class:`ValueError` when they are not those the
+        memo's index lists, :class:`OSError` when the file cannot give them)."""
+        data = self.source.read(self.offset, self.length)
+        if _digest(data) != self.digest:
+            raise ValueError("a block of the memo file is damaged")
+        return data
+
+    def __reduce__(self) -> tuple:
+        return bytes, (self.read(),)
 
 
 def memo_enabled() -> bool:
@@ -159,27 +207,64 @@ class MemoStore:
 
     def load(self) -> RunMemo | None:
         """The memo the last run of this workbook saved; None when there is none or it cannot be used
-        (other code, another format, damaged, unreadable): the run then computes everything."""
+        (other code, another format, damaged, unreadable): the run then computes everything.
+
+        Only the extras and the index of blocks are read; each block stays in the file
+        (:class:`StoredBlock`) until a run uses it, so a large memo costs no memory while it waits.
+        """
         header = self._header()
+        stream = None
         try:
-            with open(self.path, "rb") as stream:
-                if not _own_private_file(os.fstat(stream.fileno())) or stream.read(len(header)) != header:
-                    return None
-                memo = pickle.load(stream)  # noqa: S301 - the user's own cache folder, see the module docstring
+            stream = open(self.path, "rb")  # noqa: SIM115 - kept open for the blocks, closed by save()
+            if not _own_private_file(os.fstat(stream.fileno())) or stream.read(len(header)) != header:
+                stream.close()
+                return None
+            size = int.from_bytes(stream.read(8), "big")
+            index = pickle.loads(stream.read(size))  # noqa: S301 - the user's own cache folder (module docstring)
+            extras, blocks = index["extras"], index["blocks"]
+            if not isinstance(extras, dict):
+                raise ValueError("not a run memo")
+            source = _BlockFile(stream)
+            tables: dict[bytes, object] = {}
+            offset = len(header) + 8 + size
+            for key, length, digest in blocks:
+                tables[key] = StoredBlock(source, offset, length, digest)
+                offset += length
+            if offset != os.fstat(stream.fileno()).st_size:
+                raise ValueError("the memo file is not as long as its index says")
         except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the run goes on without it
+            if stream is not None:
+                stream.close()
             return None
-        return memo if isinstance(memo, RunMemo) else None
+        return RunMemo(tables, extras)
 
     def save(self, memo: RunMemo) -> bool:
         """Keep ``memo`` for the next run (atomically, replacing the last one); False when the cache
-        folder cannot be written (the next run then computes everything, nothing else changes)."""
+        folder cannot be written (the next run then computes everything, nothing else changes).
+
+        Blocks a run took from the last memo unchanged are copied from its file, never unpacked or
+        packed again. Saving is the last use of ``memo``: its blocks left in the old file are gone after.
+        """
         try:
-            packed = RunMemo({key: block if isinstance(block, bytes) else pack(block)
-                              for key, block in memo.tables.items()}, memo.extras)
+            blocks = [(key, block if isinstance(block, (bytes, StoredBlock)) else pack(block))
+                      for key, block in memo.tables.items()]
+            listed = [(key, len(block), block.digest if isinstance(block, StoredBlock) else _digest(block))
+                      for key, block in blocks]
+            index = pickle.dumps({"extras": memo.extras, "blocks": listed}, protocol=pickle.HIGHEST_PROTOCOL)
+            header = self._header() + len(index).to_bytes(8, "big") + index
+            sources = {block.source for _, block in blocks if isinstance(block, StoredBlock)}
+
+            def content(stream: BinaryIO) -> None:
+                stream.write(header)
+                for _, block in blocks:
+                    stream.write(block.read() if isinstance(block, StoredBlock) else block)
+                for source in sources:  # closed before the new file replaces the old (Windows needs it)
+                    source.close()
+
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self.path, self._header() + pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomic(self.path, content, expected_size=len(header) + sum(len(block) for _, block in blocks))
             os.chmod(self.path, 0o600)  # it holds the workbook's data: for its owner only
-        except (OSError, pickle.PicklingError):
+        except (OSError, ValueError, pickle.PicklingError):
             return False
         self._prune()
         return True

@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import seals as seals_module
-from .memo import unpack
+from .memo import StoredBlock, unpack
 from .problems import ConfigurationError, Problem
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
@@ -67,7 +67,8 @@ class TableMemo:
         if block is None:
             return None
         try:
-            outcomes = unpack(block) if isinstance(block, bytes) else block
+            outcomes = unpack(block.read() if isinstance(block, StoredBlock) else block) \
+                if isinstance(block, (bytes, StoredBlock)) else block
         except Exception:  # noqa: BLE001 - a damaged block is parsed again
             return None
         if not isinstance(outcomes, list):

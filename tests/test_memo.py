@@ -202,16 +202,34 @@ def test_the_store_gives_back_what_it_kept(tmp_path):
     assert store.save(RunMemo({b"k": [(2, None, None, [])]}, {"adjudication": {"x": 1}}))
     loaded = store.load()
     assert loaded is not None and loaded.extras == {"adjudication": {"x": 1}}
-    assert memo.unpack(loaded.tables[b"k"]) == [(2, None, None, [])]
+    assert memo.unpack(loaded.tables[b"k"].read()) == [(2, None, None, [])]
+    assert pickle.loads(pickle.dumps(loaded)).tables == {b"k": memo.pack([(2, None, None, [])])}  # picklable
 
 
-@pytest.mark.parametrize("damage", [b"", b"garbage", b"sheetbill-run-memo\n{}\n", None])
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"sheetbill-run-memo\n{}\n", "half", "longer"])
 def test_a_damaged_memo_file_is_ignored(tmp_path, damage):
     store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
     store.save(RunMemo({b"k": [1, 2, 3]}))
     content = store.path.read_bytes()
-    store.path.write_bytes(content[: len(content) // 2] if damage is None else damage)
+    damaged = {"half": content[: len(content) // 2], "longer": content + b"\0"}.get(damage, damage)
+    store.path.write_bytes(damaged)
     assert store.load() is None
+
+
+def test_a_damaged_block_in_the_file_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 4)
+    tables = _inputs(random.Random(6), 20)
+    store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
+    first = RunMemo()
+    expected = load_book(_raw(tables), as_of=AS_OF, memo=first)
+    store.save(first)
+    content = bytearray(store.path.read_bytes())
+    for offset in range(len(content) - 2000, len(content), 7):  # the last blocks: garbled, same length
+        content[offset] ^= 0x5A
+    store.path.write_bytes(bytes(content))
+    loaded = store.load()
+    book, problems = load_book(_raw(tables), as_of=AS_OF, memo=loaded)
+    assert (_records(book), problems) == (_records(expected[0]), expected[1])
 
 
 def test_a_memo_of_other_code_or_other_plugins_is_ignored(tmp_path, monkeypatch):
@@ -236,7 +254,8 @@ def test_the_memo_file_is_its_owners_alone_and_a_file_others_may_write_is_ignore
 def test_a_memo_that_is_no_run_memo_is_ignored(tmp_path):
     store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
     store.path.parent.mkdir(parents=True)
-    store.path.write_bytes(store._header() + pickle.dumps({"tables": {}}))
+    index = pickle.dumps({"extras": [], "blocks": []})
+    store.path.write_bytes(store._header() + len(index).to_bytes(8, "big") + index)
     assert store.load() is None
 
 
