@@ -140,6 +140,16 @@ def memo_store(workbook: Workbook, plugins: Plugins) -> MemoStore | None:
     return store(plugin_versions(plugins)) if callable(store) else None
 
 
+@contextmanager
+def _closing(store: MemoStore | None) -> Iterator[None]:
+    """Close ``store``'s memo file (if a memo was loaded and not saved) when the run ends, however it ends."""
+    try:
+        yield
+    finally:
+        if store is not None:
+            store.close()
+
+
 def _load_memo(store: MemoStore | None) -> RunMemo | None:
     """The last run's memo from ``store`` (a fresh one when there is none usable); None without a store."""
     if store is None:
@@ -165,9 +175,9 @@ def check(workbook: Workbook, *, as_of: dt.date | None = None, write_problems: b
     (Bank IBAN, Email cells, SMTP settings); write nothing, or with ``write_problems`` only the Problems
     sheet (so a clerk in the workbook can go to each cell)."""
     plugins = plugins if plugins is not None else Plugins()
-    memo = _load_memo(memo_store(workbook, plugins))
-    with collector_paused(), workbook.read() as sheets:
-        result = run_billing(sheets, as_of=as_of, plugins=plugins, memo=memo)
+    store = memo_store(workbook, plugins)
+    with collector_paused(), _closing(store), workbook.read() as sheets:
+        result = run_billing(sheets, as_of=as_of, plugins=plugins, memo=_load_memo(store))
     _add_check_findings(result)
     outputs = tuple(o for o in result.outputs if o.name == contract.PROBLEMS_SHEET) if write_problems else ()
     written = workbook.write(outputs, stamp=None) if outputs else False
@@ -210,7 +220,7 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
             return RunOutcome(command, None, unchanged=True, exit_code=int(stored.rpartition(":")[2]))
     store = memo_store(workbook, plugins)
     memo = _load_memo(store)
-    with collector_paused():  # see collector_paused: the same holds for reading and writing
+    with collector_paused(), _closing(store):  # see collector_paused: the same holds for reading and writing
         with workbook.read() as sheets:
             result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode, memo=memo)
         outputs = tuple(result.outputs)

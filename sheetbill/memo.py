@@ -201,6 +201,7 @@ class MemoStore:
         name = hashlib.blake2b(str(Path(workbook).resolve()).encode(), digest_size=20).hexdigest()
         self.path = self.folder / f"{name}.memo"
         self.fingerprint = hashlib.blake2b(f"{code_fingerprint()}|{plugins}".encode(), digest_size=16).hexdigest()
+        self._source: _BlockFile | None = None
 
     def _header(self) -> bytes:
         return _MAGIC + json.dumps({"format": FORMAT, "code": self.fingerprint}).encode() + b"\n"
@@ -224,7 +225,7 @@ class MemoStore:
             extras, blocks = index["extras"], index["blocks"]
             if not isinstance(extras, dict):
                 raise ValueError("not a run memo")
-            source = _BlockFile(stream)
+            source = self._source = _BlockFile(stream)
             tables: dict[bytes, object] = {}
             offset = len(header) + 8 + size
             for key, length, digest in blocks:
@@ -268,6 +269,12 @@ class MemoStore:
             return False
         self._prune()
         return True
+
+    def close(self) -> None:
+        """Close the file of the memo :meth:`load` gave (its blocks not read by then cannot be any more)."""
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
     def _prune(self) -> None:
         """Remove the memos of other workbooks that no run saved for :data:`KEEP_DAYS` days (workbooks

@@ -204,6 +204,7 @@ def test_the_store_gives_back_what_it_kept(tmp_path):
     assert loaded is not None and loaded.extras == {"adjudication": {"x": 1}}
     assert memo.unpack(loaded.tables[b"k"].read()) == [(2, None, None, [])]
     assert pickle.loads(pickle.dumps(loaded)).tables == {b"k": memo.pack([(2, None, None, [])])}  # picklable
+    store.close()
 
 
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"sheetbill-run-memo\n{}\n", "half", "longer"])
@@ -229,13 +230,16 @@ def test_a_damaged_block_in_the_file_is_parsed_again(tmp_path, monkeypatch):
     store.path.write_bytes(bytes(content))
     loaded = store.load()
     book, problems = load_book(_raw(tables), as_of=AS_OF, memo=loaded)
+    store.close()
     assert (_records(book), problems) == (_records(expected[0]), expected[1])
 
 
 def test_a_memo_of_other_code_or_other_plugins_is_ignored(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     MemoStore(tmp_path / "a.xlsx", "payer-x=1.0", folder=folder).save(RunMemo({b"k": [1]}))
-    assert MemoStore(tmp_path / "a.xlsx", "payer-x=1.0", folder=folder).load() is not None
+    same = MemoStore(tmp_path / "a.xlsx", "payer-x=1.0", folder=folder)
+    assert same.load() is not None
+    same.close()
     assert MemoStore(tmp_path / "a.xlsx", "payer-x=1.1", folder=folder).load() is None
     monkeypatch.setattr(memo, "code_fingerprint", lambda: "0" * 32)
     assert MemoStore(tmp_path / "a.xlsx", "payer-x=1.0", folder=folder).load() is None
@@ -247,6 +251,7 @@ def test_the_memo_file_is_its_owners_alone_and_a_file_others_may_write_is_ignore
     store.save(RunMemo({b"k": [1]}))
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert store.load() is not None
+    store.close()
     store.path.chmod(0o620)
     assert store.load() is None
 
