@@ -1,13 +1,16 @@
 """Reading a table with the run memo: blocks of rows unchanged since the last run are not parsed again.
 
-A table's data rows are split into blocks of :data:`BLOCK_ROWS` rows. A block's key is a BLAKE2b
-digest of its raw cells in the table's columns (:func:`block_key`) (so ``1``, ``1.0``, ``"1"`` and ``True``
-stay distinct; other columns, such as the Paid and Status an Invoices row shows, or staff's own
-columns, are not read and do not count), its first row number, and the table's context
-(:func:`table_key`: the sheet, which of its columns the table has, the table's specification, and
-what the caller's record factory depends on). A block whose key the last run's
+A table's data rows are split into blocks of :data:`BLOCK_ROWS` rows. A block's key
+(:func:`block_key`) is a BLAKE2b digest of its raw cells in the table's columns (``1``, ``1.0``,
+``"1"`` and ``True`` stay distinct; other columns, such as the Paid and Status an Invoices row shows,
+or staff's own columns, are not read and do not count), its first row number, and the table's
+context (:func:`table_key`: the sheet, which of its columns the table has, the table's
+specification, and what the caller's record factory depends on). A block whose key the last run's
 memo holds gets that run's outcome of each of its rows (its record, or its Problems); only the
 other blocks are parsed. In the daily click that is the last block of each table that grew.
+
+Sealed history is verified the same way (:func:`seal_findings`): the prefix, in issue order, that
+the last run verified is not verified again when its rows, seals and cells are the same.
 
 Duplicate keys are found across all rows as before, so :func:`read_table_memo` gives exactly the
 records and Problems, in the same order, that :func:`sheetbill.tables.read_table` gives.
