@@ -378,6 +378,8 @@ def test_the_daily_click_writes_the_same_file_with_and_without_the_memo(tmp_path
 def test_no_cache_and_cache_off_keep_no_memo(tmp_path, monkeypatch):
     path = _write_xlsx(tmp_path / "book.xlsx", _inputs(random.Random(4), 10))
     main(["check", str(path), "--as-of", "2026-07-01"])
+    main(["check", str(path), "--as-of", "2026-07-01", "--no-cache"])
+    main(["overdue", str(path), "--as-of", "2026-07-01", "--no-cache"])
     main(["bill", str(path), "--as-of", "2026-07-01", "--no-cache"])
     monkeypatch.setenv("SHEETBILL_CACHE", "off")
     main(["bill", str(path), "--as-of", "2026-07-02"])
