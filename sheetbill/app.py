@@ -24,6 +24,7 @@ from . import __version__, contract
 from .book import Book
 from .compliance import check_invoice_requirements
 from .i18n import language
+from .memo import MemoStore, RunMemo
 from .outputs import canonical, problems_sheet
 from .plugins.manager import Plugins
 from .problems import Problem
@@ -40,6 +41,10 @@ class Workbook(Protocol):
     puts output sheets back atomically and says whether anything changed; ``input_stamp`` and
     ``stored_stamp`` let a repeated run with unchanged inputs be recognised without reading them
     (a front end that cannot tell returns ``None``, and every run is computed).
+
+    A front end may also offer ``memo_store(plugins: str) -> MemoStore | None`` (optional: a workbook
+    without it, or returning None, keeps no memo): where the run memo of this workbook is kept
+    (:class:`sheetbill.memo.MemoStore`), so a run need not redo what the last run did.
     """
 
     def read(self) -> AbstractContextManager[Mapping[str, RawSheet]]:
@@ -120,8 +125,36 @@ def run_context(mode: RunMode, as_of: dt.date | None, plugins: Plugins) -> str:
     """Everything besides the input sheets that a run's outputs depend on: the code's and plugins'
     versions, the mode and the as-of date (when not given, today's, since the default is today)."""
     day = as_of.isoformat() if as_of else f"settings-or-{dt.date.today().isoformat()}"
-    versions = ",".join(f"{info.name}={info.version}" for info in plugins.describe())
-    return f"sheetbill {__version__}|bill_charges={mode == RunMode.BILL}|as_of={day}|{versions}"
+    return f"sheetbill {__version__}|bill_charges={mode == RunMode.BILL}|as_of={day}|{plugin_versions(plugins)}"
+
+
+def plugin_versions(plugins: Plugins) -> str:
+    """Every registered plugin with its version, as text (what a run's outputs depend on besides sheetbill)."""
+    return ",".join(f"{info.name}={info.version}" for info in plugins.describe())
+
+
+def memo_store(workbook: Workbook, plugins: Plugins) -> MemoStore | None:
+    """Where ``workbook``'s run memo is kept, when its front end keeps one (the optional ``memo_store``
+    of :class:`Workbook`), else None."""
+    store = getattr(workbook, "memo_store", None)
+    return store(plugin_versions(plugins)) if callable(store) else None
+
+
+@contextmanager
+def _closing(store: MemoStore | None) -> Iterator[None]:
+    """Close ``store``'s memo file (if a memo was loaded and not saved) when the run ends, however it ends."""
+    try:
+        yield
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _load_memo(store: MemoStore | None) -> RunMemo | None:
+    """The last run's memo from ``store`` (a fresh one when there is none usable); None without a store."""
+    if store is None:
+        return None
+    return store.load() or RunMemo()
 
 
 def bill(workbook: Workbook, *, as_of: dt.date | None = None, dry_run: bool = False,
@@ -142,8 +175,9 @@ def check(workbook: Workbook, *, as_of: dt.date | None = None, write_problems: b
     (Bank IBAN, Email cells, SMTP settings); write nothing, or with ``write_problems`` only the Problems
     sheet (so a clerk in the workbook can go to each cell)."""
     plugins = plugins if plugins is not None else Plugins()
-    with collector_paused(), workbook.read() as sheets:
-        result = run_billing(sheets, as_of=as_of, plugins=plugins)
+    store = memo_store(workbook, plugins)
+    with collector_paused(), _closing(store), workbook.read() as sheets:
+        result = run_billing(sheets, as_of=as_of, plugins=plugins, memo=_load_memo(store))
     _add_check_findings(result)
     outputs = tuple(o for o in result.outputs if o.name == contract.PROBLEMS_SHEET) if write_problems else ()
     written = workbook.write(outputs, stamp=None) if outputs else False
@@ -174,6 +208,8 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
     workbook would compute the same outputs (runs are idempotent), so it is skipped: the stamp the
     last write stored is compared with a fingerprint of the input sheets as stored, which costs less
     than reading them. A workbook saved by another program since has no stamp and gets a full run.
+    Otherwise the run starts from the workbook's run memo (when its front end keeps one) and, after a
+    successful write, keeps the updated memo for the next run.
     """
     plugins = plugins if plugins is not None else Plugins()
     stamp = None
@@ -182,12 +218,16 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
         stored = workbook.stored_stamp()
         if stamp is not None and stored and stored.rpartition(":")[0] == stamp:
             return RunOutcome(command, None, unchanged=True, exit_code=int(stored.rpartition(":")[2]))
-    with collector_paused():  # see collector_paused: the same holds for reading and writing
+    store = memo_store(workbook, plugins)
+    memo = _load_memo(store)
+    with collector_paused(), _closing(store):  # see collector_paused: the same holds for reading and writing
         with workbook.read() as sheets:
-            result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode)
+            result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode, memo=memo)
         outputs = tuple(result.outputs)
         written = False if dry_run else workbook.write(
             outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)
+        if store is not None and memo is not None and not dry_run:
+            store.save(memo)
     return RunOutcome(command, result, summarize(result), written, dry_run, False, outputs, result.exit_code)
 
 

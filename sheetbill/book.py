@@ -18,6 +18,7 @@ from typing import Any
 from . import contract
 from .i18n import msg
 from .mandates import Debit, Mandate, read_debits, read_mandates
+from .memo import RunMemo
 from .models import (
     BaseRate,
     Charge,
@@ -37,6 +38,7 @@ from .models import (
 )
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
+from .rowmemo import SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
     INVOICE_TAX_SEALED,
@@ -45,8 +47,6 @@ from .seals import (
     Finding,
     invoice_order,
     line_order,
-    spell_sealed,
-    verify,
 )
 from .sheets import RawSheet
 from .tables import (
@@ -196,19 +196,26 @@ def load_settings(sheet: RawSheet | None, as_of: dt.date | None) -> tuple[Settin
     return settings, problems
 
 
-def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -> tuple[Book, list[Problem]]:
+def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
+              memo: RunMemo | None = None) -> tuple[Book, list[Problem]]:
     """Read and cross-check every input table, and the issued history, from ``sheets``.
 
     One sheet at a time, each let go once parsed: with a front end that reads sheets on demand, the
-    cells of a million charges and of the history are never held at the same time.
+    cells of a million charges and of the history are never held at the same time. With ``memo`` (the
+    last run's, see :mod:`sheetbill.memo`), blocks of rows unchanged since are not parsed again, and
+    ``memo.tables`` is replaced by this run's blocks; the Book and Problems are the same either way.
     """
     problems: list[Problem] = duplicate_sheets(sheets, contract.INPUT_TABLES)
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
-    problems += _load_parties(book, sheets)
-    problems += _load_charges(book, sheets)
-    problems += _load_history(book, sheets)
+    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
+    problems += _load_parties(book, sheets, rows)
+    problems += _load_charges(book, sheets, rows)
+    problems += _load_history(book, sheets, rows)
+    if memo is not None and rows is not None:
+        memo.tables = rows.kept
+        memo.extras[SEALS_VERIFIED] = rows.verified_now
     book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
     book.debits = read_debits(sheets, problems)
     return book, problems
@@ -225,10 +232,13 @@ _EXACT_AMOUNTS = {
 
 
 def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem],
-           sheet: RawSheet | None = None, currency: str = "EUR") -> list[Any]:
-    """The records of one input table; its Problems are added to ``problems``. A record whose amount
-    has more decimals than the currency allows (79.996 EUR) is left out whole, with a Problem."""
-    records, found = read_table(sheet or find_sheet(sheets, spec), spec, factory)
+           sheet: RawSheet | None = None, currency: str = "EUR", memo: TableMemo | None = None) -> list[Any]:
+    """The records of one input table (unchanged blocks of rows from ``memo``); its Problems are added to
+    ``problems``. A record whose amount has more decimals than the currency allows (79.996 EUR) is
+    left out whole, with a Problem."""
+    sheet = sheet or find_sheet(sheets, spec)
+    records, found = (read_table(sheet, spec, factory) if memo is None
+                      else read_table_memo(sheet, spec, factory, memo, ""))
     problems.extend(found)
     exact = _EXACT_AMOUNTS.get(spec.name)
     if not exact:
@@ -249,14 +259,15 @@ def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem
     return kept
 
 
-def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | None = None) -> list[Problem]:
     """Customers, Payers, Services, Coverage and Payer Codes, cross-checked."""
     problems: list[Problem] = []
-    book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems)}
-    book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems)}
-    book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems)}
+    currency = book.settings.currency
+    book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems, memo=memo)}
+    book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems, memo=memo)}
+    book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems, memo=memo)}
     problems += _resolve_taxes(book)
-    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=book.settings.currency):
+    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=currency, memo=memo):
         if coverage.customer_id not in book.customers:
             problems.append(error(msg("unknown customer {customer}", customer=repr(coverage.customer_id)), "Coverage",
                                   coverage.row,
@@ -270,7 +281,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                   code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
-    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems, currency=book.settings.currency):
+    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems, currency=currency, memo=memo):
         if code.payer_id not in book.payers:
             problems.append(error(msg("unknown payer {payer}", payer=repr(code.payer_id)), "Payer Codes", code.row,
                                   "Payer ID",
@@ -307,12 +318,13 @@ def _resolve_taxes(book: Book) -> list[Problem]:
     return problems
 
 
-def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | None = None) -> list[Problem]:
     """Charges (cross-checked), Payments, Payment Plans and Contacts."""
     problems: list[Problem] = []
+    currency = book.settings.currency
     charges_sheet = find_sheet(sheets, contract.CHARGES)
     book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
-    charges = _table(sheets, contract.CHARGES, Charge, problems, charges_sheet)
+    charges = _table(sheets, contract.CHARGES, Charge, problems, charges_sheet, memo=memo)
     del charges_sheet
     for charge in charges:
         if charge.customer_id not in book.customers:
@@ -330,11 +342,11 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
                                   code="out-of-range"))
         else:
             book.charges.append(charge)
-    book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=book.settings.currency)
-    book.payments += _bank_payments(sheets, {p.payment_id for p in book.payments}, problems, book.settings.currency)
-    book.plans = _table(sheets, contract.PAYMENT_PLANS, _plan, problems)
-    book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems)
-    for contact in _table(sheets, contract.CONTACTS, Contact, problems):
+    book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=currency, memo=memo)
+    book.payments += _bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, memo)
+    book.plans = _table(sheets, contract.PAYMENT_PLANS, _plan, problems, memo=memo)
+    book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems, memo=memo)
+    for contact in _table(sheets, contract.CONTACTS, Contact, problems, memo=memo):
         if contact.customer_id not in book.customers:
             problems.append(warning(msg("unknown customer {customer}", customer=repr(contact.customer_id)), "Contacts",
                                     contact.row,
@@ -372,11 +384,11 @@ def _bank_payment(**values: Any) -> Payment:
 
 
 def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
-                   currency: str) -> list[Payment]:
+                   currency: str, memo: TableMemo | None = None) -> list[Payment]:
     """The Bank Payments rows (written by ``sheetbill import-bank``), booked like Payments rows; a row
     whose Payment ID is also on the Payments sheet is left out, with a Problem."""
     kept = []
-    for payment in _table(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency):
+    for payment in _table(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency, memo=memo):
         if payment.payment_id in taken:
             problems.append(error(msg("Payment ID {payment_id} is also on the Payments sheet; this row is not booked",
                                       payment_id=repr(payment.payment_id)), contract.BANK_PAYMENTS_SHEET,
@@ -386,14 +398,14 @@ def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: li
     return kept
 
 
-def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
+def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | None = None) -> list[Problem]:
     """The issued history: invoices, lines, reminders, hand-offs (0.1.0's form upgraded on the way)."""
     problems: list[Problem] = []
-    book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts)
+    book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts, memo)
     problems += found
-    book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts)
+    book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts, memo)
     problems += found
-    problems += check_seals(book)
+    problems += check_seals(book, memo)
     issued = {invoice.invoice_no for invoice in book.invoices}
     orphans: dict[str, int] = {}
     for line in book.lines:
@@ -403,16 +415,17 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet]) -> list[Problem]:
         problems.append(error(msg("invoice {invoice_no} has lines but is missing from the Invoices sheet (this sheet "
                                   "is written by sheetbill: undo the deletion)", invoice_no=invoice_no),
                               contract.INVOICE_LINES_SHEET, row, "Invoice No", code="deleted-history"))
-    book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts)
+    book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts, memo)
     problems += found
     book.lines = upgrade_lines(book.lines)
     book.reminders = upgrade_reminders(book)
-    book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts)
+    book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts, memo)
     problems += found
     return problems
 
 
-def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool) -> tuple[list[Any], list[Problem]]:
+def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
+             memo: TableMemo | None = None) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it).
 
     Amounts come back as floats (``80.0``); they are given the spelling a run computes
@@ -434,39 +447,40 @@ def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool)
                 values[name] = amounts.number(values[name])
         return factory(**(blanks | values))
 
-    records, problems = read_table(sheet, spec, build)
+    records, problems = (read_table(sheet, spec, build) if memo is None else
+                         read_table_memo(sheet, spec, build, memo, f"{factory.__qualname__}|{amounts.currency}"))
     for problem in problems:
         problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
         problems[problems.index(problem)] = replace(problem, message=problem_text, code="edited-history")
     return records, problems
 
 
-def check_seals(book: Book) -> list[Problem]:
+def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
     """Verify the Seal of every sealed Invoices and Invoice Lines row (see :mod:`sheetbill.seals`).
 
     An edited row is an ``edited-history`` error naming its column; its invoice goes into
     ``book.edited_invoices`` (and an edited line's charge into ``book.edited_charges``). A row whose
     predecessor was deleted is a ``deleted-history`` error. Rows without a Seal (history from before
-    seals) are trusted as read; they are sealed when written back.
+    seals) are trusted as read; they are sealed when written back. With ``memo``, a prefix of history
+    that verified in the last run and is unchanged since is not checked again
+    (:func:`sheetbill.rowmemo.seal_findings`).
     """
     places = minor_unit(book.settings.currency)
     if not any(inv.seal for inv in book.invoices) and not any(line.seal for line in book.lines):
         return []  # history from before seals: sealed when written back
-    invoice_values = spell_sealed(book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED, places)
-    line_values = spell_sealed(book.lines, LINE_SEALED, LINE_TAX_SEALED, places)
     invoice_columns, line_columns = INVOICE_SEALED + INVOICE_TAX_SEALED, LINE_SEALED + LINE_TAX_SEALED
     problems: list[Problem] = []
     edited_rows: set[str] = set()
-    for finding in verify(invoice_values, [inv.seal for inv in book.invoices], invoice_order(book.invoices),
-                          len(invoice_columns), len(INVOICE_SEALED)):
+    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
+                                 invoice_order(book.invoices), places, memo):
         invoice = book.invoices[finding.index]
         problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(invoice.invoice_no)
             edited_rows.add(invoice.invoice_no)
     edited_lines: set[str] = set()
-    for finding in verify(line_values, [line.seal for line in book.lines], line_order(book.invoices, book.lines),
-                          len(line_columns), len(LINE_SEALED)):
+    for finding in seal_findings(contract.INVOICE_LINES_SHEET, book.lines, LINE_SEALED, LINE_TAX_SEALED,
+                                 line_order(book.invoices, book.lines), places, memo):
         line = book.lines[finding.index]
         problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, line_columns)
         if finding.kind == "edited":

@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("workbook", type=Path, help=WORKBOOK_HELP)
         sub.add_argument("--as-of", type=_date, help="the run's date (default: Settings As Of Date, else today)")
         sub.add_argument("--json", action="store_true", help="print a machine-readable summary")
+        sub.add_argument("--no-cache", action="store_true",
+                         help="neither use nor keep the run memo in the cache folder (see docs/performance.md)")
         sub.set_defaults(run=run)
         return sub
 
@@ -248,7 +250,8 @@ def _run(args: argparse.Namespace, command: str) -> int:
     from .files import refuse_read_only, workbook_lock
     from .io.xlsx import XlsxWorkbook
 
-    workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False))
+    workbook = XlsxWorkbook(args.workbook, force=getattr(args, "force", False),
+                            cache=not getattr(args, "no_cache", False))
     dry_run = getattr(args, "dry_run", False)
     writes = command != "check" and not dry_run
     if writes:

@@ -35,6 +35,7 @@ from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
 from .mandates import debit_advice
+from .memo import RunMemo
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
 from .money import ZERO, minor_unit
 from .outputs import (
@@ -134,17 +135,19 @@ def collector_paused() -> Iterator[None]:
 
 
 def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins: Plugins | None = None,
-                mode: RunMode = RunMode.BILL) -> RunResult:
+                mode: RunMode = RunMode.BILL, memo: RunMemo | None = None) -> RunResult:
     """Run the pipeline over ``sheets`` and return the outputs to write back.
 
     :param sheets: every sheet the front end read (inputs and sheetbill's own history sheets).
     :param as_of: the run's date; default Settings ``As Of Date``, else today.
     :param plugins: the plugin facade (default: built-ins plus installed plugins).
     :param mode: :attr:`RunMode.BILL` (default) or :attr:`RunMode.OVERDUE` (issue nothing new).
+    :param memo: the last run's memo of this workbook (:mod:`sheetbill.memo`), updated in place for the
+        next run; it spares work, never changes the result.
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     with collector_paused():
-        book, problems = load_book(sheets, as_of=as_of)
+        book, problems = load_book(sheets, as_of=as_of, memo=memo)
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
         return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode)
 

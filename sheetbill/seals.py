@@ -188,21 +188,23 @@ class Finding:
 
 
 def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
-           width: int, base: int | None = None) -> list[Finding]:
+           width: int, base: int | None = None, skip: int = 0) -> list[Finding]:
     """Check every sealed row (one pass in issue ``order``; rows without a seal are skipped).
 
     Each row is checked against the *stored* chain of its predecessor, so a row after an edited one
     still verifies; when that fails, against the stored chains its link names (a reordered sheet).
     ``width`` is the number of sealed columns of a row with tax, ``base`` of one without (default the
     same): a row sealed without tax that now has some (or the reverse) is an edit of the tax columns.
+    The first ``skip`` rows in ``order`` are known to verify (:func:`verified_prefix`): they are not
+    checked again, and their ``values`` are not needed.
     """
     base = width if base is None else base
     parsed = [seal.split(".") if seal else None for seal in seals]
     by_link: dict[str, list[str]] | None = None
     findings: list[Finding] = []
-    previous = GENESIS
+    previous = next((parsed[i][0] for i in reversed(order[:skip]) if parsed[i]), GENESIS)
     blake2b = hashlib.blake2b
-    for index in order:
+    for index in order[skip:]:
         stored = parsed[index]
         if stored is None:
             continue
@@ -229,6 +231,42 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
                 findings.append(Finding(index, kind, changed))
         previous = chain
     return findings
+
+
+#: Rows in issue order between two checkpoints of a verified prefix (:func:`prefix_digests`).
+CHECKPOINT_ROWS = 1024
+
+
+def prefix_digests(rows: Sequence[int], seals: Sequence[str | None], order: Sequence[int]) -> list[bytes]:
+    """A digest of the sheet rows and seals of the first ``k * CHECKPOINT_ROWS`` rows in issue ``order``,
+    for each ``k``: what a run keeps of the history it verified, to know the same prefix again."""
+    digest = hashlib.blake2b(digest_size=16)
+    digests = []
+    for start in range(0, len(order) - CHECKPOINT_ROWS + 1, CHECKPOINT_ROWS):
+        digest.update("\n".join([f"{rows[i]}{_SEP}{seals[i] or ''}" for i in order[start:start + CHECKPOINT_ROWS]])
+                      .encode(errors="surrogatepass") + b"\n")
+        digests.append(digest.digest())
+    return digests
+
+
+def verified_prefix(digests: Sequence[bytes], known: Sequence[bytes], order: Sequence[int],
+                    unchanged: Callable[[int], bool]) -> int:
+    """How many rows at the start of issue ``order`` verify without being checked: the whole checkpoints
+    whose :func:`prefix_digests` are those ``known`` to have verified before (the same rows with the
+    same seals in the same order) and whose rows are all ``unchanged`` (the same values as then).
+
+    A row's check depends only on its values, its seal and the seals before it in issue order, so such
+    a prefix verifies now as it did then.
+    """
+    matching = 0
+    for mine, theirs in zip(digests, known, strict=False):
+        if mine != theirs:
+            break
+        matching += 1
+    for position, index in enumerate(order[:matching * CHECKPOINT_ROWS]):
+        if not unchanged(index):
+            return position // CHECKPOINT_ROWS * CHECKPOINT_ROWS
+    return matching * CHECKPOINT_ROWS
 
 
 def _chains_by_link(parsed: Sequence[tuple[str, str, str] | None]) -> dict[str, list[str]]:

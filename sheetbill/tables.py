@@ -415,7 +415,7 @@ def find_sheet(sheets: Mapping[str, RawSheet], spec: TableSpec) -> RawSheet | No
     return None
 
 
-def _column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[Problem]]:
+def column_map(sheet: RawSheet, spec: TableSpec) -> tuple[dict[str, int], list[Problem]]:
     """Map each field to its column index in the header row; missing required columns abort."""
     header = list(sheet.rows[0]) if sheet.rows else []
     positions: dict[str, int] = {}
@@ -489,22 +489,55 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
 
     A row with a bad cell yields its problems and no Row: it is skipped whole, never half-read.
     Duplicate keys keep the first row and report the later ones. Blank rows are skipped.
-
-    Longer than the house's 60 lines on purpose: it is the per-cell hot loop of every input table (a
-    million charges are ten million cells), so it stays one function with its lookups hoisted.
     """
     if sheet is None or not sheet.rows:
         if spec.required_sheet:
             raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
         return
-    columns, repeated = _column_map(sheet, spec)
+    columns, repeated = column_map(sheet, spec)
     yield from repeated
-    name = sheet.location_sheet
+    first_key = first_key_header(spec)
     seen: dict[tuple, int] = {}
+    for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows)):
+        if problems:
+            yield from problems
+            continue
+        if spec.key:
+            key = tuple(values.get(k) for k in spec.key)
+            if key in seen:
+                yield duplicate_key(key, seen[key], sheet.location_sheet, row_no, first_key)
+                continue
+            seen[key] = row_no
+        yield Row(values, row_no)
+
+
+def first_key_header(spec: TableSpec) -> str:
+    """The header of the first key column of ``spec`` (where a duplicate key is reported), "" without a key."""
+    return next((f.header for f in spec.fields if f.name == spec.key[0]), "") if spec.key else ""
+
+
+def duplicate_key(key: tuple, first: int, sheet: str, row: int, header: str) -> Problem:
+    """The Problem of a row whose key an earlier row (``first``) already has: it is skipped."""
+    label = ", ".join(str(k) for k in key)
+    return error(msg("duplicate {key}: already on row {row}; this row is skipped", key=label, row=first),
+                 sheet, row, header, code="duplicate-key")
+
+
+def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int
+                 ) -> Iterator[tuple[int, dict[str, Any], list[Problem]]]:
+    """``(sheet row, typed values, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, each
+    row on its own (keys are compared across rows by the caller); a row with problems has them all.
+
+    Longer than the house's 60 lines on purpose: it is the per-cell hot loop of every input table (a
+    million charges are ten million cells), so it stays one function with its lookups hoisted.
+    """
+    name = sheet.location_sheet
     plan = [(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.coerce, fld.required, fld.header)
             for fld in spec.fields if fld.name in columns]
     first_row = sheet.first_row
-    for offset, cells in enumerate(sheet.rows[1:], start=1):
+    rows = sheet.rows
+    for offset in range(start, stop):
+        cells = rows[offset]
         if not cells:
             continue  # a row without cells (between far-apart cells of a sparse sheet)
         width = len(cells)
@@ -543,23 +576,7 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
         row_no = first_row + offset
         problems[:0] = [error(msg("{column} is required", column=header), name, row_no, header,
                               code="required-missing") for header in missing]
-        if problems:
-            yield from problems
-            continue
-        if spec.key:
-            key = tuple(values.get(k) for k in spec.key)
-            if key in seen:
-                label = ", ".join(str(k) for k in key)
-                yield error(
-                    msg("duplicate {key}: already on row {row}; this row is skipped", key=label, row=seen[key]),
-                    name,
-                    row_no,
-                    next(f.header for f in spec.fields if f.name == spec.key[0]),
-                    code="duplicate-key",
-                )
-                continue
-            seen[key] = row_no
-        yield Row(values, row_no)
+        yield row_no, values, problems
 
 
 def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None

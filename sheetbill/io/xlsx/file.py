@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ... import contract
+from ...memo import MemoStore, memo_enabled
 from ...sheets import OutputSheet, RawSheet
 from .read import open_workbook
 from .stamp import input_stamp, read_stamp
@@ -19,10 +20,12 @@ class XlsxWorkbook:
 
     :param path: the .xlsx or .xlsm file.
     :param force: write even when Excel's or LibreOffice's lock file says the workbook is open.
+    :param cache: keep the run memo in the user's cache folder (:mod:`sheetbill.memo`); also off when
+        ``SHEETBILL_CACHE=off``.
     """
 
-    def __init__(self, path: Path, *, force: bool = False):
-        self.path, self.force = Path(path), force
+    def __init__(self, path: Path, *, force: bool = False, cache: bool = True):
+        self.path, self.force, self.cache = Path(path), force, cache
         self._seen: FileVersion | None = None
 
     def _remember(self) -> None:
@@ -53,3 +56,7 @@ class XlsxWorkbook:
         """The stamp stored by the last write, if the file still has it."""
         self._remember()
         return read_stamp(self.path)
+
+    def memo_store(self, plugins: str) -> MemoStore | None:
+        """Where this workbook's run memo is kept (``plugins``: the plugins' versions), None when off."""
+        return MemoStore(self.path, plugins) if self.cache and memo_enabled() else None

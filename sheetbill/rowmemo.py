@@ -1,0 +1,197 @@
+"""Reading a table with the run memo: blocks of rows unchanged since the last run are not parsed again.
+
+A table's data rows are split into blocks of :data:`BLOCK_ROWS` rows. A block's key
+(:func:`block_key`) is a BLAKE2b digest of its raw cells in the table's columns (``1``, ``1.0``,
+``"1"`` and ``True`` stay distinct; other columns, such as the Paid and Status an Invoices row shows,
+or staff's own columns, are not read and do not count), its first row number, and the table's
+context (:func:`table_key`: the sheet, which of its columns the table has, the table's
+specification, and what the caller's record factory depends on). A block whose key the last run's
+memo holds gets that run's outcome of each of its rows (its record, or its Problems); only the
+other blocks are parsed. In the daily click that is the last block of each table that grew.
+
+Sealed history is verified the same way (:func:`seal_findings`): the prefix, in issue order, that
+the last run verified is not verified again when its rows, seals and cells are the same.
+
+Duplicate keys are found across all rows as before, so :func:`read_table_memo` gives exactly the
+records and Problems, in the same order, that :func:`sheetbill.tables.read_table` gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
+
+from . import seals as seals_module
+from .memo import StoredBlock, unpack
+from .problems import ConfigurationError, Problem
+from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
+from .sheets import RawSheet
+from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_outcomes
+
+#: Rows a block holds: small enough that a day's new rows re-parse little, large enough that the keys
+#: and the memo's bookkeeping cost little.
+BLOCK_ROWS = 2048
+
+#: A row as the memo keeps it: (sheet row, record, key values, Problems); record and key are None for a
+#: row with Problems, the Problems are empty for a good row.
+Outcome = tuple[int, Any, tuple | None, list[Problem]]
+
+
+#: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps the verified prefixes of sealed history.
+SEALS_VERIFIED = "seals-verified"
+
+
+class TableMemo:
+    """The read stage's memo: the parsed blocks of the last run (``previous``) and of this run (``kept``,
+    for the next one); the prefixes of sealed history the last run verified (``verified``, by sheet:
+    the currency's decimal places and :func:`sheetbill.seals.prefix_digests`) and this run's
+    (``verified_now``); the sheet rows this run parsed anew (``fresh``, by table name).
+
+    ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
+    rows not verified again, for measurements and tests.
+    """
+
+    def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None):
+        self.previous: Mapping[bytes, object] = previous if isinstance(previous, Mapping) else {}
+        self.kept: dict[bytes, object] = {}
+        self.verified: Mapping[str, object] = verified if isinstance(verified, Mapping) else {}
+        self.verified_now: dict[str, tuple[int, list[bytes]]] = {}
+        self.fresh: dict[str, set[int]] = {}
+        self.reused = self.parsed = self.unchecked = 0
+
+    def take(self, key: bytes) -> list[Outcome] | None:
+        """The outcomes of the block ``key`` from the last run (kept for the next run too), None when it
+        has none or they cannot be read."""
+        block = self.previous.get(key)
+        if block is None:
+            return None
+        try:
+            outcomes = unpack(block.read() if isinstance(block, StoredBlock) else block) \
+                if isinstance(block, (bytes, StoredBlock)) else block
+        except Exception:  # noqa: BLE001 - a damaged block is parsed again
+            return None
+        if not isinstance(outcomes, list):
+            return None
+        self.kept[key] = block
+        self.reused += 1
+        return outcomes
+
+
+def table_key(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], context: str) -> bytes:
+    """What every row of ``sheet`` is parsed with besides its own cells: the sheet's name and first row,
+    which of the table's columns it has, the table's specification and ``context`` (the caller's
+    factory and currency). Where the columns stand does not count (see :func:`project`)."""
+    present = [fld.name for fld in spec.fields if fld.name in columns]
+    text = repr((sheet.location_sheet, sheet.first_row, present, spec, context))
+    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=16).digest()
+
+
+def project(rows: Sequence[Sequence[object]], indexes: Sequence[int]) -> list[tuple]:
+    """The cells of ``rows`` in the columns at ``indexes`` (None beyond a short row): all a row's
+    outcome depends on (:func:`sheetbill.tables.row_outcomes` reads nothing else)."""
+    if not indexes:
+        return [() for _ in rows]
+    pick, last = itemgetter(*indexes), max(indexes)
+    single = len(indexes) == 1
+    projected = []
+    for cells in rows:
+        if len(cells) > last:
+            projected.append((pick(cells),) if single else pick(cells))
+        else:
+            width = len(cells)
+            projected.append(tuple(cells[i] if i < width else None for i in indexes))
+    return projected
+
+
+def block_key(table: bytes, start: int, cells: object) -> bytes:
+    """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells``: a
+    digest of their pickle, which tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``).
+    Without the pickler's memo, equal cells give equal bytes whichever objects hold them."""
+    stream = io.BytesIO()
+    pickler = pickle.Pickler(stream, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values only, never on which objects are shared
+    pickler.dump((start, cells))
+    return hashlib.blake2b(stream.getvalue(), key=table, digest_size=16).digest()
+
+
+def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,
+                    context: str) -> tuple[list[Any], list[Problem]]:
+    """:func:`sheetbill.tables.read_table` with ``factory``, taking unchanged blocks from ``memo``.
+
+    ``context`` names everything ``factory`` depends on beyond the row's values (its name, the currency),
+    so a block parsed with another factory is never taken for this one.
+    """
+    if sheet is None or not sheet.rows:
+        if spec.required_sheet:
+            raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
+        return [], []
+    columns, problems = column_map(sheet, spec)
+    records: list[Any] = []
+    table = table_key(sheet, spec, columns, f"{factory.__module__}.{factory.__qualname__}|{context}")
+    indexes = [columns[fld.name] for fld in spec.fields if fld.name in columns]
+    name, first_key = sheet.location_sheet, first_key_header(spec)
+    seen: dict[tuple, int] = {}
+    rows = sheet.rows
+    for start in range(1, len(rows), BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, len(rows))
+        key = block_key(table, start, project(rows[start:stop], indexes))
+        outcomes = memo.take(key)
+        if outcomes is None:
+            outcomes = _parse_block(sheet, spec, columns, start, stop, factory)
+            memo.kept[key] = outcomes
+            memo.parsed += 1
+            memo.fresh.setdefault(spec.name, set()).update(outcome[0] for outcome in outcomes)
+        for row_no, record, values_key, found in outcomes:  # type: ignore[union-attr]
+            if found:
+                problems.extend(found)
+            elif values_key is not None and values_key in seen:
+                problems.append(duplicate_key(values_key, seen[values_key], name, row_no, first_key))
+            else:
+                if values_key is not None:
+                    seen[values_key] = row_no
+                records.append(record)
+    return records, problems
+
+
+def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
+                 factory: Callable[..., Any]) -> list[Outcome]:
+    """The outcome of each non-blank row of ``sheet.rows[start:stop]``: its record, or its Problems."""
+    outcomes: list[Outcome] = []
+    for row_no, values, found in row_outcomes(sheet, spec, columns, start, stop):
+        if found:
+            outcomes.append((row_no, None, None, found))
+        else:
+            key = tuple(values.get(k) for k in spec.key) if spec.key else None
+            outcomes.append((row_no, factory(**values, row=row_no), key, []))
+    return outcomes
+
+
+def seal_findings(sheet: str, records: Sequence[Any], sealed: Sequence[tuple[str, str, str]],
+                  taxed: Sequence[tuple[str, str, str]], order: list[int], places: int,
+                  memo: TableMemo | None) -> list[Finding]:
+    """:func:`sheetbill.seals.verify` over the sealed ``records`` of ``sheet`` (Invoices or Invoice Lines)
+    in issue ``order``; with ``memo``, the prefix that verified in the last run, with the same rows and
+    seals in the same order and every row's cells unchanged, is not spelled or checked again."""
+    seals = [record.seal for record in records]
+    width, base = len(sealed) + len(taxed), len(sealed)
+    if memo is None:
+        return verify(spell_sealed(records, sealed, taxed, places), seals, order, width, base)
+    digests = prefix_digests([record.row for record in records], seals, order)
+    skip = 0
+    known = memo.verified.get(sheet)
+    if isinstance(known, tuple) and len(known) == 2 and known[0] == places and isinstance(known[1], list):
+        fresh = memo.fresh.get(sheet, set())
+        skip = verified_prefix(digests, known[1], order, lambda index: records[index].row not in fresh)
+    values: list[tuple[str, ...]] = [()] * len(records)
+    rest = order[skip:]
+    for index, spelled in zip(rest, spell_sealed([records[i] for i in rest], sealed, taxed, places), strict=True):
+        values[index] = spelled
+    findings = verify(values, seals, order, width, base, skip)
+    clean = skip + rest.index(findings[0].index) if findings else len(order)
+    memo.verified_now[sheet] = (places, digests[:clean // seals_module.CHECKPOINT_ROWS])
+    memo.unchecked += skip
+    return findings

@@ -1,0 +1,11 @@
+"""Fixtures every test gets: the run memo's cache folder is a per-test temporary folder, so no test reads
+or writes the real home's cache (and no test sees another's memo)."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory, monkeypatch):
+    """Point ``SHEETBILL_CACHE_DIR`` at a fresh folder of this test's own."""
+    monkeypatch.setenv("SHEETBILL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("SHEETBILL_CACHE", raising=False)
