@@ -16,6 +16,7 @@ import pytest
 from oletools import olevba
 
 from sheetbill import contract, excel
+from sheetbill.buttons import BUTTONS, FILE_BUTTONS
 from sheetbill.tables import normalize
 from sheetbill.vba_project import Module, Node, compress, module_source, write_compound_file
 from sheetbill.xlsm import MACROS, build_xlsm, vba_text
@@ -157,8 +158,10 @@ def test_the_build_is_reproducible_and_refuses_other_names(tmp_path, xlsm):
 def test_the_macros_call_functions_that_exist_and_read_the_contracts_sheets():
     text = vba_text()
     assert 'RunPython", "import sheetbill.excel; sheetbill.excel." & button & "()"' in text
-    for button in MACROS:
+    for button in BUTTONS:
         assert f'SheetbillRun "{button}"' in text and callable(getattr(excel, button))
+    assert 'sheetbill.excel.import_bank(\'" & encoded & "\')"' in text and callable(excel.import_bank)
+    assert set(MACROS) == set(BUTTONS) | set(FILE_BUTTONS)
     needed = re.search(r'NEEDED_KEYS As String = "\|(.*)\|"', text)[1].split("|")
     assert needed == [normalize(n) for n in
                       (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS, *contract.IMPORTED_SHEETS)]
@@ -192,5 +195,41 @@ def test_libreoffice_opens_it_with_the_macros_bound_to_the_buttons(xlsm, tmp_pat
     assert "Public Sub SheetbillBill()" in module
     for macro in MACROS.values():
         assert f"vnd.sun.star.script:VBAProject.Sheetbill.{macro}?" in content
-    for label in ("Bill", "Update overdue", "Check workbook", "Make documents", "Statement"):
+    for label in ("Bill", "Update overdue", "Check workbook", "Make documents", "Statement", "Import bank statement"):
         assert f'form:label="{label}"' in content
+
+
+HOSTILE_PATHS = ["C:\\Users\\me\\a'); import os #.xml", 'C:\\quote " and \\ backslash.sta',
+                 "/Users/me/new\nline & %PATH% | $(x) `y`.csv", "D:\\Umsätze März €.mt940", "emoji \U0001F4B6.txt"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_macros_hex_encoding_runs_in_a_basic_interpreter_as_python_decodes_it(tmp_path):
+    """SheetbillHex, taken from the macro source and run by LibreOffice Basic in VBA mode on hostile file
+    names, gives exactly the digits sheetbill.excel.decode_paths reads back."""
+    from xml.sax.saxutils import escape
+
+    function = re.search(r"^Private Function SheetbillHex\(.*?^End Function$", vba_text(), re.M | re.S)[0]
+    out = tmp_path / "out.txt"
+    lines = []
+    for path in HOSTILE_PATHS:
+        units = path.encode("utf-16-be", "surrogatepass")
+        chars = " & ".join(f"ChrW(&H{units[i:i + 2].hex().upper()})" for i in range(0, len(units), 2))
+        lines.append(f"    Print #f, SheetbillHex({chars})")
+    module = (f"Option VBASupport 1\n{function}\nSub Main\n    Dim f As Integer\n    f = FreeFile\n"
+              f'    Open "{out}" For Output As #f\n' + "\n".join(lines) + "\n    Close #f\nEnd Sub\n")
+    profile = tmp_path / "profile"
+    options = ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}"]
+    subprocess.run([*options, "--terminate_after_init"], capture_output=True, timeout=120)
+    library = profile / "user" / "basic" / "Standard" / "Module1.xba"
+    assert library.exists()
+    library.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC '
+                       '"-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script='
+                       '"http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">'
+                       + escape(module, {'"': "&quot;"}) + "</script:module>", encoding="utf-8")
+    result = subprocess.run([*options, "macro:///Standard.Module1.Main"], capture_output=True, text=True, timeout=120)
+    assert out.exists(), result.stdout + result.stderr
+    digits = out.read_text().split()
+    assert digits == [excel.encode_paths([path]) for path in HOSTILE_PATHS]
+    assert excel.decode_paths(".".join(digits)) == HOSTILE_PATHS
+    assert all(set(d) <= set("0123456789ABCDEF") for d in digits)

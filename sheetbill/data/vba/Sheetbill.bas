@@ -14,6 +14,10 @@ Option Explicit
 
 Private Const NEEDED_KEYS As String = "|settings|customers|payers|coverage|services|payercodes|charges|payments|paymentplans|contacts|baserates|mandates|invoices|invoicelines|reminders|collections|bankpayments|bankreview|debits|"
 Private Const HISTORY_KEYS As String = "|invoices|invoicelines|reminders|collections|"
+Private Const STATEMENT_FILTER As String = "Bank statements (*.xml;*.sta;*.mt940;*.txt;*.csv),*.xml;*.sta;*.mt940;*.txt;*.csv,All files (*.*),*.*"
+' The longest encoded file list passed to Python: Windows runs RunPython's command through cmd.exe,
+' whose command line ends at 8,191 characters, and xlwings adds its own part to it.
+Private Const MAX_ENCODED As Long = 6000
 
 Public Sub SheetbillBill()
     SheetbillRun "bill"
@@ -35,6 +39,45 @@ Public Sub SheetbillStatement()
     SheetbillRun "statement"
 End Sub
 
+' The "Import bank statement" button: the clerk picks one or more statement files, sheetbill imports them.
+' The paths go to Python as hexadecimal digits (SheetbillHex), so no file name can become code or reach
+' the shell that RunPython starts, whatever characters it has. Cancel does nothing.
+Public Sub SheetbillImportBank()
+    Dim picked As Variant, encoded As String, i As Long
+    If Trim$(SheetbillSetting("SheetbillServerUrl")) <> "" Then
+        MsgBox "Bank statements cannot be sent to a sheetbill server from this button: the xlwings add-in " & _
+            "sends only the workbook. Import them with the command line:" & vbCrLf & _
+            "    sheetbill import-bank WORKBOOK FILE..." & vbCrLf & "See docs/bank.md.", vbExclamation, "sheetbill"
+        Exit Sub
+    End If
+    picked = Application.GetOpenFilename(STATEMENT_FILTER, 1, "sheetbill: Import bank statement", , True)
+    If Not IsArray(picked) Then Exit Sub
+    For i = LBound(picked) To UBound(picked)
+        If encoded <> "" Then encoded = encoded & "."
+        encoded = encoded & SheetbillHex(CStr(picked(i)))
+    Next i
+    If Len(encoded) > MAX_ENCODED Then
+        MsgBox "Too many files or too long file names for one import: pick fewer files at a time.", _
+            vbExclamation, "sheetbill"
+        Exit Sub
+    End If
+    On Error GoTo NoAddin
+    Application.Run "xlwings.xlam!RunPython", "import sheetbill.excel; sheetbill.excel.import_bank('" & encoded & "')"
+    Exit Sub
+NoAddin:
+    SheetbillNoAddin Err.Description
+End Sub
+
+' Text as hexadecimal digits, four per UTF-16 code unit ("a'" -> "00610027"): only 0-9 and A-F remain.
+Private Function SheetbillHex(ByVal text As String) As String
+    Dim i As Long, result As String
+    result = String$(Len(text) * 4, "0")
+    For i = 1 To Len(text)
+        Mid$(result, i * 4 - 3, 4) = Right$("000" & Hex$(AscW(Mid$(text, i, 1)) And &HFFFF&), 4)
+    Next i
+    SheetbillHex = result
+End Function
+
 Private Sub SheetbillRun(ByVal button As String)
     Dim url As String
     url = Trim$(SheetbillSetting("SheetbillServerUrl"))
@@ -49,7 +92,11 @@ Private Sub SheetbillRun(ByVal button As String)
     End If
     Exit Sub
 NoAddin:
-    MsgBox "sheetbill could not start: " & Err.Description & vbCrLf & vbCrLf & _
+    SheetbillNoAddin Err.Description
+End Sub
+
+Private Sub SheetbillNoAddin(ByVal reason As String)
+    MsgBox "sheetbill could not start: " & reason & vbCrLf & vbCrLf & _
         "Is the xlwings add-in installed? In a terminal run:" & vbCrLf & _
         "    pip install ""sheetbill[excel]""" & vbCrLf & "    xlwings addin install" & vbCrLf & _
         "then restart Excel. See docs/excel.md.", vbCritical, "sheetbill"
