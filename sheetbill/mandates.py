@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from . import contract, wording
-from .bank.references import iban_problem, normalize
+from .bank.references import iban_fault, normalize
+from .i18n import Msg, msg
 from .models import Advice
 from .problems import Problem, error, warning
 from .sheets import RawSheet
@@ -86,9 +87,10 @@ def read_mandates(sheets: Mapping[str, RawSheet], customers: Mapping[str, object
     problems += found
     kept = []
     for mandate in records:
-        why = iban_problem(mandate.iban)
+        why = iban_reason(mandate.iban)
         if why:
-            problems.append(error(f"IBAN {mandate.iban!r} {why}", "Mandates", mandate.row, "IBAN", code="bad-iban"))
+            problems.append(error(msg("IBAN {iban} {why}", iban=repr(mandate.iban), why=why), "Mandates", mandate.row,
+                                  "IBAN", code="bad-iban"))
         elif mandate.customer_id not in customers:
             problems.append(error(f"unknown customer {mandate.customer_id!r}", "Mandates", mandate.row,
                                   "Customer ID", code="unknown-customer"))
@@ -99,6 +101,21 @@ def read_mandates(sheets: Mapping[str, RawSheet], customers: Mapping[str, object
                                         code="mandate-not-yet-signed"))
             kept.append(mandate)
     return kept
+
+
+def iban_reason(iban: str) -> Msg | None:
+    """Why ``iban`` is not a valid IBAN (:func:`sheetbill.bank.references.iban_fault`), as a message in
+    the workbook's language, or ``None`` when it is valid."""
+    fault = iban_fault(iban)
+    if fault is None:
+        return None
+    if fault.kind == "shape":
+        return msg("is not an IBAN: two letters, two check digits, then the account number "
+                   "(e.g. DE89 3704 0044 0532 0130 00)")
+    if fault.kind == "length":
+        return msg("has {length} characters; an IBAN from {country} has {expected}", length=fault.length,
+                   country=fault.country, expected=fault.expected)
+    return msg("fails the IBAN check digits (a typo or two swapped digits?)")
 
 
 def read_debits(sheets: Mapping[str, RawSheet], problems: list[Problem]) -> list[Debit]:
