@@ -17,6 +17,7 @@ from typing import Any
 
 from . import contract, wording
 from .bank.references import iban_fault, normalize
+from .bank.target_days import next_target_day
 from .i18n import Msg, msg
 from .models import Advice
 from .problems import Problem, error, warning
@@ -174,8 +175,9 @@ def lead_days(extra: Mapping[str, object], rows: Mapping[str, int], problems: li
 
 def debit_date(issue_date: dt.date, due_date: dt.date, days: int) -> dt.date:
     """The day an item is debited, as the invoice announces it: its due date, but not before the
-    pre-notification period (``days`` after the issue date) is over."""
-    return max(due_date, issue_date + dt.timedelta(days=days))
+    pre-notification period (``days`` after the issue date) is over, moved to the next TARGET day
+    when it is a weekend or TARGET holiday (:func:`sheetbill.bank.target_days.next_target_day`)."""
+    return next_target_day(max(due_date, issue_date + dt.timedelta(days=days)))
 
 
 def masked_iban(iban: str) -> str:
