@@ -41,8 +41,7 @@ DESCRIPTIONS = {
     "statement": "Make this month's statement of account for every customer with activity, open items or credit "
                  "(PDFs beside the workbook; `sheetbill send` delivers them).",
     "import-bank": "Pick one or more bank statement files (camt.052/.053/.054, MT940, CSV): credits matched to "
-                   "invoices go to Bank Payments, the others to Bank Review; then press Update overdue. Python on "
-                   "this PC only.",
+                   "invoices go to Bank Payments, the others to Bank Review; then press Update overdue.",
 }
 _FIXED_TIME = dt.datetime(2026, 1, 1)
 
