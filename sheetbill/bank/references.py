@@ -44,9 +44,19 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text or "").upper()
 
 
+#: Letters as the numbers ISO 7064 MOD 97-10 counts them (A=10 ... Z=35), for :func:`mod97`.
+_LETTER_NUMBERS = str.maketrans({ch: str(int(ch, 36)) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+
+
 def mod97(text: str) -> int:
-    """ISO 7064 MOD 97-10 remainder of ``text``, letters counted A=10 ... Z=35."""
-    return int("".join(str(int(ch, 36)) for ch in text)) % 97
+    """ISO 7064 MOD 97-10 remainder of ``text``, letters counted A=10 ... Z=35.
+
+    :raises ValueError: for anything but ASCII letters and digits.
+    """
+    digits = text.translate(_LETTER_NUMBERS)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{text!r}: only letters and digits have a MOD 97-10 value")
+    return int(digits) % 97
 
 
 def creditor_reference(base: str) -> str:
