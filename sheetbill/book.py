@@ -17,7 +17,7 @@ from typing import Any
 
 from . import contract
 from .i18n import msg
-from .mandates import Debit, Mandate, read_debits, read_mandates
+from .mandates import Debit, Mandate, iban_reason, read_debits, read_mandates
 from .memo import RunMemo
 from .models import (
     BaseRate,
@@ -263,7 +263,8 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     """Customers, Payers, Services, Coverage and Payer Codes, cross-checked."""
     problems: list[Problem] = []
     currency = book.settings.currency
-    book.customers = {c.customer_id: c for c in _table(sheets, contract.CUSTOMERS, Customer, problems, memo=memo)}
+    book.customers = {c.customer_id: _checked_iban(c, problems)
+                      for c in _table(sheets, contract.CUSTOMERS, Customer, problems, memo=memo)}
     book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems, memo=memo)}
     book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems, memo=memo)}
     problems += _resolve_taxes(book)
@@ -293,6 +294,19 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
         else:
             book.payer_codes[(code.payer_id, code.service_code)] = code
     return problems
+
+
+def _checked_iban(customer: Customer, problems: list[Problem]) -> Customer:
+    """``customer`` with its IBAN, or without it (and a warning) when the IBAN is not valid: the IBAN
+    only serves to recognise the customer's bank payments, so a typo there must neither match
+    someone else's payments nor keep the customer from being billed."""
+    why = iban_reason(customer.iban) if customer.iban else None
+    if why is None:
+        return customer
+    problems.append(warning(msg("IBAN {iban} {why}: it is not used to recognise this customer's bank payments "
+                                "until it is corrected", iban=repr(customer.iban), why=why),
+                            contract.CUSTOMERS.name, customer.row, "IBAN", code="bad-customer-iban"))
+    return replace(customer, iban=None)
 
 
 def _resolve_taxes(book: Book) -> list[Problem]:

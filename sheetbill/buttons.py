@@ -28,8 +28,8 @@ BUTTONS: dict[str, str] = {
     "documents": "Make documents",
     "statement": "Statement",
 }
-#: Buttons that take files besides the workbook (the HTTP back end's clients send them in the request;
-#: the Excel workbook with macros has no button for them yet).
+#: Buttons that take files besides the workbook: the HTTP back end's clients send them in the request, the
+#: Excel workbook with macros lets the clerk pick them (:func:`sheetbill.excel.import_bank`).
 FILE_BUTTONS: dict[str, str] = {"import-bank": "Import bank statement"}
 
 #: A message box shows at most this many problems; the Problems sheet has them all.

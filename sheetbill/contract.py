@@ -414,6 +414,12 @@ DEBIT_SETTINGS: dict[str, str] = {
 #: Written by ``sheetbill debit`` (rows appended) and ``sheetbill import-bank`` (Status, return columns):
 #: every item sent for debit.
 DEBITS_SHEET = "Debits"
+#: The sheet Excel's "Import bank statement" macro adds for a moment when it goes through a sheetbill server:
+#: one row per picked file, its name in column A and its content in base64 from column B on (split over as
+#: many cells as it needs). The server reads the files from it; no run reads it; the macro deletes it.
+STATEMENT_FILES_SHEET = "sheetbill import files"
+#: Characters of base64 per cell of :data:`STATEMENT_FILES_SHEET` (a cell holds at most 32,767).
+STATEMENT_FILES_CHUNK = 30000
 DEBIT_STATUSES = ("pending", "collected", "returned")
 DEBITS = TableSpec(
     DEBITS_SHEET,

@@ -4,7 +4,8 @@
 open, belongs to a customer with an active mandate (:func:`sheetbill.mandates.mandate_of`) and whose
 announced debit date (:func:`sheetbill.mandates.debit_date`: the due date, not before the
 pre-notification period is over) is on or before the collection date asked for. Each is collected
-on its announced date, or on the next banking day when that has passed. It writes one pain.008
+on its announced date (a TARGET day), or on the first TARGET day a file sent today can be collected on
+when that has passed (:func:`sheetbill.bank.target_days.first_collection_day`). It writes one pain.008
 message per collection date and scheme (:func:`sheetbill.bank.sepa.pain008`), a payment-information
 block per sequence type (``FRST`` for a mandate's first debit, ``RCUR`` after it), and appends a
 Debits row per item with Status ``pending``.
@@ -27,6 +28,7 @@ from decimal import Decimal
 from . import contract
 from .bank.references import creditor_id_problem, iban_problem, invoice_key, normalize
 from .bank.sepa import VERSIONS, Collection, DirectDebit, pain008
+from .bank.target_days import first_collection_day
 from .bank_import import raw_rows
 from .book import Book, load_book
 from .mandates import COLLECTED, PENDING, RETURNED, Mandate, debit_date, lead_days, mandate_of
@@ -128,14 +130,6 @@ def debit_settings(book: Book, problems: list[Problem]) -> DebitSettings:
                          lead_days(extra, rows, problems), version)
 
 
-def next_banking_day(day: dt.date) -> dt.date:
-    """``day`` moved past Saturday and Sunday (TARGET2 holidays are left to the bank, which moves the
-    collection to the next banking day itself)."""
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
-
-
 def end_to_end_id(invoice_no: str, installment: int | None, attempt: int) -> str:
     """The End-to-End ID of a debit: the invoice number's letters and digits, the installment, and for
     a repeated debit after a return the attempt (``INV000123-2-R1``); at most 35 characters."""
@@ -160,12 +154,12 @@ def debit_run(workbook, *, collection_date: dt.date | None = None, as_of: dt.dat
     creditor = debit_settings(book, problems)
     today = book.settings.as_of
     until = collection_date or today + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
-    earliest = next_banking_day(today + dt.timedelta(days=1))
+    earliest = first_collection_day(today)
     batches: dict[tuple[dt.date, str, str], list[tuple[DirectDebit, tuple]]] = defaultdict(list)
     used = {d.mandate_id for d in book.debits if d.status != RETURNED}
     for item in due_items(book, creditor.lead_days, until):
         invoice, installment, amount, announced, mandate, attempt = item
-        day = max(next_banking_day(announced), earliest)
+        day = max(announced, earliest)  # both TARGET days
         sequence = "RCUR" if mandate.mandate_id in used or mandate.last_used else "FRST"
         ident = end_to_end_id(invoice.invoice_no, installment, attempt)
         customer = book.customers[invoice.customer_id]

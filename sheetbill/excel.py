@@ -17,10 +17,17 @@ the rest of sheetbill never needs it, and nothing here needs ``xlwings.pro``.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .buttons import BUTTONS, needed_sheet, press
+from .buttons import BUTTONS, FILE_BUTTONS, needed_sheet, press
+
+#: How the "Import bank statement" macro passes the picked files: each path as hexadecimal digits, four per
+#: UTF-16 code unit, paths joined by ".". Nothing but these characters ever reaches the Python command line
+#: that xlwings' ``RunPython`` hands to a shell, whatever the file names are (quotes, ``&``, ``%``, newlines).
+_ENCODED_PATHS = re.compile(r"(?:[0-9A-Fa-f]{4})+(?:\.(?:[0-9A-Fa-f]{4})+)*")
 
 
 def bill(book: Any = None) -> None:
@@ -48,6 +55,36 @@ def statement(book: Any = None) -> None:
     run_button("statement", book)
 
 
+def import_bank(paths: str = "", book: Any = None) -> None:
+    """The "Import bank statement" button: import the statement files the clerk picked.
+
+    :param paths: the picked files as the macro encodes them (:func:`decode_paths`); they are read here
+        as data, and only their names (never their folders) appear in messages.
+    """
+    run_button("import-bank", book, paths=paths)
+
+
+def encode_paths(paths: Sequence[str]) -> str:
+    """The picked files as the macro ``SheetbillImportBank`` passes them (the same encoding, for tests and
+    for other callers): UTF-16 code units as four hexadecimal digits each, paths joined by ``.``."""
+    return ".".join(path.encode("utf-16-be", "surrogatepass").hex().upper() for path in paths)
+
+
+def decode_paths(encoded: str) -> list[str]:
+    """The file paths in ``encoded`` (:func:`encode_paths`).
+
+    :raises ValueError: for anything that is not that encoding (no files picked included).
+    """
+    if not isinstance(encoded, str) or not _ENCODED_PATHS.fullmatch(encoded):
+        raise ValueError("no statement files were passed from the macro; pick them with the button's file dialog")
+    return [bytes.fromhex(part).decode("utf-16-be") for part in encoded.split(".")]
+
+
+def _statement_files(encoded: str) -> list[tuple[str, bytes]]:
+    """The picked statement files, each as (its name, its bytes)."""
+    return [(Path(path).name, Path(path).read_bytes()) for path in decode_paths(encoded)]
+
+
 def _caller() -> Any:
     import xlwings
 
@@ -63,8 +100,10 @@ def _workbook_path(book: Any) -> Path | None:
     return Path(name) if "://" not in name and Path(name).is_absolute() else None
 
 
-def run_button(button: str, book: Any = None, *, as_of: dt.date | None = None) -> bool:
+def run_button(button: str, book: Any = None, *, as_of: dt.date | None = None, paths: str = "") -> bool:
     """Press ``button`` on ``book`` (default: the calling workbook); True when the run was clean.
+
+    ``paths`` are the statement files of ``import-bank`` as the macro encodes them (:func:`decode_paths`).
 
     Any exception is shown to the clerk in a message box (this is their own machine, so the message
     may name the cause) and nothing more is written.
@@ -72,13 +111,14 @@ def run_button(button: str, book: Any = None, *, as_of: dt.date | None = None) -
     from .io.xlwings_book import read_book, set_status, show_message, write_outputs
 
     book = book if book is not None else _caller()
-    label = BUTTONS[button]
+    label = BUTTONS.get(button) or FILE_BUTTONS[button]
     writing = False
     try:
+        files = _statement_files(paths) if button in FILE_BUTTONS else ()
         set_status(book, f"sheetbill: {label}: reading the workbook...")
         sheets = read_book(book, needed_sheet)
         set_status(book, f"sheetbill: {label}: running...")
-        result = press(button, sheets, as_of=as_of, workbook=_workbook_path(book))
+        result = press(button, sheets, as_of=as_of, workbook=_workbook_path(book), files=files)
         if result.outputs:
             set_status(book, f"sheetbill: {label}: writing {len(result.outputs)} sheet(s)...")
             writing = True

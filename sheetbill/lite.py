@@ -3,9 +3,9 @@
 xlwings Lite is an Excel add-in that runs Python inside Excel through Pyodide (WebAssembly) on
 Windows, macOS and Excel on the web. A workbook's ``main.py`` there needs one line::
 
-    from sheetbill.lite import bill, check, update_overdue  # noqa: F401
+    from sheetbill.lite import bill, check, import_bank, statement, update_overdue  # noqa: F401
 
-and the add-in shows the three scripts as buttons ("Bill", "Update overdue", "Check workbook"),
+and the add-in shows the scripts as buttons ("Bill", "Update overdue", "Check workbook", ...),
 each with a date field for the as-of date in App Mode (empty means the workbook's As Of Date
 setting, then today, as everywhere else). Each script reads the sheets a run needs from the open
 workbook through :mod:`sheetbill.io.xlwings_book`, presses the button
@@ -19,17 +19,19 @@ colours are sent as ``#RRGGBB`` (older Lite releases refuse RGB tuples), and the
 frozen with ``freeze_panes.freeze_at("1:1")``. The message goes to ``App.alert`` and is printed
 too, so it is in the add-in's output pane whatever the Lite release shows.
 
-This path imports only what Pyodide has: no python-calamine, no threads, no files (the workbook is
-in memory), no compiled module of a dependency (pluggy, defusedxml and babel are pure Python). Documents
+This path imports only what Pyodide has: no python-calamine, no threads, no files on the PC (the
+workbook is in memory; bank statements are read from xlwings Lite's own file store, ``/data``), no
+compiled module of a dependency (pluggy, defusedxml and babel are pure Python). Documents
 (PDF files), sending mail and the Google Sheets sync need the desktop or the server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from .buttons import BUTTONS, needed_sheet, press
+from .buttons import BUTTONS, FILE_BUTTONS, needed_sheet, press
 
 try:
     import xlwings as xw
@@ -106,6 +108,48 @@ def run_script(button: str, book: Any, as_of: dt.date | None = None) -> bool:
     return result.ok
 
 
+#: Where xlwings Lite puts the files the clerk drops on *xlwings Lite menu > Files > Import/Export*.
+LITE_FILES = Path("/data")
+#: The statement files the import script reads there (the Excel button's file dialog offers the same).
+STATEMENT_SUFFIXES = (".xml", ".sta", ".mt940", ".txt", ".csv")
+
+
+def statement_files(folder: Path) -> list[tuple[str, bytes]]:
+    """Every statement file under ``folder`` (sub-folders included), as (name relative to ``folder``,
+    bytes), in name order. Statements imported before may stay there: their entries are recognised and
+    counted as already imported."""
+    if not folder.is_dir():
+        return []
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in STATEMENT_SUFFIXES)
+    return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in found]
+
+
+def run_import(book: Any, folder: Path = LITE_FILES, as_of: dt.date | None = None) -> bool:
+    """Import the statement files under ``folder`` (:func:`statement_files`) into ``book``; True when clean."""
+    from .io.xlwings_book import read_book, write_outputs
+
+    title = f"sheetbill: {FILE_BUTTONS['import-bank']}"
+    writing = False
+    try:
+        files = statement_files(folder)
+        if not files:
+            tell(book, f"No statement file ({', '.join(STATEMENT_SUFFIXES)}) in xlwings Lite's files. Add it with "
+                       "xlwings Lite menu > Files > Import/Export, then press the button again. Nothing was written.",
+                 title, ok=False)
+            return False
+        result = press("import-bank", read_book(book, needed_sheet), as_of=_date(as_of), files=files)
+        if result.outputs:
+            writing = True
+            write_outputs(book, result.outputs, lite_style())
+    except Exception as err:
+        after = ("sheetbill's own sheets may be half-written: close the workbook WITHOUT saving, reopen it and "
+                 "press the button again." if writing else "Nothing was written.")
+        tell(book, f"sheetbill could not finish ({type(err).__name__}: {err}). {after}", title, ok=False)
+        return False
+    tell(book, result.message, result.title, ok=result.ok)
+    return result.ok
+
+
 def run_statement(book: Any, as_of: dt.date | None = None) -> bool:
     """Write every customer's statement of account of the as-of month into the Statements sheet."""
     from . import app
@@ -159,6 +203,14 @@ def statement(book: xw.Book, as_of: dt.date | None = None) -> None:
     Every customer's statement of account for the month of the date (opening balance, every item,
     closing balance, open items), written into the Statements sheet."""
     run_statement(book, as_of)
+
+
+@script(name="Import bank statement")
+def import_bank(book: xw.Book, as_of: dt.date | None = None) -> None:
+    """# Import bank statement
+    Import the bank statement files (camt.053, MT940, CSV) added under xlwings Lite menu > Files >
+    Import/Export: matched credits go to Bank Payments, the others to Bank Review. Then press Update overdue."""
+    run_import(book, LITE_FILES, as_of)
 
 
 @script(name="Check workbook")

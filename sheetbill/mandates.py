@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from . import contract, wording
-from .bank.references import iban_problem, normalize
+from .bank.references import iban_fault, normalize
+from .bank.target_days import next_target_day
+from .i18n import Msg, msg
 from .models import Advice
 from .problems import Problem, error, warning
 from .sheets import RawSheet
@@ -86,9 +88,10 @@ def read_mandates(sheets: Mapping[str, RawSheet], customers: Mapping[str, object
     problems += found
     kept = []
     for mandate in records:
-        why = iban_problem(mandate.iban)
+        why = iban_reason(mandate.iban)
         if why:
-            problems.append(error(f"IBAN {mandate.iban!r} {why}", "Mandates", mandate.row, "IBAN", code="bad-iban"))
+            problems.append(error(msg("IBAN {iban} {why}", iban=repr(mandate.iban), why=why), "Mandates", mandate.row,
+                                  "IBAN", code="bad-iban"))
         elif mandate.customer_id not in customers:
             problems.append(error(f"unknown customer {mandate.customer_id!r}", "Mandates", mandate.row,
                                   "Customer ID", code="unknown-customer"))
@@ -99,6 +102,21 @@ def read_mandates(sheets: Mapping[str, RawSheet], customers: Mapping[str, object
                                         code="mandate-not-yet-signed"))
             kept.append(mandate)
     return kept
+
+
+def iban_reason(iban: str) -> Msg | None:
+    """Why ``iban`` is not a valid IBAN (:func:`sheetbill.bank.references.iban_fault`), as a message in
+    the workbook's language, or ``None`` when it is valid."""
+    fault = iban_fault(iban)
+    if fault is None:
+        return None
+    if fault.kind == "shape":
+        return msg("is not an IBAN: two letters, two check digits, then the account number "
+                   "(e.g. DE89 3704 0044 0532 0130 00)")
+    if fault.kind == "length":
+        return msg("has {length} characters; an IBAN from {country} has {expected}", length=fault.length,
+                   country=fault.country, expected=fault.expected)
+    return msg("fails the IBAN check digits (a typo or two swapped digits?)")
 
 
 def read_debits(sheets: Mapping[str, RawSheet], problems: list[Problem]) -> list[Debit]:
@@ -157,8 +175,9 @@ def lead_days(extra: Mapping[str, object], rows: Mapping[str, int], problems: li
 
 def debit_date(issue_date: dt.date, due_date: dt.date, days: int) -> dt.date:
     """The day an item is debited, as the invoice announces it: its due date, but not before the
-    pre-notification period (``days`` after the issue date) is over."""
-    return max(due_date, issue_date + dt.timedelta(days=days))
+    pre-notification period (``days`` after the issue date) is over, moved to the next TARGET day
+    when it is a weekend or TARGET holiday (:func:`sheetbill.bank.target_days.next_target_day`)."""
+    return next_target_day(max(due_date, issue_date + dt.timedelta(days=days)))
 
 
 def masked_iban(iban: str) -> str:

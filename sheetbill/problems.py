@@ -44,7 +44,9 @@ CODES: dict[str, str] = {
         "Payment Reference Format uses placeholders other than {invoice_no}, {customer_id} and {rf}",
     "reminder-fees-mismatch": "Reminder Fees has a different number of amounts than Reminder Days has levels",
     "collection-agency-missing": "an invoice is due for hand-off but Collection Agency is blank",
-    "bad-iban": "Bank IBAN is not a valid IBAN",
+    "bad-iban": "the Bank IBAN setting or a Mandates IBAN is not a valid IBAN (check digits, country length)",
+    "bad-customer-iban": "a Customers IBAN is not a valid IBAN (check digits, country length): a warning; the "
+                         "customer is billed, the IBAN is not used to match bank payments",
     # bank import and direct debit
     "mandate-not-yet-signed": "a mandate's Signed On is after the as-of date; it is not used before then",
     "debit-not-possible": "an item due for debit cannot be debited (no Bank IBAN, a text banks refuse)",

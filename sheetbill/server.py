@@ -4,7 +4,7 @@ Excel's ``RunServerPython`` (the xlwings add-in, VBA) and Google Sheets' ``runPy
 ``xlwings.js``) post the workbook to a URL and apply the actions they get back. This server answers
 at the URL shape xlwings' own server uses, one endpoint per button on an explicit allow-list::
 
-    POST /xlwings/custom-scripts-call/bill        (also overdue, check, documents, statement)
+    POST /xlwings/custom-scripts-call/bill        (also overdue, check, documents, statement, import-bank)
     GET  /health                                  (no authentication; for load balancers)
 
 Anything else is 404. Requests carry ``Authorization: <token>`` or ``Authorization: Bearer <token>``
@@ -52,9 +52,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import __version__
+from . import __version__, contract
 from .buttons import BUTTONS, FILE_BUTTONS, ButtonResult, needed_sheet, press
-from .io.xlwings_json import PayloadError, alert_only, decode_payload, encode_response, raw_sheets
+from .io.xlwings_json import ClientBook, PayloadError, alert_only, decode_payload, encode_response, raw_sheets
 
 log = logging.getLogger("sheetbill.server")
 
@@ -283,24 +283,33 @@ def parse(body: bytes) -> object:
                            "xlwings client?") from err
 
 
-def statement_files(payload: object) -> list[tuple[str, bytes]]:
+def statement_files(payload: object, book: ClientBook | None = None) -> list[tuple[str, bytes]]:
     """The statement files an ``import-bank`` request carries beside the workbook: ``"files": [{"name":
-    ..., "content": <base64>}]``. The name is only shown in messages, never used as a path.
+    ..., "content": <base64>}]`` (a client that can add to the request), and the rows of the sheet
+    :data:`sheetbill.contract.STATEMENT_FILES_SHEET` in ``book`` (Excel's macro, whose add-in sends only
+    the workbook). The name is only shown in messages, never used as a path.
 
     :raises PayloadError: for a list that is not of that shape or content that is not base64.
     """
     files = payload.get("files", []) if isinstance(payload, Mapping) else []
     if not isinstance(files, list):
         raise PayloadError("files must be a list of {name, content} with the content in base64")
-    result = []
+    sent = []
     for item in files:
         if not isinstance(item, Mapping) or not isinstance(item.get("content"), str):
             raise PayloadError("each file needs a name and its content in base64")
+        sent.append((item.get("name"), item["content"]))
+    sheet = book.find(contract.STATEMENT_FILES_SHEET) if book is not None else None
+    for row in sheet.values if sheet is not None and sheet.sent else ():
+        if row and any(cell not in (None, "") for cell in row):
+            sent.append((row[0], "".join(cell for cell in row[1:] if isinstance(cell, str))))
+    result = []
+    for name, content in sent:
         try:
-            data = base64.b64decode(item["content"], validate=True)
+            data = base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError) as err:
             raise PayloadError("a statement file's content is not base64") from err
-        result.append((str(item.get("name") or "statement")[:120], data))
+        result.append((str(name or "statement")[:120], data))
     return result
 
 
@@ -316,7 +325,7 @@ def answer(button: str, payload: object, run: Callable[..., ButtonResult] = pres
     try:
         book = decode_payload(payload)
         sheets = raw_sheets(book, needed_sheet)
-        result = run(button, sheets, files=statement_files(payload)) if button == "import-bank" else \
+        result = run(button, sheets, files=statement_files(payload, book)) if button == "import-bank" else \
             run(button, sheets)
     except PayloadError:
         raise

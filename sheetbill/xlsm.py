@@ -2,7 +2,8 @@
 
 :func:`build_xlsm` copies every sheet of a source workbook (the packaged template for
 ``sheetbill new --xlsm FILE``, the demo workbook for ``workbooks/sheetbill.xlsm``), puts a "Billing"
-sheet first with a labelled button per :data:`sheetbill.buttons.BUTTONS` (form controls) bound to the macros of
+sheet first with a labelled button per :data:`sheetbill.buttons.BUTTONS` and
+:data:`sheetbill.buttons.FILE_BUTTONS` (form controls) bound to the macros of
 ``sheetbill/data/vba/Sheetbill.bas``, and adds a VBA project compiled from that text on this
 machine (:mod:`sheetbill.vba_project`): the project carries no compiled code, so Excel compiles it
 from source when it first opens the file.
@@ -21,14 +22,16 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
-from .buttons import BUTTONS
+from .buttons import BUTTONS, FILE_BUTTONS
 from .files import write_atomic
 from .vba_project import Module, VbaProject
 
 BILLING_SHEET = "Billing"
 #: The button macros by button name (Sub names in Sheetbill.bas).
 MACROS = {"bill": "SheetbillBill", "overdue": "SheetbillOverdue", "check": "SheetbillCheck",
-          "documents": "SheetbillDocuments", "statement": "SheetbillStatement"}
+          "documents": "SheetbillDocuments", "statement": "SheetbillStatement", "import-bank": "SheetbillImportBank"}
+#: Every button of the Billing sheet with its label, in order.
+LABELS = {**BUTTONS, **FILE_BUTTONS}
 DESCRIPTIONS = {
     "bill": "Bill every new charge, post payments, update overdue tracking; writes Invoices, Invoice Lines, "
             "Problems, Advice and the overdue sheets.",
@@ -37,6 +40,8 @@ DESCRIPTIONS = {
     "documents": "Make the PDF documents of invoices and reminders (where this sheetbill version offers it).",
     "statement": "Make this month's statement of account for every customer with activity, open items or credit "
                  "(PDFs beside the workbook; `sheetbill send` delivers them).",
+    "import-bank": "Pick one or more bank statement files (camt.052/.053/.054, MT940, CSV): credits matched to "
+                   "invoices go to Bank Payments, the others to Bank Review; then press Update overdue.",
 }
 _FIXED_TIME = dt.datetime(2026, 1, 1)
 
@@ -133,12 +138,12 @@ def _billing_sheet(workbook, formats: dict) -> None:
     sheet.write_string("B1", "sheetbill", formats["title"])
     sheet.write_string("B2", "Press a button. sheetbill reads the input sheets and writes only its own sheets; "
                              "a message box tells you what happened.")
-    for offset, button in enumerate(BUTTONS):
+    for offset, button in enumerate(LABELS):
         row = 3 + offset * 3
-        sheet.insert_button(row, 1, {"macro": MACROS[button], "caption": BUTTONS[button], "width": 170,
+        sheet.insert_button(row, 1, {"macro": MACROS[button], "caption": LABELS[button], "width": 170,
                                      "height": 40, "x_offset": 2, "y_offset": 2})
         sheet.write_string(row, 3, DESCRIPTIONS[button], formats["wrap"])
-    below = 3 + len(BUTTONS) * 3 + 1  # the first row under the buttons, 1-based
+    below = 3 + len(LABELS) * 3 + 1  # the first row under the buttons, 1-based
     sheet.write_string(f"B{below}", "Needs Python with sheetbill and the xlwings add-in on this PC (docs/excel.md).")
     sheet.write_string(f"B{below + 2}", "Optional: a sheetbill server instead of Python on this PC", formats["bold"])
     sheet.write_string(f"B{below + 3}", "Server URL")

@@ -131,7 +131,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
                       "anything else is the greeting line itself.",
         "Title": "Academic title before the last name in the greeting (Dr., Prof.).",
         "IBAN": "The customer's bank account: the bank import knows their transfers by it (it also learns "
-                "IBANs from matched payments).",
+                "IBANs from matched payments). Checked like a mandate's IBAN (country length, check digits); an "
+                "invalid one is a `bad-customer-iban` warning and is not used, the customer is billed as usual.",
     },
     "Payers": {
         "Payer ID": "Your unique short code for the payer, used on Coverage and Payer Codes.",

@@ -16,6 +16,7 @@ that is therefore *not* part of the check, and the national identifier. The chec
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _RF = re.compile(r"RF[0-9]{2}[A-Z0-9]{1,21}")
 _CREDITOR_ID = re.compile(
@@ -43,9 +44,19 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text or "").upper()
 
 
+#: Letters as the numbers ISO 7064 MOD 97-10 counts them (A=10 ... Z=35), for :func:`mod97`.
+_LETTER_NUMBERS = str.maketrans({ch: str(int(ch, 36)) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+
+
 def mod97(text: str) -> int:
-    """ISO 7064 MOD 97-10 remainder of ``text``, letters counted A=10 ... Z=35."""
-    return int("".join(str(int(ch, 36)) for ch in text)) % 97
+    """ISO 7064 MOD 97-10 remainder of ``text``, letters counted A=10 ... Z=35.
+
+    :raises ValueError: for anything but ASCII letters and digits.
+    """
+    digits = text.translate(_LETTER_NUMBERS)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{text!r}: only letters and digits have a MOD 97-10 value")
+    return int(digits) % 97
 
 
 def creditor_reference(base: str) -> str:
@@ -111,20 +122,49 @@ def is_valid_creditor_id(creditor_id: str) -> bool:
     return creditor_id_problem(creditor_id) is None
 
 
-def iban_problem(iban: str) -> str | None:
-    """Why ``iban`` (spaces, dashes, dots and case ignored) is not a valid IBAN, in the clerk's words, or
-    ``None`` when it is: the shape, the length the country prescribes (:data:`IBAN_LENGTHS`) and the
-    mod-97 check digits (ISO 13616). The one IBAN rule; documents and direct debits both use it."""
+@dataclass(frozen=True)
+class IbanFault:
+    """Why a text is not a valid IBAN (:func:`iban_fault`).
+
+    Attributes:
+        kind: ``shape`` (not two letters, two digits and 11 to 30 letters or digits), ``length`` (not
+            the length its country prescribes) or ``check`` (the mod-97 check digits fail).
+        country: the two letters it starts with (for ``length``).
+        length, expected: its length and the country's (for ``length``).
+    """
+
+    kind: str
+    country: str = ""
+    length: int = 0
+    expected: int = 0
+
+
+def iban_fault(iban: str) -> IbanFault | None:
+    """Why ``iban`` (spaces, dashes, dots and case ignored) is not a valid IBAN, or ``None`` when it is:
+    the shape, the length the country prescribes (:data:`IBAN_LENGTHS`) and the mod-97 check digits
+    (ISO 13616). The one IBAN rule; Settings, Mandates, Customers and direct debits all use it."""
     value = re.sub(r"[\s\-.]+", "", iban or "").upper()
     if not _IBAN.fullmatch(value):
-        return ("is not an IBAN: two letters, two check digits, then the account number "
-                "(e.g. DE89 3704 0044 0532 0130 00)")
+        return IbanFault("shape")
     expected = IBAN_LENGTHS.get(value[:2])
     if expected is not None and len(value) != expected:
-        return f"has {len(value)} characters; an IBAN from {value[:2]} has {expected}"
+        return IbanFault("length", value[:2], len(value), expected)
     if mod97(value[4:] + value[:4]) != 1:
-        return "fails the IBAN check digits (a typo or two swapped digits?)"
+        return IbanFault("check")
     return None
+
+
+def iban_problem(iban: str) -> str | None:
+    """Why ``iban`` is not a valid IBAN (:func:`iban_fault`) in the clerk's words (English), or ``None``."""
+    fault = iban_fault(iban)
+    if fault is None:
+        return None
+    if fault.kind == "shape":
+        return ("is not an IBAN: two letters, two check digits, then the account number "
+                "(e.g. DE89 3704 0044 0532 0130 00)")
+    if fault.kind == "length":
+        return f"has {fault.length} characters; an IBAN from {fault.country} has {fault.expected}"
+    return "fails the IBAN check digits (a typo or two swapped digits?)"
 
 
 def iban_is_valid(iban: str) -> bool:

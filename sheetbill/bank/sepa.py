@@ -30,6 +30,7 @@ from decimal import Decimal
 from xml.etree import ElementTree as ET
 
 from sheetbill.bank.references import creditor_id_problem, iban_is_valid, normalize
+from sheetbill.bank.target_days import is_target_day, next_target_day
 
 VERSIONS = ("pain.008.001.08", "pain.008.001.02")
 SCHEMES = ("CORE", "B2B")
@@ -209,6 +210,9 @@ def _check_collection(batch: Collection) -> None:
         raise ValueError(f"sequence type must be one of {', '.join(SEQUENCES)}, not {batch.sequence!r}")
     if not batch.transactions:
         raise ValueError("a collection needs at least one direct debit")
+    if not is_target_day(batch.collection_date):
+        raise ValueError(f"collection date {batch.collection_date.isoformat()} is not a TARGET2 business day "
+                         f"(weekend or TARGET holiday); the next one is {next_target_day(batch.collection_date)}")
     _check_account("creditor", batch.creditor_iban, batch.creditor_bic)
     _check_name("creditor", batch.creditor_name)
     problem = creditor_id_problem(batch.creditor_id)

@@ -197,3 +197,22 @@ def test_invoices_of_customers_with_a_mandate_carry_the_pre_notification(tmp_pat
     third = by_key["INV-000003"]  # no mandate: the transfer request with the RF reference
     assert "Please pay" in " ".join(third.closing_paragraphs)
     assert dict(third.payment.rows)["Reference"].startswith("RF") and third.payment.qr_payload
+
+
+def test_collection_dates_are_target_days_around_easter(pain_validator, tmp_path):
+    sheets = inputs()
+    issued = with_outputs(sheets, run(sheets, dt.date(2026, 3, 20)).outputs)  # due on Good Friday, 2026-04-03
+    invoices = [r for r in rows_of(run(issued, dt.date(2026, 3, 20)).outputs, "Invoices") if r["Customer ID"] == "C1"]
+    assert invoices[0]["Due Date"] == dt.date(2026, 4, 3)
+    outcome, _ = debit(issued, as_of=dt.date(2026, 3, 20), collection_date=dt.date(2026, 4, 10))
+    (file,) = outcome.files
+    assert file.collection_date == dt.date(2026, 4, 7)  # not Good Friday, not Easter Monday
+    # a run on Good Friday itself for items announced earlier: the bank has the file on Tuesday 7 April,
+    # so the first possible collection is Wednesday 8 April
+    late, _ = debit(billed(), as_of=dt.date(2026, 4, 3))
+    assert [f.collection_date for f in late.files] == [dt.date(2026, 4, 8)]
+    for number, written in enumerate([file, *late.files]):
+        path = tmp_path / f"{number}.xml"
+        path.write_bytes(written.data)
+        result = subprocess.run([sys.executable, str(pain_validator), str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -204,3 +204,35 @@ def test_text_from_the_bank_stays_text():
                                                     purpose="=HYPERLINK(\"x\") INV-000001")))
     (row,) = rows_of(outcome.outputs, "Bank Payments")
     assert row["Counterparty"] == "=cmd|' /C calc'!A0" and isinstance(row["Counterparty"], str)
+
+
+def test_a_bad_customers_iban_is_a_warning_the_customer_is_billed_and_the_iban_never_matches():
+    from sheetbill.bank.references import iban_is_valid
+    from sheetbill.bank_import import payers
+    from sheetbill.i18n import language
+
+    swapped = IBAN_WEBER[:-2] + IBAN_WEBER[-1] + IBAN_WEBER[-2]  # ...2015: two neighbouring digits swapped
+    short = IBAN_KOCH[:-1]
+    assert not iban_is_valid(swapped) and not iban_is_valid(short)
+    sheets = book(
+        sheet("Settings", ("Setting", "Value"), ("Invoice Prefix", "INV-"), ("Payment Terms Days", 14)),
+        sheet("Customers", ("Customer ID", "Name", "IBAN"), ("C1", "Anna Weber", swapped), ("C2", "Bernd Koch", short),
+              ("C3", "Clara Wolf", "12345"), ("C4", "Dieter Hahn", "de89 3704 0044 0532 0130 00")),
+        sheet("Services", ("Service Code", "Description", "Price"), ("S", "Session", 80)),
+        sheet("Charges", CHARGES, *[(str(i), "2026-02-01", f"C{i}", "S", 1, None) for i in range(1, 5)]),
+        sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type")),
+    )
+    result = run(sheets)
+    assert sorted(r["Customer ID"] for r in rows_of(result.outputs, "Invoices")) == ["C1", "C2", "C3", "C4"]
+    found = [p for p in result.problems if p.code == "bad-customer-iban"]
+    assert [(p.severity, p.sheet, p.row, p.column) for p in found] == \
+        [("warning", "Customers", 2, "IBAN"), ("warning", "Customers", 3, "IBAN"), ("warning", "Customers", 4, "IBAN")]
+    assert "check digits" in found[0].message and "has 21 characters; an IBAN from DE has 22" in found[1].message
+    assert "Prüfziffern" in found[0].in_language(language("de"))
+    assert result.exit_code == 0  # warnings only
+    known = {payer.customer_id: payer.ibans for payer in payers(result.book, [])}
+    assert known == {"C1": (), "C2": (), "C3": (), "C4": ("DE89370400440532013000",)}
+    # a credit from the typed (invalid) account is not matched to Anna Weber by amount
+    outcome, _ = do_import(with_outputs(sheets, result.outputs),
+                           statement(credit("X1", "80.00", name="A. W.", iban=swapped, purpose="Praxis")))
+    assert rows_of(outcome.outputs, "Bank Payments") == [] and len(rows_of(outcome.outputs, "Bank Review")) == 1

@@ -98,6 +98,8 @@ BAD = {
                      "mandate id"),
     "late mandate": (dataclasses.replace(CORE, transactions=(
         dataclasses.replace(FIRST, mandate_signed=dt.date(2027, 1, 1)),)), "after the collection date"),
+    "holiday": (dataclasses.replace(CORE, collection_date=dt.date(2026, 12, 25)), "not a TARGET2 business day"),
+    "weekend": (dataclasses.replace(CORE, collection_date=dt.date(2026, 12, 13)), "next one is 2026-12-14"),
     "unwritable name": (dataclasses.replace(CORE, transactions=(dataclasses.replace(FIRST, debtor_name="山田太郎"),)),
                         "Latin letters"),
 }

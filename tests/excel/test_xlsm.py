@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import olefile
@@ -16,6 +18,7 @@ import pytest
 from oletools import olevba
 
 from sheetbill import contract, excel
+from sheetbill.buttons import BUTTONS, FILE_BUTTONS
 from sheetbill.tables import normalize
 from sheetbill.vba_project import Module, Node, compress, module_source, write_compound_file
 from sheetbill.xlsm import MACROS, build_xlsm, vba_text
@@ -157,8 +160,14 @@ def test_the_build_is_reproducible_and_refuses_other_names(tmp_path, xlsm):
 def test_the_macros_call_functions_that_exist_and_read_the_contracts_sheets():
     text = vba_text()
     assert 'RunPython", "import sheetbill.excel; sheetbill.excel." & button & "()"' in text
-    for button in MACROS:
+    for button in BUTTONS:
         assert f'SheetbillRun "{button}"' in text and callable(getattr(excel, button))
+    assert 'sheetbill.excel.import_bank(\'" & encoded & "\')"' in text and callable(excel.import_bank)
+    assert set(MACROS) == set(BUTTONS) | set(FILE_BUTTONS)
+    assert f'FILES_SHEET As String = "{contract.STATEMENT_FILES_SHEET}"' in text
+    assert f"FILES_CHUNK As Long = {contract.STATEMENT_FILES_CHUNK}" in text
+    assert '"/xlwings/custom-scripts-call/import-bank"' in text
+    assert not contract.run_reads(contract.STATEMENT_FILES_SHEET)
     needed = re.search(r'NEEDED_KEYS As String = "\|(.*)\|"', text)[1].split("|")
     assert needed == [normalize(n) for n in
                       (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS, *contract.IMPORTED_SHEETS)]
@@ -192,5 +201,79 @@ def test_libreoffice_opens_it_with_the_macros_bound_to_the_buttons(xlsm, tmp_pat
     assert "Public Sub SheetbillBill()" in module
     for macro in MACROS.values():
         assert f"vnd.sun.star.script:VBAProject.Sheetbill.{macro}?" in content
-    for label in ("Bill", "Update overdue", "Check workbook", "Make documents", "Statement"):
+    for label in ("Bill", "Update overdue", "Check workbook", "Make documents", "Statement", "Import bank statement"):
         assert f'form:label="{label}"' in content
+
+
+HOSTILE_PATHS = ["C:\\Users\\me\\a'); import os #.xml", 'C:\\quote " and \\ backslash.sta',
+                 "/Users/me/new\nline & %PATH% | $(x) `y`.csv", "D:\\Umsätze März €.mt940", "emoji \U0001F4B6.txt"]
+
+
+def run_basic(tmp_path: Path, functions: Sequence[str], body: Sequence[str]) -> list[str]:
+    """Run ``functions`` (VBA taken from the macro source) and a ``Main`` with ``body`` in LibreOffice Basic
+    in VBA mode; ``body`` writes with ``Print #f``. Returns the lines it printed."""
+    from xml.sax.saxutils import escape
+
+    text = vba_text()
+    code = [re.search(rf"^Private Function {name}\(.*?^End Function$", text, re.M | re.S)[0]
+            for name in functions]
+    out = tmp_path / "out.txt"
+    main = ["Sub Main", "    Dim f As Integer, s As String", "    f = FreeFile", f'    Open "{out}" For Output As #f',
+            *body, "    Close #f", "End Sub"]
+    module = "\n".join(["Option VBASupport 1", *code, *main]) + "\n"
+    profile = tmp_path / "profile"
+    options = ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}"]
+    subprocess.run([*options, "--terminate_after_init"], capture_output=True, timeout=120)
+    library = profile / "user" / "basic" / "Standard" / "Module1.xba"
+    assert library.exists()
+    library.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC '
+                       '"-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script='
+                       '"http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">'
+                       + escape(module, {'"': "&quot;"}) + "</script:module>", encoding="utf-8")
+    # its own process group, so that a macro that hangs (a Basic error opens a dialog) leaves no soffice.bin behind
+    process = subprocess.Popen([*options, "macro:///Standard.Module1.Main"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("the Basic macro did not finish (a Basic error?)")
+    assert out.exists(), stdout + stderr
+    return out.read_text().splitlines()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_macros_hex_encoding_runs_in_a_basic_interpreter_as_python_decodes_it(tmp_path):
+    """SheetbillHex, taken from the macro source and run by LibreOffice Basic in VBA mode on hostile file
+    names, gives exactly the digits sheetbill.excel.decode_paths reads back."""
+    body = []
+    for path in HOSTILE_PATHS:
+        units = path.encode("utf-16-be", "surrogatepass")
+        chars = " & ".join(f"ChrW(&H{units[i:i + 2].hex().upper()})" for i in range(0, len(units), 2))
+        body.append(f"    Print #f, SheetbillHex({chars})")
+    digits = run_basic(tmp_path, ["SheetbillHex"], body)
+    assert digits == [excel.encode_paths([path]) for path in HOSTILE_PATHS]
+    assert excel.decode_paths(".".join(digits)) == HOSTILE_PATHS
+    assert all(set(d) <= set("0123456789ABCDEF") for d in digits)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_macros_base64_of_a_file_is_what_the_server_decodes(tmp_path):
+    """SheetbillFileBase64 (the server path of the import button) run by LibreOffice Basic on files of every
+    length class, all byte values and random bytes, gives the base64 the server reads back."""
+    import base64
+
+    from sheetbill.server import statement_files
+
+    contents = [b"", b"A", b"AB", b"ABC", b"ABCD", bytes(range(256)), os.urandom(10_000), b"\xff" * 5]
+    body = []
+    for index, content in enumerate(contents):
+        path = tmp_path / f"statement {index}.xml"
+        path.write_bytes(content)
+        # LibreOffice Basic cannot open a file inside a Print # statement: read first, then print
+        body += [f'    s = SheetbillFileBase64("{path}")', '    Print #f, "[" & s & "]"']
+    lines = run_basic(tmp_path, ["SheetbillFileBase64", "SheetbillBase64"], body)
+    encoded = [line.removeprefix("[").removesuffix("]") for line in lines]
+    assert encoded == [base64.b64encode(content).decode() for content in contents]
+    assert [data for _, data in statement_files({"files": [{"name": "x", "content": e} for e in encoded]})] == contents

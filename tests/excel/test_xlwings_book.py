@@ -9,6 +9,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from sheetbill import excel
 from sheetbill.buttons import needed_sheet
 from sheetbill.io.xlwings_book import cell_from_excel, excel_value, read_book
@@ -181,3 +183,64 @@ loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("xlwings", "starle
 print(loaded)
 """
     assert _python(code).stdout.strip() == "[]"
+
+
+HOSTILE_NAMES = ["a'); import os #.xml", 'quote " and \\ backslash.xml', "new\nline & %PATH% | $(x) `y`.xml",
+                 "Umsätze März €.xml", "emoji \U0001F4B6.xml"]
+
+
+def test_picked_paths_travel_as_hex_digits_only_and_come_back_unchanged():
+    paths = ["C:\\Users\\Jörg\\Bank\\" + name for name in HOSTILE_NAMES]
+    encoded = excel.encode_paths(paths)
+    assert set(encoded) <= set("0123456789ABCDEF.")
+    assert excel.encode_paths(["a'"]) == "00610027"  # what the macro's SheetbillHex gives, see test_xlsm
+    assert excel.decode_paths(encoded) == paths
+    for bad in ["", "0061'", "006", "0061..0062", "0061.", "import os", "00610027')"]:
+        with pytest.raises(ValueError):
+            excel.decode_paths(bad)
+
+
+def _issued_book() -> tuple[Book, list]:
+    book = Book.from_cells(tiny_workbook())
+    excel.bill(book)
+    return book, book.table("Invoices")[1]
+
+
+def _statement(invoice: list) -> bytes:
+    from sheetbill.bank.camt_write import camt053
+    from sheetbill.bank.entries import BankEntry
+    from sheetbill.bank.references import invoice_rf
+
+    day = dt.date(2026, 3, 5)
+    return camt053("DE89370400440532013000", [
+        BankEntry(Decimal(str(invoice[8])), "EUR", day, day, "Ann Lee", structured_reference=invoice_rf(invoice[0]),
+                  bank_reference="B1", status="BOOK")], statement_id="S1", created=dt.datetime(2026, 3, 6))
+
+
+def test_the_import_button_imports_picked_files_with_hostile_names(tmp_path):
+    book, invoice = _issued_book()
+    data = _statement(invoice)
+    paths = []
+    for index, name in enumerate(HOSTILE_NAMES):
+        folder = tmp_path / f"d{index}"
+        folder.mkdir()
+        (folder / name).write_bytes(data)  # the same statement under every name: imported once
+        paths.append(str(folder / name))
+    assert excel.import_bank(excel.encode_paths(paths), book) is None
+    rows = book.table("Bank Payments")
+    assert rows[0][:4] == ["Payment ID", "Date", "Invoice No", "Amount"]
+    assert [row[2] for row in rows[1:]] == [invoice[0]]
+    alert = book.app.alerts[-1]
+    assert alert["title"] == "sheetbill: Import bank statement" and alert["mode"] != "critical", alert
+    assert "Matched by reference: 1" in alert["prompt"] and "Already imported: 4" in alert["prompt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d0", "d1", "d2", "d3", "d4"]
+
+
+def test_the_import_button_without_files_or_with_a_missing_file_writes_nothing(tmp_path):
+    book, _ = _issued_book()
+    before = [s.name for s in book.sheets]
+    excel.import_bank("", book)
+    assert "Nothing was written" in book.app.alerts[-1]["prompt"] and book.app.alerts[-1]["mode"] == "critical"
+    excel.import_bank(excel.encode_paths([str(tmp_path / "gone.xml")]), book)
+    assert "gone.xml" in book.app.alerts[-1]["prompt"] and "Nothing was written" in book.app.alerts[-1]["prompt"]
+    assert [s.name for s in book.sheets] == before

@@ -18,7 +18,7 @@ from .lite_book import LiteBook
 
 def test_scripts_take_the_book_and_an_optional_as_of_date():
     xlwings = pytest.importorskip("xlwings")
-    for script in (lite.bill, lite.update_overdue, lite.check, lite.statement):
+    for script in (lite.bill, lite.update_overdue, lite.check, lite.statement, lite.import_bank):
         assert list(inspect.signature(script).parameters) == ["book", "as_of"]
         assert inspect.signature(script).parameters["as_of"].default is None
         # what xlwings Lite resolves to inject the book and to draw a date picker in App Mode
@@ -132,3 +132,23 @@ def test_statement_writes_every_customers_account_as_a_sheet_that_adds_up():
             balance += line["Amount"]
             assert round(line["Balance"] - balance, 2) == 0
     assert "Statements of account 2026-05-01 to 2026-05-31" in book.app.alerts[-1]["prompt"]
+
+
+def test_import_reads_the_statement_files_in_xlwings_lites_file_store(tmp_path):
+    from tests.excel.test_xlwings_book import _statement
+
+    book = LiteBook.from_cells(tiny_workbook())
+    lite.bill(book)
+    invoice = book.table("Invoices")[1]
+    assert lite.run_import(book, tmp_path / "missing") is False
+    assert "Import/Export" in book.app.alerts[-1]["prompt"] and "Bank Payments" not in [s.name for s in book.sheets]
+    (tmp_path / "june").mkdir()
+    (tmp_path / "june" / "camt053 June.XML").write_bytes(_statement(invoice))
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")  # not a statement: left alone
+    assert lite.statement_files(tmp_path) == [("june/camt053 June.XML", _statement(invoice))]
+    assert lite.run_import(book, tmp_path) is True
+    assert [row[2] for row in book.table("Bank Payments")[1:]] == [invoice[0]]
+    assert book.sheets["Bank Payments"].frozen == "1:1"
+    assert "Matched by reference: 1" in book.app.alerts[-1]["prompt"]
+    assert lite.run_import(book, tmp_path) is True  # the file stays in the store: nothing imported twice
+    assert len(book.table("Bank Payments")) == 2 and "Already imported: 1" in book.app.alerts[-1]["prompt"]

@@ -267,3 +267,39 @@ def test_import_bank_takes_the_statement_files_in_the_request(base):
     assert "Matched by reference: 1" in actions[-1]["args"][0]
     status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(after) | {"files": [{"x": 1}]})
     assert status == 400 and "base64" in text
+
+
+def test_import_bank_takes_the_files_from_the_sheet_excels_macro_adds(base):
+    """Excel's RunServerPython sends only the workbook: the macro puts each picked file on the sheet
+    'sheetbill import files' (name in A, base64 split over cells from B on), and the server reads it there."""
+    import base64
+    import datetime as dt
+
+    from sheetbill import contract
+    from sheetbill.bank.camt_write import camt053
+    from sheetbill.bank.entries import BankEntry
+    from sheetbill.bank.references import invoice_rf
+
+    workbook = tiny_workbook()
+    _, text = post(base + BILL, payload(workbook))
+    after = apply_actions(workbook, json.loads(text)["actions"])
+    first = after["Invoices"][1]
+    day = dt.date(2026, 3, 5)
+    data = camt053("DE89370400440532013000", [
+        BankEntry(Decimal(str(first[8])), "EUR", day, day, "Ann Lee", structured_reference=invoice_rf(first[0]),
+                  bank_reference="B1", status="BOOK")], statement_id="S1", created=dt.datetime(2026, 3, 6))
+    content = base64.b64encode(data).decode()
+    cells = [content[i:i + 700] for i in range(0, len(content), 700)]  # the macro's chunks, smaller here
+    assert len(cells) > 1
+    sent = dict(after)
+    sent[contract.STATEMENT_FILES_SHEET] = [["=1+1 a'); import os #.xml", *cells], ["empty.xml", ""]]
+    status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(sent))
+    assert status == 200, text
+    actions = json.loads(text)["actions"]
+    imported = apply_actions(sent, actions)
+    assert [row[2] for row in imported["Bank Payments"][1:]] == [first[0]]
+    assert imported[contract.STATEMENT_FILES_SHEET] == sent[contract.STATEMENT_FILES_SHEET]  # not written to
+    assert "Matched by reference: 1" in actions[-1]["args"][0] and "empty.xml" in actions[-1]["args"][0]
+    sent[contract.STATEMENT_FILES_SHEET] = [["bad.xml", "not base64!"]]
+    status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(sent))
+    assert status == 400 and "base64" in text
