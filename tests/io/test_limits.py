@@ -3,15 +3,20 @@ whose grid is far larger than their cells (a stray cell at XFD1048576), read cel
 
 from __future__ import annotations
 
+import collections
 import os
+import random
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
+import xlsxwriter
 
 from sheetbill.io.xlsx import WorkbookFormatError, limits, read_workbook
+from sheetbill.io.xlsx.package import ZipSource
 from tests.robustness.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +104,67 @@ def test_a_ratio_beyond_the_limit_is_refused(tmp_path, monkeypatch):
 
 def test_the_limits_are_excels_own():
     assert (limits.MAX_ROWS, limits.MAX_COLUMNS, limits.MAX_CELL_CHARS) == (1_048_576, 16_384, 32_767)
+
+
+def _error_workbook(path: Path, seed: int) -> dict[tuple[int, int], str]:
+    """A sheet of a few thousand rows with error cells here and there (in columns A to AB, some rows
+    long, some short); returns the error cells by 0-based (row, column)."""
+    rng = random.Random(seed)
+    expected = {}
+    with xlsxwriter.Workbook(path) as workbook:
+        sheet = workbook.add_worksheet("Data")
+        for row in range(3_000):
+            sheet.write_row(row, 0, [f"text {row} & <more>" * rng.randrange(1, 4), row])
+            if rng.random() < 0.05:
+                column = rng.randrange(2, 28)
+                error = rng.choice(["#N/A", "#DIV/0!", "#VALUE!", "#REF!"])
+                sheet.write_formula(row, column, "=1/0", None, error)
+                expected[row, column] = error
+    return expected
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_scan_finds_every_error_cell_whatever_the_chunks(tmp_path, monkeypatch, seed):
+    """The limit scan finds the error cells in the same pass, in stretches cut wherever the inflated
+    stream's chunks end: the same cells as ElementTree finds in the whole part, for chunks smaller than a
+    cell up to larger than the part."""
+    book = tmp_path / "errors.xlsx"
+    expected = _error_workbook(book, seed)
+    with zipfile.ZipFile(book) as package:
+        root = ET.fromstring(package.read("xl/worksheets/sheet1.xml"))
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    by_tree = {}
+    for cell in root.iter(f"{main}c"):
+        if cell.get("t") == "e":
+            letters = "".join(ch for ch in cell.get("r") if ch.isalpha())
+            column = 0
+            for letter in letters:
+                column = column * 26 + ord(letter) - 64
+            by_tree[int(cell.get("r")[len(letters):]) - 1, column - 1] = cell.find(f"{main}v").text
+    assert by_tree == expected and len(expected) > 100
+    for chunk in (7, 61, 500, 4_093, 65_536, 1 << 20):
+        monkeypatch.setattr(limits, "_CHUNK", chunk)
+        with ZipSource(book) as source:
+            extent = limits.scan_part(source, "xl/worksheets/sheet1.xml", worksheet=True)
+        assert {(row, column): text for row, column, text in extent.error_cells} == expected, chunk
+        assert len(extent.error_cells) == len(expected)
+        assert (extent.last_row, extent.last_col) == (3_000, 28)
+
+
+def test_reading_a_sheet_inflates_its_part_once_besides_python_calamine(tmp_path, monkeypatch):
+    """The limit checks and the error cells come from one pass over each part read; the error cells
+    still reach the rows."""
+    book = tmp_path / "errors.xlsx"
+    expected = _error_workbook(book, 4)
+    opened = collections.Counter()
+    real_open = ZipSource.open
+
+    def counting_open(self, name):
+        opened[name] += 1
+        return real_open(self, name)
+
+    monkeypatch.setattr(ZipSource, "open", counting_open)
+    rows = read_workbook(book)["Data"].rows
+    assert opened["xl/worksheets/sheet1.xml"] == 1
+    assert {(r, c): value for r, row in enumerate(rows) for c, value in enumerate(row)
+            if isinstance(value, str) and value.startswith("#")} == expected

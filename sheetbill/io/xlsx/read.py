@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import unescape
 
 from python_calamine import CalamineWorkbook
 
@@ -30,19 +29,11 @@ from .workbook import (
     RT_TABLE,
     SheetEntry,
     WorkbookParts,
-    column_index,
     load_workbook_parts,
     parse_cell_ref,
 )
 
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
-
-_ERROR_CELL = re.compile(
-    rb"""(<(?:[\w.-]+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*(?<!/)>)(.*?)</(?:[\w.-]+:)?c>""", re.S
-)
-_ERROR_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""")
-_CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
-
 
 @dataclass(frozen=True)
 class _Table:
@@ -113,35 +104,10 @@ def _sheet_tables(source: ZipSource, sheet: SheetEntry) -> list[_Table]:
     return tables
 
 
-def _error_cells(source: ZipSource, part: str) -> Iterator[tuple[int, int, str]]:
-    """0-based (row, column, error text) of every error cell in a worksheet part.
-
-    Streams the part and looks closer only at stretches that contain ``t="e"`` at all, so a
-    sheet without errors costs one inflate and a byte search.
-    """
-    with source.open(part) as stream:
-        pending = b""
-        while True:
-            chunk = stream.read(1 << 20)
-            data = pending + chunk
-            # Scan up to the last row boundary; a cell never straddles one.
-            cut = data.rfind(b"row>") + 4 if chunk else len(data)
-            if cut < 4:
-                pending = data
-                continue
-            scan, pending = data[:cut], data[cut:]
-            if b't="e"' in scan or b"t='e'" in scan:
-                for match in _ERROR_CELL.finditer(scan):
-                    ref, value = _ERROR_CELL_REF.search(match.group(1)), _CELL_VALUE.search(match.group(2))
-                    if ref and value:
-                        text = unescape(value.group(1).decode("utf-8"))
-                        yield int(ref.group(2)) - 1, column_index(ref.group(1).decode()) - 1, text
-            if not chunk:
-                return
-
-
-def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry) -> _Grid:
-    """A worksheet's used range with empty cells as None and error cells as their text."""
+def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry,
+               error_cells: Iterable[tuple[int, int, str]]) -> _Grid:
+    """A worksheet's used range with empty cells as None and error cells (0-based row, column, text,
+    as :func:`~.limits.scan_part` found them) as their text."""
     try:
         calamine_sheet = calamine.get_sheet_by_name(sheet.name)
         rows = calamine_sheet.to_python()
@@ -150,7 +116,7 @@ def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry)
                                   "open and save the workbook in Excel, or use its .bak") from err
     top, left = calamine_sheet.start or (0, 0)
     if rows:
-        for row, col, text in _error_cells(source, sheet.part):
+        for row, col, text in error_cells:
             if 0 <= row - top < len(rows) and 0 <= col - left < len(rows[row - top]):
                 rows[row - top][col - left] = text
     for index, row in enumerate(rows):
@@ -261,7 +227,7 @@ class LazySheets(Mapping[str, RawSheet]):
             except Exception as err:
                 raise WorkbookFormatError(f"{self._path.name} cannot be read ({str(err)[:160]}); open and save it "
                                           "in Excel, or use its .bak") from err
-        return _read_grid(self._calamine, self._source, sheet)
+        return _read_grid(self._calamine, self._source, sheet, extent.error_cells if extent else ())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
