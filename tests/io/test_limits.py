@@ -9,15 +9,16 @@ import random
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 import xlsxwriter
 
-from sheetbill.io.xlsx import WorkbookFormatError, limits, read_workbook
+from sheetbill.io.xlsx import LazySheets, WorkbookFormatError, limits, open_workbook, read_workbook
 from sheetbill.io.xlsx.package import ZipSource
-from tests.robustness.corpus import CORPUS
+from tests.robustness.corpus import CORPUS, _corrupt_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "workbooks" / "demo-medical.xlsx"
@@ -156,15 +157,67 @@ def test_reading_a_sheet_inflates_its_part_once_besides_python_calamine(tmp_path
     still reach the rows."""
     book = tmp_path / "errors.xlsx"
     expected = _error_workbook(book, 4)
-    opened = collections.Counter()
-    real_open = ZipSource.open
-
-    def counting_open(self, name):
-        opened[name] += 1
-        return real_open(self, name)
-
-    monkeypatch.setattr(ZipSource, "open", counting_open)
+    opened = _counting_opens(monkeypatch)
     rows = read_workbook(book)["Data"].rows
     assert opened["xl/worksheets/sheet1.xml"] == 1
     assert {(r, c): value for r, row in enumerate(rows) for c, value in enumerate(row)
             if isinstance(value, str) and value.startswith("#")} == expected
+
+
+def _three_sheets(path: Path) -> Path:
+    """Sheets "Big" (enough rows that python-calamine takes a while), "Damaged" (its CRC is wrong) and
+    "After"."""
+    plain = path.with_name("plain.xlsx")
+    with xlsxwriter.Workbook(plain) as workbook:
+        big = workbook.add_worksheet("Big")
+        for row in range(20_000):
+            big.write_row(row, 0, [f"row {row}", row, row * 0.5])
+        workbook.add_worksheet("Damaged").write_row(0, 0, ["broken", 1])
+        workbook.add_worksheet("After").write_row(0, 0, ["after", 2])
+    _corrupt_raw(plain, path, "xl/worksheets/sheet2.xml", "crc")
+    return path
+
+
+def _counting_opens(monkeypatch) -> collections.Counter:
+    """How often each worksheet part is opened (inflated) from now on."""
+    opened = collections.Counter()
+    real_open = ZipSource.open
+
+    def counting_open(self, name):
+        if name.startswith("xl/worksheets/"):
+            opened[name] += 1
+        return real_open(self, name)
+
+    monkeypatch.setattr(ZipSource, "open", counting_open)
+    return opened
+
+
+def test_sheets_scanned_ahead_while_python_calamine_parses_are_not_scanned_again(tmp_path, monkeypatch):
+    """While python-calamine parses a sheet, the sheets after it are scanned (here: a parse that has not
+    finished, so all of them); each part is still inflated once, and a damaged part's error is raised by
+    its own lookup, not by the lookup that scanned it."""
+    book = _three_sheets(tmp_path / "three.xlsx")
+    opened = _counting_opens(monkeypatch)
+    with open_workbook(book) as sheets:
+        sheets._scan_ahead("xl/worksheets/sheet1.xml", Future())  # a parse still running
+        assert opened == {"xl/worksheets/sheet2.xml": 1, "xl/worksheets/sheet3.xml": 1}
+        assert sheets["After"].rows == [["after", 2.0]]
+        assert len(sheets["Big"].rows) == 20_000
+        with pytest.raises(WorkbookFormatError, match="sheet2.xml is damaged"):
+            sheets["Damaged"]
+    assert opened == {f"xl/worksheets/sheet{n}.xml": 1 for n in (1, 2, 3)}
+
+
+def test_a_damaged_sheet_fails_its_own_lookup_only_and_a_full_read_inflates_each_part_once(tmp_path,
+                                                                                           monkeypatch):
+    book = _three_sheets(tmp_path / "three.xlsx")
+    opened = _counting_opens(monkeypatch)
+    with open_workbook(book) as sheets:
+        assert len(sheets["Big"].rows) == 20_000  # whether or not "Damaged" was scanned meanwhile
+        assert sheets["After"].rows == [["after", 2.0]]
+        with pytest.raises(WorkbookFormatError, match="damaged"):
+            sheets["Damaged"]
+    assert opened == {f"xl/worksheets/sheet{n}.xml": 1 for n in (1, 2, 3)}
+    scanned_ahead = read_workbook(DEMO)
+    monkeypatch.setattr(LazySheets, "_scan_ahead", lambda self, current, parsed: None)
+    assert read_workbook(DEMO) == scanned_ahead

@@ -104,6 +104,8 @@ def _far(digits: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     return _far_patterns[digits]
 
 
+#: A cell whose first attribute is not its reference, where Excel writes ``<c r="...``.
+_CELL_WITHOUT_LEADING_REF = re.compile(rb'<c (?!r=")')
 _ERROR_CELL = re.compile(
     rb"""(<(?:[\w.-]+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*(?<!/)>)(.*?)</(?:[\w.-]+:)?c>""", re.S
 )
@@ -176,7 +178,7 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
                             last_col = max(last_col, _column(letters))
                 if last_col < 26 and b'<c r="' in data:
                     last_col = 26
-                if conventional and (data.count(b"<c ") != data.count(b'<c r="') or b":c " in data):
+                if conventional and (_CELL_WITHOUT_LEADING_REF.search(data) or b":c " in data):
                     conventional = False
                 if pending or _has_error_cell(data):
                     # The data ends after a tag; its cells up to the last row boundary are complete.

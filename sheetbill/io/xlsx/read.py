@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from ...sheets import CellValue, RawSheet
 from ...tables import normalize
-from .limits import scan_part
+from .limits import Extent, scan_part
 from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
 from .sparse import read_sparse
 from .workbook import (
@@ -104,12 +105,12 @@ def _sheet_tables(source: ZipSource, sheet: SheetEntry) -> list[_Table]:
     return tables
 
 
-def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry,
+def _read_grid(parsed: Future[CalamineSheet], source: ZipSource, sheet: SheetEntry,
                error_cells: Iterable[tuple[int, int, str]]) -> _Grid:
-    """A worksheet's used range with empty cells as None and error cells (0-based row, column, text,
-    as :func:`~.limits.scan_part` found them) as their text."""
+    """A worksheet's used range, from python-calamine's parse of it (``parsed``), with empty cells as None
+    and error cells (0-based row, column, text, as :func:`~.limits.scan_part` found them) as their text."""
     try:
-        calamine_sheet = calamine.get_sheet_by_name(sheet.name)
+        calamine_sheet = parsed.result()
         rows = calamine_sheet.to_python()
     except Exception as err:  # python-calamine's own errors (bad XML, bad zip data) have no common base
         raise WorkbookFormatError(f"{source.path.name}: sheet {sheet.name!r} cannot be read ({str(err)[:160]}); "
@@ -172,6 +173,11 @@ class LazySheets(Mapping[str, RawSheet]):
     Same content as :func:`read_workbook`, but a caller that takes one sheet at a time and lets
     it go (the core reads a million charges, then the history) never holds every sheet's cells at
     once. Each lookup reads the sheet again. Use through :func:`open_workbook`.
+
+    python-calamine parses a sheet's XML without holding the GIL, so while it parses one sheet (in a
+    worker thread) the limit scan of the sheets to come runs beside it, as many as finish before the
+    parse does; every sheet is still scanned before python-calamine sees it, and a scan's error is
+    raised only when its sheet is looked up.
     """
 
     def __init__(self, path: Path, wanted: Iterable[str] | None):
@@ -180,6 +186,9 @@ class LazySheets(Mapping[str, RawSheet]):
         self._source = ZipSource(self._path)
         self._calamine: CalamineWorkbook | None = None
         self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
+        self._parser: ThreadPoolExecutor | None = None
+        self._scanned: dict[str, Extent | None | WorkbookFormatError] = {}  # by part: scans done ahead
+        self._seen: set[str] = set()  # parts scanned once already (ahead or when looked up)
         try:
             with format_errors(self._path):
                 self._book = book = load_workbook_parts(self._source)
@@ -213,7 +222,10 @@ class LazySheets(Mapping[str, RawSheet]):
     def _grid(self, sheet: SheetEntry) -> _Grid:
         """Check the sheet's part against the limits (size, CRC, extent), then read it: with
         python-calamine, or cell by cell when its grid is mostly empty (a stray far-away cell)."""
-        extent = scan_part(self._source, sheet.part, worksheet=True)
+        self._seen.add(sheet.part)
+        extent = self._scanned.pop(sheet.part) if sheet.part in self._scanned else self._scan(sheet.part)
+        if isinstance(extent, WorkbookFormatError):
+            raise extent
         if extent is not None and extent.sparse:
             rows, top, left = read_sparse(self._book, sheet.part)
             return _Grid(rows, top, left)  # type: ignore[arg-type]
@@ -227,7 +239,27 @@ class LazySheets(Mapping[str, RawSheet]):
             except Exception as err:
                 raise WorkbookFormatError(f"{self._path.name} cannot be read ({str(err)[:160]}); open and save it "
                                           "in Excel, or use its .bak") from err
-        return _read_grid(self._calamine, self._source, sheet, extent.error_cells if extent else ())
+        if self._parser is None:
+            self._parser = ThreadPoolExecutor(1, thread_name_prefix="sheetbill-calamine")
+        parsed = self._parser.submit(self._calamine.get_sheet_by_name, sheet.name)
+        self._scan_ahead(sheet.part, parsed)
+        return _read_grid(parsed, self._source, sheet, extent.error_cells if extent else ())
+
+    def _scan(self, part: str) -> Extent | None:
+        return scan_part(self._source, part, worksheet=True)
+
+    def _scan_ahead(self, current: str, parsed: Future[CalamineSheet]) -> None:
+        """Scan the parts of the blocks after ``current`` that were never scanned, while ``parsed`` runs."""
+        parts = list(dict.fromkeys(sheet.part for sheet, _ in self._blocks.values()))
+        for part in parts[parts.index(current) + 1:]:
+            if parsed.done():
+                return
+            if part not in self._seen:
+                self._seen.add(part)
+                try:
+                    self._scanned[part] = self._scan(part)
+                except WorkbookFormatError as err:
+                    self._scanned[part] = err
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
@@ -237,6 +269,9 @@ class LazySheets(Mapping[str, RawSheet]):
 
     def close(self) -> None:
         """Close the file."""
+        if self._parser is not None:
+            self._parser.shutdown()
+            self._parser = None
         if self._calamine is not None:
             self._calamine.close()
             self._calamine = None
