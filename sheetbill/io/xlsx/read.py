@@ -11,6 +11,7 @@ named unlike its sheet is also returned under its own name.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from python_calamine import CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from ...sheets import CellValue, RawSheet
 from ...tables import normalize
@@ -105,12 +106,12 @@ def _sheet_tables(source: ZipSource, sheet: SheetEntry) -> list[_Table]:
     return tables
 
 
-def _read_grid(parsed: Future[CalamineSheet], source: ZipSource, sheet: SheetEntry,
+def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry,
                error_cells: Iterable[tuple[int, int, str]]) -> _Grid:
-    """A worksheet's used range, from python-calamine's parse of it (``parsed``), with empty cells as None
-    and error cells (0-based row, column, text, as :func:`~.limits.scan_part` found them) as their text."""
+    """A worksheet's used range with empty cells as None and error cells (0-based row, column, text, as
+    :func:`~.limits.scan_part` found them) as their text."""
     try:
-        calamine_sheet = parsed.result()
+        calamine_sheet = calamine.get_sheet_by_name(sheet.name)
         rows = calamine_sheet.to_python()
     except Exception as err:  # python-calamine's own errors (bad XML, bad zip data) have no common base
         raise WorkbookFormatError(f"{source.path.name}: sheet {sheet.name!r} cannot be read ({str(err)[:160]}); "
@@ -174,10 +175,11 @@ class LazySheets(Mapping[str, RawSheet]):
     it go (the core reads a million charges, then the history) never holds every sheet's cells at
     once. Each lookup reads the sheet again. Use through :func:`open_workbook`.
 
-    python-calamine parses a sheet's XML without holding the GIL, so while it parses one sheet (in a
-    worker thread) the limit scan of the sheets to come runs beside it, as many as finish before the
-    parse does; every sheet is still scanned before python-calamine sees it, and a scan's error is
-    raised only when its sheet is looked up.
+    python-calamine parses a sheet's XML without holding the GIL, so when it starts on a sheet, the limit
+    scans of the blocks after it that were never scanned are queued on a thread of their own (with a file
+    handle of their own) and run beside the parse. Every sheet is still scanned before python-calamine sees
+    it, and a scan's error is raised by its own sheet's lookup. python-calamine itself stays on the
+    caller's thread, so its large allocations come from the same memory arena as the rest of the run.
     """
 
     def __init__(self, path: Path, wanted: Iterable[str] | None):
@@ -186,9 +188,10 @@ class LazySheets(Mapping[str, RawSheet]):
         self._source = ZipSource(self._path)
         self._calamine: CalamineWorkbook | None = None
         self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
-        self._parser: ThreadPoolExecutor | None = None
-        self._scanned: dict[str, Extent | None | WorkbookFormatError] = {}  # by part: scans done ahead
-        self._seen: set[str] = set()  # parts scanned once already (ahead or when looked up)
+        self._scanner: ThreadPoolExecutor | None = None
+        self._scan_source: ZipSource | None = None  # the scanning thread's own handle
+        self._scans: dict[str, Future[Extent | None]] = {}  # by part: scans queued ahead, not yet used
+        self._seen: set[str] = set()  # parts scanned (or queued) once already
         try:
             with format_errors(self._path):
                 self._book = book = load_workbook_parts(self._source)
@@ -223,9 +226,8 @@ class LazySheets(Mapping[str, RawSheet]):
         """Check the sheet's part against the limits (size, CRC, extent), then read it: with
         python-calamine, or cell by cell when its grid is mostly empty (a stray far-away cell)."""
         self._seen.add(sheet.part)
-        extent = self._scanned.pop(sheet.part) if sheet.part in self._scanned else self._scan(sheet.part)
-        if isinstance(extent, WorkbookFormatError):
-            raise extent
+        ahead = self._scans.pop(sheet.part, None)
+        extent = ahead.result() if ahead is not None else scan_part(self._source, sheet.part, worksheet=True)
         if extent is not None and extent.sparse:
             rows, top, left = read_sparse(self._book, sheet.part)
             return _Grid(rows, top, left)  # type: ignore[arg-type]
@@ -239,27 +241,26 @@ class LazySheets(Mapping[str, RawSheet]):
             except Exception as err:
                 raise WorkbookFormatError(f"{self._path.name} cannot be read ({str(err)[:160]}); open and save it "
                                           "in Excel, or use its .bak") from err
-        if self._parser is None:
-            self._parser = ThreadPoolExecutor(1, thread_name_prefix="sheetbill-calamine")
-        parsed = self._parser.submit(self._calamine.get_sheet_by_name, sheet.name)
-        self._scan_ahead(sheet.part, parsed)
-        return _read_grid(parsed, self._source, sheet, extent.error_cells if extent else ())
+        self._scan_ahead(sheet.part)
+        return _read_grid(self._calamine, self._source, sheet, extent.error_cells if extent else ())
 
-    def _scan(self, part: str) -> Extent | None:
-        return scan_part(self._source, part, worksheet=True)
-
-    def _scan_ahead(self, current: str, parsed: Future[CalamineSheet]) -> None:
-        """Scan the parts of the blocks after ``current`` that were never scanned, while ``parsed`` runs."""
+    def _scan_ahead(self, current: str) -> None:
+        """Queue the scans of the blocks' parts after ``current`` that were never scanned, so they run while
+        python-calamine parses ``current``. A part whose zip entry differs between the two handles (the file
+        was replaced meanwhile) is left to its own lookup."""
         parts = list(dict.fromkeys(sheet.part for sheet, _ in self._blocks.values()))
-        for part in parts[parts.index(current) + 1:]:
-            if parsed.done():
-                return
-            if part not in self._seen:
-                self._seen.add(part)
-                try:
-                    self._scanned[part] = self._scan(part)
-                except WorkbookFormatError as err:
-                    self._scanned[part] = err
+        later = [part for part in parts[parts.index(current) + 1:] if part not in self._seen]
+        if not later:
+            return
+        if self._scanner is None:
+            self._scan_source = ZipSource(self._path)
+            self._scanner = ThreadPoolExecutor(1, thread_name_prefix="sheetbill-scan")
+        for part in later:
+            mine, theirs = self._source.find(part), self._scan_source.find(part)
+            if mine is None or theirs is None or _entry_key(mine) != _entry_key(theirs):
+                continue
+            self._seen.add(part)
+            self._scans[part] = self._scanner.submit(scan_part, self._scan_source, part, True)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
@@ -269,13 +270,20 @@ class LazySheets(Mapping[str, RawSheet]):
 
     def close(self) -> None:
         """Close the file."""
-        if self._parser is not None:
-            self._parser.shutdown()
-            self._parser = None
+        if self._scanner is not None:
+            self._scanner.shutdown(wait=True, cancel_futures=True)
+            self._scanner = None
+        if self._scan_source is not None:
+            self._scan_source.close()
+            self._scan_source = None
         if self._calamine is not None:
             self._calamine.close()
             self._calamine = None
         self._source.close()
+
+
+def _entry_key(info: zipfile.ZipInfo) -> tuple[int, int, int, int]:
+    return info.CRC, info.compress_size, info.file_size, info.header_offset
 
 
 @contextmanager
