@@ -252,15 +252,16 @@ class LazySheets(Mapping[str, RawSheet]):
         later = [part for part in parts[parts.index(current) + 1:] if part not in self._seen]
         if not later:
             return
-        if self._scanner is None:
+        if self._scanner is None or self._scan_source is None:
             self._scan_source = ZipSource(self._path)
             self._scanner = ThreadPoolExecutor(1, thread_name_prefix="sheetbill-scan")
+        source, scanner = self._scan_source, self._scanner
         for part in later:
-            mine, theirs = self._source.find(part), self._scan_source.find(part)
+            mine, theirs = self._source.find(part), source.find(part)
             if mine is None or theirs is None or _entry_key(mine) != _entry_key(theirs):
                 continue
             self._seen.add(part)
-            self._scans[part] = self._scanner.submit(scan_part, self._scan_source, part, True)
+            self._scans[part] = scanner.submit(scan_part, source, part, True)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
