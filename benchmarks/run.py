@@ -93,9 +93,9 @@ def daily_click_billed(summary_file: Path, workbook: Path, day: Day) -> str:
     billed: set[str] = set()
     for name in book.sheet_names:
         if name == "Invoice Lines" or name.startswith("Invoice Lines "):
-            rows = book.get_sheet_by_name(name).to_python()
-            column = rows[0].index("Charge ID")
-            billed.update(str(row[column]) for row in rows[1:])
+            rows = book.get_sheet_by_name(name).iter_rows()
+            column = next(rows).index("Charge ID")
+            billed.update(str(row[column]) for row in rows)
     missing = [charge for charge in day.charge_ids if charge not in billed]
     return f"{len(missing)} new charges not on Invoice Lines" if missing else ""
 
