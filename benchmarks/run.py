@@ -9,16 +9,20 @@ all three alike, each in its own process:
 (a) openpyxl ``load_workbook`` + ``save`` of the same file: what any openpyxl-based tool pays;
 (b) reading every input sheet with python-calamine: the practical read floor;
 (c) ``sheetbill bill`` end to end on a fresh copy (read, adjudicate, invoice, overdue, write back);
-(d) ``sheetbill bill`` again on the billed file: nothing new, so nothing may be written.
+(d) ``sheetbill bill`` again on the billed file: nothing new, so nothing may be written;
+(e) the daily click: 0.1 % new charges and as many payments appended to the billed file
+    (:func:`generate.append_day`, not timed), then ``sheetbill bill`` once more.
 
-It reports the median wall time and the peak RSS of each, the ratios (c)/(a) and (c)/(b), checks that
-(d) left the file byte-identical, and writes the table into ``docs/performance.md``.
+It reports the median wall time and the peak RSS of each, the ratios (c)/(a), (c)/(b) and (e)/(b),
+checks that (d) left the file byte-identical and that (e) invoiced every new charge (its summary, and the
+charge ids on Invoice Lines), and writes the table into ``docs/performance.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -28,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from generate import Day, append_day
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,16 +54,21 @@ for name in book.sheet_names:
     if name in INPUT_SHEETS:
         book.get_sheet_by_name(name).to_python()
 """
+#: New charges (and as many payments) per charge in the daily click (e).
+DAILY_SHARE = 0.001
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """Run ``command``; return (wall seconds, peak RSS in MiB) of that process alone."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
+def measure(command: list[str], stdout: Path | None = None) -> tuple[float, float]:
+    """Run ``command`` (its output into the file ``stdout``, else discarded); return (wall seconds, peak
+    RSS in MiB) of that process alone."""
+    with open(stdout or os.devnull, "wb") as output, tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=output, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode() if process.stderr else ""
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024
@@ -67,6 +78,28 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def daily_click_billed(summary_file: Path, workbook: Path, day: Day) -> str:
+    """Why the daily click's run did not bill the day's charges, or "" when it did: its summary must
+    report no errors, a write and at least an invoice per customer with new charges, and every new
+    charge id must be on Invoice Lines."""
+    import python_calamine
+
+    summary = json.loads(summary_file.read_text())
+    if summary["errors"] or not summary["written"]:
+        return f"{summary['errors']} errors, written: {summary['written']}"
+    if summary["invoices_issued"] < len(day.customers):
+        return f"{summary['invoices_issued']} invoices for {len(day.customers)} customers with new charges"
+    book = python_calamine.CalamineWorkbook.from_path(str(workbook))
+    billed: set[str] = set()
+    for name in book.sheet_names:
+        if name == "Invoice Lines" or name.startswith("Invoice Lines "):
+            rows = book.get_sheet_by_name(name).iter_rows()
+            column = next(rows).index("Charge ID")
+            billed.update(str(row[column]) for row in rows)
+    missing = [charge for charge in day.charge_ids if charge not in billed]
+    return f"{len(missing)} new charges not on Invoice Lines" if missing else ""
+
+
 def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
     """Measure one size; return medians and peaks."""
     source = HERE / "data" / f"charges-{size}.xlsx"
@@ -74,8 +107,8 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), "--out", str(source)], check=True)
     python = sys.executable
     sheetbill = [python, "-m", "sheetbill.cli"]
-    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": []}
-    identical = True
+    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": [], "e": []}
+    identical, unbilled = True, ""
     for run in range(runs):
         if run < baseline_runs:
             samples["a"].append(measure([python, "-c", OPENPYXL_ROUND_TRIP, str(source), str(work / "a.xlsx")]))
@@ -86,14 +119,20 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
         before = sha256(target)
         samples["d"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF]))
         identical = identical and sha256(target) == before
+        day = append_day(target, size, max(1, round(size * DAILY_SHARE)))
+        summary = work / "e.json"
+        samples["e"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"], stdout=summary))
+        unbilled = unbilled or daily_click_billed(summary, target, day)
         for leftover in work.iterdir():
             leftover.unlink()
-    result = {"size": size, "runs": runs, "baseline_runs": baseline_runs, "identical": identical}
+    result = {"size": size, "runs": runs, "baseline_runs": baseline_runs, "identical": identical,
+              "unbilled": unbilled}
     for key, values in samples.items():
         result[key] = statistics.median(v[0] for v in values)
         result[f"{key}_rss"] = max(v[1] for v in values)
     result["c/a"] = result["c"] / result["a"]
     result["c/b"] = result["c"] / result["b"]
+    result["e/b"] = result["e"] / result["b"]
     return result
 
 
@@ -101,21 +140,25 @@ def table(results: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = [
         "| charges | (a) openpyxl load+save | (b) calamine read | (c) sheetbill bill | (d) rerun, nothing new "
-        "| (c)/(a) | (c)/(b) | runs (a / b-d) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| (e) daily click | (c)/(a) | (c)/(b) | (e)/(b) | runs (a / b-e) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        changed = "" if r["identical"] else " (file changed!)"
+        unbilled = f" ({r['unbilled']}!)" if r["unbilled"] else ""
         lines.append(
             f"| {r['size']:,} | {r['a']:.2f} s / {r['a_rss']:,.0f} MiB | {r['b']:.2f} s / {r['b_rss']:,.0f} MiB "
-            f"| {r['c']:.2f} s / {r['c_rss']:,.0f} MiB | {r['d']:.2f} s / {r['d_rss']:,.0f} MiB"
-            f"{'' if r['identical'] else ' (file changed!)'} | {r['c/a']:.3f} | {r['c/b']:.2f} "
-            f"| {r['baseline_runs']} / {r['runs']} |")
+            f"| {r['c']:.2f} s / {r['c_rss']:,.0f} MiB | {r['d']:.2f} s / {r['d_rss']:,.0f} MiB{changed} "
+            f"| {r['e']:.2f} s / {r['e_rss']:,.0f} MiB{unbilled} | {r['c/a']:.3f} | {r['c/b']:.2f} "
+            f"| {r['e/b']:.2f} | {r['baseline_runs']} / {r['runs']} |")
     if len(results) > 1:
         by_size = {r["size"]: r for r in results}
         if 100_000 in by_size and 1_000_000 in by_size:
             growth = by_size[1_000_000]["c"] / by_size[100_000]["c"]
+            daily = by_size[1_000_000]["e"] / by_size[100_000]["e"]
             lines.append("")
-            lines.append(f"Growth from 100,000 to 1,000,000 charges: x{growth:.1f} (linear would be x10).")
+            lines.append(f"Growth from 100,000 to 1,000,000 charges: x{growth:.1f} for (c), x{daily:.1f} for (e) "
+                         "(linear would be x10).")
     return "\n".join(lines)
 
 
@@ -147,7 +190,7 @@ def write_docs(results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--runs", type=int, default=3, help="runs of (b), (c) and (d) per size")
+    parser.add_argument("--runs", type=int, default=3, help="runs of (b) to (e) per size")
     parser.add_argument("--baseline-runs", type=int, default=1,
                         help="runs of (a) at 1,000,000 charges and more, where one openpyxl round trip takes "
                              "minutes (smaller sizes: --runs)")
@@ -163,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     if not args.no_write_docs:
         write_docs(results)
-    return 0 if all(r["identical"] for r in results) else 1
+    return 0 if all(r["identical"] and not r["unbilled"] for r in results) else 1
 
 
 if __name__ == "__main__":

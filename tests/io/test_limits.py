@@ -3,16 +3,22 @@ whose grid is far larger than their cells (a stray cell at XFD1048576), read cel
 
 from __future__ import annotations
 
+import collections
 import os
+import random
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
+import xlsxwriter
 
-from sheetbill.io.xlsx import WorkbookFormatError, limits, read_workbook
-from tests.robustness.corpus import CORPUS
+from sheetbill.io.xlsx import LazySheets, WorkbookFormatError, limits, open_workbook, read_workbook
+from sheetbill.io.xlsx.package import ZipSource
+from tests.robustness.corpus import CORPUS, _corrupt_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "workbooks" / "demo-medical.xlsx"
@@ -99,3 +105,112 @@ def test_a_ratio_beyond_the_limit_is_refused(tmp_path, monkeypatch):
 
 def test_the_limits_are_excels_own():
     assert (limits.MAX_ROWS, limits.MAX_COLUMNS, limits.MAX_CELL_CHARS) == (1_048_576, 16_384, 32_767)
+
+
+def _error_workbook(path: Path, seed: int) -> dict[tuple[int, int], str]:
+    """A sheet of a few thousand rows with error cells here and there (in columns A to AB, some rows
+    long, some short); returns the error cells by 0-based (row, column)."""
+    rng = random.Random(seed)
+    expected = {}
+    with xlsxwriter.Workbook(path) as workbook:
+        sheet = workbook.add_worksheet("Data")
+        for row in range(3_000):
+            sheet.write_row(row, 0, [f"text {row} & <more>" * rng.randrange(1, 4), row])
+            if rng.random() < 0.05:
+                column = rng.randrange(2, 28)
+                error = rng.choice(["#N/A", "#DIV/0!", "#VALUE!", "#REF!"])
+                sheet.write_formula(row, column, "=1/0", None, error)
+                expected[row, column] = error
+    return expected
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_scan_finds_every_error_cell_whatever_the_chunks(tmp_path, monkeypatch, seed):
+    """The limit scan finds the error cells in the same pass, in stretches cut wherever the inflated
+    stream's chunks end: the same cells as ElementTree finds in the whole part, for chunks smaller than a
+    cell up to larger than the part."""
+    book = tmp_path / "errors.xlsx"
+    expected = _error_workbook(book, seed)
+    with zipfile.ZipFile(book) as package:
+        root = ET.fromstring(package.read("xl/worksheets/sheet1.xml"))
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    by_tree = {}
+    for cell in root.iter(f"{main}c"):
+        if cell.get("t") == "e":
+            letters = "".join(ch for ch in cell.get("r") if ch.isalpha())
+            column = 0
+            for letter in letters:
+                column = column * 26 + ord(letter) - 64
+            by_tree[int(cell.get("r")[len(letters):]) - 1, column - 1] = cell.find(f"{main}v").text
+    assert by_tree == expected and len(expected) > 100
+    for chunk in (7, 61, 500, 4_093, 65_536, 1 << 20):
+        monkeypatch.setattr(limits, "_CHUNK", chunk)
+        with ZipSource(book) as source:
+            extent = limits.scan_part(source, "xl/worksheets/sheet1.xml", worksheet=True)
+        assert {(row, column): text for row, column, text in extent.error_cells} == expected, chunk
+        assert len(extent.error_cells) == len(expected)
+        assert (extent.last_row, extent.last_col) == (3_000, 28)
+
+
+def test_reading_a_sheet_inflates_its_part_once_besides_python_calamine(tmp_path, monkeypatch):
+    """The limit checks and the error cells come from one pass over each part read; the error cells
+    still reach the rows."""
+    book = tmp_path / "errors.xlsx"
+    expected = _error_workbook(book, 4)
+    opened = _counting_opens(monkeypatch)
+    rows = read_workbook(book)["Data"].rows
+    assert sum(opened.values()) == 1
+    assert {(r, c): value for r, row in enumerate(rows) for c, value in enumerate(row)
+            if isinstance(value, str) and value.startswith("#")} == expected
+
+
+def _three_sheets(path: Path) -> Path:
+    """Sheets "Big" (enough rows that python-calamine takes a while), "Damaged" (its CRC is wrong) and
+    "After"."""
+    plain = path.with_name("plain.xlsx")
+    with xlsxwriter.Workbook(plain) as workbook:
+        big = workbook.add_worksheet("Big")
+        for row in range(20_000):
+            big.write_row(row, 0, [f"row {row}", row, row * 0.5])
+        workbook.add_worksheet("Damaged").write_row(0, 0, ["broken", 1])
+        workbook.add_worksheet("After").write_row(0, 0, ["after", 2])
+    _corrupt_raw(plain, path, "xl/worksheets/sheet2.xml", "crc")
+    return path
+
+
+def _counting_opens(monkeypatch) -> collections.Counter:
+    """How often each worksheet part is opened (inflated) from now on, by (part, thread name)."""
+    opened = collections.Counter()
+    real_open = ZipSource.open
+
+    def counting_open(self, name):
+        if name.startswith("xl/worksheets/"):
+            opened[name, threading.current_thread().name.partition("_")[0]] += 1
+        return real_open(self, name)
+
+    monkeypatch.setattr(ZipSource, "open", counting_open)
+    return opened
+
+
+def test_the_sheets_after_one_are_scanned_beside_its_parse_once_and_a_damaged_one_fails_its_own_lookup(
+        tmp_path, monkeypatch):
+    """When python-calamine starts on "Big", the scans of "Damaged" and "After" are queued on the scanning
+    thread; their lookups use those scans (each part is inflated once), and the damaged part's error is
+    raised by its own lookup, not by the one that queued it."""
+    book = _three_sheets(tmp_path / "three.xlsx")
+    opened = _counting_opens(monkeypatch)
+    with open_workbook(book) as sheets:
+        assert len(sheets["Big"].rows) == 20_000
+        assert sheets["After"].rows == [["after", 2.0]]
+        with pytest.raises(WorkbookFormatError, match="sheet2.xml is damaged"):
+            sheets["Damaged"]
+        assert len(sheets["Big"].rows) == 20_000  # a second lookup reads (and scans) again
+    main = threading.main_thread().name
+    assert opened == {("xl/worksheets/sheet1.xml", main): 2, ("xl/worksheets/sheet2.xml", "sheetbill-scan"): 1,
+                      ("xl/worksheets/sheet3.xml", "sheetbill-scan"): 1}
+
+
+def test_reading_with_scans_ahead_gives_what_reading_one_sheet_at_a_time_gives(monkeypatch):
+    scanned_ahead = read_workbook(DEMO)
+    monkeypatch.setattr(LazySheets, "_scan_ahead", lambda self, current: None)
+    assert read_workbook(DEMO) == scanned_ahead

@@ -9,7 +9,8 @@ sheet reaches python-calamine:
   against :data:`MAX_RATIO` (:func:`check_declared_sizes`, when the zip is opened);
 * each part the run reads is inflated once as a stream, which checks its real size (``zipfile``
   never inflates past the declared size) and its CRC, and, for a worksheet, finds the extent of its
-  cells (:func:`scan_part`);
+  cells and, in the same pass, its error cells, which python-calamine does not report
+  (:func:`scan_part`);
 * a worksheet whose grid (rows times columns up to its farthest cell) is far larger than its cells
   is read cell by cell instead (:mod:`.sparse`), so a stray far-away cell costs nothing.
 
@@ -25,6 +26,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from xml.sax.saxutils import unescape
 
 from .errors import WorkbookFormatError
 
@@ -65,11 +67,13 @@ def check_declared_sizes(name: str, entries: list[zipfile.ZipInfo]) -> None:
 @dataclass(frozen=True)
 class Extent:
     """What a scan of a worksheet part found: its inflated size, its last row, its farthest column
-    (both 1-based, as an upper bound) and whether the grid up to them is too large to allocate."""
+    (both 1-based, as an upper bound), whether the grid up to them is too large to allocate, and its
+    error cells (``#N/A``, ``#DIV/0!`` ...) as 0-based (row, column, text)."""
 
     size: int
     last_row: int
     last_col: int
+    error_cells: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def grid(self) -> int:
@@ -100,12 +104,40 @@ def _far(digits: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     return _far_patterns[digits]
 
 
+#: A cell whose first attribute is not its reference, where Excel writes ``<c r="...``.
+_CELL_WITHOUT_LEADING_REF = re.compile(rb'<c (?!r=")')
+_ERROR_CELL = re.compile(
+    rb"""(<(?:[\w.-]+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*(?<!/)>)(.*?)</(?:[\w.-]+:)?c>""", re.S
+)
+_ERROR_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""")
+_CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
+
+
+def _has_error_cell(data: bytes) -> bool:
+    """Whether ``data`` may hold an error cell: a byte search, so stretches without one cost little."""
+    return b't="e"' in data or b"t='e'" in data
+
+
+def _error_cells_in(data: bytes) -> list[tuple[int, int, str]]:
+    """0-based (row, column, text) of the error cells wholly inside ``data``."""
+    found = []
+    for match in _ERROR_CELL.finditer(data):
+        ref, value = _ERROR_CELL_REF.search(match.group(1)), _CELL_VALUE.search(match.group(2))
+        if ref and value:
+            found.append((int(ref.group(2)) - 1, _column(ref.group(1)) - 1, unescape(value.group(1).decode("utf-8"))))
+    return found
+
+
 _ANY_REF = re.compile(rb"""<(?:[\w.-]+:)?(row|c)\b[^>]*?\sr\s*=\s*["']([A-Za-z]{0,3})([0-9]*)""")
 
 
 def scan_part(source, part: str, worksheet: bool) -> Extent | None:
     """Inflate ``part`` of the open :class:`~.package.ZipSource` once as a stream, checking its size
-    and CRC; for a worksheet, also find how far its cells reach.
+    and CRC; for a worksheet, also find how far its cells reach and its error cells.
+
+    Error cells are looked for only in the stretches that contain ``t="e"`` at all (a byte search),
+    each up to its last row boundary, since a cell never straddles one; a stretch's incomplete last
+    row is carried over to the next only when it holds such a cell.
 
     Raises :class:`LimitError` when the part is larger than :data:`MAX_PART_BYTES`, and
     ``WorkbookFormatError`` (from the package module) when its data is corrupt.
@@ -114,7 +146,7 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
     if info is None:
         return None
     size, last_row, last_col, rows, conventional = 0, 0, 1, 0, True
-    tail = b""
+    tail, pending, error_cells = b"", b"", []
     try:
         with source.open(part) as stream:
             while chunk := stream.read(_CHUNK):
@@ -146,8 +178,17 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
                             last_col = max(last_col, _column(letters))
                 if last_col < 26 and b'<c r="' in data:
                     last_col = 26
-                if conventional and (data.count(b"<c ") != data.count(b'<c r="') or b":c " in data):
+                if conventional and (_CELL_WITHOUT_LEADING_REF.search(data) or b":c " in data):
                     conventional = False
+                if pending or _has_error_cell(data):
+                    # The data ends after a tag; its cells up to the last row boundary are complete.
+                    region = pending + data
+                    boundary = region.rfind(b"row>") + 4 if b"row>" in region else 0
+                    if boundary and _has_error_cell(region[:boundary]):
+                        error_cells += _error_cells_in(region[:boundary])
+                    pending = region[boundary:] if _has_error_cell(region[boundary:]) else b""
+            if pending:
+                error_cells += _error_cells_in(pending + tail)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
         raise WorkbookFormatError(f"{source.path.name}: part {part} is damaged ({err}); open and save the "
                                   "workbook in Excel, or use its .bak") from err
@@ -155,7 +196,7 @@ def scan_part(source, part: str, worksheet: bool) -> Extent | None:
         return Extent(size, 0, 0)
     if not conventional:
         last_row, last_col = _thorough_extent(source, part)
-    return Extent(size, max(last_row, rows), last_col)
+    return Extent(size, max(last_row, rows), last_col, tuple(error_cells))
 
 
 def _thorough_extent(source, part: str) -> tuple[int, int]:

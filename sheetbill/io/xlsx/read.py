@@ -11,18 +11,19 @@ named unlike its sheet is also returned under its own name.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import unescape
 
 from python_calamine import CalamineWorkbook
 
 from ...sheets import CellValue, RawSheet
 from ...tables import normalize
-from .limits import scan_part
+from .limits import Extent, scan_part
 from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
 from .sparse import read_sparse
 from .workbook import (
@@ -30,19 +31,11 @@ from .workbook import (
     RT_TABLE,
     SheetEntry,
     WorkbookParts,
-    column_index,
     load_workbook_parts,
     parse_cell_ref,
 )
 
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
-
-_ERROR_CELL = re.compile(
-    rb"""(<(?:[\w.-]+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*(?<!/)>)(.*?)</(?:[\w.-]+:)?c>""", re.S
-)
-_ERROR_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""")
-_CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</(?:[\w.-]+:)?v>")
-
 
 @dataclass(frozen=True)
 class _Table:
@@ -113,35 +106,10 @@ def _sheet_tables(source: ZipSource, sheet: SheetEntry) -> list[_Table]:
     return tables
 
 
-def _error_cells(source: ZipSource, part: str) -> Iterator[tuple[int, int, str]]:
-    """0-based (row, column, error text) of every error cell in a worksheet part.
-
-    Streams the part and looks closer only at stretches that contain ``t="e"`` at all, so a
-    sheet without errors costs one inflate and a byte search.
-    """
-    with source.open(part) as stream:
-        pending = b""
-        while True:
-            chunk = stream.read(1 << 20)
-            data = pending + chunk
-            # Scan up to the last row boundary; a cell never straddles one.
-            cut = data.rfind(b"row>") + 4 if chunk else len(data)
-            if cut < 4:
-                pending = data
-                continue
-            scan, pending = data[:cut], data[cut:]
-            if b't="e"' in scan or b"t='e'" in scan:
-                for match in _ERROR_CELL.finditer(scan):
-                    ref, value = _ERROR_CELL_REF.search(match.group(1)), _CELL_VALUE.search(match.group(2))
-                    if ref and value:
-                        text = unescape(value.group(1).decode("utf-8"))
-                        yield int(ref.group(2)) - 1, column_index(ref.group(1).decode()) - 1, text
-            if not chunk:
-                return
-
-
-def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry) -> _Grid:
-    """A worksheet's used range with empty cells as None and error cells as their text."""
+def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry,
+               error_cells: Iterable[tuple[int, int, str]]) -> _Grid:
+    """A worksheet's used range with empty cells as None and error cells (0-based row, column, text, as
+    :func:`~.limits.scan_part` found them) as their text."""
     try:
         calamine_sheet = calamine.get_sheet_by_name(sheet.name)
         rows = calamine_sheet.to_python()
@@ -150,7 +118,7 @@ def _read_grid(calamine: CalamineWorkbook, source: ZipSource, sheet: SheetEntry)
                                   "open and save the workbook in Excel, or use its .bak") from err
     top, left = calamine_sheet.start or (0, 0)
     if rows:
-        for row, col, text in _error_cells(source, sheet.part):
+        for row, col, text in error_cells:
             if 0 <= row - top < len(rows) and 0 <= col - left < len(rows[row - top]):
                 rows[row - top][col - left] = text
     for index, row in enumerate(rows):
@@ -206,6 +174,12 @@ class LazySheets(Mapping[str, RawSheet]):
     Same content as :func:`read_workbook`, but a caller that takes one sheet at a time and lets
     it go (the core reads a million charges, then the history) never holds every sheet's cells at
     once. Each lookup reads the sheet again. Use through :func:`open_workbook`.
+
+    python-calamine parses a sheet's XML without holding the GIL, so when it starts on a sheet, the limit
+    scans of the blocks after it that were never scanned are queued on a thread of their own (with a file
+    handle of their own) and run beside the parse. Every sheet is still scanned before python-calamine sees
+    it, and a scan's error is raised by its own sheet's lookup. python-calamine itself stays on the
+    caller's thread, so its large allocations come from the same memory arena as the rest of the run.
     """
 
     def __init__(self, path: Path, wanted: Iterable[str] | None):
@@ -214,6 +188,10 @@ class LazySheets(Mapping[str, RawSheet]):
         self._source = ZipSource(self._path)
         self._calamine: CalamineWorkbook | None = None
         self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
+        self._scanner: ThreadPoolExecutor | None = None
+        self._scan_source: ZipSource | None = None  # the scanning thread's own handle
+        self._scans: dict[str, Future[Extent | None]] = {}  # by part: scans queued ahead, not yet used
+        self._seen: set[str] = set()  # parts scanned (or queued) once already
         try:
             with format_errors(self._path):
                 self._book = book = load_workbook_parts(self._source)
@@ -247,7 +225,9 @@ class LazySheets(Mapping[str, RawSheet]):
     def _grid(self, sheet: SheetEntry) -> _Grid:
         """Check the sheet's part against the limits (size, CRC, extent), then read it: with
         python-calamine, or cell by cell when its grid is mostly empty (a stray far-away cell)."""
-        extent = scan_part(self._source, sheet.part, worksheet=True)
+        self._seen.add(sheet.part)
+        ahead = self._scans.pop(sheet.part, None)
+        extent = ahead.result() if ahead is not None else scan_part(self._source, sheet.part, worksheet=True)
         if extent is not None and extent.sparse:
             rows, top, left = read_sparse(self._book, sheet.part)
             return _Grid(rows, top, left)  # type: ignore[arg-type]
@@ -261,7 +241,27 @@ class LazySheets(Mapping[str, RawSheet]):
             except Exception as err:
                 raise WorkbookFormatError(f"{self._path.name} cannot be read ({str(err)[:160]}); open and save it "
                                           "in Excel, or use its .bak") from err
-        return _read_grid(self._calamine, self._source, sheet)
+        self._scan_ahead(sheet.part)
+        return _read_grid(self._calamine, self._source, sheet, extent.error_cells if extent else ())
+
+    def _scan_ahead(self, current: str) -> None:
+        """Queue the scans of the blocks' parts after ``current`` that were never scanned, so they run while
+        python-calamine parses ``current``. A part whose zip entry differs between the two handles (the file
+        was replaced meanwhile) is left to its own lookup."""
+        parts = list(dict.fromkeys(sheet.part for sheet, _ in self._blocks.values()))
+        later = [part for part in parts[parts.index(current) + 1:] if part not in self._seen]
+        if not later:
+            return
+        if self._scanner is None or self._scan_source is None:
+            self._scan_source = ZipSource(self._path)
+            self._scanner = ThreadPoolExecutor(1, thread_name_prefix="sheetbill-scan")
+        source, scanner = self._scan_source, self._scanner
+        for part in later:
+            mine, theirs = self._source.find(part), source.find(part)
+            if mine is None or theirs is None or _entry_key(mine) != _entry_key(theirs):
+                continue
+            self._seen.add(part)
+            self._scans[part] = scanner.submit(scan_part, source, part, True)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
@@ -271,10 +271,20 @@ class LazySheets(Mapping[str, RawSheet]):
 
     def close(self) -> None:
         """Close the file."""
+        if self._scanner is not None:
+            self._scanner.shutdown(wait=True, cancel_futures=True)
+            self._scanner = None
+        if self._scan_source is not None:
+            self._scan_source.close()
+            self._scan_source = None
         if self._calamine is not None:
             self._calamine.close()
             self._calamine = None
         self._source.close()
+
+
+def _entry_key(info: zipfile.ZipInfo) -> tuple[int, int, int, int]:
+    return info.CRC, info.compress_size, info.file_size, info.header_offset
 
 
 @contextmanager
