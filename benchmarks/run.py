@@ -11,10 +11,12 @@ all three alike, each in its own process:
 (c) ``sheetbill bill`` end to end on a fresh copy (read, adjudicate, invoice, overdue, write back);
 (d) ``sheetbill bill`` again on the billed file: nothing new, so nothing may be written;
 (e) the daily click: 0.1 % new charges and as many payments appended to the billed file
-    (:func:`generate.append_day`, not timed), then ``sheetbill bill`` once more.
+    (:func:`generate.append_day`, not timed), then ``sheetbill bill`` once more;
+(f) the next day's click: another such day appended after (e), then ``sheetbill bill``: the steady
+    state, where the run memo holds what (e) parsed.
 
-It reports the median wall time and the peak RSS of each, the ratios (c)/(a), (c)/(b) and (e)/(b),
-checks that (d) left the file byte-identical and that (e) invoiced every new charge (its summary, and the
+It reports the median wall time and the peak RSS of each, the ratios (c)/(a), (c)/(b), (e)/(b) and (f)/(b),
+checks that (d) left the file byte-identical and that (e) and (f) invoiced every new charge (its summary, and the
 charge ids on Invoice Lines), and writes the table into ``docs/performance.md``.
 """
 
@@ -107,8 +109,10 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), "--out", str(source)], check=True)
     python = sys.executable
     sheetbill = [python, "-m", "sheetbill.cli"]
-    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": [], "e": []}
+    samples: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": [], "e": [], "f": []}
     identical, unbilled = True, ""
+    # Each run starts without a run memo (sheetbill/memo.py), in a cache folder of its own.
+    os.environ["SHEETBILL_CACHE_DIR"] = str(work / "cache")
     for run in range(runs):
         if run < baseline_runs:
             samples["a"].append(measure([python, "-c", OPENPYXL_ROUND_TRIP, str(source), str(work / "a.xlsx")]))
@@ -123,8 +127,11 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
         summary = work / "e.json"
         samples["e"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"], stdout=summary))
         unbilled = unbilled or daily_click_billed(summary, target, day)
+        day = append_day(target, size, max(1, round(size * DAILY_SHARE)), seed=2)
+        samples["f"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"], stdout=summary))
+        unbilled = unbilled or daily_click_billed(summary, target, day)
         for leftover in work.iterdir():
-            leftover.unlink()
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     result = {"size": size, "runs": runs, "baseline_runs": baseline_runs, "identical": identical,
               "unbilled": unbilled}
     for key, values in samples.items():
@@ -133,6 +140,7 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
     result["c/a"] = result["c"] / result["a"]
     result["c/b"] = result["c"] / result["b"]
     result["e/b"] = result["e"] / result["b"]
+    result["f/b"] = result["f"] / result["b"]
     return result
 
 
@@ -140,8 +148,8 @@ def table(results: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = [
         "| charges | (a) openpyxl load+save | (b) calamine read | (c) sheetbill bill | (d) rerun, nothing new "
-        "| (e) daily click | (c)/(a) | (c)/(b) | (e)/(b) | runs (a / b-e) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| (e) daily click | (f) next day | (c)/(a) | (c)/(b) | (e)/(b) | (f)/(b) | runs (a / b-f) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         changed = "" if r["identical"] else " (file changed!)"
@@ -149,16 +157,17 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"| {r['size']:,} | {r['a']:.2f} s / {r['a_rss']:,.0f} MiB | {r['b']:.2f} s / {r['b_rss']:,.0f} MiB "
             f"| {r['c']:.2f} s / {r['c_rss']:,.0f} MiB | {r['d']:.2f} s / {r['d_rss']:,.0f} MiB{changed} "
-            f"| {r['e']:.2f} s / {r['e_rss']:,.0f} MiB{unbilled} | {r['c/a']:.3f} | {r['c/b']:.2f} "
-            f"| {r['e/b']:.2f} | {r['baseline_runs']} / {r['runs']} |")
+            f"| {r['e']:.2f} s / {r['e_rss']:,.0f} MiB{unbilled} | {r['f']:.2f} s / {r['f_rss']:,.0f} MiB "
+            f"| {r['c/a']:.3f} | {r['c/b']:.2f} | {r['e/b']:.2f} | {r['f/b']:.2f} | {r['baseline_runs']} / {r['runs']} |")
     if len(results) > 1:
         by_size = {r["size"]: r for r in results}
         if 100_000 in by_size and 1_000_000 in by_size:
             growth = by_size[1_000_000]["c"] / by_size[100_000]["c"]
             daily = by_size[1_000_000]["e"] / by_size[100_000]["e"]
+            steady = by_size[1_000_000]["f"] / by_size[100_000]["f"]
             lines.append("")
-            lines.append(f"Growth from 100,000 to 1,000,000 charges: x{growth:.1f} for (c), x{daily:.1f} for (e) "
-                         "(linear would be x10).")
+            lines.append(f"Growth from 100,000 to 1,000,000 charges: x{growth:.1f} for (c), x{daily:.1f} for (e), "
+                         f"x{steady:.1f} for (f) (linear would be x10).")
     return "\n".join(lines)
 
 

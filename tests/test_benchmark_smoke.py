@@ -26,7 +26,8 @@ def test_benchmark_runs_the_idle_rerun_leaves_the_file_byte_identical_and_the_da
     cells = dict(zip(columns, (cell.strip() for cell in row.strip("|").split("|")), strict=True))
     assert "file changed" not in row and "!" not in row
     assert cells["(e) daily click"].endswith("MiB") and float(cells["(e) daily click"].split()[0]) > 0
-    for ratio in ("(c)/(a)", "(c)/(b)", "(e)/(b)"):
+    assert cells["(f) next day"].endswith("MiB") and float(cells["(f) next day"].split()[0]) > 0
+    for ratio in ("(c)/(a)", "(c)/(b)", "(e)/(b)", "(f)/(b)"):
         assert float(cells[ratio]) > 0, ratio
 
 
