@@ -31,6 +31,7 @@ from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
+from .decision_memo import DecisionMemo
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
@@ -75,6 +76,9 @@ class RunResult:
         problems: everything wrong, with locations and codes, in the order the stages found them.
         advice: what the clerk should do.
         outputs: the sheets sheetbill owns, to write back.
+        decision_memo: the adjudication's decisions per customer, to pass to the next run
+            (``run_billing(..., decision_memo=...)``) so that it decides only what changed; a run in
+            :attr:`RunMode.OVERDUE` adjudicates nothing and passes on the memo it was given.
     """
 
     book: Book
@@ -84,6 +88,7 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
     outputs: list[OutputSheet] = field(default_factory=list)
+    decision_memo: DecisionMemo | None = None
 
     @property
     def new_invoices(self) -> list:
@@ -134,19 +139,22 @@ def collector_paused() -> Iterator[None]:
 
 
 def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins: Plugins | None = None,
-                mode: RunMode = RunMode.BILL) -> RunResult:
+                mode: RunMode = RunMode.BILL, decision_memo: DecisionMemo | None = None) -> RunResult:
     """Run the pipeline over ``sheets`` and return the outputs to write back.
 
     :param sheets: every sheet the front end read (inputs and sheetbill's own history sheets).
     :param as_of: the run's date; default Settings ``As Of Date``, else today.
     :param plugins: the plugin facade (default: built-ins plus installed plugins).
     :param mode: :attr:`RunMode.BILL` (default) or :attr:`RunMode.OVERDUE` (issue nothing new).
+    :param decision_memo: the previous run's :attr:`RunResult.decision_memo`: customers whose charges,
+        coverage and row are unchanged (and settings, services, payers and plugin versions too) are not
+        adjudicated again. The result is the same with or without it.
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     with collector_paused():
         book, problems = load_book(sheets, as_of=as_of)
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
-        return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode)
+        return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo)
 
 
 def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
@@ -203,11 +211,14 @@ def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem
     return ledger, checks
 
 
-def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode) -> RunResult:
+def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,
+               decision_memo: DecisionMemo | None = None) -> RunResult:
     """The stages after reading, in order; see the module docstring."""
     settings = book.settings
+    memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:
-        issued = issue(book, adjudicate_all(book, plugins, until=settings.as_of))
+        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo)
+        issued, memo = issue(book, adjudicated.decisions), adjudicated.memo
     else:
         issued = IssueReport()
     invoices = [*book.computed_invoices(), *issued.invoices]
@@ -240,7 +251,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of),
               *(Advice(*row) for row in ledger.advice), *overdue.advice,
               *debit_advice(book.debits, settings.currency)]
-    result = RunResult(book, issued, ledger, overdue, problems, advice)
+    result = RunResult(book, issued, ledger, overdue, problems, advice, decision_memo=memo)
     currency = settings.currency
     lang = language(settings.language)
     derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),
