@@ -191,16 +191,22 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     """
     by_customer = coverages_by_customer(book)
     payer_problem = _payer_problems(book, plugins)
-    ordered = sorted(book.charges, key=lambda c: (c.date, c.charge_id))
     due: dict[str, list[Charge]] = defaultdict(list)
     upcoming: dict[str, list[Charge]] = defaultdict(list)
-    for charge in ordered:
-        (upcoming if charge.date > until else due)[charge.customer_id].append(charge)
+    later_all: list[Charge] = []
+    decisions: dict[str, Decision] = {}  # every due charge in the order they are decided, filled in below
+    for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
+        if charge.date > until:
+            upcoming[charge.customer_id].append(charge)
+            later_all.append(charge)
+        else:
+            due[charge.customer_id].append(charge)
+            decisions[charge.charge_id] = None  # type: ignore[assignment]  # its place in the order
     context = context_key(book, plugins, until)
     previous = memo.reusable(context) if memo is not None else {}
     per_service = _PerService(plugins)
     shares: dict[tuple, Share] = {}
-    found: dict[str, Decision] = {}  # every decision by Charge ID, customer by customer
+    advised: dict[str, Decision] = {}
     remembered: dict[str, CustomerDecisions] = {}
     decided = reused = 0
     for customer_id in dict.fromkeys([*due, *upcoming]):
@@ -211,24 +217,25 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         if entry is not None and entry.key == key:
             reused += 1
             for charge, kept in zip(charges, entry.due, strict=True):
-                found[charge.charge_id] = _restore(kept, charge, shares)
+                decisions[charge.charge_id] = _restore(kept, charge, shares)
             for position, kept in entry.upcoming:
-                found[later[position].charge_id] = _restore(kept, later[position], shares)
+                advised[later[position].charge_id] = _restore(kept, later[position], shares)
         else:
             decided += 1
-            decisions, advice = _decide_customer(book, plugins, per_service, charges, later, coverages, payer_problem)
-            for decision in (*decisions, *advice):
-                found[decision.charge.charge_id] = decision
+            made, advice = _decide_customer(book, plugins, per_service, charges, later, coverages, payer_problem)
+            for decision in made:
+                decisions[decision.charge.charge_id] = decision
+            for decision in advice:
+                advised[decision.charge.charge_id] = decision
             if context:
                 where = {charge.charge_id: position for position, charge in enumerate(later)}
-                entry = CustomerDecisions(key, tuple(_remember(d) for d in decisions),
+                entry = CustomerDecisions(key, tuple(map(_remember, made)),
                                           tuple((where[d.charge.charge_id], _remember(d)) for d in advice))
         if context and entry is not None:
             remembered[customer_id] = entry
-    decisions = {charge.charge_id: found[charge.charge_id] for charge in ordered if charge.date <= until}
-    for charge in ordered:
-        if charge.date > until and charge.charge_id in found:
-            decisions.setdefault(charge.charge_id, found[charge.charge_id])
+    for charge in later_all:
+        if charge.charge_id in advised:
+            decisions.setdefault(charge.charge_id, advised[charge.charge_id])
     return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused)
 
 
@@ -272,7 +279,7 @@ def _restore(kept: Remembered, charge: Charge, shares: dict[tuple, Share]) -> De
             made.append(shares[share])
         except KeyError:
             made.append(shares.setdefault(share, Share(*share)))
-    return Decision(charge, amount, made, held, list(problems), list(advice), gap)
+    return Decision(charge, amount, made, held, [*problems] if problems else [], [*advice] if advice else [], gap)
 
 
 def _role(position: int) -> str:

@@ -80,7 +80,7 @@ def customer_key(customer: Customer | None, coverages: Sequence[Coverage], due: 
 
 def _spelled(kind: type, records: Sequence[object]) -> tuple[str, list[tuple]]:
     """``records`` (each of type ``kind``) as their type's name and each one's field values."""
-    if any(type(record) is not kind for record in records):
+    if not {*map(type, records)} <= {kind}:
         raise TypeError(f"expected {kind.__name__} records, got {sorted({type(r).__name__ for r in records})}")
     return kind.__qualname__, list(map(field_values(kind), records))
 
