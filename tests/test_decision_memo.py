@@ -20,8 +20,10 @@ from decimal import Decimal
 import pytest
 
 from sheetbill.adjudication import adjudicate_all
+from sheetbill.billing import active_lines, lines_in_issue_order
 from sheetbill.book import load_book
 from sheetbill.decision_memo import DecisionMemo
+from sheetbill.models import Invoice, InvoiceLine
 from sheetbill.money import quantize
 from sheetbill.payers import standard
 from sheetbill.plugins import hookimpl
@@ -284,3 +286,59 @@ def test_a_plugin_without_a_version_is_asked_every_run():
     assert asked
     run_billing(workbook.sheets(), plugins=plugins, decision_memo=first.decision_memo)
     assert len(recorder.claims) == 2 * asked
+
+
+# --- issuing, made cheaper for a history of mostly billed charges -------------------------------------
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_lines_in_issue_order_are_the_stable_sort_of_the_lines_by_issue_date_and_number(seed):
+    rng = random.Random(seed)
+    invoices = [Invoice(f"R-{n:03d}", rng.choice(["Invoice", "Credit Note"]), dt.date(2026, 1, rng.randrange(1, 9)),
+                        dt.date(2026, 2, 1), "customer", "C1", "Ann", "C1", Decimal("1.00")) for n in range(40)]
+    numbers = [i.invoice_no for i in invoices] + ["R-900", "R-901"]  # lines whose invoice is missing
+    lines = [InvoiceLine(rng.choice(numbers), rng.choice([None, *(f"X{k}" for k in range(30))]),
+                         dt.date(2026, 1, 1), "C1", "S", "S", Decimal(1), Decimal("1.00"), Decimal("1.00"), row=row)
+             for row in range(400)]
+    lines.sort(key=lambda line: (rng.random() < 0.3, line.invoice_no))  # runs of one invoice, most split in two
+    issued = {i.invoice_no: i.issue_date for i in invoices}
+    expected = sorted(lines, key=lambda line: (issued.get(line.invoice_no, dt.date.max), line.invoice_no))
+    assert [line.row for line in lines_in_issue_order(invoices, lines)] == [line.row for line in expected]
+    kinds = {i.invoice_no: i.kind for i in invoices}
+    active: dict[str, list] = {}
+    for line in expected:  # the rule, line by line: a credit note ends what bills its charge
+        if line.charge_id:
+            if kinds.get(line.invoice_no) == "Credit Note":
+                active[line.charge_id] = []
+            else:
+                active.setdefault(line.charge_id, []).append(line)
+    assert active_lines(invoices, lines) == active
+
+
+def test_credit_notes_list_the_changed_charges_in_charge_id_order_whatever_the_sheet_order():
+    workbook = Workbook(21, customers=4, charges=60)
+    workbook.coverage = []
+    workbook.charges = [row for row in workbook.charges if row[2] != "C999" and row[4] != "two"]
+    plugins = plugins_with(Recorder("1"))
+    sheets = workbook.sheets()
+    first = run_billing(sheets, plugins=plugins)
+    history = {name: value for name, value in with_outputs(sheets, first.outputs).items()
+               if name in ("Invoices", "Invoice Lines")}
+    billed = {line.charge_id for line in first.issued.lines}
+    edited = sorted((row for row in workbook.charges if row[0] in billed), key=lambda row: row[1])[::3]
+    for row in edited:
+        row[4] = 7
+    results = []
+    for order in (list(workbook.charges), sorted(workbook.charges, key=lambda row: row[1], reverse=True)):
+        workbook.charges = order
+        workbook.history = history
+        results.append(run_billing(workbook.sheets(), plugins=plugins))
+    credits = [inv.invoice_no for inv in results[0].issued.invoices if inv.kind == "Credit Note"]
+    assert len(credits) > 1
+    credited = [line for line in results[0].issued.lines if line.invoice_no in credits]
+    assert {line.charge_id for line in credited} == {row[0] for row in edited}
+    for number in credits:
+        ids = [line.charge_id for line in credited if line.invoice_no == number]
+        assert ids == sorted(ids)
+    assert [line.charge_id for line in credited] != sorted(line.charge_id for line in credited) or len(credits) == 1
+    assert results[0].issued == results[1].issued
