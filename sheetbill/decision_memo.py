@@ -4,8 +4,9 @@ A customer's decisions depend on two kinds of input (see :func:`sheetbill.adjudi
 
 * the **context**, which every decision shares: the Settings (a payer plugin is given all of them),
   the Services (prices) and their tax, the Payers, the Payer Codes, the Base Rates, the as-of date
-  (which charges are due and which are upcoming), sheetbill's version (the rules themselves) and the
-  name, version and payer names of every registered plugin (:meth:`Plugins.describe`);
+  (which charges are due and which are upcoming; only with an installed payer plugin, see
+  :func:`context_key`), sheetbill's version (the rules themselves) and the name, version and payer
+  names of every registered plugin (:meth:`Plugins.describe`);
 * the **customer's own inputs**: its Customers row, its coverage rows (by priority, with their rows),
   and its charges, due and upcoming, in the order they are decided (date, then Charge ID), each with
   its row; the year-to-date accumulators and the advice on coverage gaps and on upcoming
@@ -25,9 +26,10 @@ the memo unusable: every customer is decided every run.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
@@ -56,14 +58,29 @@ def digest(value: object) -> bytes:
     return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def context_key(book: Book, plugins: Plugins, until: object) -> bytes | None:
+def context_key(book: Book, plugins: Plugins, until: dt.date) -> bytes | None:
     """The key of everything all decisions depend on, or ``None`` when a plugin's version is unknown
-    (then no memo is used: a plugin cannot be assumed to answer alike without a version)."""
-    described = [(info.name, info.version, info.payer_names, info.distribution) for info in plugins.describe()]
-    if any(version == "?" for _, version, _, _ in described):
+    (then no memo is used: a plugin cannot be assumed to answer alike without a version).
+
+    The as-of date (``until``, and Settings ``as_of``) is part of it only when a payer plugin that is
+    not built in is registered: which charges are due and which upcoming is part of each customer's
+    key, and sheetbill's rules and built-in payers decide a charge from its own date alone, so with
+    them the memo still serves when the as-of date moves on (a blank As Of Date is today's). An
+    installed plugin is given the Settings, as-of date included, and may read it.
+    """
+    infos = plugins.describe()
+    described = [(info.name, info.version, info.payer_names, info.distribution) for info in infos]
+    if any(info.version == "?" for info in infos):
         return None
-    return digest((MEMO_FORMAT, __version__, until, book.settings, book.services, book.taxes, book.payers,
+    settings = book.settings
+    if all(info.builtin for info in infos if info.payer_names):
+        settings, until = replace(settings, as_of=_NO_DATE), _NO_DATE
+    return digest((MEMO_FORMAT, __version__, until, settings, book.services, book.taxes, book.payers,
                    book.payer_codes, book.base_rates, described))
+
+
+#: The as-of date in the context of a run whose decisions do not depend on it.
+_NO_DATE = dt.date.min
 
 
 def customer_key(customer: Customer | None, coverages: Sequence[Coverage], due: Sequence[Charge],

@@ -342,3 +342,18 @@ def test_credit_notes_list_the_changed_charges_in_charge_id_order_whatever_the_s
         assert ids == sorted(ids)
     assert [line.charge_id for line in credited] != sorted(line.charge_id for line in credited) or len(credits) == 1
     assert results[0].issued == results[1].issued
+
+
+def test_with_built_in_payers_alone_the_memo_serves_the_next_days_too():
+    workbook = Workbook(31)
+    plugins = Plugins(get_plugin_manager(entry_points=False))  # no installed payer plugin reads the as-of date
+    memo = run_billing(workbook.sheets(), plugins=plugins).decision_memo
+    for days in (1, 7, 30):
+        before, workbook.as_of = workbook.as_of, AS_OF + dt.timedelta(days=days)
+        loaded, fresh = decide(workbook.sheets(), plugins)
+        _, remembered = decide(workbook.sheets(), plugins, memo)
+        assert remembered.decisions == fresh.decisions and list(remembered.decisions) == list(fresh.decisions)
+        moved = {charge.customer_id for charge in loaded.charges if before < charge.date <= workbook.as_of}
+        assert remembered.customers_decided == len(moved)  # only customers with a charge falling due
+        assert remembered.customers_reused > 0
+        memo = remembered.memo
