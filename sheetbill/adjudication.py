@@ -5,7 +5,9 @@ coverages active on that date by priority, asks each payer's plugin (through the
 :mod:`sheetbill.plugins.manager`) for its decision, and keeps the year-to-date accumulators
 (deductible, out-of-pocket, paid by payer) per customer and coverage. Every charge of the year is
 adjudicated on every run, billed or not, so the accumulators, and therefore the answer for a late
-entry, do not depend on when a charge was entered. Only unbilled charges are then invoiced.
+entry, do not depend on when a charge was entered. Only unbilled charges are then invoiced. Given
+the previous run's :class:`~sheetbill.decision_memo.DecisionMemo`, a customer none of whose inputs
+changed keeps its remembered decisions instead of being decided again: the same decisions, cheaper.
 
 The result for a charge is a :class:`Decision`: either the shares (one per paying party, the
 customer last) that add up to the charge, or a hold (prior authorization missing, a plugin error,
