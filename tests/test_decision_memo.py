@@ -29,7 +29,7 @@ from sheetbill.payers import standard
 from sheetbill.plugins import hookimpl
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.plugins.types import Adjudication
-from sheetbill.run import run_billing
+from sheetbill.run import RunMode, run_billing
 from tests.helpers import book, sheet, with_outputs
 
 AS_OF = dt.date(2026, 3, 1)
@@ -357,3 +357,11 @@ def test_with_built_in_payers_alone_the_memo_serves_the_next_days_too():
         assert remembered.customers_decided == len(moved)  # only customers with a charge falling due
         assert remembered.customers_reused > 0
         memo = remembered.memo
+
+
+def test_an_overdue_run_adjudicates_nothing_and_passes_the_memo_on():
+    workbook = Workbook(41, customers=6, charges=30)
+    plugins = plugins_with(Recorder("1"))
+    memo = run_billing(workbook.sheets(), plugins=plugins).decision_memo
+    overdue = run_billing(workbook.sheets(), plugins=plugins, mode=RunMode.OVERDUE, decision_memo=memo)
+    assert overdue.decision_memo is memo and overdue.new_invoices == []
