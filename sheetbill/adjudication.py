@@ -260,9 +260,11 @@ def _decide_customer(book: Book, plugins: Plugins, per_service: _PerService, due
     year-to-date accumulators) and its advice-only decisions on upcoming ones."""
     totals: dict[tuple[str, int, int], _Totals] = defaultdict(_Totals)
     decisions = [_decide(book, plugins, per_service, charge, coverages, totals, payer_problem) for charge in due]
-    _advise_coverage_gaps(decisions)
-    customer = {due[0].customer_id if due else upcoming[0].customer_id: coverages}
-    return decisions, _advise_upcoming(book, plugins, upcoming, customer, payer_problem)
+    if coverages:  # a gap needs coverage rows
+        _advise_coverage_gaps(decisions)
+    if not upcoming or not coverages:
+        return decisions, []
+    return decisions, _advise_upcoming(book, plugins, upcoming, {upcoming[0].customer_id: coverages}, payer_problem)
 
 
 def _remember(decision: Decision) -> Remembered:
