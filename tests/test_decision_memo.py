@@ -92,11 +92,14 @@ class Workbook:
         self.rng = rng = random.Random(seed)
         self.customers = [f"C{n}" for n in range(1, customers + 1)]
         self.services = [list(s) for s in SERVICES]
-        self.coverage = [row for customer in self.customers[1:] for row in self._coverage_of(customer)]
-        self.coverage.append(["C1", "P8", "M-C1", 1, *[None] * 8])  # a payer no installed plugin handles
+        self.coverage = [row for customer in self.customers[3:] for row in self._coverage_of(customer)]
+        self.coverage += [["C1", "P8", "M-C1", 1, *[None] * 8],  # a payer no installed plugin handles
+                          ["C2", "P1", "M-C2", 1, *[None] * 8], ["C3", "P3", "M-C3", 1, *[None] * 8]]
         self.charges = [self._charge(n) for n in range(1, charges + 1)]
-        self.charges += [["X9998", "2026-01-05", "C999", "S", 1, *[None] * 5],  # an unknown customer
-                         ["X9999", "2026-01-06", "C1", "S", 1, *[None] * 5]]
+        self.charges += [["X9997", "2026-05-04", "C2", "MRI", 1, *[None] * 5],  # upcoming, needs authorization
+                         ["X9998", "2026-01-05", "C999", "S", 1, *[None] * 5],  # an unknown customer
+                         ["X9999", "2026-01-06", "C1", "S", 1, *[None] * 5],
+                         ["X9996", "2026-01-07", "C3", "5", 1, None, None, "3.0", None, None]]  # refused: no reason
         self.charge_columns = list(CHARGES)
         self.next_id = charges + 1
         self.as_of = AS_OF
