@@ -5,7 +5,9 @@ coverages active on that date by priority, asks each payer's plugin (through the
 :mod:`sheetbill.plugins.manager`) for its decision, and keeps the year-to-date accumulators
 (deductible, out-of-pocket, paid by payer) per customer and coverage. Every charge of the year is
 adjudicated on every run, billed or not, so the accumulators, and therefore the answer for a late
-entry, do not depend on when a charge was entered. Only unbilled charges are then invoiced.
+entry, do not depend on when a charge was entered. Only unbilled charges are then invoiced. Given
+the previous run's :class:`~sheetbill.decision_memo.DecisionMemo`, a customer none of whose inputs
+changed keeps its remembered decisions instead of being decided again: the same decisions, cheaper.
 
 The result for a charge is a :class:`Decision`: either the shares (one per paying party, the
 customer last) that add up to the charge, or a hold (prior authorization missing, a plugin error,
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from .book import Book
+from .decision_memo import CustomerDecisions, DecisionMemo, Remembered, context_key, customer_key, field_values
 from .i18n import Msg, msg
 from .models import BillToType, Charge, Coverage, Payer, PayerType, SecondaryMethod
 from .money import ZERO
@@ -53,6 +56,9 @@ class Share:
     reason: str
     billed_code: str
     member_id: str | None = None
+
+
+_share_values = field_values(Share)
 
 
 @dataclass(slots=True)
@@ -152,16 +158,91 @@ class _PerService:
         return self._ask("needs_authorization", payer, service, payer_code)
 
 
-def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str, Decision]:
-    """A decision for every charge dated on or before ``until``, by Charge ID.
+@dataclass(frozen=True, slots=True)
+class Adjudicated:
+    """What :func:`adjudicate_all` decided.
+
+    Attributes:
+        decisions: by Charge ID: the due charges in date-of-service order (then Charge ID), then the
+            advice-only decisions on upcoming charges.
+        memo: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`).
+        customers_decided: customers decided in this run (the others' decisions came from the memo).
+        customers_reused: customers whose decisions came from the memo.
+    """
+
+    decisions: dict[str, Decision]
+    memo: DecisionMemo
+    customers_decided: int = 0
+    customers_reused: int = 0
+
+
+def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None
+                   ) -> Adjudicated:
+    """A decision for every charge dated on or before ``until``, by Charge ID, and the memo for the next run.
 
     Charges dated after ``until`` are not billed yet. The first upcoming charge of a customer for a
     service whose payer requires prior authorization, and that has no Authorization No yet, gets an
     advice-only decision held as ``upcoming`` ("ask for authorization before the next MRI on ...").
+
+    Every input of a decision is either the customer's own (its row, coverage rows and charges) or
+    shared by all (settings, services, payers, plugins, ``until``: see :mod:`sheetbill.decision_memo`),
+    so customers are decided one by one. With ``memo`` (the previous run's), a customer whose own
+    inputs and the shared ones are unchanged is not decided again: its decisions are the memo's, bound
+    to this run's charges. The decisions are the same with or without a memo, provided each payer
+    plugin answers the same claim alike while its version stays the same.
     """
     by_customer = coverages_by_customer(book)
-    totals: dict[tuple[str, int, int], _Totals] = defaultdict(_Totals)
-    decisions: dict[str, Decision] = {}
+    payer_problem = _payer_problems(book, plugins)
+    due: dict[str, list[Charge]] = defaultdict(list)
+    upcoming: dict[str, list[Charge]] = defaultdict(list)
+    later_all: list[Charge] = []
+    decisions: dict[str, Decision] = {}  # every due charge in the order they are decided, filled in below
+    for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
+        if charge.date > until:
+            upcoming[charge.customer_id].append(charge)
+            later_all.append(charge)
+        else:
+            due[charge.customer_id].append(charge)
+            decisions[charge.charge_id] = None  # type: ignore[assignment]  # its place in the order
+    context = context_key(book, plugins, until)
+    previous = memo.reusable(context) if memo is not None else {}
+    per_service = _PerService(plugins)
+    shares: dict[tuple, Share] = {}
+    advised: dict[str, Decision] = {}
+    remembered: dict[str, CustomerDecisions] = {}
+    decided = reused = 0
+    for customer_id in dict.fromkeys([*due, *upcoming]):
+        charges, later = due.get(customer_id, []), upcoming.get(customer_id, [])
+        coverages = by_customer.get(customer_id, [])
+        key = customer_key(book.customers.get(customer_id), coverages, charges, later) if context else b""
+        entry = previous.get(customer_id)
+        if entry is not None and entry.key == key:
+            reused += 1
+            for charge, kept in zip(charges, entry.due, strict=True):
+                decisions[charge.charge_id] = _restore(kept, charge, shares)
+            for position, kept in entry.upcoming:
+                advised[later[position].charge_id] = _restore(kept, later[position], shares)
+        else:
+            decided += 1
+            made, advice = _decide_customer(book, plugins, per_service, charges, later, coverages, payer_problem)
+            for decision in made:
+                decisions[decision.charge.charge_id] = decision
+            for decision in advice:
+                advised[decision.charge.charge_id] = decision
+            if context:
+                where = {charge.charge_id: position for position, charge in enumerate(later)}
+                entry = CustomerDecisions(key, tuple(map(_remember, made)),
+                                          tuple((where[d.charge.charge_id], _remember(d)) for d in advice))
+        if context and entry is not None:
+            remembered[customer_id] = entry
+    for charge in later_all:
+        if charge.charge_id in advised:
+            decisions.setdefault(charge.charge_id, advised[charge.charge_id])
+    return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused)
+
+
+def _payer_problems(book: Book, plugins: Plugins) -> dict[str, Problem]:
+    """A Problem for every payer no installed plugin handles, by Payer ID (its charges are held)."""
     payer_problem: dict[str, Problem] = {}
     for payer in book.payers.values():
         if not plugins.has_payer_plugin(payer.plugin):
@@ -169,18 +250,40 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date) -> dict[str,
                 msg("no installed plugin handles {plugin} (installed: {installed}); charges for this payer are held",
                     plugin=repr(payer.plugin), installed=", ".join(plugins.payer_plugin_names())),
                 "Payers", payer.row, "Plugin", code="payer-plugin-missing")
-    upcoming: list[Charge] = []
-    per_service = _PerService(plugins)
-    for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
-        if charge.date > until:
-            upcoming.append(charge)
-            continue
-        decisions[charge.charge_id] = _decide(book, plugins, per_service, charge,
-                                              by_customer.get(charge.customer_id, []), totals, payer_problem)
-    _advise_coverage_gaps(decisions.values())
-    for decision in _advise_upcoming(book, plugins, upcoming, by_customer, payer_problem):
-        decisions.setdefault(decision.charge.charge_id, decision)
-    return decisions
+    return payer_problem
+
+
+def _decide_customer(book: Book, plugins: Plugins, per_service: _PerService, due: list[Charge],
+                     upcoming: list[Charge], coverages: list[Coverage], payer_problem: dict[str, Problem]
+                     ) -> tuple[list[Decision], list[Decision]]:
+    """One customer's decisions on its due charges (in the order they are decided, with their own
+    year-to-date accumulators) and its advice-only decisions on upcoming ones."""
+    totals: dict[tuple[str, int, int], _Totals] = defaultdict(_Totals)
+    decisions = [_decide(book, plugins, per_service, charge, coverages, totals, payer_problem) for charge in due]
+    if coverages:  # a gap needs coverage rows
+        _advise_coverage_gaps(decisions)
+    if not upcoming or not coverages:
+        return decisions, []
+    return decisions, _advise_upcoming(book, plugins, upcoming, {upcoming[0].customer_id: coverages}, payer_problem)
+
+
+def _remember(decision: Decision) -> Remembered:
+    """A decision without its charge, as plain immutable tuples (nothing a caller does to it changes the memo)."""
+    return (decision.charge_amount, tuple(map(_share_values, decision.shares)), decision.held,
+            tuple(decision.problems), tuple(decision.advice), decision.coverage_gap)
+
+
+def _restore(kept: Remembered, charge: Charge, shares: dict[tuple, Share]) -> Decision:
+    """A remembered decision bound to this run's charge (equal to the one it was made for), with new lists.
+    ``shares`` holds the Share made of each tuple so far (equal shares are frozen: one object serves all)."""
+    amount, values, held, problems, advice, gap = kept
+    made = []
+    for share in values:
+        try:
+            made.append(shares[share])
+        except KeyError:
+            made.append(shares.setdefault(share, Share(*share)))
+    return Decision(charge, amount, made, held, [*problems] if problems else [], [*advice] if advice else [], gap)
 
 
 def _role(position: int) -> str:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import attrgetter
 
 from .adjudication import Decision, listed_amount
 from .book import Book
@@ -84,7 +86,7 @@ def _fingerprint_of_line(line: InvoiceLine) -> tuple:
 class _Numbering:
     """Hands out invoice numbers after the largest one ever issued with the prefix."""
 
-    def __init__(self, prefix: str, digits: int, known: list[str]):
+    def __init__(self, prefix: str, digits: int, known: Iterable[str]):
         self.prefix, self.digits = prefix, digits
         pattern = re.compile(re.escape(prefix) + r"(\d+)$")
         numbers = [int(m[1]) for no in known if (m := pattern.match(no))]
@@ -101,22 +103,43 @@ def lines_in_issue_order(invoices: Sequence[Invoice], lines: Sequence[InvoiceLin
     Not the sheet's order: a clerk may sort or filter the Invoice Lines sheet in Excel, and which
     lines bill a charge now (after its latest credit note) must not depend on that.
     """
+    ordered: list[InvoiceLine] = []
+    for _, group in _invoices_in_issue_order(invoices, lines):
+        ordered += group
+    return ordered
+
+
+def _invoices_in_issue_order(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]
+                             ) -> list[tuple[str, list[InvoiceLine]]]:
+    """Each invoice number with its lines (in sheet order), in the order the invoices were issued.
+
+    The lines of one invoice share their place: ordering the invoices and keeping each one's lines in
+    sheet order is the stable sort of the lines by (issue date, number), over a tenth of the keys.
+    """
     issued = {inv.invoice_no: inv.issue_date for inv in invoices}
     never = dt.date.max
-    return sorted(lines, key=lambda line: (issued.get(line.invoice_no, never), line.invoice_no))
+    by_invoice: dict[str, list[InvoiceLine]] = {}
+    for invoice_no, run in groupby(lines, _invoice_no):
+        by_invoice.setdefault(invoice_no, []).extend(run)
+    return [(no, by_invoice[no]) for no in sorted(by_invoice, key=lambda no: (issued.get(no, never), no))]
+
+
+_invoice_no = attrgetter("invoice_no")
 
 
 def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> dict[str, list[InvoiceLine]]:
     """For each Charge ID, the lines that currently bill it (after the latest credit note)."""
     kinds = {inv.invoice_no: inv.kind for inv in invoices}
     active: dict[str, list[InvoiceLine]] = {}
-    for line in lines_in_issue_order(invoices, lines):
-        if not line.charge_id:
-            continue
-        if kinds.get(line.invoice_no) == InvoiceKind.CREDIT_NOTE:
-            active[line.charge_id] = []
-        else:
-            active.setdefault(line.charge_id, []).append(line)
+    for invoice_no, group in _invoices_in_issue_order(invoices, lines):
+        credit_note = kinds.get(invoice_no) == InvoiceKind.CREDIT_NOTE
+        for line in group:
+            if not line.charge_id:
+                continue
+            if credit_note:
+                active[line.charge_id] = []
+            else:
+                active.setdefault(line.charge_id, []).append(line)
     return active
 
 
@@ -151,8 +174,8 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
     """
     charges = {c.charge_id: c for c in book.charges}
     as_of = book.settings.as_of
-    credits: dict[str, list[_LineFields]] = defaultdict(list)
-    for charge_id, lines in sorted(active.items()):
+    changed: list[str] = []
+    for charge_id, lines in active.items():
         if not lines:
             continue
         if charge_id in book.edited_charges:
@@ -164,18 +187,25 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
             decision = decisions.get(charge_id)
             amount = decision.charge_amount if decision is not None else None
             now = _fingerprint_of_charge(amount, charge)
-            if all(_fingerprint_of_line(line) == now for line in lines):
+            for line in lines:
+                if _fingerprint_of_line(line) != now:
+                    break
+            else:
                 continue
             if decision is not None and book.taxed and any(line.net is None for line in lines):
                 # a line issued before tax compares with the charge as priced: turning tax on re-taxes nothing
                 before = _fingerprint_of_charge(listed_amount(book, charge), charge)
                 if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
                     continue
-        for line in lines:
+        changed.append(charge_id)
+    credits: dict[str, list[_LineFields]] = defaultdict(list)
+    for charge_id in sorted(changed):
+        present = charge_id in charges
+        for line in active[charge_id]:
             credits[line.invoice_no].append((
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
-                book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, charge is not None), None,
+                book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, present), None,
                 line.invoice_no, *_reversed_tax(book, line)))
         active[charge_id] = []
     return credits
@@ -245,6 +275,8 @@ def _transfers(book: Book, pending: dict[tuple, list[_Pending]]) -> list[Problem
 
     The amount moved carries the tax of the payer invoice it comes from: one line per category and
     rate of that invoice, in proportion to their gross (:func:`transfer_parts`)."""
+    if not any(payment.type == PaymentType.TRANSFER_TO_CUSTOMER for payment in book.payments):
+        return []
     by_no = {inv.invoice_no: inv for inv in book.invoices}
     transferred = {ln.payment_id for ln in book.lines if ln.payment_id}
     # a transfer line that was edited may have lost its Payment ID: move nothing from its payer
@@ -310,8 +342,9 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
     """Number the new documents: credit notes first (they correct what was issued before), then invoices."""
     settings, as_of = book.settings, book.settings.as_of
     by_no = {inv.invoice_no: inv for inv in book.invoices}
-    numbering = _Numbering(settings.invoice_prefix, settings.invoice_digits,
-                           [inv.invoice_no for inv in book.invoices] + [ln.invoice_no for ln in book.lines])
+    known = set(map(_invoice_no, book.invoices))
+    known.update(map(_invoice_no, book.lines))  # mostly the same numbers: each is matched once
+    numbering = _Numbering(settings.invoice_prefix, settings.invoice_digits, known)
     invoices: list[Invoice] = []
     lines: list[InvoiceLine] = []
     if book.taxed:

@@ -31,6 +31,7 @@ from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
+from .decision_memo import DecisionMemo
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
@@ -55,6 +56,9 @@ from .problems import Problem, error
 from .seals import seal_records
 from .sheets import OutputSheet, RawSheet
 
+#: Where a :class:`~sheetbill.memo.RunMemo` keeps the adjudication's :class:`DecisionMemo`.
+DECISIONS = "decisions"
+
 
 class RunMode(StrEnum):
     """What a run does: ``bill`` issues what is due and tracks overdue invoices; ``overdue`` issues no
@@ -76,6 +80,9 @@ class RunResult:
         problems: everything wrong, with locations and codes, in the order the stages found them.
         advice: what the clerk should do.
         outputs: the sheets sheetbill owns, to write back.
+        decision_memo: the adjudication's decisions per customer, to pass to the next run
+            (``run_billing(..., decision_memo=...)``) so that it decides only what changed; a run in
+            :attr:`RunMode.OVERDUE` adjudicates nothing and passes on the memo it was given.
     """
 
     book: Book
@@ -85,6 +92,7 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
     outputs: list[OutputSheet] = field(default_factory=list)
+    decision_memo: DecisionMemo | None = None
 
     @property
     def new_invoices(self) -> list:
@@ -135,7 +143,8 @@ def collector_paused() -> Iterator[None]:
 
 
 def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins: Plugins | None = None,
-                mode: RunMode = RunMode.BILL, memo: RunMemo | None = None) -> RunResult:
+                mode: RunMode = RunMode.BILL, memo: RunMemo | None = None,
+                decision_memo: DecisionMemo | None = None) -> RunResult:
     """Run the pipeline over ``sheets`` and return the outputs to write back.
 
     :param sheets: every sheet the front end read (inputs and sheetbill's own history sheets).
@@ -143,13 +152,23 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     :param plugins: the plugin facade (default: built-ins plus installed plugins).
     :param mode: :attr:`RunMode.BILL` (default) or :attr:`RunMode.OVERDUE` (issue nothing new).
     :param memo: the last run's memo of this workbook (:mod:`sheetbill.memo`), updated in place for the
-        next run; it spares work, never changes the result.
+        next run (parsed rows, verified seals, and the decisions under ``extras["decisions"]``); it spares
+        work, never changes the result.
+    :param decision_memo: the previous run's :attr:`RunResult.decision_memo` (default: the one ``memo``
+        keeps): customers whose charges, coverage and row are unchanged (and settings, services, payers and
+        plugin versions too) are not adjudicated again. The result is the same with or without it.
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     with collector_paused():
         book, problems = load_book(sheets, as_of=as_of, memo=memo)
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
-        return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode)
+        if decision_memo is None and memo is not None:
+            kept = memo.extras.get(DECISIONS)
+            decision_memo = kept if isinstance(kept, DecisionMemo) else None
+        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo)
+        if memo is not None and result.decision_memo is not None:
+            memo.extras[DECISIONS] = result.decision_memo
+        return result
 
 
 def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
@@ -206,11 +225,14 @@ def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem
     return ledger, checks
 
 
-def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode) -> RunResult:
+def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,
+               decision_memo: DecisionMemo | None = None) -> RunResult:
     """The stages after reading, in order; see the module docstring."""
     settings = book.settings
+    memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:
-        issued = issue(book, adjudicate_all(book, plugins, until=settings.as_of))
+        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo)
+        issued, memo = issue(book, adjudicated.decisions), adjudicated.memo
     else:
         issued = IssueReport()
     invoices = [*book.computed_invoices(), *issued.invoices]
@@ -243,7 +265,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     advice = [*issued.advice, *correction_advice(invoices, lines, settings.as_of),
               *(Advice(*row) for row in ledger.advice), *overdue.advice,
               *debit_advice(book.debits, settings.currency)]
-    result = RunResult(book, issued, ledger, overdue, problems, advice)
+    result = RunResult(book, issued, ledger, overdue, problems, advice, decision_memo=memo)
     currency = settings.currency
     lang = language(settings.language)
     derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),

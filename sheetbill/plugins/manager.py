@@ -181,8 +181,8 @@ class PluginInfo:
 
     Attributes:
         name: the registration name (the entry point's name for installed plugins).
-        version: the version of the distribution that installed it (sheetbill's for built-ins,
-            ``"?"`` for a plugin registered by hand).
+        version: the version of the distribution that installed it (sheetbill's for built-ins; for a
+            plugin registered by hand its ``__version__`` attribute, else ``"?"``).
         payer_names: the ``Plugin`` names it handles.
         builtin: shipped with sheetbill.
         distribution: the installed package's name (``sheetbill`` for built-ins, ``""`` when unknown).
@@ -266,8 +266,8 @@ class Plugins:
                 version, distribution = dist.version, dist.metadata["Name"] or ""
             elif builtin:
                 version, distribution = __version__, "sheetbill"
-            else:
-                version, distribution = "?", ""
+            else:  # registered by hand: the plugin's own __version__, if it has one
+                version, distribution = str(getattr(plugin, "__version__", None) or "?"), ""
             names = tuple(sorted(k for k, owner in self._owner.items() if owner is plugin))
             infos.append(PluginInfo(name, version, names, builtin, distribution))
         return infos

@@ -1,0 +1,148 @@
+"""The adjudication's memory of the last run: each customer's decisions and the keys they were made under.
+
+A customer's decisions depend on two kinds of input (see :func:`sheetbill.adjudication.adjudicate_all`):
+
+* the **context**, which every decision shares: the Settings (a payer plugin is given all of them),
+  the Services (prices) and their tax, the Payers, the Payer Codes, the Base Rates, the as-of date
+  (which charges are due and which are upcoming; only with an installed payer plugin, see
+  :func:`context_key`), sheetbill's version (the rules themselves) and the name, version and payer
+  names of every registered plugin (:meth:`Plugins.describe`);
+* the **customer's own inputs**: its Customers row, its coverage rows (by priority, with their rows),
+  and its charges, due and upcoming, in the order they are decided (date, then Charge ID), each with
+  its row; the year-to-date accumulators and the advice on coverage gaps and on upcoming
+  authorizations are kept per customer and follow from these.
+
+Each is reduced to a key: BLAKE2b over the ``repr`` of the records, so values of different types or
+spellings (``1`` and ``Decimal('1.00')``, a date and its text) give different keys. A
+:class:`DecisionMemo` remembers, per customer, its key and its decisions; the next run decides again
+only the customers whose key changed, or every customer when the context changed, and takes the
+others' decisions from the memo, bound to the charges read in that run.
+
+Payer plugins are trusted to answer the same claim the same way for as long as their version stays
+the same: the memo is keyed by the plugins' versions, not by what their code does. A plugin whose
+version is unknown (registered by hand, without a distribution and without ``__version__``) makes
+the memo unusable: every customer is decided every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from functools import cache
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .i18n import Msg
+from .models import Charge, Coverage, Customer
+from .problems import Problem
+
+if TYPE_CHECKING:
+    from .book import Book
+    from .plugins.manager import Plugins
+
+#: The layout of a memo; a memo of another layout is not used.
+MEMO_FORMAT = 1
+
+#: One decision as remembered, without its charge: charge amount, shares (each the tuple of its fields),
+#: held, problems, advice and coverage gap (the fields of :class:`~sheetbill.adjudication.Decision` after
+#: ``charge``). Plain tuples: a memo of 100,000 decisions pickles and loads in a fraction of a second.
+Remembered = tuple[Decimal, tuple[tuple, ...], str | None, tuple[Problem, ...], tuple["Msg | str", ...], Msg | None]
+
+
+def digest(value: object) -> bytes:
+    """BLAKE2b (16 bytes) of ``repr(value)``: equal only for records of equal types, values and spellings."""
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def context_key(book: Book, plugins: Plugins, until: dt.date) -> bytes | None:
+    """The key of everything all decisions depend on, or ``None`` when a plugin's version is unknown
+    (then no memo is used: a plugin cannot be assumed to answer alike without a version).
+
+    The as-of date (``until``, and Settings ``as_of``) is part of it only when a payer plugin that is
+    not built in is registered: which charges are due and which upcoming is part of each customer's
+    key, and sheetbill's rules and built-in payers decide a charge from its own date alone, so with
+    them the memo still serves when the as-of date moves on (a blank As Of Date is today's). An
+    installed plugin is given the Settings, as-of date included, and may read it.
+    """
+    infos = plugins.describe()
+    described = [(info.name, info.version, info.payer_names, info.distribution) for info in infos]
+    if any(info.version == "?" for info in infos):
+        return None
+    settings = book.settings
+    if all(info.builtin for info in infos if info.payer_names):
+        settings, until = replace(settings, as_of=_NO_DATE), _NO_DATE
+    return digest((MEMO_FORMAT, __version__, until, settings, book.services, book.taxes, book.payers,
+                   book.payer_codes, book.base_rates, described))
+
+
+#: The as-of date in the context of a run whose decisions do not depend on it.
+_NO_DATE = dt.date.min
+
+
+def customer_key(customer: Customer | None, coverages: Sequence[Coverage], due: Sequence[Charge],
+                 upcoming: Sequence[Charge]) -> bytes:
+    """The key of one customer's own inputs: its row, its coverage rows, its due and upcoming charges
+    (each in the order they are decided).
+
+    Each record is spelled as the tuple of its field values (the ``repr`` of a record without its
+    field names: a run keys every charge, and a dataclass's own ``repr`` is twice as slow); the
+    records are the Book's, of exactly these types, each in its place of the key.
+    """
+    return digest((_CUSTOMER_KEY, None if customer is None else _customer_values(customer),
+                   list(map(_coverage_values, coverages)), list(map(_charge_values, due)),
+                   list(map(_charge_values, upcoming))))
+
+
+@cache
+def field_values(kind: type) -> Callable[[object], tuple]:
+    """A function giving the values of a dataclass record's fields, in order, as a tuple."""
+    names = [f.name for f in fields(kind)]
+    if len(names) == 1:
+        return lambda record: (getattr(record, names[0]),)
+    return attrgetter(*names)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDecisions:
+    """One customer's decisions as remembered.
+
+    Attributes:
+        key: :func:`customer_key` of the inputs they were made from.
+        due: one decision per due charge, in the order the charges are decided.
+        upcoming: the advice-only decisions on upcoming charges, as (position among the customer's
+            upcoming charges in decided order, decision).
+    """
+
+    key: bytes
+    due: tuple[Remembered, ...]
+    upcoming: tuple[tuple[int, Remembered], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionMemo:
+    """The decisions of a run, per customer, with the keys they were computed under (picklable).
+
+    Attributes:
+        context: :func:`context_key` of the run (``None``: nothing in it may be reused).
+        customers: by Customer ID.
+    """
+
+    context: bytes | None = None
+    customers: Mapping[str, CustomerDecisions] = field(default_factory=dict)
+
+    def reusable(self, context: bytes | None) -> Mapping[str, CustomerDecisions]:
+        """The customers' decisions that a run with ``context`` may reuse (none when the context differs)."""
+        if context is None or self.context != context:
+            return {}
+        return self.customers
+
+
+_customer_values = field_values(Customer)
+_coverage_values = field_values(Coverage)
+_charge_values = field_values(Charge)
+#: What a customer key is made of, in order (a different layout never gives an equal key).
+_CUSTOMER_KEY = ("Customer", "Coverage", "Charge due", "Charge upcoming")
