@@ -158,7 +158,8 @@ def table(results: list[dict]) -> str:
             f"| {r['size']:,} | {r['a']:.2f} s / {r['a_rss']:,.0f} MiB | {r['b']:.2f} s / {r['b_rss']:,.0f} MiB "
             f"| {r['c']:.2f} s / {r['c_rss']:,.0f} MiB | {r['d']:.2f} s / {r['d_rss']:,.0f} MiB{changed} "
             f"| {r['e']:.2f} s / {r['e_rss']:,.0f} MiB{unbilled} | {r['f']:.2f} s / {r['f_rss']:,.0f} MiB "
-            f"| {r['c/a']:.3f} | {r['c/b']:.2f} | {r['e/b']:.2f} | {r['f/b']:.2f} | {r['baseline_runs']} / {r['runs']} |")
+            f"| {r['c/a']:.3f} | {r['c/b']:.2f} | {r['e/b']:.2f} | {r['f/b']:.2f} "
+            f"| {r['baseline_runs']} / {r['runs']} |")
     if len(results) > 1:
         by_size = {r["size"]: r for r in results}
         if 100_000 in by_size and 1_000_000 in by_size:
