@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import contract
+from .app import memo_store
 from .bank.csv import ColumnMapping
 from .bank.detect import read_statement_file
 from .bank.entries import PENDING, BankEntry, StatementError
@@ -41,8 +42,10 @@ from .bank.references import normalize as compact
 from .book import Book, load_book
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
 from .mandates import Debit
+from .memo import RunMemo
 from .models import BillToType, InvoiceKind, PaymentType
 from .outputs import canonical
+from .plugins.manager import Plugins
 from .problems import Problem, error
 from .run import collector_paused, ledger_as_of
 from .sheets import OutputSheet, RawSheet
@@ -169,13 +172,23 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
 
     :raises ConfigurationError: when the workbook cannot be read at all (nothing is written).
     """
-    with collector_paused():  # as for a run: millions of small objects, no cycles to collect
-        return _import(workbook, files, as_of, dry_run)
+    store = memo_store(workbook, Plugins())
+    memo = (store.load() or RunMemo()) if store is not None else None
+    try:
+        with collector_paused():  # as for a run: millions of small objects, no cycles to collect
+            outcome = _import(workbook, files, as_of, dry_run, memo)
+        if store is not None and memo is not None and not dry_run:
+            store.save(memo)  # the rows this import parsed spare the next run (and import) parsing them
+        return outcome
+    finally:
+        if store is not None:
+            store.close()
 
 
-def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry_run: bool) -> ImportOutcome:
+def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry_run: bool,
+            memo: RunMemo | None) -> ImportOutcome:
     with workbook.read() as sheets:
-        book, problems = load_book(sheets, as_of=as_of)
+        book, problems = load_book(sheets, as_of=as_of, memo=memo)
         problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)]
         posted_sheet = find_sheet(sheets, contract.BANK_PAYMENTS)
         posted_rows = raw_rows(posted_sheet, contract.BANK_PAYMENT_COLUMNS)

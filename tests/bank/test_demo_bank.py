@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -48,3 +49,29 @@ def test_the_utility_collects_by_debit_and_imports_july(tmp_path):
                       "SWL-00082": "collected"}
     advice = [r[3] for r in wb["Advice"].iter_rows(min_row=2, values_only=True) if r[2] == "Returned debit"]
     assert advice and "AM04" in advice[0]
+
+
+def _sheet_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.startswith("xl/worksheets/")}
+
+
+def test_the_import_with_the_run_memo_writes_what_it_writes_without(tmp_path, monkeypatch):
+    from sheetbill import memo
+    from sheetbill.cli import main
+
+    cached, plain = tmp_path / "cached.xlsx", tmp_path / "plain.xlsx"
+    for book in (cached, plain):
+        shutil.copy(ROOT / "workbooks" / "demo-utility.xlsx", book)
+    statement = str(ROOT / "workbooks" / "demo-utility-statement.xml")
+    steps = [("bill", "--as-of", "2026-06-30"), ("debit", "--as-of", "2026-06-30"),
+             ("bill", "--as-of", "2026-07-01"), ("import-bank", statement, "--as-of", "2026-07-20"),
+             ("overdue", "--as-of", "2026-07-20"), ("import-bank", statement, "--as-of", "2026-07-21")]
+    for command, *args in steps:
+        monkeypatch.delenv("SHEETBILL_CACHE", raising=False)
+        with_memo = main([command, str(cached), *args])
+        monkeypatch.setenv("SHEETBILL_CACHE", "off")
+        without = main([command, str(plain), *args])
+        assert with_memo == without
+        assert _sheet_parts(cached) == _sheet_parts(plain), command
+    assert len(list(memo.cache_dir().glob("*.memo"))) == 1  # the cached workbook's, kept by bill and import
