@@ -143,6 +143,12 @@ def append_day(path: Path, charges: int, count: int, seed: int = 1) -> Day:
     staged = path.with_name(path.name + ".day")
     _rewrite_zip(path, staged, new_parts)
     staged.replace(path)
+    return day_of(charges, count, seed)
+
+
+def day_of(charges: int, count: int, seed: int = 1) -> Day:
+    """What :func:`append_day` adds with these arguments (computed, nothing is read)."""
+    rows = day_rows(charges, count, seed)
     return Day(tuple(str(row["Charge ID"]) for row in rows["Charges"]),
                frozenset(str(row["Customer ID"]) for row in rows["Charges"]),
                tuple(str(row["Payment ID"]) for row in rows["Payments"]))

@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generate import Day, append_day
+from generate import Day
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -102,6 +102,24 @@ def daily_click_billed(summary_file: Path, workbook: Path, day: Day) -> str:
     return f"{len(missing)} new charges not on Invoice Lines" if missing else ""
 
 
+def _in_own_process(step: str, *args: object) -> str:
+    """Run a step of the daily click that reads a large file (appending the day, checking the bill) in a
+    process of its own and return what it printed: a process the runner starts inherits the runner's
+    memory high-water mark (Linux carries it over fork and exec), so the runner must stay small for the
+    peak RSS of each measured process to be its own."""
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import generate, run\n"
+        "step, args = sys.argv[2], sys.argv[3:]\n"
+        "if step == 'append_day':\n"
+        "    generate.append_day(Path(args[0]), int(args[1]), int(args[2]), int(args[3]))\n"
+        "else:\n"
+        "    day = generate.day_of(int(args[2]), int(args[3]), int(args[4]))\n"
+        "    print(run.daily_click_billed(Path(args[0]), Path(args[1]), day))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(HERE), step, *map(str, args)], capture_output=True,
+                          text=True, check=True)
+    return done.stdout.strip()
+
+
 def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
     """Measure one size; return medians and peaks."""
     source = HERE / "data" / f"charges-{size}.xlsx"
@@ -123,13 +141,13 @@ def bench_size(size: int, runs: int, baseline_runs: int, work: Path) -> dict:
         before = sha256(target)
         samples["d"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF]))
         identical = identical and sha256(target) == before
-        day = append_day(target, size, max(1, round(size * DAILY_SHARE)))
-        summary = work / "e.json"
-        samples["e"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"], stdout=summary))
-        unbilled = unbilled or daily_click_billed(summary, target, day)
-        day = append_day(target, size, max(1, round(size * DAILY_SHARE)), seed=2)
-        samples["f"].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"], stdout=summary))
-        unbilled = unbilled or daily_click_billed(summary, target, day)
+        for case, seed in (("e", 1), ("f", 2)):
+            count = max(1, round(size * DAILY_SHARE))
+            summary = work / f"{case}.json"
+            _in_own_process("append_day", target, size, count, seed)
+            samples[case].append(measure([*sheetbill, "bill", str(target), "--as-of", AS_OF, "--json"],
+                                         stdout=summary))
+            unbilled = unbilled or _in_own_process("daily_click_billed", summary, target, size, count, seed)
         for leftover in work.iterdir():
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     result = {"size": size, "runs": runs, "baseline_runs": baseline_runs, "identical": identical,
