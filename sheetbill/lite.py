@@ -28,6 +28,7 @@ compiled module of a dependency (pluggy, defusedxml and babel are pure Python). 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +89,29 @@ def run_script(button: str, book: Any, as_of: dt.date | None = None) -> bool:
 
     Any exception is shown to the clerk and nothing more is written.
     """
-    from .io.xlwings_book import read_book, write_outputs
+    from .io.xlwings_book import read_book
 
-    label = BUTTONS[button]
+    return _press_and_write(book, f"sheetbill: {BUTTONS[button]}",
+                            lambda: press(button, read_book(book, needed_sheet), as_of=_date(as_of)))
+
+
+def _press_and_write(book: Any, title: str, compute: Callable[[], Any]) -> bool:
+    """Run ``compute`` (a button's use-case, or None when it has told the clerk why it did nothing), write its
+    outputs into ``book`` and tell the clerk; any exception is shown and nothing more is written."""
+    from .io.xlwings_book import write_outputs
+
     writing = False
     try:
-        sheets = read_book(book, needed_sheet)
-        result = press(button, sheets, as_of=_date(as_of))
+        result = compute()
+        if result is None:
+            return False
         if result.outputs:
             writing = True
             write_outputs(book, result.outputs, lite_style())
     except Exception as err:
         after = ("sheetbill's own sheets may be half-written: close the workbook WITHOUT saving, reopen it and "
                  "press the button again." if writing else "Nothing was written.")
-        tell(book, f"sheetbill could not finish ({type(err).__name__}: {err}). {after}", f"sheetbill: {label}",
-             ok=False)
+        tell(book, f"sheetbill could not finish ({type(err).__name__}: {err}). {after}", title, ok=False)
         return False
     tell(book, result.message, result.title, ok=result.ok)
     return result.ok
@@ -126,28 +135,20 @@ def statement_files(folder: Path) -> list[tuple[str, bytes]]:
 
 def run_import(book: Any, folder: Path = LITE_FILES, as_of: dt.date | None = None) -> bool:
     """Import the statement files under ``folder`` (:func:`statement_files`) into ``book``; True when clean."""
-    from .io.xlwings_book import read_book, write_outputs
+    from .io.xlwings_book import read_book
 
     title = f"sheetbill: {FILE_BUTTONS['import-bank']}"
-    writing = False
-    try:
+
+    def compute() -> Any:
         files = statement_files(folder)
         if not files:
             tell(book, f"No statement file ({', '.join(STATEMENT_SUFFIXES)}) in xlwings Lite's files. Add it with "
                        "xlwings Lite menu > Files > Import/Export, then press the button again. Nothing was written.",
                  title, ok=False)
-            return False
-        result = press("import-bank", read_book(book, needed_sheet), as_of=_date(as_of), files=files)
-        if result.outputs:
-            writing = True
-            write_outputs(book, result.outputs, lite_style())
-    except Exception as err:
-        after = ("sheetbill's own sheets may be half-written: close the workbook WITHOUT saving, reopen it and "
-                 "press the button again." if writing else "Nothing was written.")
-        tell(book, f"sheetbill could not finish ({type(err).__name__}: {err}). {after}", title, ok=False)
-        return False
-    tell(book, result.message, result.title, ok=result.ok)
-    return result.ok
+            return None
+        return press("import-bank", read_book(book, needed_sheet), as_of=_date(as_of), files=files)
+
+    return _press_and_write(book, title, compute)
 
 
 def run_statement(book: Any, as_of: dt.date | None = None) -> bool:
