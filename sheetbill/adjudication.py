@@ -176,8 +176,8 @@ class Adjudicated:
     customers_reused: int = 0
 
 
-def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None
-                   ) -> Adjudicated:
+def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None,
+                   remember: bool = True) -> Adjudicated:
     """A decision for every charge dated on or before ``until``, by Charge ID, and the memo for the next run.
 
     Charges dated after ``until`` are not billed yet. The first upcoming charge of a customer for a
@@ -189,7 +189,8 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     so customers are decided one by one. With ``memo`` (the previous run's), a customer whose own
     inputs and the shared ones are unchanged is not decided again: its decisions are the memo's, bound
     to this run's charges. The decisions are the same with or without a memo, provided each payer
-    plugin answers the same claim alike while its version stays the same.
+    plugin answers the same claim alike while its version stays the same. With ``remember`` False and no
+    ``memo`` (nobody keeps the memo), no keys are computed and the memo returned is empty.
     """
     by_customer = coverages_by_customer(book)
     payer_problem = _payer_problems(book, plugins)
@@ -204,7 +205,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         else:
             due[charge.customer_id].append(charge)
             decisions[charge.charge_id] = None  # type: ignore[assignment]  # its place in the order
-    context = context_key(book, plugins, until)
+    context = context_key(book, plugins, until) if remember or memo is not None else b""
     previous = memo.reusable(context) if memo is not None else {}
     per_service = _PerService(plugins)
     shares: dict[tuple, Share] = {}

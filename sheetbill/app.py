@@ -222,7 +222,8 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
     memo = _load_memo(store)
     with collector_paused(), _closing(store):  # see collector_paused: the same holds for reading and writing
         with workbook.read() as sheets:
-            result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode, memo=memo)
+            result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode, memo=memo,
+                                 remember_decisions=memo is not None)
         outputs = tuple(result.outputs)
         written = False if dry_run else workbook.write(
             outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)

@@ -144,7 +144,7 @@ def collector_paused() -> Iterator[None]:
 
 def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None, plugins: Plugins | None = None,
                 mode: RunMode = RunMode.BILL, memo: RunMemo | None = None,
-                decision_memo: DecisionMemo | None = None) -> RunResult:
+                decision_memo: DecisionMemo | None = None, remember_decisions: bool = True) -> RunResult:
     """Run the pipeline over ``sheets`` and return the outputs to write back.
 
     :param sheets: every sheet the front end read (inputs and sheetbill's own history sheets).
@@ -157,6 +157,8 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     :param decision_memo: the previous run's :attr:`RunResult.decision_memo` (default: the one ``memo``
         keeps): customers whose charges, coverage and row are unchanged (and settings, services, payers and
         plugin versions too) are not adjudicated again. The result is the same with or without it.
+    :param remember_decisions: build :attr:`RunResult.decision_memo` for a next run (False when nobody
+        keeps it: it costs time and memory).
     :raises ConfigurationError: when the workbook cannot be billed at all (nothing is written).
     """
     with collector_paused():
@@ -165,7 +167,8 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         if decision_memo is None and memo is not None:
             kept = memo.extras.get(DECISIONS)
             decision_memo = kept if isinstance(kept, DecisionMemo) else None
-        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo)
+        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo,
+                            remember_decisions or memo is not None)
         if memo is not None and result.decision_memo is not None:
             memo.extras[DECISIONS] = result.decision_memo
         return result
@@ -226,12 +229,13 @@ def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem
 
 
 def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,
-               decision_memo: DecisionMemo | None = None) -> RunResult:
+               decision_memo: DecisionMemo | None = None, remember_decisions: bool = True) -> RunResult:
     """The stages after reading, in order; see the module docstring."""
     settings = book.settings
     memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:
-        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo)
+        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
+                                     remember=remember_decisions)
         issued, memo = issue(book, adjudicated.decisions), adjudicated.memo
     else:
         issued = IssueReport()
