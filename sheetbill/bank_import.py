@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import contract
+from .accounts_book import load_accounts
 from .app import memo_store
 from .bank.csv import ColumnMapping
 from .bank.detect import read_statement_file
 from .bank.entries import PENDING, BankEntry, StatementError
 from .bank.matching import RULES, Match, Matcher, OpenItem, Payer, invoice_key
 from .bank.references import normalize as compact
-from .book import Book, load_book
+from .book import Book
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
 from .mandates import Debit
 from .memo import RunMemo
@@ -47,6 +48,7 @@ from .models import BillToType, InvoiceKind, PaymentType
 from .outputs import canonical
 from .plugins.manager import Plugins
 from .problems import Problem, error
+from .rowmemo import SEALS_VERIFIED
 from .run import collector_paused, ledger_as_of
 from .sheets import OutputSheet, RawSheet
 from .tables import find_sheet, normalize, read_table
@@ -132,13 +134,15 @@ def column_mapping(book: Book, problems: list[Problem]) -> ColumnMapping | None:
 
 
 def open_items(book: Book) -> list[OpenItem]:
-    """Every issued invoice (not credit notes) with what is open on it and on its plan's installments."""
+    """Every issued invoice (not credit notes) with what is open on it and on its plan's installments;
+    not an invoice whose Invoices row was edited after it was issued (no money is posted to figures
+    its Seal does not vouch for: its credits wait in Bank Review until the row is restored)."""
     ledger, _ = ledger_as_of(book, dt.date.max)
     plans = {plan.invoice_no: plan for plan in book.plans}
     items = []
     for invoice_no, receivable in ledger.receivables.items():
         invoice = receivable.invoice
-        if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        if invoice.kind == InvoiceKind.CREDIT_NOTE or invoice_no in book.edited_invoices:
             continue
         installments: tuple[tuple[int, Decimal], ...] = ()
         plan = plans.get(invoice_no)
@@ -154,7 +158,7 @@ def payers(book: Book, posted: Sequence[dict]) -> list[Payer]:
     """Every customer with the IBANs known to be theirs: the Customers IBAN column, and the IBAN of
     every earlier bank payment posted to them (learned)."""
     learned: dict[str, set[str]] = defaultdict(set)
-    customer_of = {invoice.invoice_no: invoice.customer_id for invoice in book.invoices}
+    customer_of = {invoice.invoice_no: invoice.customer_id for invoice in book.invoices} if posted else {}
     for row in posted:
         customer = row.get("customer_id") or customer_of.get(row.get("invoice_no") or "")
         if customer and row.get("iban"):
@@ -174,10 +178,12 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
     """
     store = memo_store(workbook, Plugins())
     memo = (store.load() or RunMemo()) if store is not None else None
+    known = (set(memo.tables), memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
     try:
         with collector_paused():  # as for a run: millions of small objects, no cycles to collect
             outcome = _import(workbook, files, as_of, dry_run, memo)
-        if store is not None and memo is not None and not dry_run:
+        if store is not None and memo is not None and not dry_run \
+                and known != (set(memo.tables), memo.extras.get(SEALS_VERIFIED)):
             store.save(memo)  # the rows this import parsed spare the next run (and import) parsing them
         return outcome
     finally:
@@ -188,8 +194,9 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
 def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry_run: bool,
             memo: RunMemo | None) -> ImportOutcome:
     with workbook.read() as sheets:
-        book, problems = load_book(sheets, as_of=as_of, memo=memo)
-        problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)]
+        book, problems = load_accounts(sheets, as_of=as_of, memo=memo)
+        problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)
+                    or (p.sheet == contract.INVOICES_SHEET and p.code == "edited-history")]
         posted_sheet = find_sheet(sheets, contract.BANK_PAYMENTS)
         posted_rows = raw_rows(posted_sheet, contract.BANK_PAYMENT_COLUMNS)
         posted, _ = read_table(posted_sheet, contract.BANK_PAYMENTS)
@@ -339,6 +346,8 @@ def _answer_problem(book: Book, invoice_no: str | None, customer_id: str | None)
             return f"unknown invoice {invoice_no!r}: type an invoice number from the Invoices sheet"
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             return f"{invoice_no} is a credit note: name the invoice it credits, or the customer"
+        if invoice.invoice_no in book.edited_invoices:
+            return f"{invoice.invoice_no}'s Invoices row was edited after it was issued: restore it first"
         if customer_id and customer_id != invoice.customer_id:
             return f"{invoice_no} is an invoice of customer {invoice.customer_id}, not {customer_id}"
         return None

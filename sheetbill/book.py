@@ -231,7 +231,7 @@ _EXACT_AMOUNTS = {
 }
 
 
-def _table(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem],
+def read_input(sheets: Mapping[str, RawSheet], spec, factory, problems: list[Problem],
            sheet: RawSheet | None = None, currency: str = "EUR", memo: TableMemo | None = None) -> list[Any]:
     """The records of one input table (unchanged blocks of rows from ``memo``); its Problems are added to
     ``problems``. A record whose amount has more decimals than the currency allows (79.996 EUR) is
@@ -263,12 +263,12 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     """Customers, Payers, Services, Coverage and Payer Codes, cross-checked."""
     problems: list[Problem] = []
     currency = book.settings.currency
-    book.customers = {c.customer_id: _checked_iban(c, problems)
-                      for c in _table(sheets, contract.CUSTOMERS, Customer, problems, memo=memo)}
-    book.payers = {p.payer_id: p for p in _table(sheets, contract.PAYERS, Payer, problems, memo=memo)}
-    book.services = {s.service_code: s for s in _table(sheets, contract.SERVICES, Service, problems, memo=memo)}
+    book.customers = {c.customer_id: checked_iban(c, problems)
+                      for c in read_input(sheets, contract.CUSTOMERS, Customer, problems, memo=memo)}
+    book.payers = {p.payer_id: p for p in read_input(sheets, contract.PAYERS, Payer, problems, memo=memo)}
+    book.services = {s.service_code: s for s in read_input(sheets, contract.SERVICES, Service, problems, memo=memo)}
     problems += _resolve_taxes(book)
-    for coverage in _table(sheets, contract.COVERAGE, Coverage, problems, currency=currency, memo=memo):
+    for coverage in read_input(sheets, contract.COVERAGE, Coverage, problems, currency=currency, memo=memo):
         if coverage.customer_id not in book.customers:
             problems.append(error(msg("unknown customer {customer}", customer=repr(coverage.customer_id)), "Coverage",
                                   coverage.row,
@@ -282,7 +282,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
                                   code="coverage-dates-reversed"))
         else:
             book.coverage.append(coverage)
-    for code in _table(sheets, contract.PAYER_CODES, PayerCode, problems, currency=currency, memo=memo):
+    for code in read_input(sheets, contract.PAYER_CODES, PayerCode, problems, currency=currency, memo=memo):
         if code.payer_id not in book.payers:
             problems.append(error(msg("unknown payer {payer}", payer=repr(code.payer_id)), "Payer Codes", code.row,
                                   "Payer ID",
@@ -296,7 +296,7 @@ def _load_parties(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     return problems
 
 
-def _checked_iban(customer: Customer, problems: list[Problem]) -> Customer:
+def checked_iban(customer: Customer, problems: list[Problem]) -> Customer:
     """``customer`` with its IBAN, or without it (and a warning) when the IBAN is not valid: the IBAN
     only serves to recognise the customer's bank payments, so a typo there must neither match
     someone else's payments nor keep the customer from being billed."""
@@ -338,7 +338,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     currency = book.settings.currency
     charges_sheet = find_sheet(sheets, contract.CHARGES)
     book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
-    charges = _table(sheets, contract.CHARGES, Charge, problems, charges_sheet, memo=memo)
+    charges = read_input(sheets, contract.CHARGES, Charge, problems, charges_sheet, memo=memo)
     del charges_sheet
     for charge in charges:
         if charge.customer_id not in book.customers:
@@ -356,11 +356,11 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
                                   code="out-of-range"))
         else:
             book.charges.append(charge)
-    book.payments = _table(sheets, contract.PAYMENTS, _payment, problems, currency=currency, memo=memo)
-    book.payments += _bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, memo)
-    book.plans = _table(sheets, contract.PAYMENT_PLANS, _plan, problems, memo=memo)
-    book.base_rates = _table(sheets, contract.BASE_RATES, BaseRate, problems, memo=memo)
-    for contact in _table(sheets, contract.CONTACTS, Contact, problems, memo=memo):
+    book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency, memo=memo)
+    book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, memo)
+    book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems, memo=memo)
+    book.base_rates = read_input(sheets, contract.BASE_RATES, BaseRate, problems, memo=memo)
+    for contact in read_input(sheets, contract.CONTACTS, Contact, problems, memo=memo):
         if contact.customer_id not in book.customers:
             problems.append(warning(msg("unknown customer {customer}", customer=repr(contact.customer_id)), "Contacts",
                                     contact.row,
@@ -377,12 +377,12 @@ def _line_too_large(book: Book, charge: Charge) -> Decimal | None:
     return total if total >= MAX_AMOUNT else None
 
 
-def _payment(**values: Any) -> Payment:
+def payment_record(**values: Any) -> Payment:
     """A Payments row; Invoice No may be blank (the Customer ID then says whose it is)."""
     return Payment(**({"invoice_no": None} | values))
 
 
-def _plan(**values: Any) -> PaymentPlan:
+def plan_record(**values: Any) -> PaymentPlan:
     """A Payment Plans row; Installments may be blank when Shares are given."""
     return PaymentPlan(**({"installments": None} | values))
 
@@ -397,12 +397,12 @@ def _bank_payment(**values: Any) -> Payment:
     return Payment(**({"invoice_no": None} | values), sheet=contract.BANK_PAYMENTS_SHEET)
 
 
-def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
+def read_bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
                    currency: str, memo: TableMemo | None = None) -> list[Payment]:
     """The Bank Payments rows (written by ``sheetbill import-bank``), booked like Payments rows; a row
     whose Payment ID is also on the Payments sheet is left out, with a Problem."""
     kept = []
-    for payment in _table(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency, memo=memo):
+    for payment in read_input(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency, memo=memo):
         if payment.payment_id in taken:
             problems.append(error(msg("Payment ID {payment_id} is also on the Payments sheet; this row is not booked",
                                       payment_id=repr(payment.payment_id)), contract.BANK_PAYMENTS_SHEET,
@@ -415,9 +415,9 @@ def _bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: li
 def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | None = None) -> list[Problem]:
     """The issued history: invoices, lines, reminders, hand-offs (0.1.0's form upgraded on the way)."""
     problems: list[Problem] = []
-    book.invoices, found = _history(sheets, contract.INVOICES, Invoice, book.amounts, memo)
+    book.invoices, found = read_history(sheets, contract.INVOICES, Invoice, book.amounts, memo)
     problems += found
-    book.lines, found = _history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts, memo)
+    book.lines, found = read_history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts, memo)
     problems += found
     problems += check_seals(book, memo)
     issued = {invoice.invoice_no for invoice in book.invoices}
@@ -429,16 +429,16 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
         problems.append(error(msg("invoice {invoice_no} has lines but is missing from the Invoices sheet (this sheet "
                                   "is written by sheetbill: undo the deletion)", invoice_no=invoice_no),
                               contract.INVOICE_LINES_SHEET, row, "Invoice No", code="deleted-history"))
-    book.reminders, found = _history(sheets, contract.REMINDERS, Reminder, book.amounts, memo)
+    book.reminders, found = read_history(sheets, contract.REMINDERS, Reminder, book.amounts, memo)
     problems += found
     book.lines = upgrade_lines(book.lines)
     book.reminders = upgrade_reminders(book)
-    book.collections, found = _history(sheets, contract.COLLECTIONS, Collection, book.amounts, memo)
+    book.collections, found = read_history(sheets, contract.COLLECTIONS, Collection, book.amounts, memo)
     problems += found
     return problems
 
 
-def _history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
+def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
              memo: TableMemo | None = None) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it).
 
@@ -488,7 +488,7 @@ def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
     for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
                                  invoice_order(book.invoices), places, memo):
         invoice = book.invoices[finding.index]
-        problems += _seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
+        problems += seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(invoice.invoice_no)
             edited_rows.add(invoice.invoice_no)
@@ -496,7 +496,7 @@ def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
     for finding in seal_findings(contract.INVOICE_LINES_SHEET, book.lines, LINE_SEALED, LINE_TAX_SEALED,
                                  line_order(book.invoices, book.lines), places, memo):
         line = book.lines[finding.index]
-        problems += _seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, line_columns)
+        problems += seal_problems(finding, contract.INVOICE_LINES_SHEET, line.row, line.invoice_no, line_columns)
         if finding.kind == "edited":
             book.edited_invoices.add(line.invoice_no)
             edited_lines.add(line.invoice_no)
@@ -529,7 +529,7 @@ def _trusted(invoice: Invoice, lines: Mapping[str, list[InvoiceLine]], edited_li
     return replace(invoice, amount=amount, net=breakdown.net, tax=breakdown.tax)
 
 
-def _seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,
+def seal_problems(finding: Finding, sheet: str, row: int, invoice_no: str,
                    sealed: tuple[tuple[str, str, str], ...]) -> list[Problem]:
     """The Problems of one row whose Seal does not verify."""
     if finding.kind == "deleted":

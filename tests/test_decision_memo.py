@@ -23,13 +23,14 @@ from sheetbill.adjudication import adjudicate_all
 from sheetbill.billing import active_lines, lines_in_issue_order
 from sheetbill.book import load_book
 from sheetbill.decision_memo import DecisionMemo
+from sheetbill.memo import RunMemo
 from sheetbill.models import Invoice, InvoiceLine
 from sheetbill.money import quantize
 from sheetbill.payers import standard
 from sheetbill.plugins import hookimpl
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.plugins.types import Adjudication
-from sheetbill.run import RunMode, run_billing
+from sheetbill.run import DECISIONS, RunMode, run_billing
 from tests.helpers import book, sheet, with_outputs
 
 AS_OF = dt.date(2026, 3, 1)
@@ -368,3 +369,18 @@ def test_an_overdue_run_adjudicates_nothing_and_passes_the_memo_on():
     memo = run_billing(workbook.sheets(), plugins=plugins).decision_memo
     overdue = run_billing(workbook.sheets(), plugins=plugins, mode=RunMode.OVERDUE, decision_memo=memo)
     assert overdue.decision_memo is memo and overdue.new_invoices == []
+
+
+def test_the_run_memo_keeps_the_decisions_for_the_next_run():
+    workbook = Workbook(7)
+    recorder = Recorder("1")
+    plugins = plugins_with(recorder)
+    memo = RunMemo()
+    first = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    assert isinstance(memo.extras[DECISIONS], bytes)  # packed: loading the memo does not unpack them
+    recorder.claims.clear()
+    second = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    assert recorder.claims == [] and written(second) == written(first)
+    memo.extras[DECISIONS] = memo.extras[DECISIONS][:-9]  # damaged: every customer is decided again
+    third = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    assert recorder.claims and written(third) == written(first)

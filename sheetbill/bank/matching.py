@@ -119,9 +119,10 @@ class Match:
         return bool(self.rule)
 
 
-def _split_number(invoice_no: str) -> tuple[str, int, int] | None:
-    """(letters before the number, the number, its width) of an invoice number; None without digits."""
-    found = _INVOICE_NO.match(invoice_key(invoice_no))
+def _split_number(key: str) -> tuple[str, int, int] | None:
+    """(letters before the number, the number, its width) of an invoice number's :func:`invoice_key`;
+    None without digits."""
+    found = _INVOICE_NO.match(key)
     if not found:
         return None
     return found["prefix"], int(found["digits"]), len(found["digits"])
@@ -141,9 +142,10 @@ class Matcher:
         self.by_customer: dict[str, list[OpenItem]] = defaultdict(list)
         self.prefixes: set[str] = set()
         for item in items:
-            self.by_key.setdefault(invoice_key(item.invoice_no), item)
+            key = invoice_key(item.invoice_no)
+            self.by_key.setdefault(key, item)
             self.by_customer[item.customer_id].append(item)
-            parts = _split_number(item.invoice_no)
+            parts = _split_number(key)
             if parts:
                 prefix, number, width = parts
                 self.by_number[number].append((prefix, width, item))
@@ -151,6 +153,10 @@ class Matcher:
                     self.prefixes.add(prefix)
         self.by_amount: dict[Decimal, list[str]] = defaultdict(list)
         for item in items:
+            if not item.installments:
+                if item.open > 0:
+                    self.by_amount[item.open].append(item.invoice_no)
+                continue
             for amount in {item.open, *(open_ for _, open_ in item.installments)}:
                 if amount > 0:
                     self.by_amount[amount].append(item.invoice_no)
@@ -160,8 +166,9 @@ class Matcher:
             for iban in payer.ibans:
                 if iban:
                     self.by_iban[normalize(iban)].add(payer.customer_id)
-            if name_key(payer.name):
-                self.by_name[name_key(payer.name)].add(payer.customer_id)
+            name = name_key(payer.name)
+            if name:
+                self.by_name[name].add(payer.customer_id)
 
     # --- the rules ---------------------------------------------------------------------------------
 

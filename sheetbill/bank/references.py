@@ -39,9 +39,14 @@ _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 CREDITOR_ID_LENGTHS = {"DE": 18}
 
 
+_WHITESPACE = re.compile(r"\s+")
+_NOT_LETTER_OR_DIGIT = re.compile(r"[^A-Z0-9]")
+_IBAN_SEPARATORS = re.compile(r"[\s\-.]+")
+
+
 def normalize(text: str) -> str:
     """``text`` without spaces (or other whitespace) and in upper case: ``rf18 5390`` -> ``RF185390``."""
-    return re.sub(r"\s+", "", text or "").upper()
+    return _WHITESPACE.sub("", text or "").upper()
 
 
 #: Letters as the numbers ISO 7064 MOD 97-10 counts them (A=10 ... Z=35), for :func:`mod97`.
@@ -72,7 +77,8 @@ def creditor_reference(base: str) -> str:
 
 def invoice_key(invoice_no: str) -> str:
     """The invoice number with only its letters and digits, upper case: ``INV-000123`` -> ``INV000123``."""
-    return re.sub(r"[^A-Z0-9]", "", invoice_no.upper())
+    key = invoice_no.upper()
+    return key if key.isascii() and key.isalnum() else _NOT_LETTER_OR_DIGIT.sub("", key)
 
 
 def invoice_rf(invoice_no: str) -> str | None:
@@ -143,7 +149,7 @@ def iban_fault(iban: str) -> IbanFault | None:
     """Why ``iban`` (spaces, dashes, dots and case ignored) is not a valid IBAN, or ``None`` when it is:
     the shape, the length the country prescribes (:data:`IBAN_LENGTHS`) and the mod-97 check digits
     (ISO 13616). The one IBAN rule; Settings, Mandates, Customers and direct debits all use it."""
-    value = re.sub(r"[\s\-.]+", "", iban or "").upper()
+    value = _IBAN_SEPARATORS.sub("", iban or "").upper()
     if not _IBAN.fullmatch(value):
         return IbanFault("shape")
     expected = IBAN_LENGTHS.get(value[:2])

@@ -236,3 +236,30 @@ def test_a_bad_customers_iban_is_a_warning_the_customer_is_billed_and_the_iban_n
     outcome, _ = do_import(with_outputs(sheets, result.outputs),
                            statement(credit("X1", "80.00", name="A. W.", iban=swapped, purpose="Praxis")))
     assert rows_of(outcome.outputs, "Bank Payments") == [] and len(rows_of(outcome.outputs, "Bank Review")) == 1
+
+
+def edited(sheets, invoice_no, column, value):
+    """``sheets`` with one cell of ``invoice_no``'s Invoices row changed, as a hand edit would."""
+    invoices = sheets["Invoices"]
+    header = list(invoices.rows[0])
+    rows = [list(r) for r in invoices.rows[1:]]
+    for row in rows:
+        if row[header.index("Invoice No")] == invoice_no:
+            row[header.index(column)] = value
+    return {**sheets, "Invoices": sheet("Invoices", header, *rows)}
+
+
+def test_no_money_is_posted_to_an_invoice_whose_row_was_edited_after_issue():
+    sheets = edited(workbook(), "INV-000001", "Amount", 8.0)
+    outcome, after = do_import(sheets, statement(credit("E1", "8.00", purpose="INV-000001"),
+                                                 credit("E2", "80.00", purpose="INV-000002")))
+    assert [(p.code, p.sheet, p.column) for p in outcome.problems] == [("edited-history", "Invoices", "Amount")]
+    assert [r["Invoice No"] for r in rows_of(outcome.outputs, "Bank Payments")] == ["INV-000002"]
+    (waiting,) = rows_of(outcome.outputs, "Bank Review")
+    assert waiting["Entry ID"] == outcome.matches[0].entry.entry_id
+    review = after["Bank Review"]
+    header, answered = list(review.rows[0]), list(review.rows[1])
+    answered[header.index("Invoice No")] = "INV-000001"
+    refused, _ = do_import({**after, "Bank Review": sheet("Bank Review", header, answered)})
+    assert [p.code for p in refused.problems if p.sheet == "Bank Review"] == ["bank-review-answer"]
+    assert "edited" in next(p.message for p in refused.problems if p.sheet == "Bank Review")

@@ -1,0 +1,99 @@
+"""Loading only what the accounts are made of: the read stage of a bank import.
+
+A bank import asks one question of the workbook: what is open on each invoice, and who may be
+paying it. :func:`load_accounts` reads the sheets that answer it -- Settings, Customers (names and
+IBANs), Payments, Bank Payments, Payment Plans, Invoices, Reminders, Collections, Mandates and
+Debits -- with the same contract, checks and Problems as :func:`sheetbill.book.load_book`, and
+leaves out what only billing needs: Charges, Services, Payers, Coverage, Payer Codes, Contacts,
+Base Rates and Invoice Lines. In a workbook of 100,000 invoices that is half the rows there are.
+
+The Seal of every Invoices row is verified as a run verifies it. An invoice whose row fails it
+(someone edited an issued amount, date or party) is in ``book.edited_invoices`` and its Problem
+is returned: the caller must not post money to it on the strength of edited figures. Invoice
+Lines are not read, so an edited line is noticed by the next billing run, not by the import;
+the amounts the import matches against are the Invoices rows', which their own seals cover.
+
+With ``memo`` (the run memo), unchanged blocks of rows are taken from it as in a run, and what the
+memo holds for the sheets not read here (the charges and lines a billing run parsed) is kept for
+the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from . import contract
+from .book import (
+    Book,
+    checked_iban,
+    load_settings,
+    payment_record,
+    plan_record,
+    read_bank_payments,
+    read_history,
+    read_input,
+    seal_problems,
+)
+from .mandates import read_debits, read_mandates
+from .memo import RunMemo
+from .models import Collection, Customer, Invoice, Reminder
+from .money import AmountPool, minor_unit
+from .problems import Problem
+from .rowmemo import SEALS_VERIFIED, TableMemo, seal_findings
+from .seals import INVOICE_SEALED, INVOICE_TAX_SEALED, invoice_order
+from .sheets import RawSheet
+from .tables import duplicate_sheets, find_sheet
+from .upgrade import upgrade_reminders
+
+#: The input tables :func:`load_accounts` reads (for tests and the docs).
+ACCOUNT_TABLES = (contract.SETTINGS, contract.CUSTOMERS, contract.PAYMENTS, contract.BANK_PAYMENTS,
+                  contract.PAYMENT_PLANS, contract.INVOICES, contract.REMINDERS, contract.COLLECTIONS)
+
+
+def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
+                  memo: RunMemo | None = None) -> tuple[Book, list[Problem]]:
+    """The Book of ``sheets`` with what the accounts need (see the module docstring) and its Problems."""
+    problems: list[Problem] = duplicate_sheets(sheets, contract.INPUT_TABLES)
+    settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
+    problems += found
+    book = Book(settings=settings, amounts=AmountPool(settings.currency))
+    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
+    currency = settings.currency
+    book.customers = {c.customer_id: checked_iban(c, problems)
+                      for c in read_input(sheets, contract.CUSTOMERS, Customer, problems, memo=rows)}
+    book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency, memo=rows)
+    book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, rows)
+    book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems, memo=rows)
+    book.invoices, found = read_history(sheets, contract.INVOICES, Invoice, book.amounts, rows)
+    problems += found
+    problems += _check_invoice_seals(book, rows)
+    book.reminders, found = read_history(sheets, contract.REMINDERS, Reminder, book.amounts, rows)
+    problems += found
+    book.reminders = upgrade_reminders(book)
+    book.collections, found = read_history(sheets, contract.COLLECTIONS, Collection, book.amounts, rows)
+    problems += found
+    if memo is not None and rows is not None:
+        # What the last run parsed of the sheets not read here stays for the next run to use.
+        memo.tables = {**rows.previous, **rows.kept}
+        verified = memo.extras.get(SEALS_VERIFIED)
+        memo.extras[SEALS_VERIFIED] = {**(verified if isinstance(verified, Mapping) else {}), **rows.verified_now}
+    book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
+    book.debits = read_debits(sheets, problems)
+    return book, problems
+
+
+def _check_invoice_seals(book: Book, memo: TableMemo | None) -> list[Problem]:
+    """The Seals of the Invoices rows (as :func:`sheetbill.book.check_seals` checks them); an edited
+    invoice goes into ``book.edited_invoices``."""
+    if not any(invoice.seal for invoice in book.invoices):
+        return []  # history from before seals: sealed when a run writes it back
+    problems: list[Problem] = []
+    columns = INVOICE_SEALED + INVOICE_TAX_SEALED
+    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
+                                 invoice_order(book.invoices), minor_unit(book.settings.currency), memo):
+        invoice = book.invoices[finding.index]
+        problems += seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, columns)
+        if finding.kind == "edited":
+            book.edited_invoices.add(invoice.invoice_no)
+    return problems

@@ -1,0 +1,49 @@
+"""The import's focused read (:func:`sheetbill.accounts_book.load_accounts`) against the run's full one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sheetbill.accounts_book import load_accounts
+from sheetbill.bank_import import open_items
+from sheetbill.book import load_book
+from sheetbill.io.xlsx import read_workbook
+from sheetbill.memo import RunMemo
+from sheetbill.rowmemo import SEALS_VERIFIED
+from sheetbill.run import run_billing
+from tests.helpers import with_outputs
+
+WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
+
+
+def billed_demo(name):
+    sheets = read_workbook(WORKBOOKS / f"demo-{name}.xlsx")
+    return with_outputs(sheets, run_billing(sheets).outputs)
+
+
+def test_the_accounts_read_alone_are_the_accounts_the_run_reads():
+    for name in ("medical", "utility"):
+        sheets = billed_demo(name)
+        full, full_problems = load_book(sheets)
+        accounts, problems = load_accounts(sheets)
+        assert accounts.customers == full.customers and accounts.invoices == full.invoices
+        assert accounts.payments == full.payments and accounts.plans == full.plans
+        assert accounts.reminders == full.reminders and accounts.collections == full.collections
+        assert accounts.mandates == full.mandates and accounts.debits == full.debits
+        assert [vars(i) for i in open_items(accounts)] == [vars(i) for i in open_items(full)] and open_items(full)
+        assert accounts.charges == [] and accounts.lines == []  # what only billing needs is not read
+        kept = {(p.sheet, p.row, p.code) for p in full_problems if p.sheet not in ("Charges", "Services",
+                                                                                   "Invoice Lines", "Coverage")}
+        assert {(p.sheet, p.row, p.code) for p in problems} <= kept
+
+
+def test_the_memo_keeps_what_a_billing_run_parsed_of_the_sheets_the_import_does_not_read():
+    sheets = billed_demo("medical")
+    memo = RunMemo()
+    load_book(sheets, as_of=dt.date(2026, 3, 1), memo=memo)
+    billed_blocks, billed_seals = dict(memo.tables), dict(memo.extras[SEALS_VERIFIED])
+    assert "Invoice Lines" in billed_seals
+    load_accounts(sheets, as_of=dt.date(2026, 3, 1), memo=memo)
+    assert set(billed_blocks) <= set(memo.tables)
+    assert set(memo.extras[SEALS_VERIFIED]) == set(billed_seals)
