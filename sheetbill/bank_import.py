@@ -41,6 +41,7 @@ from .bank.entries import PENDING, BankEntry, StatementError
 from .bank.matching import RULES, Match, Matcher, OpenItem, Payer, invoice_key
 from .bank.references import normalize as compact
 from .book import Book
+from .cells import normalize
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
 from .mandates import Debit
 from .memo import RunMemo
@@ -51,7 +52,7 @@ from .problems import Problem, error
 from .rowmemo import SEALS_VERIFIED
 from .run import collector_paused, ledger_as_of
 from .sheets import OutputSheet, RawSheet
-from .tables import find_sheet, normalize, read_table
+from .tables import find_sheet, read_table
 
 #: The Method written on Bank Payments rows.
 METHOD = "bank transfer"

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import contract
+from .cells import COERCERS, MAX_AMOUNT, CellError, check_range, is_blank, normalize, to_text
 from .i18n import msg
 from .mandates import Debit, Mandate, iban_reason, read_debits, read_mandates
 from .memo import RunMemo
@@ -49,20 +50,7 @@ from .seals import (
     line_order,
 )
 from .sheets import RawSheet
-from .tables import (
-    COERCERS,
-    MAX_AMOUNT,
-    CellError,
-    check_range,
-    duplicate_sheets,
-    find_sheet,
-    is_blank,
-    iter_records,
-    merge_continuations,
-    normalize,
-    read_table,
-    to_text,
-)
+from .tables import duplicate_sheets, find_sheet, iter_records, merge_continuations, read_table
 from .tax import LineTax, check_tax_ids, invoice_tax_breakdown, resolve_service_tax, workbook_is_taxed
 from .upgrade import upgrade_lines, upgrade_reminders
 
@@ -370,7 +358,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
 
 
 def _line_too_large(book: Book, charge: Charge) -> Decimal | None:
-    """Price x quantity when it reaches :data:`~sheetbill.tables.MAX_AMOUNT` (an invoice line no cell
+    """Price x quantity when it reaches :data:`~sheetbill.cells.MAX_AMOUNT` (an invoice line no cell
     holds exactly, so history could not give it back), else None."""
     price = charge.price if charge.price is not None else book.services[charge.service_code].price
     total = abs(price * charge.quantity)

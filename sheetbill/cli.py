@@ -55,7 +55,7 @@ class Progress:
 
 def _date(text: str) -> dt.date:
     """A date in any form a workbook's date cells accept (2026-06-30, 30.06.2026)."""
-    from .tables import CellError, to_date
+    from .cells import CellError, to_date
 
     try:
         return to_date(text)

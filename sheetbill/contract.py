@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from .cells import normalize
 from .models import PayerType, PaymentType, SecondaryMethod
 from .sheets import Column
-from .tables import Field, TableSpec, normalize
+from .tables import Field, TableSpec
 from .terms import MAX_TERMS_DAYS
 
 PAYER_TYPES = tuple(kind.value for kind in PayerType)
@@ -129,7 +130,7 @@ SETTING_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 
 #: The valid ranges of whole-number settings (both ends included); docs/workbook.md lists them. Dates
-#: lie between tables.DATE_MIN and tables.DATE_MAX, amounts below tables.MAX_AMOUNT.
+#: lie between cells.DATE_MIN and cells.DATE_MAX, amounts below cells.MAX_AMOUNT.
 MAX_PLAN_INSTALLMENTS = 120
 MAX_INTERVAL_MONTHS = 24
 SETTING_RANGES: dict[str, tuple[int, int]] = {

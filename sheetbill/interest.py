@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from .cells import CellError, is_blank, to_decimal, to_percent, to_text
 from .i18n import msg
 from .money import ZERO, D, quantize
 from .sheets import CellValue
-from .tables import CellError, is_blank, to_decimal, to_percent, to_text
 
 __all__ = [
     "BaseRates", "DayCount", "InterestRate", "MissingBaseRate", "accrued_interest", "booked_interest",
@@ -139,9 +139,9 @@ def parse_interest_rate(value: CellValue) -> InterestRate:
     """The Interest Rate setting: ``8``, ``8 %``, ``8,5``, ``base + 5``, ``Basiszinssatz + 9 %``, ...
 
     A number from a cell formatted as a percentage (0.08 for 8 %) means 8 %, as in
-    :func:`sheetbill.tables.to_percent`; so does text ``"8"``. The base may be written ``base``,
+    :func:`sheetbill.cells.to_percent`; so does text ``"8"``. The base may be written ``base``,
     ``basis``, ``Basiszinssatz`` or ``Basiszins`` (any case); points may be negative (``base - 0.5``)
-    and carry a ``%``. Anything else raises :class:`~sheetbill.tables.CellError` with the code
+    and carry a ``%``. Anything else raises :class:`~sheetbill.cells.CellError` with the code
     ``bad-interest-rate``.
     """
     if isinstance(value, str):
@@ -215,7 +215,7 @@ def parse_day_count(value: CellValue) -> DayCount:
     """The Interest Basis setting: ``act/365`` (also when blank), ``act/360`` or ``30/360`` (30E/360).
 
     Case and spaces do not matter; ``actual/365``, ``act/365F``, ``actual/360`` and ``30E/360`` are
-    accepted too. Anything else raises :class:`~sheetbill.tables.CellError` with the code
+    accepted too. Anything else raises :class:`~sheetbill.cells.CellError` with the code
     ``bad-interest-basis``.
     """
     if is_blank(value):

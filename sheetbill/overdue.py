@@ -52,6 +52,7 @@ from decimal import Decimal
 
 from . import wording
 from .book import Book
+from .cells import CellError
 from .contacts import ContactLog
 from .dunning import (
     DEFAULT_REFERENCE_FORMAT,
@@ -87,7 +88,6 @@ from .models import (
 )
 from .money import ZERO, quantize, split_equal
 from .problems import Problem, error, warning
-from .tables import CellError
 
 #: Aging buckets, by days overdue; "Current" is not yet due (due today or later).
 BUCKETS: tuple[str, ...] = ("Current", "1-30", "31-60", "61-90", "91-120", "120+")

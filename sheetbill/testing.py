@@ -114,10 +114,10 @@ def make_claim(
     :param settings: a :class:`~sheetbill.models.Settings`, or extra settings by name
         (``{"Employer Budget": "500"}``), which plugins find in ``claim.settings.extra``.
     """
+    from .cells import normalize
     from .models import Charge, Coverage, Customer, Payer, PayerCode, Service, Settings
     from .money import quantize
     from .plugins.types import Claim, YearToDate
-    from .tables import normalize
 
     day = _date(date)
     unit_price = _decimal(price)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from sheetbill.cells import CellError
 from sheetbill.interest import (
     BaseRates,
     DayCount,
@@ -27,7 +28,6 @@ from sheetbill.interest import (
     parse_day_count,
     parse_interest_rate,
 )
-from sheetbill.tables import CellError
 
 d = dt.date
 EIGHT = InterestRate(Decimal("8"))

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 
 from sheetbill import contract
+from sheetbill.cells import CellError, to_bool, to_date, to_decimal, to_percent, to_text
 from sheetbill.money import D, quantize, split_equal
 from sheetbill.problems import ConfigurationError
 from sheetbill.sheets import RawSheet
-from sheetbill.tables import CellError, read_table, to_bool, to_date, to_decimal, to_percent, to_text
+from sheetbill.tables import read_table
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -7,8 +7,8 @@ attributes of :class:`~sheetbill.models.Settings`); :func:`setting` also finds a
 
 from __future__ import annotations
 
+from ..cells import normalize
 from ..contract import SETTING_FIELDS
-from ..tables import normalize
 
 #: Settings read by documents and sending (defined with all others in the workbook contract).
 SETTINGS: dict[str, tuple[str, str, str]] = {name: SETTING_FIELDS[name] for name in (

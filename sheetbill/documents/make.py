@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..book import Book, load_book
+from ..cells import COERCERS, CellError
 from ..plugins.manager import Plugins
 from ..problems import ConfigurationError, Problem, error
 from ..sheets import RawSheet
-from ..tables import COERCERS, CellError
 from .build import build_documents
 from .config import setting
 from .delivery import delivery_of

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sheetbill.cells import to_date
 from sheetbill.documents import prepare
-from sheetbill.tables import to_date
 from tests.documents.conftest import history, inputs, plugins, workbook_path
 
 

@@ -19,7 +19,7 @@ from oletools import olevba
 
 from sheetbill import contract, excel
 from sheetbill.buttons import BUTTONS, FILE_BUTTONS
-from sheetbill.tables import normalize
+from sheetbill.cells import normalize
 from sheetbill.vba_project import Module, Node, compress, module_source, write_compound_file
 from sheetbill.xlsm import MACROS, build_xlsm, vba_text
 

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from sheetbill.cells import normalize
 from sheetbill.io.xlsx import (
     WorkbookFormatError,
     WorkbookLockedError,
@@ -26,7 +27,6 @@ from sheetbill.io.xlsx import (
     write_output_sheets,
 )
 from sheetbill.sheets import BarChart, Column, OutputSheet
-from sheetbill.tables import normalize
 
 # The rich workbook's sparkline is an extension openpyxl warns about (and would drop on save).
 pytestmark = pytest.mark.filterwarnings("ignore:Sparkline Group extension:UserWarning")

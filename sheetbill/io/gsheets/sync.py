@@ -33,9 +33,9 @@ import gspread
 from gspread.exceptions import APIError
 
 from ... import contract
+from ...cells import normalize
 from ...problems import Problem
 from ...sheets import OutputSheet, RawSheet
-from ...tables import normalize
 from .cells import cell_json, quote_title, raw_sheet, same_types, trimmed
 from .errors import SheetsLimitError, SheetsUnavailable
 from .session import STAGING_PREFIX, StagedOutput, SyncSession

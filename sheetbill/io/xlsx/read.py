@@ -21,8 +21,8 @@ from xml.etree import ElementTree as ET
 
 from python_calamine import CalamineWorkbook
 
+from ...cells import normalize
 from ...sheets import CellValue, RawSheet
-from ...tables import normalize
 from .limits import Extent, scan_part
 from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
 from .sparse import read_sparse

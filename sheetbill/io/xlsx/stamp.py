@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ...tables import normalize
+from ...cells import normalize
 from .limits import scan_part
 from .package import ZipSource, format_errors
 from .plan import stored_marks
