@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from . import wording
-from .i18n import Msg
+from .i18n import Msg, msg
 from .models import BillToType, Contact, Invoice
+from .problems import Problem, warning
 
 #: Contacts outcomes that count as the customer responding after the final notice.
 RESPONSE_OUTCOMES = frozenset({"reached", "promise to pay", "dispute"})
@@ -71,3 +73,22 @@ class ContactLog:
         """The latest Contacts row on or after ``day`` with outcome reached, promise to pay or dispute."""
         dates = [s.response for s in self._scopes(invoice) if s.response is not None and s.response >= day]
         return max(dates, default=None)
+
+
+def contact_problems(contacts: Iterable[Contact], invoices: Mapping[str, Invoice]) -> list[Problem]:
+    """Contacts rows naming an unknown invoice, or another customer's invoice."""
+    problems = []
+    for contact in contacts:
+        if not contact.invoice_no:
+            continue
+        invoice = invoices.get(contact.invoice_no)
+        if invoice is None:
+            problems.append(warning(msg("unknown invoice {invoice_no}", invoice_no=repr(contact.invoice_no)),
+                                    "Contacts", contact.row,
+                                    "Invoice No", code="unknown-invoice"))
+        elif invoice.customer_id != contact.customer_id:
+            problems.append(warning(msg("{invoice_no} is an invoice of customer {customer}, not {other}",
+                                        invoice_no=contact.invoice_no, customer=invoice.customer_id,
+                                        other=contact.customer_id), "Contacts", contact.row, "Customer ID",
+                                    code="contact-wrong-customer"))
+    return problems

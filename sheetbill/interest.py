@@ -30,11 +30,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .cells import CellError, is_blank, to_decimal, to_percent, to_text
 from .i18n import msg
 from .money import ZERO, D, quantize
+from .problems import Problem, error
 from .sheets import CellValue
+
+if TYPE_CHECKING:
+    from .book import Book
 
 __all__ = [
     "BaseRates", "DayCount", "InterestRate", "MissingBaseRate", "accrued_interest", "booked_interest",
@@ -313,3 +318,45 @@ def booked_interest(open_principal: Sequence[tuple[dt.date, Decimal]], start: dt
     """The interest booked at a reminder or hand-off: :func:`accrued_interest` rounded once, half-up,
     to the minor unit of ``currency`` by :func:`sheetbill.money.quantize`."""
     return quantize(accrued_interest(open_principal, start, end, rate, base_rates, basis), currency)
+
+
+#: A change of principal on day d counts for interest from the next day on.
+ONE_DAY = dt.timedelta(days=1)
+
+
+def interest_terms(book: Book, problems: list[Problem]) -> tuple[InterestRate, BaseRates, DayCount] | None:
+    """The default interest of the workbook: Interest Rate (or, when blank, Default Interest Percent as a
+    fixed rate), the Base Rates sheet and Interest Basis; ``None`` when no interest is charged. A setting
+    that cannot be read is a Problem on its row, and no interest is charged (a rate must never be guessed)."""
+    settings = book.settings
+    rows = settings.rows
+    try:
+        basis = parse_day_count(settings.interest_basis)
+    except CellError as err:
+        problems.append(error(msg("Interest Basis: {problem}", problem=err.message), "Settings",
+                              rows.get("interestbasis"), "Value",
+                              code=err.code))
+        return None
+    if settings.interest_rate is not None and str(settings.interest_rate).strip():
+        try:
+            rate = parse_interest_rate(settings.interest_rate)
+        except CellError as err:
+            problems.append(error(msg("Interest Rate: {problem}", problem=err.message), "Settings",
+                                  rows.get("interestrate"), "Value",
+                                  code=err.code))
+            return None
+    elif settings.default_interest_percent is not None:
+        rate = InterestRate(settings.default_interest_percent)
+    else:
+        return None
+    return rate, BaseRates((r.valid_from, r.rate) for r in book.base_rates), basis
+
+
+def interest_steps(timeline: list[tuple[dt.date, Decimal]]) -> list[tuple[dt.date, Decimal]]:
+    """The ledger's principal timeline (the open principal after each change on its day) as interest
+    steps: a change on day ``d`` counts from ``d + 1`` on, so the day a payment arrives still bears
+    interest on what it pays; one step per day, the last change of the day winning."""
+    steps: dict[dt.date, Decimal] = {}
+    for index, (day, amount) in enumerate(timeline):
+        steps[day if index == 0 else day + ONE_DAY] = amount
+    return sorted(steps.items())

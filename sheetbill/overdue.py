@@ -46,14 +46,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import wording
 from .book import Book
-from .cells import CellError
-from .contacts import ContactLog
+from .contacts import ContactLog, contact_problems
 from .dunning import (
     DEFAULT_REFERENCE_FORMAT,
     Installment,
@@ -64,15 +63,7 @@ from .dunning import (
     reminder_recipient,
 )
 from .i18n import Msg, language, msg
-from .interest import (
-    BaseRates,
-    DayCount,
-    InterestRate,
-    MissingBaseRate,
-    booked_interest,
-    parse_day_count,
-    parse_interest_rate,
-)
+from .interest import ONE_DAY, MissingBaseRate, booked_interest, interest_steps, interest_terms
 from .ledger import LedgerReport, Receivable
 from .mandates import Debit, pending_items
 from .models import (
@@ -87,14 +78,13 @@ from .models import (
     Reminder,
 )
 from .money import ZERO, quantize, split_equal
-from .problems import Problem, error, warning
+from .problems import Problem, warning
 
 #: Aging buckets, by days overdue; "Current" is not yet due (due today or later).
 BUCKETS: tuple[str, ...] = ("Current", "1-30", "31-60", "61-90", "91-120", "120+")
 #: Bill To Types the Aging sheet splits by (its columns).
 BILL_TO_TYPES: tuple[str, ...] = (BillToType.CUSTOMER.value, BillToType.PAYER.value)
 
-_ONE_DAY = dt.timedelta(days=1)
 #: A Next Action and the day it is due (``None``: no date).
 Action = tuple[Msg, dt.date | None]
 
@@ -152,7 +142,7 @@ def track_overdue(book: Book, invoices: Sequence[Invoice], ledger: LedgerReport)
     tracker.report.as_of = book.settings.as_of
     tracker.check_settings()
     tracker.plans = ledger.plans
-    tracker.report.problems.extend(_contact_problems(book, tracker.invoices))
+    tracker.report.problems.extend(contact_problems(book.contacts, tracker.invoices))
     tracker.walk()
     tracker.advise_plans()
     report = tracker.report
@@ -161,63 +151,6 @@ def track_overdue(book: Book, invoices: Sequence[Invoice], ledger: LedgerReport)
                                    if tracker.invoices[r.invoice_no].bill_to_type == BillToType.PAYER)
     report.reminders_issued = len(report.issued) - report.follow_ups_issued
     return report
-
-
-def interest_terms(book: Book, problems: list[Problem]) -> tuple[InterestRate, BaseRates, DayCount] | None:
-    """The default interest of the workbook: Interest Rate (or, when blank, Default Interest Percent as a
-    fixed rate), the Base Rates sheet and Interest Basis; ``None`` when no interest is charged. A setting
-    that cannot be read is a Problem on its row, and no interest is charged (a rate must never be guessed)."""
-    settings = book.settings
-    rows = settings.rows
-    try:
-        basis = parse_day_count(settings.interest_basis)
-    except CellError as err:
-        problems.append(error(msg("Interest Basis: {problem}", problem=err.message), "Settings",
-                              rows.get("interestbasis"), "Value",
-                              code=err.code))
-        return None
-    if settings.interest_rate is not None and str(settings.interest_rate).strip():
-        try:
-            rate = parse_interest_rate(settings.interest_rate)
-        except CellError as err:
-            problems.append(error(msg("Interest Rate: {problem}", problem=err.message), "Settings",
-                                  rows.get("interestrate"), "Value",
-                                  code=err.code))
-            return None
-    elif settings.default_interest_percent is not None:
-        rate = InterestRate(settings.default_interest_percent)
-    else:
-        return None
-    return rate, BaseRates((r.valid_from, r.rate) for r in book.base_rates), basis
-
-
-def interest_steps(timeline: list[tuple[dt.date, Decimal]]) -> list[tuple[dt.date, Decimal]]:
-    """The ledger's principal timeline (the open principal after each change on its day) as interest
-    steps: a change on day ``d`` counts from ``d + 1`` on, so the day a payment arrives still bears
-    interest on what it pays; one step per day, the last change of the day winning."""
-    steps: dict[dt.date, Decimal] = {}
-    for index, (day, amount) in enumerate(timeline):
-        steps[day if index == 0 else day + _ONE_DAY] = amount
-    return sorted(steps.items())
-
-
-def _contact_problems(book: Book, invoices: Mapping[str, Invoice]) -> list[Problem]:
-    """Contacts rows naming an unknown invoice, or another customer's invoice."""
-    problems = []
-    for contact in book.contacts:
-        if not contact.invoice_no:
-            continue
-        invoice = invoices.get(contact.invoice_no)
-        if invoice is None:
-            problems.append(warning(msg("unknown invoice {invoice_no}", invoice_no=repr(contact.invoice_no)),
-                                    "Contacts", contact.row,
-                                    "Invoice No", code="unknown-invoice"))
-        elif invoice.customer_id != contact.customer_id:
-            problems.append(warning(msg("{invoice_no} is an invoice of customer {customer}, not {other}",
-                                        invoice_no=contact.invoice_no, customer=invoice.customer_id,
-                                        other=contact.customer_id), "Contacts", contact.row, "Customer ID",
-                                    code="contact-wrong-customer"))
-    return problems
 
 
 class _Dunning:
@@ -520,7 +453,7 @@ class _Dunning:
         responded = self.response_after(invoice, final)
         if responded is not None:
             return wording.responded(responded), None
-        day = max(final + dt.timedelta(days=self.settings.collection_after_days), final + _ONE_DAY)
+        day = max(final + dt.timedelta(days=self.settings.collection_after_days), final + ONE_DAY)
         if self.as_of < day:  # never on the final notice's own day: one step per invoice and day
             return wording.hand_off(agency), day
         if not agency:
