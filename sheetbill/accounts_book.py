@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from . import contract
+from . import contract, contract_bank
 from .book import (
     Book,
     checked_iban,
@@ -47,7 +47,7 @@ from .tables import duplicate_sheets, find_sheet
 from .upgrade import upgrade_reminders
 
 #: The input tables :func:`load_accounts` reads (for tests and the docs).
-ACCOUNT_TABLES = (contract.SETTINGS, contract.CUSTOMERS, contract.PAYMENTS, contract.BANK_PAYMENTS,
+ACCOUNT_TABLES = (contract.SETTINGS, contract.CUSTOMERS, contract.PAYMENTS, contract_bank.BANK_PAYMENTS,
                   contract.PAYMENT_PLANS, contract.INVOICES, contract.REMINDERS, contract.COLLECTIONS)
 
 

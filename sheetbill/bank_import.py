@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import contract
+from . import contract, contract_bank
 from .accounts_book import load_accounts
 from .app import memo_store
 from .bank.csv import ColumnMapping
@@ -196,13 +196,14 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
             memo: RunMemo | None) -> ImportOutcome:
     with workbook.read() as sheets:
         book, problems = load_accounts(sheets, as_of=as_of, memo=memo)
-        problems = [p for p in problems if p.sheet in (contract.BANK_PAYMENTS_SHEET, contract.BANK_REVIEW_SHEET)
-                    or (p.sheet == contract.INVOICES_SHEET and p.code == "edited-history")]
-        posted_sheet = find_sheet(sheets, contract.BANK_PAYMENTS)
-        posted_rows = raw_rows(posted_sheet, contract.BANK_PAYMENT_COLUMNS)
-        posted, _ = read_table(posted_sheet, contract.BANK_PAYMENTS)
-        debit_rows = raw_rows(find_sheet(sheets, contract.DEBITS), contract.DEBIT_COLUMNS)
-        review, found = read_table(find_sheet(sheets, contract.BANK_REVIEW), contract.BANK_REVIEW)
+        own = (contract_bank.BANK_PAYMENTS_SHEET, contract_bank.BANK_REVIEW_SHEET)
+        problems = [p for p in problems
+                    if p.sheet in own or (p.sheet == contract.INVOICES_SHEET and p.code == "edited-history")]
+        posted_sheet = find_sheet(sheets, contract_bank.BANK_PAYMENTS)
+        posted_rows = raw_rows(posted_sheet, contract_bank.BANK_PAYMENT_COLUMNS)
+        posted, _ = read_table(posted_sheet, contract_bank.BANK_PAYMENTS)
+        debit_rows = raw_rows(find_sheet(sheets, contract_bank.DEBITS), contract_bank.DEBIT_COLUMNS)
+        review, found = read_table(find_sheet(sheets, contract_bank.BANK_REVIEW), contract_bank.BANK_REVIEW)
         problems += found
     posted_values = [row.values for row in posted]
     mapping = column_mapping(book, problems)
@@ -228,7 +229,7 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
                 matches.append(match)
                 new_rows += _payment_rows(match)
                 continue
-            problems.append(error(why, contract.BANK_REVIEW_SHEET, row.row,
+            problems.append(error(why, contract_bank.BANK_REVIEW_SHEET, row.row,
                                   "Invoice No" if invoice_no else "Customer ID", code="bank-review-answer"))
             left.append(_review_row(values, entry, values.get("reason") or "", values.get("suggestions") or ""))
             continue
@@ -276,11 +277,12 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
                     left.append(_review_row({}, entry, match.reason, "; ".join(match.suggestions)))
 
     currency = book.settings.currency
-    outputs = (canonical(OutputSheet(contract.BANK_PAYMENTS_SHEET, contract.BANK_PAYMENT_COLUMNS,
+    outputs = (canonical(OutputSheet(contract_bank.BANK_PAYMENTS_SHEET, contract_bank.BANK_PAYMENT_COLUMNS,
                                      [*posted_rows, *new_rows]), currency),
-               canonical(OutputSheet(contract.BANK_REVIEW_SHEET, contract.BANK_REVIEW_COLUMNS, left), currency))
+               canonical(OutputSheet(contract_bank.BANK_REVIEW_SHEET, contract_bank.BANK_REVIEW_COLUMNS, left),
+                         currency))
     if debits.updates:
-        outputs += (canonical(OutputSheet(contract.DEBITS_SHEET, contract.DEBIT_COLUMNS,
+        outputs += (canonical(OutputSheet(contract_bank.DEBITS_SHEET, contract_bank.DEBIT_COLUMNS,
                                           debits.updated_rows(debit_rows)), currency),)
     changed = bool(new_rows) or bool(debits.updates) or len(left) != len(review) or any(
         r.values.get("invoice_no") or r.values.get("customer_id") for r in review)

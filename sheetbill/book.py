@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from . import contract
+from . import contract, contract_bank
 from .cells import COERCERS, MAX_AMOUNT, CellError, check_range, is_blank, normalize, to_text
 from .i18n import msg
 from .mandates import Debit, Mandate, iban_reason, read_debits, read_mandates
@@ -382,7 +382,7 @@ def _bank_payment(**values: Any) -> Payment:
     """A Bank Payments row as a payment (the bank's details stay on the sheet)."""
     for name in _BANK_ONLY:
         values.pop(name, None)
-    return Payment(**({"invoice_no": None} | values), sheet=contract.BANK_PAYMENTS_SHEET)
+    return Payment(**({"invoice_no": None} | values), sheet=contract_bank.BANK_PAYMENTS_SHEET)
 
 
 def read_bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems: list[Problem],
@@ -390,10 +390,11 @@ def read_bank_payments(sheets: Mapping[str, RawSheet], taken: set[str], problems
     """The Bank Payments rows (written by ``sheetbill import-bank``), booked like Payments rows; a row
     whose Payment ID is also on the Payments sheet is left out, with a Problem."""
     kept = []
-    for payment in read_input(sheets, contract.BANK_PAYMENTS, _bank_payment, problems, currency=currency, memo=memo):
+    for payment in read_input(sheets, contract_bank.BANK_PAYMENTS, _bank_payment, problems, currency=currency,
+                              memo=memo):
         if payment.payment_id in taken:
             problems.append(error(msg("Payment ID {payment_id} is also on the Payments sheet; this row is not booked",
-                                      payment_id=repr(payment.payment_id)), contract.BANK_PAYMENTS_SHEET,
+                                      payment_id=repr(payment.payment_id)), contract_bank.BANK_PAYMENTS_SHEET,
                                   payment.row, "Payment ID", code="duplicate-key"))
         else:
             kept.append(payment)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import contract
+from . import contract_bank
 from .bank.references import creditor_id_problem, iban_problem, invoice_key, normalize
 from .bank.sepa import VERSIONS, Collection, DirectDebit, pain008
 from .bank.target_days import first_collection_day
@@ -149,8 +149,8 @@ def debit_run(workbook, *, collection_date: dt.date | None = None, as_of: dt.dat
     problems: list[Problem] = []
     with collector_paused(), workbook.read() as sheets:
         book, read = load_book(sheets, as_of=as_of)
-        problems += [p for p in read if p.sheet in ("Mandates", contract.DEBITS_SHEET)]
-        old_rows = raw_rows(find_sheet(sheets, contract.DEBITS), contract.DEBIT_COLUMNS)
+        problems += [p for p in read if p.sheet in ("Mandates", contract_bank.DEBITS_SHEET)]
+        old_rows = raw_rows(find_sheet(sheets, contract_bank.DEBITS), contract_bank.DEBIT_COLUMNS)
     creditor = debit_settings(book, problems)
     today = book.settings.as_of
     until = collection_date or today + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
@@ -184,7 +184,7 @@ def debit_run(workbook, *, collection_date: dt.date | None = None, as_of: dt.dat
     for (day, scheme), groups in by_file.items():
         outcome.files.append(_file(creditor, day, scheme, groups, today, outcome))
     currency = book.settings.currency
-    outcome.outputs = (canonical(OutputSheet(contract.DEBITS_SHEET, contract.DEBIT_COLUMNS,
+    outcome.outputs = (canonical(OutputSheet(contract_bank.DEBITS_SHEET, contract_bank.DEBIT_COLUMNS,
                                              [*old_rows, *outcome.rows]), currency),)
     if outcome.rows and not dry_run:
         outcome.written = workbook.write(outcome.outputs, stamp=None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import contract, wording
+from . import contract_bank, wording
 from .bank.references import iban_fault, normalize
 from .bank.target_days import next_target_day
 from .i18n import Msg, msg
@@ -84,7 +84,7 @@ def _debit(**values: Any) -> Debit:
 def read_mandates(sheets: Mapping[str, RawSheet], customers: Mapping[str, object], as_of: dt.date,
                   problems: list[Problem]) -> list[Mandate]:
     """The usable Mandates rows: a bad IBAN or an unknown customer skips the row, with a Problem."""
-    records, found = read_table(find_sheet(sheets, contract.MANDATES), contract.MANDATES, _mandate)
+    records, found = read_table(find_sheet(sheets, contract_bank.MANDATES), contract_bank.MANDATES, _mandate)
     problems += found
     kept = []
     for mandate in records:
@@ -121,7 +121,7 @@ def iban_reason(iban: str) -> Msg | None:
 
 def read_debits(sheets: Mapping[str, RawSheet], problems: list[Problem]) -> list[Debit]:
     """The Debits rows (sheetbill's own; a row someone broke is reported and left out)."""
-    records, found = read_table(find_sheet(sheets, contract.DEBITS), contract.DEBITS, _debit)
+    records, found = read_table(find_sheet(sheets, contract_bank.DEBITS), contract_bank.DEBITS, _debit)
     problems += found
     return records
 

@@ -52,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import __version__, contract
+from . import __version__, contract_bank
 from .buttons import BUTTONS, FILE_BUTTONS, ButtonResult, needed_sheet, press
 from .io.xlwings_json import ClientBook, PayloadError, alert_only, decode_payload, encode_response, raw_sheets
 
@@ -286,7 +286,7 @@ def parse(body: bytes) -> object:
 def statement_files(payload: object, book: ClientBook | None = None) -> list[tuple[str, bytes]]:
     """The statement files an ``import-bank`` request carries beside the workbook: ``"files": [{"name":
     ..., "content": <base64>}]`` (a client that can add to the request), and the rows of the sheet
-    :data:`sheetbill.contract.STATEMENT_FILES_SHEET` in ``book`` (Excel's macro, whose add-in sends only
+    :data:`sheetbill.contract_bank.STATEMENT_FILES_SHEET` in ``book`` (Excel's macro, whose add-in sends only
     the workbook). The name is only shown in messages, never used as a path.
 
     :raises PayloadError: for a list that is not of that shape or content that is not base64.
@@ -299,7 +299,7 @@ def statement_files(payload: object, book: ClientBook | None = None) -> list[tup
         if not isinstance(item, Mapping) or not isinstance(item.get("content"), str):
             raise PayloadError("each file needs a name and its content in base64")
         sent.append((item.get("name"), item["content"]))
-    sheet = book.find(contract.STATEMENT_FILES_SHEET) if book is not None else None
+    sheet = book.find(contract_bank.STATEMENT_FILES_SHEET) if book is not None else None
     for row in sheet.values if sheet is not None and sheet.sent else ():
         if row and any(cell not in (None, "") for cell in row):
             sent.append((row[0], "".join(cell for cell in row[1:] if isinstance(cell, str))))

@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetbill import contract, workbook_template
+from sheetbill import contract, contract_bank, workbook_template
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.run import RunResult, run_billing
 from sheetbill.sheets import RawSheet
@@ -191,15 +191,15 @@ def test_drop_downs_for_every_choice_column(name):
         ("Coverage", "Copay Then Coinsurance"): (("yes", "no"), "warning"),
         ("Coverage", "Copay Counts To Deductible"): (("yes", "no"), "warning"),
         ("Charges", "Fee Agreement"): (("yes", "no"), "warning"),
-        ("Payments", "Type"): (contract.PAYMENT_TYPES, "stop"),
+        ("Payments", "Type"): (contract_bank.PAYMENT_TYPES, "stop"),
         ("Contacts", "Channel"): (contract.CONTACT_CHANNELS, "stop"),
         ("Contacts", "Outcome"): (contract.CONTACT_OUTCOMES, "stop"),
         ("Payer Codes", "Covered"): (("yes", "no"), "warning"),
         ("Payer Codes", "Prior Authorization"): (("yes", "no"), "warning"),
         ("Customers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
         ("Payers", "E-Invoice"): (contract.E_INVOICE_CHOICES, "stop"),
-        ("Mandates", "Scheme"): (contract.MANDATE_SCHEMES, "stop"),
-        ("Mandates", "Status"): (contract.MANDATE_STATUSES, "stop"),
+        ("Mandates", "Scheme"): (contract_bank.MANDATE_SCHEMES, "stop"),
+        ("Mandates", "Status"): (contract_bank.MANDATE_STATUSES, "stop"),
     }
     for spec in contract.INPUT_TABLES:
         ws = book[spec.name]
@@ -241,7 +241,7 @@ def test_column_formats_follow_the_kind(name):
 def test_settings_list_every_setting(name):
     ws = openpyxl.load_workbook(WORKBOOKS / name)["Settings"]
     values = {row[0]: row[1] for row in ws.iter_rows(min_row=2, values_only=True)}
-    assert list(values) == [*contract.SETTING_FIELDS, *contract.DEBIT_SETTINGS, *contract.BANK_SETTINGS]
+    assert list(values) == [*contract.SETTING_FIELDS, *contract_bank.DEBIT_SETTINGS, *contract_bank.BANK_SETTINGS]
     assert values["Currency"] == "EUR"
     assert values["Reminder Days"] == "14, 14, 14" and values["Reminder Fees"] == "0; 5; 10"
     if name == build.TEMPLATE_FILE:
@@ -325,7 +325,7 @@ def test_demo_history_and_payments_post(runs, name):
     statuses = {a.status for a in result.receivables.values()}
     assert {"Paid", "Partially Paid", "Open"} <= statuses
     kinds = {p.type for p in result.book.payments}
-    assert {"Payment", "Write-off", "Transfer to Customer"} <= kinds <= set(contract.PAYMENT_TYPES)
+    assert {"Payment", "Write-off", "Transfer to Customer"} <= kinds <= set(contract_bank.PAYMENT_TYPES)
     assert not [p for p in result.problems if p.sheet == "Payments"]
     transfers = [ln for ln in result.lines if ln.payment_id]
     # one transfer; in a taxed workbook one line per tax rate of the payer invoice it comes from

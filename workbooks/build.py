@@ -46,7 +46,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from sheetbill import contract
+from sheetbill import contract, contract_bank
 from sheetbill.models import Invoice
 from sheetbill.plugins.manager import DEFAULT_PAYER_PLUGIN, Plugins, get_plugin_manager
 from sheetbill.run import run_billing
@@ -598,8 +598,8 @@ TEMPLATE_SETTINGS: dict[str, object] = {
 def settings_sheet(values: dict[str, object]) -> InputSheet:
     """The Settings sheet: every setting of the contract in order, with its value and description."""
     described = {name: description for name, (_, _, description) in contract.SETTING_FIELDS.items()}
-    described.update(contract.DEBIT_SETTINGS)
-    described.update(contract.BANK_SETTINGS)
+    described.update(contract_bank.DEBIT_SETTINGS)
+    described.update(contract_bank.BANK_SETTINGS)
     unknown = set(values) - set(described)
     if unknown:
         raise ValueError(f"not settings of the contract: {sorted(unknown)}")
@@ -1098,7 +1098,7 @@ def medical_demo() -> Demo:
         "Settings": settings, "Customers": customers, "Payers": payers, "Coverage": coverage,
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
-        "Base Rates": InputSheet(contract.BASE_RATES), "Mandates": InputSheet(contract.MANDATES),
+        "Base Rates": InputSheet(contract.BASE_RATES), "Mandates": InputSheet(contract_bank.MANDATES),
     }
     return Demo(MEDICAL_FILE, "Demo: Praxis Dr. Weber (medical practice)", MEDICAL_INTRO, inputs,
                 medical_payments, history_overrides={"M-0031": {"Quantity": 3, "Note": None},
@@ -1360,7 +1360,7 @@ def utility_demo() -> Demo:
         "Services": services, "Payer Codes": payer_codes, "Charges": charges,
         "Payments": InputSheet(contract.PAYMENTS), "Payment Plans": plans, "Contacts": contacts,
         "Base Rates": InputSheet(contract.BASE_RATES),
-        "Mandates": InputSheet(contract.MANDATES, rows(
+        "Mandates": InputSheet(contract_bank.MANDATES, rows(
             "Mandate ID | Customer ID | IBAN | BIC | Signed On | Scheme | Status | Last Used",
             *UTILITY_MANDATES)),
     }

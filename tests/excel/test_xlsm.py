@@ -17,7 +17,7 @@ import olefile
 import pytest
 from oletools import olevba
 
-from sheetbill import contract, excel
+from sheetbill import contract, contract_bank, excel
 from sheetbill.buttons import BUTTONS, FILE_BUTTONS
 from sheetbill.cells import normalize
 from sheetbill.vba_project import Module, Node, compress, module_source, write_compound_file
@@ -164,10 +164,10 @@ def test_the_macros_call_functions_that_exist_and_read_the_contracts_sheets():
         assert f'SheetbillRun "{button}"' in text and callable(getattr(excel, button))
     assert 'sheetbill.excel.import_bank(\'" & encoded & "\')"' in text and callable(excel.import_bank)
     assert set(MACROS) == set(BUTTONS) | set(FILE_BUTTONS)
-    assert f'FILES_SHEET As String = "{contract.STATEMENT_FILES_SHEET}"' in text
-    assert f"FILES_CHUNK As Long = {contract.STATEMENT_FILES_CHUNK}" in text
+    assert f'FILES_SHEET As String = "{contract_bank.STATEMENT_FILES_SHEET}"' in text
+    assert f"FILES_CHUNK As Long = {contract_bank.STATEMENT_FILES_CHUNK}" in text
     assert '"/xlwings/custom-scripts-call/import-bank"' in text
-    assert not contract.run_reads(contract.STATEMENT_FILES_SHEET)
+    assert not contract.run_reads(contract_bank.STATEMENT_FILES_SHEET)
     needed = re.search(r'NEEDED_KEYS As String = "\|(.*)\|"', text)[1].split("|")
     assert needed == [normalize(n) for n in
                       (*contract.INPUT_SHEETS, *contract.HISTORY_SHEETS, *contract.IMPORTED_SHEETS)]

@@ -275,7 +275,7 @@ def test_import_bank_takes_the_files_from_the_sheet_excels_macro_adds(base):
     import base64
     import datetime as dt
 
-    from sheetbill import contract
+    from sheetbill import contract_bank
     from sheetbill.bank.camt_write import camt053
     from sheetbill.bank.entries import BankEntry
     from sheetbill.bank.references import invoice_rf
@@ -292,14 +292,14 @@ def test_import_bank_takes_the_files_from_the_sheet_excels_macro_adds(base):
     cells = [content[i:i + 700] for i in range(0, len(content), 700)]  # the macro's chunks, smaller here
     assert len(cells) > 1
     sent = dict(after)
-    sent[contract.STATEMENT_FILES_SHEET] = [["=1+1 a'); import os #.xml", *cells], ["empty.xml", ""]]
+    sent[contract_bank.STATEMENT_FILES_SHEET] = [["=1+1 a'); import os #.xml", *cells], ["empty.xml", ""]]
     status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(sent))
     assert status == 200, text
     actions = json.loads(text)["actions"]
     imported = apply_actions(sent, actions)
     assert [row[2] for row in imported["Bank Payments"][1:]] == [first[0]]
-    assert imported[contract.STATEMENT_FILES_SHEET] == sent[contract.STATEMENT_FILES_SHEET]  # not written to
+    assert imported[contract_bank.STATEMENT_FILES_SHEET] == sent[contract_bank.STATEMENT_FILES_SHEET]  # not written to
     assert "Matched by reference: 1" in actions[-1]["args"][0] and "empty.xml" in actions[-1]["args"][0]
-    sent[contract.STATEMENT_FILES_SHEET] = [["bad.xml", "not base64!"]]
+    sent[contract_bank.STATEMENT_FILES_SHEET] = [["bad.xml", "not base64!"]]
     status, text = post(base + "/xlwings/custom-scripts-call/import-bank", payload(sent))
     assert status == 400 and "base64" in text
