@@ -36,8 +36,9 @@ from sheetbill.bank.detect import read_statement_file  # noqa: E402
 from sheetbill.bank.entries import BankEntry  # noqa: E402
 from sheetbill.bank.matching import Matcher  # noqa: E402
 from sheetbill.bank.references import creditor_id_check_digits, invoice_rf, mod97  # noqa: E402
-from sheetbill.bank_import import StatementFile, import_bank, open_items, payers  # noqa: E402
+from sheetbill.bank_import import StatementFile, import_bank, payers  # noqa: E402
 from sheetbill.memo import MemoStore  # noqa: E402
+from sheetbill.open_items import OpenItems  # noqa: E402
 from sheetbill.run import collector_paused, run_billing  # noqa: E402
 from sheetbill.sheets import RawSheet  # noqa: E402
 
@@ -131,7 +132,7 @@ def main() -> int:
         with collector_paused():
             book, _ = load_accounts(sheets, as_of=AS_OF)
             entries = [e for s in read_statement_file(data, "bench.xml") for e in s.entries]
-            matcher = Matcher(open_items(book), payers(book, []))
+            matcher = Matcher(OpenItems(book).all(), payers(book, []))
             started = time.process_time()
             for entry in entries:
                 matcher.match(entry)

@@ -38,19 +38,20 @@ from .app import memo_store
 from .bank.csv import ColumnMapping
 from .bank.detect import read_statement_file
 from .bank.entries import PENDING, BankEntry, StatementError
-from .bank.matching import RULES, Match, Matcher, OpenItem, Payer, invoice_key
+from .bank.matching import RULES, Match, Matcher, Payer, invoice_key
 from .bank.references import normalize as compact
 from .book import Book
 from .cells import normalize
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
 from .mandates import Debit
 from .memo import RunMemo
-from .models import BillToType, InvoiceKind, PaymentType
+from .models import InvoiceKind, PaymentType
+from .open_items import OpenItems
 from .outputs import canonical
 from .plugins.manager import Plugins
 from .problems import Problem, error
 from .rowmemo import SEALS_VERIFIED
-from .run import collector_paused, ledger_as_of
+from .run import collector_paused
 from .sheets import OutputSheet, RawSheet
 from .tables import find_sheet, read_table
 
@@ -134,27 +135,6 @@ def column_mapping(book: Book, problems: list[Problem]) -> ColumnMapping | None:
         default_currency=book.settings.currency)
 
 
-def open_items(book: Book) -> list[OpenItem]:
-    """Every issued invoice (not credit notes) with what is open on it and on its plan's installments;
-    not an invoice whose Invoices row was edited after it was issued (no money is posted to figures
-    its Seal does not vouch for: its credits wait in Bank Review until the row is restored)."""
-    ledger, _ = ledger_as_of(book, dt.date.max)
-    plans = {plan.invoice_no: plan for plan in book.plans}
-    items = []
-    for invoice_no, receivable in ledger.receivables.items():
-        invoice = receivable.invoice
-        if invoice.kind == InvoiceKind.CREDIT_NOTE or invoice_no in book.edited_invoices:
-            continue
-        installments: tuple[tuple[int, Decimal], ...] = ()
-        plan = plans.get(invoice_no)
-        if plan is not None:
-            installments = tuple((i.number, i.balance) for i in receivable.installments(plan, book.settings.as_of)
-                                 if i.balance > 0)
-        items.append(OpenItem(invoice_no, invoice.customer_id if invoice.bill_to_type == BillToType.CUSTOMER
-                              else invoice.bill_to_id, receivable.oldest_due, receivable.balance, installments))
-    return items
-
-
 def payers(book: Book, posted: Sequence[dict]) -> list[Payer]:
     """Every customer with the IBANs known to be theirs: the Customers IBAN column, and the IBAN of
     every earlier bank payment posted to them (learned)."""
@@ -207,7 +187,8 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
         problems += found
     posted_values = [row.values for row in posted]
     mapping = column_mapping(book, problems)
-    matcher = Matcher(open_items(book), payers(book, posted_values))
+    accounts = OpenItems(book)  # what is open on an invoice is booked when a credit points to it
+    matcher = Matcher(list(accounts.items.values()), payers(book, posted_values), settle=accounts.settle)
     seen = {str(values["entry_id"]) for values in posted_values}
     debits = DebitTracker(book.debits, _return_fee(book, problems))
     counts: Counter[str] = Counter()

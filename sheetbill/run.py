@@ -37,7 +37,17 @@ from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
 from .mandates import debit_advice
 from .memo import RunMemo, pack, unpack
-from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine
+from .models import (
+    Advice,
+    BillToType,
+    Collection,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    Payment,
+    PaymentPlan,
+    Reminder,
+)
 from .money import ZERO, minor_unit
 from .outputs import (
     accounts_sheet,
@@ -223,19 +233,40 @@ def ledger_as_of(book: Book, as_of: dt.date) -> tuple[LedgerReport, list[Problem
     money dated later are not booked. Plans and payments are checked against every invoice, as a
     run checks them; the checks' Problems are returned beside the ledger.
     """
+    inputs = ledger_inputs(book, as_of)
+    return build_ledger(inputs.invoices, inputs.payments, inputs.reminders, inputs.collections, inputs.plans,
+                        currency=inputs.currency, apply_credits=inputs.apply_credits), inputs.checks
+
+
+@dataclass(frozen=True)
+class LedgerInputs:
+    """What :func:`ledger_as_of` books (the arguments of :func:`sheetbill.ledger.build_ledger`), and the
+    Problems of checking plans and payments."""
+
+    invoices: list[Invoice]
+    payments: list[Payment]
+    reminders: list[Reminder]
+    collections: list[Collection]
+    plans: dict[str, PaymentPlan]
+    currency: str
+    apply_credits: ApplyCredits
+    checks: list[Problem]
+
+
+def ledger_inputs(book: Book, as_of: dt.date) -> LedgerInputs:
+    """The items of ``book``'s history dated up to ``as_of`` that its ledger books (see :func:`ledger_as_of`)."""
     by_no = {invoice.invoice_no: invoice for invoice in book.invoices}
     checks: list[Problem] = []
     plans = valid_plans(book, by_no, checks)
     payments = valid_payments(book, by_no, checks)
     mode = _apply_credits(book, checks)
     invoices = [invoice for invoice in book.invoices if invoice.issue_date <= as_of]
-    issued = {invoice.invoice_no for invoice in invoices}
-    ledger = build_ledger(invoices, [p for p in payments if p.date <= as_of and (p.invoice_no or "") in issued | {""}],
-                          [r for r in book.reminders if r.date <= as_of and r.invoice_no in issued],
-                          [c for c in book.collections if c.handed_over_on <= as_of and c.invoice_no in issued],
-                          {no: plan for no, plan in plans.items() if no in issued},
-                          currency=book.settings.currency, apply_credits=mode)
-    return ledger, checks
+    issued = {invoice.invoice_no for invoice in invoices} | {""}
+    return LedgerInputs(
+        invoices, [p for p in payments if p.date <= as_of and (p.invoice_no or "") in issued],
+        [r for r in book.reminders if r.date <= as_of and r.invoice_no in issued],
+        [c for c in book.collections if c.handed_over_on <= as_of and c.invoice_no in issued],
+        {no: plan for no, plan in plans.items() if no in issued}, book.settings.currency, mode, checks)
 
 
 def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 from sheetbill.accounts_book import load_accounts
-from sheetbill.bank_import import open_items
 from sheetbill.book import load_book
 from sheetbill.io.xlsx import read_workbook
 from sheetbill.memo import RunMemo
+from sheetbill.open_items import OpenItems
 from sheetbill.rowmemo import SEALS_VERIFIED
 from sheetbill.run import run_billing
 from tests.helpers import with_outputs
@@ -31,7 +31,7 @@ def test_the_accounts_read_alone_are_the_accounts_the_run_reads():
         assert accounts.payments == full.payments and accounts.plans == full.plans
         assert accounts.reminders == full.reminders and accounts.collections == full.collections
         assert accounts.mandates == full.mandates and accounts.debits == full.debits
-        assert [vars(i) for i in open_items(accounts)] == [vars(i) for i in open_items(full)] and open_items(full)
+        assert [vars(i) for i in OpenItems(accounts).all()] == [vars(i) for i in OpenItems(full).all()]
         assert accounts.charges == [] and accounts.lines == []  # what only billing needs is not read
         kept = {(p.sheet, p.row, p.code) for p in full_problems if p.sheet not in ("Charges", "Services",
                                                                                    "Invoice Lines", "Coverage")}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -133,9 +134,18 @@ class Matcher:
 
     Amounts matched are taken off the items as credits are decided, so two credits in one import
     cannot both be "the amount of the one open item".
+
+    With ``settle``, the items come unsettled: ``open`` is the invoice's issued amount and
+    ``due_date`` its own, until ``settle(items)`` fills in what is open on them (the bank import
+    books only the accounts its credits point to, :class:`sheetbill.open_items.OpenItems`). The
+    matcher settles every item before it looks at what is open on it. Suggestions for a credit
+    nobody can be told from are then the open invoices *issued* for its amount, not every invoice
+    whose open rest happens to be that amount.
     """
 
-    def __init__(self, items: list[OpenItem], payers: list[Payer]):
+    def __init__(self, items: list[OpenItem], payers: list[Payer],
+                 settle: Callable[[Iterable[OpenItem]], None] | None = None):
+        self._settle = settle
         self.items = {item.invoice_no: item for item in items}
         self.by_key: dict[str, OpenItem] = {}
         self.by_number: dict[int, list[tuple[str, int, OpenItem]]] = defaultdict(list)
@@ -178,6 +188,7 @@ class Matcher:
         by_reference, bad_references, text = self._references(entry, text)
         numbered, ambiguous = self._numbers(text, entry.amount)
         named = list(dict.fromkeys([*by_reference, *numbered]))
+        self.settle(named)
         if ambiguous and not named:
             return self._review(entry, "the purpose names an invoice number that fits several invoices",
                                 tuple(item.invoice_no for item in ambiguous))
@@ -226,7 +237,10 @@ class Matcher:
     def _numbered(self, prefix: str | None, digits: str, amount: Decimal) -> list[OpenItem]:
         """The invoices ``digits`` (after ``prefix``, if it is an invoice prefix) can name."""
         result = []
-        for item_prefix, width, item in self.by_number.get(int(digits), ()):
+        numbered = self.by_number.get(int(digits), ())
+        if prefix is None:
+            self.settle(item for _, _, item in numbered)
+        for item_prefix, width, item in numbered:
             if prefix is not None:
                 if item_prefix == prefix:
                     result.append(item)
@@ -250,9 +264,10 @@ class Matcher:
             if len(customers) > 1:
                 return self._review(entry, f"{note}the payer's {how} belongs to several customers",
                                     tuple(sorted(customers)))
-            same = tuple(self.by_amount.get(entry.amount, ())[:5])
-            return self._review(entry, f"{note}no invoice number, reference or known payer", same)
+            return self._review(entry, f"{note}no invoice number, reference or known payer",
+                                self._same_amount(entry.amount))
         customer = next(iter(customers))
+        self.settle(self.by_customer.get(customer, ()))
         open_items = [item for item in self.by_customer.get(customer, ()) if item.open > 0]
         fits = [item for item in open_items if self._amount_fits(item, entry.amount)]
         if len(fits) == 1:
@@ -261,6 +276,25 @@ class Matcher:
         suggestions = tuple(f"{i.invoice_no} ({i.open})" for i in (fits or open_items)[:5]) or (customer,)
         return self._review(entry, f"{note}customer {customer} (by {how}) has {why} this amount",
                             (f"customer {customer}", *suggestions))
+
+    def _same_amount(self, amount: Decimal, most: int = 5) -> tuple[str, ...]:
+        """Up to ``most`` invoices open for exactly ``amount`` (or an installment of it), as suggestions."""
+        numbers = self.by_amount.get(amount, [])
+        if self._settle is None:
+            return tuple(numbers[:most])
+        found: list[str] = []
+        for start in range(0, len(numbers), most):
+            batch = [self.items[no] for no in numbers[start:start + most]]
+            self.settle(batch)
+            found += [item.invoice_no for item in batch if self._amount_fits(item, amount)]
+            if len(found) >= most:
+                break
+        return tuple(found[:most])
+
+    def settle(self, items: Iterable[OpenItem]) -> None:
+        """Make sure what is open on ``items`` is known (see the class docstring)."""
+        if self._settle is not None:
+            self._settle(items)
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -313,5 +347,7 @@ class Matcher:
         """The clerk's answer in Bank Review, posted: to the invoice (its customer's), or as credit of the
         customer; amounts taken off as for a match."""
         item = self.items.get(invoice_no or "")
+        if item is not None:
+            self.settle([item])
         customer = item.customer_id if item is not None else customer_id
         return self._post(entry, REVIEW, [Allocation(invoice_no or None, customer, entry.amount)])

@@ -1,0 +1,164 @@
+"""What is open on each invoice, for the bank import: the ledger of one group of parties at a time.
+
+A bank import needs the open amount of the invoices its credits name or point to -- a few thousand
+of a workbook's 100,000s -- not the accounts of every party. A party's account depends on its own
+items only: its invoices and credit notes, the payments booked to it, the reminders and hand-offs of
+its invoices and their plans (see :mod:`sheetbill.ledger`). So :class:`OpenItems` groups the items
+of the ledger (:func:`sheetbill.run.ledger_inputs`) by the parties they touch -- a credit note
+touches its own and its invoice's -- and books a group with :func:`sheetbill.ledger.build_ledger`
+the first time one of its invoices is asked for. The result is the full ledger's, invoice by
+invoice (a test compares them); the rules stay in the ledger, in one place.
+
+Like :func:`sheetbill.bank_import.open_items` it leaves out credit notes and invoices whose
+Invoices row was edited after issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .bank.matching import OpenItem
+from .book import Book
+from .ledger import LedgerReport, build_ledger
+from .models import BillToType, Collection, Invoice, InvoiceKind, Payment, PaymentPlan, Reminder
+from .run import ledger_inputs
+
+Party = tuple[str, str]
+
+
+class OpenItems:
+    """Every invoice that can be paid, as an :class:`OpenItem`; :meth:`settle` fills in what is open.
+
+    Before :meth:`settle`, an item's ``open`` is its issued amount and its ``due_date`` the invoice's
+    (what :class:`sheetbill.bank.matching.Matcher` indexes without the ledger).
+    """
+
+    def __init__(self, book: Book):
+        self.inputs = ledger_inputs(book, dt.date.max)
+        self.as_of = book.settings.as_of
+        inputs = self.inputs
+        self.by_no: dict[str, Invoice] = {invoice.invoice_no: invoice for invoice in inputs.invoices}
+        self.items: dict[str, OpenItem] = {}
+        for invoice in inputs.invoices:
+            if invoice.kind == InvoiceKind.CREDIT_NOTE or invoice.invoice_no in book.edited_invoices:
+                continue
+            payer = invoice.customer_id if invoice.bill_to_type == BillToType.CUSTOMER else invoice.bill_to_id
+            self.items[invoice.invoice_no] = OpenItem(invoice.invoice_no, payer, invoice.due_date, invoice.amount)
+        self._groups = _Groups()
+        for invoice in inputs.invoices:
+            self._groups.join(_party(invoice), self._party_of(invoice.related))
+        for payment in inputs.payments:
+            self._groups.join(self._payment_party(payment.invoice_no, payment.customer_id))
+        self._settled: set[Party] = set()
+        self._records: dict[Party, _Records] = {}
+        self._sort_into_groups()
+
+    def _sort_into_groups(self) -> None:
+        """Every item of the ledger's inputs into the records of its group."""
+        inputs, find = self.inputs, self._groups.find
+        for invoice in inputs.invoices:
+            self._records_of(find(_party(invoice))).invoices.append(invoice)
+        for payment in inputs.payments:
+            self._records_of(find(self._payment_party(payment.invoice_no, payment.customer_id))).payments.append(
+                payment)
+        for reminder in inputs.reminders:
+            if reminder.invoice_no in self.by_no:
+                self._records_of(find(_party(self.by_no[reminder.invoice_no]))).reminders.append(reminder)
+        for collection in inputs.collections:
+            if collection.invoice_no in self.by_no:
+                self._records_of(find(_party(self.by_no[collection.invoice_no]))).collections.append(collection)
+        for invoice_no, plan in inputs.plans.items():
+            if invoice_no in self.by_no:
+                self._records_of(find(_party(self.by_no[invoice_no]))).plans[invoice_no] = plan
+
+    def all(self) -> list[OpenItem]:
+        """Every item, settled."""
+        self.settle(self.items.values())
+        return list(self.items.values())
+
+    def settle(self, items: Iterable[OpenItem]) -> None:
+        """Fill in the open amount, installments and oldest due date of ``items`` (and of every other
+        item of their groups), booking each group not booked yet; an item settled before is left as it
+        is (the import takes what it matches off it)."""
+        wanted = {self._groups.find(_party(self.by_no[item.invoice_no])) for item in items}
+        wanted -= self._settled
+        if wanted:
+            self._book(wanted)
+
+    def _book(self, roots: set[Party]) -> None:
+        records = [self._records[root] for root in roots if root in self._records]
+        invoices = [invoice for group in records for invoice in group.invoices]
+        ledger = build_ledger(invoices, [p for group in records for p in group.payments],
+                              [r for group in records for r in group.reminders],
+                              [c for group in records for c in group.collections],
+                              {no: plan for group in records for no, plan in group.plans.items()},
+                              currency=self.inputs.currency, apply_credits=self.inputs.apply_credits)
+        self._fill(ledger, invoices)
+        self._settled |= roots
+
+    def _records_of(self, root: Party) -> _Records:
+        records = self._records.get(root)
+        if records is None:
+            records = self._records[root] = _Records()
+        return records
+
+    def _fill(self, ledger: LedgerReport, invoices: list[Invoice]) -> None:
+        plans = self.inputs.plans
+        for invoice in invoices:
+            item = self.items.get(invoice.invoice_no)
+            receivable = ledger.receivables.get(invoice.invoice_no)
+            if item is None or receivable is None:
+                continue
+            item.open, item.due_date = receivable.balance, receivable.oldest_due
+            plan = plans.get(invoice.invoice_no)
+            if plan is not None:
+                item.installments = tuple((i.number, i.balance) for i in receivable.installments(plan, self.as_of)
+                                          if i.balance > 0)
+
+    def _party_of(self, invoice_no: str | None) -> Party | None:
+        invoice = self.by_no.get(invoice_no or "")
+        return _party(invoice) if invoice is not None else None
+
+    def _payment_party(self, invoice_no: str | None, customer_id: str | None) -> Party:
+        """The account a payment is booked to, as :mod:`sheetbill.ledger` books it."""
+        return self._party_of(invoice_no) or (str(BillToType.CUSTOMER), customer_id or "")
+
+
+def _party(invoice: Invoice) -> Party:
+    return (str(invoice.bill_to_type), invoice.bill_to_id)
+
+
+@dataclass
+class _Records:
+    """The items of one group's accounts, in the ledger's input order."""
+
+    invoices: list[Invoice] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
+    plans: dict[str, PaymentPlan] = field(default_factory=dict)
+
+
+class _Groups:
+    """Parties joined into groups whose accounts share an item (union-find)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Party, Party] = {}
+
+    def find(self, party: Party) -> Party:
+        parent = self.parent.setdefault(party, party)
+        while parent != party:
+            grand = self.parent[parent]
+            self.parent[party] = grand
+            party, parent = parent, grand
+        return party
+
+    def join(self, party: Party, other: Party | None = None) -> None:
+        root = self.find(party)
+        if other is not None:
+            other_root = self.find(other)
+            if other_root != root:
+                self.parent[other_root] = root
+
