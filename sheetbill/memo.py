@@ -28,6 +28,7 @@ import pickle
 import re
 import stat
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -244,31 +245,53 @@ class MemoStore:
         folder cannot be written (the next run then computes everything, nothing else changes).
 
         Blocks a run took from the last memo unchanged are copied from its file, never unpacked or
-        packed again. Saving is the last use of ``memo``: its blocks left in the old file are gone after.
+        packed again. The others are packed one at a time into a temporary file in the cache folder, so
+        a large memo is never held packed in memory as a whole. Saving is the last use of ``memo``: its
+        blocks left in the old file are gone after.
         """
         try:
-            blocks = [(key, block if isinstance(block, (bytes, StoredBlock)) else pack(block))
-                      for key, block in memo.tables.items()]
-            listed = [(key, len(block), block.digest if isinstance(block, StoredBlock) else _digest(block))
-                      for key, block in blocks]
-            index = pickle.dumps({"extras": memo.extras, "blocks": listed}, protocol=pickle.HIGHEST_PROTOCOL)
-            header = self._header() + len(index).to_bytes(8, "big") + index
-            sources = {block.source for _, block in blocks if isinstance(block, StoredBlock)}
-
-            def content(stream: BinaryIO) -> None:
-                stream.write(header)
-                for _, block in blocks:
-                    stream.write(block.read() if isinstance(block, StoredBlock) else block)
-                for source in sources:  # closed before the new file replaces the old (Windows needs it)
-                    source.close()
-
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self.path, content, expected_size=len(header) + sum(len(block) for _, block in blocks))
+            with tempfile.TemporaryFile(dir=self.folder) as spill:  # mode 600, gone when closed
+                listed, pieces = self._spill(memo, spill)
+                index = pickle.dumps({"extras": memo.extras, "blocks": listed}, protocol=pickle.HIGHEST_PROTOCOL)
+                header = self._header() + len(index).to_bytes(8, "big") + index
+                sources = {piece.source for piece in pieces if isinstance(piece, StoredBlock)}
+
+                def content(stream: BinaryIO) -> None:
+                    stream.write(header)
+                    for piece in pieces:
+                        if isinstance(piece, StoredBlock):
+                            stream.write(piece.read())
+                        else:
+                            spill.seek(piece[0])
+                            stream.write(spill.read(piece[1]))
+                    for source in sources:  # closed before the new file replaces the old (Windows needs it)
+                        source.close()
+
+                write_atomic(self.path, content, expected_size=len(header) + sum(length for _, length, _ in listed))
             os.chmod(self.path, 0o600)  # it holds the workbook's data: for its owner only
         except (OSError, ValueError, pickle.PicklingError):
             return False
         self._prune()
         return True
+
+    @staticmethod
+    def _spill(memo: RunMemo, spill: BinaryIO) -> tuple[list[tuple[bytes, int, bytes]], list]:
+        """Every block of ``memo`` as (key, length, digest) for the index, and where its bytes are: a
+        :class:`StoredBlock` of the last memo, or (offset, length) in ``spill``, where each other block
+        is packed, one at a time."""
+        listed: list[tuple[bytes, int, bytes]] = []
+        pieces: list = []
+        for key, block in memo.tables.items():
+            if isinstance(block, StoredBlock):
+                listed.append((key, block.length, block.digest))
+                pieces.append(block)
+                continue
+            data = block if isinstance(block, bytes) else pack(block)
+            pieces.append((spill.tell(), len(data)))
+            listed.append((key, len(data), _digest(data)))
+            spill.write(data)
+        return listed, pieces
 
     def close(self) -> None:
         """Close the file of the memo :meth:`load` gave (its blocks not read by then cannot be any more)."""

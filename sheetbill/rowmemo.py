@@ -38,7 +38,7 @@ BLOCK_ROWS = 2048
 
 #: A row as the memo keeps it: (sheet row, record, key values, Problems); record and key are None for a
 #: row with Problems, the Problems are empty for a good row.
-Outcome = tuple[int, Any, tuple | None, list[Problem]]
+Outcome = tuple[int, Any, tuple | None, Sequence[Problem]]
 
 
 #: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps the verified prefixes of sealed history.
@@ -166,7 +166,7 @@ def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
             outcomes.append((row_no, None, None, found))
         else:
             key = tuple(values.get(k) for k in spec.key) if spec.key else None
-            outcomes.append((row_no, factory(**values, row=row_no), key, []))
+            outcomes.append((row_no, factory(**values, row=row_no), key, ()))  # (): one shared empty
     return outcomes
 
 

@@ -207,6 +207,20 @@ def test_the_store_gives_back_what_it_kept(tmp_path):
     store.close()
 
 
+def test_kept_and_new_blocks_are_saved_together_and_nothing_else_stays_in_the_folder(tmp_path):
+    store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
+    assert store.save(RunMemo({b"old": [(2, "a", None, ())], b"gone": [(3, "b", None, ())]}))
+    loaded = store.load()
+    loaded.tables = {b"old": loaded.tables[b"old"], **{bytes([n]): [(n, "x" * n, None, ())] for n in range(40)}}
+    assert store.save(loaded)  # one block copied from the last file, forty packed anew
+    again = store.load()
+    assert set(again.tables) == {b"old", *(bytes([n]) for n in range(40))}
+    assert memo.unpack(again.tables[b"old"].read()) == [(2, "a", None, ())]
+    assert all(memo.unpack(again.tables[bytes([n])].read()) == [(n, "x" * n, None, ())] for n in range(40))
+    store.close()
+    assert [path.name for path in (tmp_path / "cache").iterdir()] == [store.path.name]
+
+
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"sheetbill-run-memo\n{}\n", "half", "longer"])
 def test_a_damaged_memo_file_is_ignored(tmp_path, damage):
     store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
