@@ -18,8 +18,10 @@ records and Problems, in the same order, that :func:`sheetbill.tables.read_table
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import marshal
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -107,15 +109,41 @@ def project(rows: Sequence[Sequence[object]], indexes: Sequence[int]) -> list[tu
     return projected
 
 
-def block_key(table: bytes, start: int, cells: object) -> bytes:
-    """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells``: a
-    digest of their pickle, which tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``).
-    Without the pickler's memo, equal cells give equal bytes whichever objects hold them."""
-    stream = io.BytesIO()
-    pickler = pickle.Pickler(stream, protocol=5)
-    pickler.fast = True  # no memo: the bytes depend on the values only, never on which objects are shared
-    pickler.dump((start, cells))
-    return hashlib.blake2b(stream.getvalue(), key=table, digest_size=16).digest()
+#: Cell types whose values :mod:`marshal` writes as they are, each type apart (``1``, ``1.0``, ``True``).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: Date and time cells: a column with them is written as its ``repr``, which, for these types and the
+#: plain ones, tells every value and type apart (quoted text, ``1`` and ``1.0``, ``datetime.date(...)``).
+_TEMPORAL = frozenset({dt.datetime, dt.date, dt.time, dt.timedelta})
+
+
+def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
+    """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells`` (rows
+    of equal width, as :func:`project` gives them): a digest of their values and types, column by
+    column, that tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``, a date and its
+    text) and depends on the values only, never on which objects hold them.
+
+    A column of plain cells (text, numbers, yes/no, blanks) is written by :mod:`marshal` (format 2,
+    which has no back-references); one with dates and times too as its ``repr``; any other column (a
+    type a front end rarely gives) is pickled without the pickler's memo.
+    """
+    digest = hashlib.blake2b(key=table, digest_size=16)
+    width = len(cells[0]) if cells else 0
+    digest.update(b"%d|%d|%d|" % (start, len(cells), width))
+    for column in zip(*cells, strict=True):
+        kinds = set(map(type, column))
+        if kinds <= _PLAIN:
+            data = b"M" + marshal.dumps(column, 2)
+        elif kinds <= _PLAIN | _TEMPORAL:
+            data = b"T" + repr(column).encode("utf-8", "surrogatepass")
+        else:
+            stream = io.BytesIO()
+            pickler = pickle.Pickler(stream, protocol=5)
+            pickler.fast = True  # no memo: the bytes depend on the values only
+            pickler.dump(column)
+            data = b"P" + stream.getvalue()
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.digest()
 
 
 def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,

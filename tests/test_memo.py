@@ -183,6 +183,25 @@ def test_a_value_of_another_type_is_another_block(monkeypatch):
         assert (_records(book), problems) == (_records(plain_book), plain_problems)
 
 
+def test_a_block_key_tells_every_value_and_type_apart_and_ignores_which_objects_hold_them():
+    values = [1, 1.0, True, 0, 0.0, -0.0, False, "1", "", None, 10**30, float("inf"), Decimal("1"),
+              dt.date(2026, 1, 1), dt.datetime(2026, 1, 1), dt.time(0), dt.timedelta(days=1), "2026-01-01",
+              "datetime.date(2026, 1, 1)", ("date", "2026-01-01")]
+    table = b"t" * 16
+    alone = {rowmemo.block_key(table, 1, [(value,)]) for value in values}
+    beside_a_date = {rowmemo.block_key(table, 1, [(value,), (dt.date(2026, 1, 1),)]) for value in values}
+    beside_text = {rowmemo.block_key(table, 1, [(value, "x")]) for value in values}
+    assert len(alone) == len(beside_a_date) == len(beside_text) == len(values)
+    assert rowmemo.block_key(table, 1, [(1, "a")]) != rowmemo.block_key(table, 1, [("a", 1)])
+    assert rowmemo.block_key(table, 1, [(1,)]) != rowmemo.block_key(table, 2, [(1,)])
+    assert rowmemo.block_key(table, 1, [(1,)]) != rowmemo.block_key(b"u" * 16, 1, [(1,)])
+    shared = "".join(["Cust", "omer"])
+    apart = [("".join(["Cust", "omer"]), dt.date(2026, 1, n % 28 + 1), n * 1.5) for n in range(100)]
+    together = [(shared, dt.date(2026, 1, n % 28 + 1), n * 1.5) for n in range(100)]
+    assert apart[0][0] is not apart[1][0] and together[0][0] is together[1][0]
+    assert rowmemo.block_key(table, 1, apart) == rowmemo.block_key(table, 1, together)
+
+
 def test_a_damaged_block_is_parsed_again(monkeypatch):
     monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 4)
     tables = _inputs(random.Random(3), 20)
