@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from . import contract, contract_bank
+from . import contract
 from .book import (
     Book,
+    check_invoice_seals,
     checked_iban,
     load_settings,
     payment_record,
@@ -33,22 +34,16 @@ from .book import (
     read_bank_payments,
     read_history,
     read_input,
-    seal_problems,
 )
 from .mandates import read_debits, read_mandates
 from .memo import RunMemo
 from .models import Collection, Customer, Invoice, Reminder
-from .money import AmountPool, minor_unit
+from .money import AmountPool
 from .problems import Problem
-from .rowmemo import SEALS_VERIFIED, TableMemo, seal_findings
-from .seals import INVOICE_SEALED, INVOICE_TAX_SEALED, invoice_order
+from .rowmemo import SEALS_VERIFIED, TableMemo
 from .sheets import RawSheet
 from .tables import duplicate_sheets, find_sheet
 from .upgrade import upgrade_reminders
-
-#: The input tables :func:`load_accounts` reads (for tests and the docs).
-ACCOUNT_TABLES = (contract.SETTINGS, contract.CUSTOMERS, contract.PAYMENTS, contract_bank.BANK_PAYMENTS,
-                  contract.PAYMENT_PLANS, contract.INVOICES, contract.REMINDERS, contract.COLLECTIONS)
 
 
 def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
@@ -84,16 +79,8 @@ def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = Non
 
 
 def _check_invoice_seals(book: Book, memo: TableMemo | None) -> list[Problem]:
-    """The Seals of the Invoices rows (as :func:`sheetbill.book.check_seals` checks them); an edited
-    invoice goes into ``book.edited_invoices``."""
+    """The Seals of the Invoices rows, as a run checks them; an edited invoice goes into
+    ``book.edited_invoices``."""
     if not any(invoice.seal for invoice in book.invoices):
         return []  # history from before seals: sealed when a run writes it back
-    problems: list[Problem] = []
-    columns = INVOICE_SEALED + INVOICE_TAX_SEALED
-    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
-                                 invoice_order(book.invoices), minor_unit(book.settings.currency), memo):
-        invoice = book.invoices[finding.index]
-        problems += seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, columns)
-        if finding.kind == "edited":
-            book.edited_invoices.add(invoice.invoice_no)
-    return problems
+    return check_invoice_seals(book, memo)[0]

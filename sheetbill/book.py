@@ -471,16 +471,8 @@ def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
     places = minor_unit(book.settings.currency)
     if not any(inv.seal for inv in book.invoices) and not any(line.seal for line in book.lines):
         return []  # history from before seals: sealed when written back
-    invoice_columns, line_columns = INVOICE_SEALED + INVOICE_TAX_SEALED, LINE_SEALED + LINE_TAX_SEALED
-    problems: list[Problem] = []
-    edited_rows: set[str] = set()
-    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
-                                 invoice_order(book.invoices), places, memo):
-        invoice = book.invoices[finding.index]
-        problems += seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, invoice_columns)
-        if finding.kind == "edited":
-            book.edited_invoices.add(invoice.invoice_no)
-            edited_rows.add(invoice.invoice_no)
+    line_columns = LINE_SEALED + LINE_TAX_SEALED
+    problems, edited_rows = check_invoice_seals(book, memo)
     edited_lines: set[str] = set()
     for finding in seal_findings(contract.INVOICE_LINES_SHEET, book.lines, LINE_SEALED, LINE_TAX_SEALED,
                                  line_order(book.invoices, book.lines), places, memo):
@@ -501,6 +493,22 @@ def check_seals(book: Book, memo: TableMemo | None = None) -> list[Problem]:
                 book.trusted[invoice.invoice_no] = _trusted(invoice, edited_lines_of, edited_lines,
                                                            book.settings.currency)
     return problems
+
+
+def check_invoice_seals(book: Book, memo: TableMemo | None = None) -> tuple[list[Problem], set[str]]:
+    """The Seals of the Invoices rows (part of :func:`check_seals`): the Problems, and the invoices whose
+    rows were edited (also added to ``book.edited_invoices``)."""
+    columns = INVOICE_SEALED + INVOICE_TAX_SEALED
+    problems: list[Problem] = []
+    edited: set[str] = set()
+    for finding in seal_findings(contract.INVOICES_SHEET, book.invoices, INVOICE_SEALED, INVOICE_TAX_SEALED,
+                                 invoice_order(book.invoices), minor_unit(book.settings.currency), memo):
+        invoice = book.invoices[finding.index]
+        problems += seal_problems(finding, contract.INVOICES_SHEET, invoice.row, invoice.invoice_no, columns)
+        if finding.kind == "edited":
+            book.edited_invoices.add(invoice.invoice_no)
+            edited.add(invoice.invoice_no)
+    return problems, edited
 
 
 def _trusted(invoice: Invoice, lines: Mapping[str, list[InvoiceLine]], edited_lines: set[str],

@@ -267,6 +267,12 @@ def valid_payments(book: Book, invoices: Mapping[str, Invoice], problems: list[P
     return valid
 
 
+def payment_account(invoice: Invoice | None, customer_id: str | None) -> tuple[str, str | None]:
+    """The account (party type, party ID) a payment is booked to: its invoice's bill-to party, or, without
+    an invoice, the customer it names."""
+    return (invoice.bill_to_type, invoice.bill_to_id) if invoice else (BillToType.CUSTOMER, customer_id)
+
+
 def build_ledger(invoices: Sequence[Invoice], payments: Sequence[Payment], reminders: Sequence[Reminder],
                  collections: Sequence[Collection], plans: Mapping[str, PaymentPlan], *, currency: str,
                  apply_credits: ApplyCredits = ApplyCredits.AUTOMATIC) -> LedgerReport:
@@ -389,8 +395,7 @@ class _Replay:
     def _money(self, payment: Payment) -> None:
         kind = payment.type or PaymentType.PAYMENT
         invoice = self.by_no.get(payment.invoice_no or "")
-        party = (invoice.bill_to_type, invoice.bill_to_id) if invoice else (BillToType.CUSTOMER, payment.customer_id)
-        account = self._account(*party)
+        account = self._account(*payment_account(invoice, payment.customer_id))
         if kind == PaymentType.REFUND or (kind == PaymentType.PAYMENT and payment.amount < 0):
             self._refund(account, payment)
             return

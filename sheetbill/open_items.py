@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 from .bank.matching import OpenItem
 from .book import Book
-from .ledger import LedgerReport, build_ledger
+from .ledger import LedgerReport, build_ledger, payment_account
 from .models import BillToType, Collection, Invoice, InvoiceKind, Payment, PaymentPlan, Reminder
 from .run import ledger_inputs
 
-Party = tuple[str, str]
+Party = tuple[str, str | None]
 
 
 class OpenItems:
@@ -122,12 +122,12 @@ class OpenItems:
         return _party(invoice) if invoice is not None else None
 
     def _payment_party(self, invoice_no: str | None, customer_id: str | None) -> Party:
-        """The account a payment is booked to, as :mod:`sheetbill.ledger` books it."""
-        return self._party_of(invoice_no) or (str(BillToType.CUSTOMER), customer_id or "")
+        """The account a payment is booked to (:func:`sheetbill.ledger.payment_account`)."""
+        return payment_account(self.by_no.get(invoice_no or ""), customer_id)
 
 
 def _party(invoice: Invoice) -> Party:
-    return (str(invoice.bill_to_type), invoice.bill_to_id)
+    return (invoice.bill_to_type, invoice.bill_to_id)
 
 
 @dataclass

@@ -241,8 +241,9 @@ def test_a_custom_run_is_used_and_its_result_encoded():
     assert json.loads(text)["actions"][0]["args"][:4] == ["hello", "sheetbill: Update overdue", "ok", "info"]
 
 
-def test_import_bank_takes_the_statement_files_in_the_request(base):
-    import base64
+def billed_with_a_statement(base):
+    """The tiny workbook billed through the server, its first Invoices row, and a camt.053 paying that
+    invoice by its RF reference."""
     import datetime as dt
 
     from sheetbill.bank.camt_write import camt053
@@ -257,6 +258,13 @@ def test_import_bank_takes_the_statement_files_in_the_request(base):
     data = camt053("DE89370400440532013000", [
         BankEntry(Decimal(str(first[8])), "EUR", day, day, "Ann Lee", structured_reference=invoice_rf(first[0]),
                   bank_reference="B1", status="BOOK")], statement_id="S1", created=dt.datetime(2026, 3, 6))
+    return after, first, data
+
+
+def test_import_bank_takes_the_statement_files_in_the_request(base):
+    import base64
+
+    after, first, data = billed_with_a_statement(base)
     body = payload(after) | {"files": [{"name": "../../etc/passwd", "content": base64.b64encode(data).decode()}]}
     status, text = post(base + "/xlwings/custom-scripts-call/import-bank", body)
     assert status == 200, text
@@ -273,21 +281,10 @@ def test_import_bank_takes_the_files_from_the_sheet_excels_macro_adds(base):
     """Excel's RunServerPython sends only the workbook: the macro puts each picked file on the sheet
     'sheetbill import files' (name in A, base64 split over cells from B on), and the server reads it there."""
     import base64
-    import datetime as dt
 
     from sheetbill import contract_bank
-    from sheetbill.bank.camt_write import camt053
-    from sheetbill.bank.entries import BankEntry
-    from sheetbill.bank.references import invoice_rf
 
-    workbook = tiny_workbook()
-    _, text = post(base + BILL, payload(workbook))
-    after = apply_actions(workbook, json.loads(text)["actions"])
-    first = after["Invoices"][1]
-    day = dt.date(2026, 3, 5)
-    data = camt053("DE89370400440532013000", [
-        BankEntry(Decimal(str(first[8])), "EUR", day, day, "Ann Lee", structured_reference=invoice_rf(first[0]),
-                  bank_reference="B1", status="BOOK")], statement_id="S1", created=dt.datetime(2026, 3, 6))
+    after, first, data = billed_with_a_statement(base)
     content = base64.b64encode(data).decode()
     cells = [content[i:i + 700] for i in range(0, len(content), 700)]  # the macro's chunks, smaller here
     assert len(cells) > 1
