@@ -15,18 +15,19 @@ in both forms.
 * The sign comes from ``CdtDbtInd`` alone; a reversal (``RvslInd``) keeps the indicator the bank
   gives. The counterparty is the debtor of a credit and the creditor of a debit.
 
-The XML is parsed with ``defusedxml`` and any document type declaration is refused, so a file
-cannot make the reader expand entities or fetch external ones.
+Any document type declaration is refused before the XML is parsed (a first pass of expat that
+stops at one), so a file cannot make the reader expand entities or fetch external ones; the
+document is then parsed by ElementTree's C parser. (``defusedxml`` gives the same refusal but
+parses with ElementTree's pure-Python builder, three times slower on a statement of 10,000
+entries.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from xml.etree.ElementTree import Element, ParseError, fromstring
+from xml.parsers import expat
 
 from sheetbill.bank.entries import (
     BankEntry,
@@ -41,17 +42,44 @@ _CONTAINERS = {"BkToCstmrStmt": "Stmt", "BkToCstmrAcctRpt": "Rpt", "BkToCstmrDbt
 _OPENING, _CLOSING = ("OPBD", "PRCD"), ("CLBD",)
 
 
+class _Declaration(Exception):
+    """A document type declaration or entity declaration met by :func:`_refuse_declarations`."""
+
+
+def _declaration(*_args: object) -> None:
+    raise _Declaration
+
+
+def _refuse_declarations(data: bytes) -> None:
+    """Raise :class:`StatementError` when ``data`` declares a document type or entities, or is not
+    well-formed; expat is stopped at the declaration, before it expands or fetches anything."""
+    checker = expat.ParserCreate()
+    checker.StartDoctypeDeclHandler = _declaration
+    checker.EntityDeclHandler = _declaration
+    checker.ExternalEntityRefHandler = _declaration
+    try:
+        checker.Parse(data, True)
+    except _Declaration:
+        raise StatementError("refused XML with a document type declaration or entities") from None
+    except expat.ExpatError as exc:
+        raise StatementError(f"not well-formed XML: {exc}") from exc
+
+
 def parse_xml(data: bytes) -> Element:
     """The root of the XML document ``data``, namespaces removed; refuses DTDs, entities and broken XML."""
+    _refuse_declarations(data)
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise StatementError(f"refused XML with a document type declaration or entities: {exc}") from exc
+        root = fromstring(data)
     except ParseError as exc:
         raise StatementError(f"not well-formed XML: {exc}") from exc
+    local: dict[str, str] = {}
     for element in root.iter():
-        if isinstance(element.tag, str) and "}" in element.tag:
-            element.tag = element.tag.split("}", 1)[1]
+        tag = element.tag
+        if tag[0] == "{":
+            name = local.get(tag)
+            if name is None:
+                name = local[tag] = tag[tag.index("}") + 1:]
+            element.tag = name
     return root
 
 
@@ -120,15 +148,19 @@ class _Paths:
             self._first = within._first
             return
         first: dict[str, Element] = {}
-        stack = [(child, child.tag) for child in reversed(node)]
-        while stack:
-            element, path = stack.pop()
-            if not isinstance(path, str):  # a comment or processing instruction
-                continue
-            if path not in first:
-                first[path] = element
-            if len(element):
-                stack.extend((child, f"{path}/{child.tag}") for child in reversed(element))
+        # Level by level: the elements of one path all sit at one depth, and a level is walked in
+        # document order, so the first element met at a path is the first in the document.
+        level = [(node, "")]
+        while level:
+            below = []
+            for parent, prefix in level:
+                for child in parent:
+                    path = prefix + child.tag
+                    if path not in first:
+                        first[path] = child
+                    if len(child):
+                        below.append((child, path + "/"))
+            level = below
         self._first = first
 
     def find(self, path: str) -> Element | None:
