@@ -146,8 +146,12 @@ def payers(book: Book, posted: Sequence[dict]) -> list[Payer]:
             learned[customer].add(compact(str(row["iban"])))
     result = []
     for customer in book.customers.values():
-        ibans = {compact(customer.iban)} if customer.iban else set()
-        result.append(Payer(customer.customer_id, customer.name, tuple(sorted(ibans | learned[customer.customer_id]))))
+        known = learned.get(customer.customer_id)
+        if known:
+            ibans = tuple(sorted({compact(customer.iban)} | known if customer.iban else known))
+        else:
+            ibans = (compact(customer.iban),) if customer.iban else ()
+        result.append(Payer(customer.customer_id, customer.name, ibans))
     return result
 
 

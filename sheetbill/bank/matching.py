@@ -50,13 +50,17 @@ _RF_IN_TEXT = re.compile(r"(?<![A-Z0-9])RF[0-9]{2}(?:[A-Z0-9]{1,21}|(?: ?[A-Z0-9
                          r"(?![A-Z0-9])")
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Z0-9])(?:(?P<prefix>[A-Z]+)[\s\-/.:#]*)?(?P<digits>[0-9]+(?:[\s\-][0-9]+)*)"
                              r"(?![0-9])")
+#: An invoice number's :func:`invoice_key` split into the letters before its number and the number.
 _INVOICE_NO = re.compile(r"^(?P<prefix>.*?)(?P<digits>[0-9]+)$")
 _NAME_NOISE = re.compile(r"[^\w]+")
 
 
 def name_key(name: str | None) -> str:
     """A name compared loosely: case, punctuation and spacing ignored (``Weber, Anna`` = ``weber anna``)."""
-    return " ".join(_NAME_NOISE.sub(" ", (name or "").casefold()).split())
+    text = (name or "").casefold()
+    if text.replace(" ", "").isalnum():  # letters, digits and spaces only (most names): no regex
+        return " ".join(text.split())
+    return " ".join(_NAME_NOISE.sub(" ", text).split())
 
 
 @dataclass(eq=False)
@@ -120,15 +124,6 @@ class Match:
         return bool(self.rule)
 
 
-def _split_number(key: str) -> tuple[str, int, int] | None:
-    """(letters before the number, the number, its width) of an invoice number's :func:`invoice_key`;
-    None without digits."""
-    found = _INVOICE_NO.match(key)
-    if not found:
-        return None
-    return found["prefix"], int(found["digits"]), len(found["digits"])
-
-
 class Matcher:
     """The open items and payers, indexed once; :meth:`match` decides one credit at a time.
 
@@ -150,26 +145,30 @@ class Matcher:
         self.by_key: dict[str, OpenItem] = {}
         self.by_number: dict[int, list[tuple[str, int, OpenItem]]] = defaultdict(list)
         self.by_customer: dict[str, list[OpenItem]] = defaultdict(list)
+        self.by_amount: dict[Decimal, list[str]] = defaultdict(list)
         self.prefixes: set[str] = set()
+        # One pass over the items, its lookups hoisted: the import indexes 100,000s of them.
+        by_key, by_number, by_customer, by_amount = self.by_key, self.by_number, self.by_customer, self.by_amount
+        split_number = _INVOICE_NO.match
         for item in items:
-            key = invoice_key(item.invoice_no)
-            self.by_key.setdefault(key, item)
-            self.by_customer[item.customer_id].append(item)
-            parts = _split_number(key)
+            invoice_no = item.invoice_no
+            key = invoice_key(invoice_no)
+            if key not in by_key:
+                by_key[key] = item
+            by_customer[item.customer_id].append(item)
+            parts = split_number(key)
             if parts:
-                prefix, number, width = parts
-                self.by_number[number].append((prefix, width, item))
+                prefix, digits = parts.groups()
+                by_number[int(digits)].append((prefix, len(digits), item))
                 if prefix:
                     self.prefixes.add(prefix)
-        self.by_amount: dict[Decimal, list[str]] = defaultdict(list)
-        for item in items:
             if not item.installments:
                 if item.open > 0:
-                    self.by_amount[item.open].append(item.invoice_no)
+                    by_amount[item.open].append(invoice_no)
                 continue
             for amount in {item.open, *(open_ for _, open_ in item.installments)}:
                 if amount > 0:
-                    self.by_amount[amount].append(item.invoice_no)
+                    by_amount[amount].append(invoice_no)
         self.by_iban: dict[str, set[str]] = defaultdict(set)
         self.by_name: dict[str, set[str]] = defaultdict(set)
         for payer in payers:
