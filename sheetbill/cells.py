@@ -194,7 +194,7 @@ def _any_date(value: CellValue) -> dt.date:
     if isinstance(value, bool):
         raise CellError(msg("expected a date, found yes/no"), "not-a-date")
     if isinstance(value, (int, float, Decimal)):
-        serial = float(value)
+        serial = float(value) if not (isinstance(value, Decimal) and value.is_snan()) else 0.0
         if not 1 <= serial <= _MAX_SERIAL:
             raise CellError(msg("{value} is not a date", value=to_text(value)), "not-a-date")
         return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
@@ -297,6 +297,40 @@ COERCERS: dict[str, Callable[[CellValue], Any]] = {
     "feelist": to_fee_list,
 }
 
+
+
+def with_shortcut(kind: str, coerce: Callable[[CellValue], Any], positive: bool = False,
+                  nonnegative: bool = False) -> Callable[[CellValue], Any]:
+    """``coerce`` (a column's whole reading of a cell, checks included) with a shortcut for the cells
+    most sheets are made of: a float or Decimal in an amount or decimal column, a date in a date
+    column. The shortcut returns only what ``coerce`` would return for the cell; anything else,
+    errors included, goes through ``coerce``. ``positive``/``nonnegative``: the column's sign rule,
+    as :class:`sheetbill.tables.Field` has it."""
+    if kind in ("money", "decimal"):
+        limit = MAX_AMOUNT if kind == "money" else MAX_DECIMAL
+
+        def number(value: CellValue) -> Any:
+            if type(value) is float and value == value and abs(value) < 1e300:
+                result = _float_decimal(value)
+            elif type(value) is Decimal and value.is_finite():
+                result = value
+            else:
+                return coerce(value)
+            if abs(result) >= limit or (positive and result <= 0) or (nonnegative and result < 0):
+                return coerce(value)
+            return result
+        return number
+    if kind == "date" and not positive and not nonnegative:
+        def date(value: CellValue) -> Any:
+            if type(value) is dt.date:
+                day = value
+            elif type(value) is dt.datetime:
+                day = value.date()
+            else:
+                return coerce(value)
+            return day if DATE_MIN <= day <= DATE_MAX else coerce(value)
+        return date
+    return coerce
 
 
 def check_range(value: Any, kind: str, maximum: int | None = None, minimum: int | None = None) -> None:

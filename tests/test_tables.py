@@ -113,3 +113,32 @@ def test_error_cells_and_negative_quantities_are_problems():
     records, problems = read_table(raw, contract.CHARGES)
     assert records == []
     assert [(p.row, p.column) for p in problems] == [(2, "Date"), (3, "Quantity"), (4, "Quantity")]
+
+
+_SHORTCUT_CELLS = [
+    12.5, 0.0, -0.0, -3.25, 1e12, 9.99e12, 1e13, -1e13, 1e9, 999999999.5, 1e300, 1e308, float("inf"),
+    float("-inf"), float("nan"), 0.1 + 0.2, 7, True, False, "12,50", "",
+    Decimal("80.00"), Decimal("0"), Decimal("-0.00"), Decimal("-1"), Decimal("1E+13"), Decimal("9999999999999.99"),
+    Decimal("1E+9"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity"),
+    dt.date(2026, 1, 31), dt.date(1899, 12, 31), dt.date(1900, 1, 1), dt.date(9000, 12, 31), dt.date(9001, 1, 1),
+    dt.datetime(2026, 1, 31, 13, 5), dt.datetime(1800, 1, 1), dt.time(12, 0), 46000, 46000.0, "31.01.2026",
+]
+
+
+def _outcome(read, cell):
+    try:
+        value = read(cell)
+    except CellError as err:
+        return ("error", err.code, str(err.message))
+    return ("value", type(value), str(value))
+
+
+@pytest.mark.parametrize("field", [f for spec in contract.INPUT_TABLES for f in spec.fields
+                                   if f.kind in ("money", "decimal", "date")],
+                         ids=lambda f: f"{f.name}-{f.kind}")
+def test_the_cell_shortcut_reads_every_cell_as_the_full_check_does(field):
+    """A column's shortcut for plain numbers and dates (Field.read) gives what Field.coerce gives, value,
+    type and error alike, for cells at and beyond every limit."""
+    for cell in _SHORTCUT_CELLS:
+        assert _outcome(field.read, cell) == _outcome(field.coerce, cell), cell
+    assert field.read is not field.coerce  # the shortcut is in place for these kinds
