@@ -47,19 +47,21 @@ class OpenItems:
             payer = invoice.customer_id if invoice.bill_to_type == BillToType.CUSTOMER else invoice.bill_to_id
             self.items[invoice.invoice_no] = OpenItem(invoice.invoice_no, payer, invoice.due_date, invoice.amount)
         self._groups = _Groups()
-        for invoice in inputs.invoices:
-            self._groups.join(_party(invoice), self._party_of(invoice.related))
+        parties = [(invoice.bill_to_type, invoice.bill_to_id) for invoice in inputs.invoices]  # _party of each
+        join = self._groups.join
+        for invoice, party in zip(inputs.invoices, parties, strict=True):
+            join(party, self._party_of(invoice.related) if invoice.related else None)
         for payment in inputs.payments:
-            self._groups.join(self._payment_party(payment.invoice_no, payment.customer_id))
+            join(self._payment_party(payment.invoice_no, payment.customer_id))
         self._settled: set[Party] = set()
         self._records: dict[Party, _Records] = {}
-        self._sort_into_groups()
+        self._sort_into_groups(parties)
 
-    def _sort_into_groups(self) -> None:
-        """Every item of the ledger's inputs into the records of its group."""
+    def _sort_into_groups(self, parties: list[Party]) -> None:
+        """Every item of the ledger's inputs into the records of its group (``parties``: each invoice's)."""
         inputs, find = self.inputs, self._groups.find
-        for invoice in inputs.invoices:
-            self._records_of(find(_party(invoice))).invoices.append(invoice)
+        for invoice, party in zip(inputs.invoices, parties, strict=True):
+            self._records_of(find(party)).invoices.append(invoice)
         for payment in inputs.payments:
             self._records_of(find(self._payment_party(payment.invoice_no, payment.customer_id))).payments.append(
                 payment)
