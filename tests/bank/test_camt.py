@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -134,7 +135,14 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 </Stmt></BkToCstmrStmt></Document>"""
 
 
-@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["entity-expansion", "external-entity"])
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE Document SYSTEM "http://127.0.0.1:9/camt.dtd">
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>S1</Id>
+</Stmt></BkToCstmrStmt></Document>"""
+
+
+@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD],
+                         ids=["entity-expansion", "external-entity", "external-dtd"])
 def test_hostile_xml_is_refused_not_expanded(data):
     with pytest.raises(StatementError, match="refused"):
         read_camt(data)
@@ -145,3 +153,13 @@ def test_broken_and_foreign_xml_are_errors():
         read_camt(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>')
     with pytest.raises(StatementError, match="not a camt"):
         read_camt(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"><CstmrDrctDbtInitn/></Document>')
+
+
+def test_a_document_with_namespace_prefixes_reads_as_one_with_a_default_namespace():
+    plain = _document("camt.053.001.08", NEW_STYLE_ENTRY)
+    text = plain.decode()
+    prefixed = text.replace('<Document xmlns="', '<c:Document xmlns:c="')
+    prefixed = re.sub(r"<(/?)(?!c:Document|\?xml)([A-Za-z])", r"<\1c:\2", prefixed)
+    prefixed = prefixed.replace("</Document>", "</c:Document>")
+    assert "<c:Ntry>" in prefixed and "<c:Nm>" in prefixed
+    assert read_camt(prefixed.encode()) == read_camt(plain)
