@@ -32,7 +32,7 @@ from .memo import StoredBlock, unpack
 from .problems import ConfigurationError, Problem
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
-from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_outcomes
+from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_key, row_outcomes
 
 #: Rows a block holds: small enough that a day's new rows re-parse little, large enough that the keys
 #: and the memo's bookkeeping cost little.
@@ -193,8 +193,7 @@ def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
         if found:
             outcomes.append((row_no, None, None, found))
         else:
-            key = tuple(values.get(k) for k in spec.key) if spec.key else None
-            outcomes.append((row_no, factory(**values, row=row_no), key, ()))  # (): one shared empty
+            outcomes.append((row_no, factory(**values, row=row_no), row_key(spec, values), ()))  # (): one shared empty
     return outcomes
 
 

@@ -198,19 +198,25 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
     yield from repeated
     first_key = first_key_header(spec)
     seen: dict[tuple, int] = {}
-    key_fields = spec.key
-    only_key = key_fields[0] if len(key_fields) == 1 else None
     for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows)):
         if problems:
             yield from problems
             continue
-        if key_fields:
-            key = (values.get(only_key),) if only_key else tuple(values.get(k) for k in key_fields)
+        key = row_key(spec, values)
+        if key is not None:
             if key in seen:
                 yield duplicate_key(key, seen[key], sheet.location_sheet, row_no, first_key)
                 continue
             seen[key] = row_no
         yield Row(values, row_no)
+
+
+def row_key(spec: TableSpec, values: Mapping[str, Any]) -> tuple | None:
+    """The values of a parsed row that make its record unique (``spec.key``), None for a table without a key."""
+    fields = spec.key
+    if not fields:
+        return None
+    return (values.get(fields[0]),) if len(fields) == 1 else tuple(values.get(name) for name in fields)
 
 
 def first_key_header(spec: TableSpec) -> str:

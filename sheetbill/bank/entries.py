@@ -15,12 +15,11 @@ identical in all of these (two equal payments on one day stay two entries).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 #: References that banks write where they have none; they identify nothing.
@@ -157,16 +156,8 @@ def with_entry_ids(account: str | None, entries: list[BankEntry]) -> tuple[BankE
         base = entry.entry_id or entry_id(account, entry)
         seen[base] += 1
         ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        result.append(entry if ident == entry.entry_id else _with_id(entry, ident))
+        result.append(entry if ident == entry.entry_id else replace(entry, entry_id=ident))
     return tuple(result)
-
-
-def _with_id(entry: BankEntry, ident: str) -> BankEntry:
-    """``entry`` with ``entry_id`` set to ``ident`` (what :func:`dataclasses.replace` gives, without
-    running ``__init__`` over the seventeen fields again: one call per entry of a statement)."""
-    result = copy.copy(entry)
-    object.__setattr__(result, "entry_id", ident)
-    return result
 
 
 def looks_like_iban(value: str | None) -> bool:

@@ -60,7 +60,8 @@ def mod97(text: str) -> int:
 
     :raises ValueError: for anything but ASCII letters and digits.
     """
-    digits = text.translate(_LETTER_NUMBERS)
+    rest = text.lstrip("0123456789")  # digits before the first letter (most of an IBAN) stay as they are
+    digits = text[:len(text) - len(rest)] + rest.translate(_LETTER_NUMBERS)
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"{text!r}: only letters and digits have a MOD 97-10 value")
     return int(digits) % 97
@@ -157,12 +158,7 @@ def iban_fault(iban: str) -> IbanFault | None:
     expected = IBAN_LENGTHS.get(value[:2])
     if expected is not None and len(value) != expected:
         return IbanFault("length", value[:2], len(value), expected)
-    bban = value[4:]
-    if bban.isdigit() and bban.isascii():  # most IBANs (DE, AT, ...): the letters are the country's two
-        remainder = int(f"{bban}{ord(value[0]) - 55}{ord(value[1]) - 55}{value[2:4]}") % 97
-    else:
-        remainder = mod97(bban + value[:4])
-    if remainder != 1:
+    if mod97(value[4:] + value[:4]) != 1:
         return IbanFault("check")
     return None
 
