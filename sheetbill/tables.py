@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
+from operator import itemgetter
+from types import NoneType
 from typing import Any, NamedTuple
 
 from .cells import COERCERS, ERROR_VALUES, MAX_TEXT, CellError, check_range, normalize, to_text, with_shortcut
@@ -232,16 +235,134 @@ def duplicate_key(key: tuple, first: int, sheet: str, row: int, header: str) -> 
 
 
 def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int
-                 ) -> Iterator[tuple[int, dict[str, Any], list[Problem]]]:
+                 ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
     """``(sheet row, typed values, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, each
     row on its own (keys are compared across rows by the caller); a row with problems has them all.
 
-    Longer than the house's 60 lines on purpose: it is the per-cell hot loop of every input table (a
-    million charges are ten million cells), so it stays one function with its lookups hoisted.
+    Rows are taken in blocks of :data:`COLUMNAR_ROWS`. A block whose every cell reads without a question
+    (see :func:`columnar_block`) is read column by column; any other block row by row
+    (:func:`_rows_one_by_one`, which says what each cell means). Both give the same outcomes.
+    """
+    plan = [_Planned(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.read, fld.required, fld.header)
+            for fld in spec.fields if fld.name in columns]
+    rows = sheet.rows
+    whole = isinstance(rows, (list, tuple))
+    for block_start in range(start, stop, COLUMNAR_ROWS):
+        block_stop = min(block_start + COLUMNAR_ROWS, stop)
+        block = rows[block_start:block_stop] if whole else [rows[i] for i in range(block_start, block_stop)]
+        outcomes = columnar_block(block, plan, sheet.first_row + block_start)
+        if outcomes is None:
+            yield from _rows_one_by_one(sheet, plan, block_start, block_stop)
+        else:
+            yield from outcomes
+
+
+#: Rows read together by :func:`columnar_block`; a block with one questionable cell is read row by row.
+COLUMNAR_ROWS = 256
+
+
+class _Planned(NamedTuple):
+    """A column of a table as the readers use it."""
+
+    name: str
+    index: int
+    textual: bool
+    read: Callable[[CellValue], Any]
+    required: bool
+    header: str
+
+
+#: Marks a blank cell in a column while a block's values are assembled.
+_BLANK = object()
+
+
+def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned], first_row: int
+                   ) -> list[tuple[int, dict[str, Any], Sequence[Problem]]] | None:
+    """The outcomes of ``block`` (rows starting at sheet row ``first_row``), read column by column, or
+    None when a cell of it needs :func:`_rows_one_by_one`.
+
+    This is the bulk of every large sheet: rows with cells in every row, text without surrounding
+    blanks or Excel error values, numbers and dates the columns accept. A block qualifies only when
+    each cell of it means what the row-by-row reading would make of it without a Problem: no row
+    without cells, no blank text, no error value, no text over :data:`MAX_TEXT`, no blank required
+    cell, no row blank in every column, and each other cell reads (``read`` raises no CellError).
+    The values are then the ones the row-by-row reading gives, in the same order.
+    """
+    if not block or not plan or not all(block):
+        return None
+    indexes = [planned.index for planned in plan]
+    last = max(indexes)
+    if min(map(len, block)) > last:
+        pick = itemgetter(*indexes)
+        picked = list(map(pick, block)) if len(indexes) > 1 else [(pick(cells),) for cells in block]
+    else:
+        picked = [tuple(cells[i] if i < len(cells) else None for i in indexes) for cells in block]
+    names: list[str] = []
+    value_columns: list[list[Any]] = []
+    blanks: list[tuple[str, list[int]]] = []
+    blank_everywhere: set[int] | None = None
+    for planned, cells in zip(plan, zip(*picked, strict=True), strict=True):
+        kinds = set(map(type, cells))
+        present: Sequence[CellValue] = cells
+        if NoneType in kinds:
+            if planned.required:
+                return None
+            kinds.discard(NoneType)
+            holes = [i for i, cell in enumerate(cells) if cell is None]
+            blank_everywhere = set(holes) if blank_everywhere is None else blank_everywhere.intersection(holes)
+            present = [cell for cell in cells if cell is not None]
+        else:
+            holes = []
+            blank_everywhere = set()
+        if not kinds:
+            continue
+        try:
+            values = _column_values(present, kinds, planned)
+        except CellError:
+            return None
+        if values is None:
+            return None
+        if holes:
+            filled = iter(values)
+            values = [_BLANK if cell is None else next(filled) for cell in cells]
+            blanks.append((planned.name, holes))
+        names.append(planned.name)
+        value_columns.append(values)
+    if blank_everywhere:
+        return None  # a row blank in every column is skipped: the row-by-row reading says which
+    records = list(map(dict, map(zip, repeat(names), zip(*value_columns, strict=True))))
+    for name, holes in blanks:
+        for i in holes:
+            del records[i][name]
+    return list(zip(range(first_row, first_row + len(block)), records, repeat(()), strict=False))
+
+
+def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Planned) -> list[Any] | None:
+    """The typed values of a column's non-blank cells ``present`` (of the types ``kinds``), or None when
+    one of them is text that the row-by-row reading would question (blank, an error value, too long)."""
+    if str in kinds:
+        texts = present if len(kinds) == 1 else [cell for cell in present if type(cell) is str]
+        stripped = set(map(str.strip, texts))
+        if "" in stripped or not ERROR_VALUES.isdisjoint(stripped):
+            return None
+        if planned.textual:
+            if max(map(len, stripped)) > MAX_TEXT:
+                return None
+            if len(kinds) == 1:
+                return list(map(str.strip, present))
+            read = planned.read
+            return [cell.strip() if type(cell) is str else read(cell) for cell in present]
+    return list(map(planned.read, present))
+
+
+def _rows_one_by_one(sheet: RawSheet, plan: Sequence[_Planned], start: int, stop: int
+                     ) -> Iterator[tuple[int, dict[str, Any], list[Problem]]]:
+    """:func:`row_outcomes` of ``sheet.rows[start:stop]``, one row at a time, with every Problem.
+
+    Longer than the house's 60 lines on purpose: it is the per-cell loop that says what each cell
+    means, so it stays one function with its lookups hoisted.
     """
     name = sheet.location_sheet
-    plan = [(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.read, fld.required, fld.header)
-            for fld in spec.fields if fld.name in columns]
     first_row = sheet.first_row
     rows = sheet.rows
     for offset in range(start, stop):
