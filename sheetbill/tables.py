@@ -193,25 +193,36 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
     A row with a bad cell yields its problems and no Row: it is skipped whole, never half-read.
     Duplicate keys keep the first row and report the later ones. Blank rows are skipped.
     """
+    for row_no, values, problems in _checked_rows(sheet, spec):
+        if problems:
+            yield from problems
+        else:
+            yield Row(values, row_no)
+
+
+def _checked_rows(sheet: RawSheet | None, spec: TableSpec) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
+    """:func:`row_outcomes` of the whole table with what holds across its rows: the header's Problems come
+    first (as a row without values), and a row whose key an earlier row has gets the duplicate-key
+    Problem instead (the first row is kept)."""
     if sheet is None or not sheet.rows:
         if spec.required_sheet:
             raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
         return
     columns, repeated = column_map(sheet, spec)
-    yield from repeated
+    if repeated:
+        yield sheet.first_row, {}, repeated
     first_key = first_key_header(spec)
+    name = sheet.location_sheet
     seen: dict[tuple, int] = {}
     for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows)):
-        if problems:
-            yield from problems
-            continue
-        key = row_key(spec, values)
-        if key is not None:
-            if key in seen:
-                yield duplicate_key(key, seen[key], sheet.location_sheet, row_no, first_key)
-                continue
-            seen[key] = row_no
-        yield Row(values, row_no)
+        if not problems:
+            key = row_key(spec, values)
+            if key is not None:
+                if key in seen:
+                    problems = (duplicate_key(key, seen[key], name, row_no, first_key),)
+                else:
+                    seen[key] = row_no
+        yield row_no, values, problems
 
 
 def row_key(spec: TableSpec, values: Mapping[str, Any]) -> tuple | None:
@@ -410,14 +421,17 @@ def _rows_one_by_one(sheet: RawSheet, plan: Sequence[_Planned], start: int, stop
 
 def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None
                ) -> tuple[list[Any], list[Problem]]:
-    """All records of a table (built with ``factory(**values, row=...)`` when given) and its Problems."""
+    """All records of a table (built with ``factory(**values, row=...)`` when given, else as :class:`Row`)
+    and its Problems, as :func:`iter_records` gives them."""
     records: list[Any] = []
     problems: list[Problem] = []
-    for item in iter_records(sheet, spec):
-        if isinstance(item, Problem):
-            problems.append(item)
+    for row_no, values, found in _checked_rows(sheet, spec):
+        if found:
+            problems.extend(found)
+        elif factory is None:
+            records.append(Row(values, row_no))
         else:
-            records.append(factory(**item.values, row=item.row) if factory else item)
+            records.append(factory(**values, row=row_no))
     return records, problems
 
 
