@@ -39,6 +39,7 @@ from .models import (
 )
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
+from .records import builder
 from .rowmemo import SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
@@ -441,6 +442,8 @@ def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountP
     money = [f.name for f in spec.fields if f.kind == "money"]
     numbers = [f.name for f in spec.fields if f.kind == "decimal"]
 
+    make = builder(factory)
+
     def build(**values: Any) -> Any:
         for name in money:
             if values.get(name) is not None:
@@ -448,7 +451,7 @@ def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountP
         for name in numbers:
             if values.get(name) is not None:
                 values[name] = amounts.number(values[name])
-        return factory(**(blanks | values))
+        return make(**(blanks | values))
 
     records, problems = (read_table(sheet, spec, build) if memo is None else
                          read_table_memo(sheet, spec, build, memo, f"{factory.__qualname__}|{amounts.currency}"))

@@ -30,6 +30,7 @@ from typing import Any
 from . import seals as seals_module
 from .memo import StoredBlock, unpack
 from .problems import ConfigurationError, Problem
+from .records import builder
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
 from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_key, row_outcomes
@@ -189,11 +190,12 @@ def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
                  factory: Callable[..., Any]) -> list[Outcome]:
     """The outcome of each non-blank row of ``sheet.rows[start:stop]``: its record, or its Problems."""
     outcomes: list[Outcome] = []
+    build = builder(factory)
     for row_no, values, found in row_outcomes(sheet, spec, columns, start, stop):
         if found:
             outcomes.append((row_no, None, None, found))
         else:
-            outcomes.append((row_no, factory(**values, row=row_no), row_key(spec, values), ()))  # (): one shared empty
+            outcomes.append((row_no, build(**values, row=row_no), row_key(spec, values), ()))  # (): one shared empty
     return outcomes
 
 

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from .cells import COERCERS, ERROR_VALUES, MAX_TEXT, CellError, check_range, normalize, to_text, with_shortcut
 from .i18n import msg
 from .problems import ConfigurationError, Problem, error
+from .records import builder
 from .sheets import CellValue, RawSheet
 
 # --- table specifications ---------------------------------------------------------------------------
@@ -425,13 +426,14 @@ def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., A
     and its Problems, as :func:`iter_records` gives them."""
     records: list[Any] = []
     problems: list[Problem] = []
+    build = builder(factory) if factory is not None else None
     for row_no, values, found in _checked_rows(sheet, spec):
         if found:
             problems.extend(found)
-        elif factory is None:
+        elif build is None:
             records.append(Row(values, row_no))
         else:
-            records.append(factory(**values, row=row_no))
+            records.append(build(**values, row=row_no))
     return records, problems
 
 

@@ -1,0 +1,84 @@
+"""Records built by sheetbill.records.builder are the records their classes build."""
+
+import copy
+import dataclasses
+import pickle
+
+import pytest
+
+from sheetbill import models
+from sheetbill.records import builder
+
+_RECORD_CLASSES = [cls for cls in vars(models).values()
+                   if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == models.__name__]
+_FAST = [cls for cls in _RECORD_CLASSES if builder(cls) is not cls]
+
+
+def _values(cls, skip_defaults: bool) -> dict:
+    """A distinct value for every field (for the defaulted ones only when not ``skip_defaults``)."""
+    return {fld.name: f"{cls.__name__}.{fld.name}" for fld in dataclasses.fields(cls)
+            if not skip_defaults or (fld.default is dataclasses.MISSING
+                                     and fld.default_factory is dataclasses.MISSING)}
+
+
+def _hash_of(record):
+    try:
+        return hash(record)
+    except TypeError as err:  # a record holding a dict (Settings) is not hashable, however it is built
+        return type(err)
+
+
+def test_the_readers_records_are_built_fast():
+    """The classes of the large tables take the fast way (else the test below proves nothing)."""
+    assert {models.Customer, models.Invoice, models.InvoiceLine, models.Charge, models.Payment} <= set(_FAST)
+
+
+@pytest.mark.parametrize("cls", _FAST, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("skip_defaults", [False, True], ids=["every field", "defaults left out"])
+def test_a_built_record_is_the_record_its_class_builds(cls, skip_defaults):
+    values = _values(cls, skip_defaults)
+    built, made = builder(cls)(**values), cls(**values)
+    assert type(built) is cls
+    assert built == made and repr(built) == repr(made) and _hash_of(built) == _hash_of(made)
+    assert [getattr(built, f.name) for f in dataclasses.fields(cls)] == \
+        [getattr(made, f.name) for f in dataclasses.fields(cls)]
+    first = dataclasses.fields(cls)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, first, "changed")
+    assert pickle.loads(pickle.dumps(built)) == made
+    assert copy.deepcopy(built) == made and copy.copy(built) == made
+    assert dataclasses.replace(built, **{first: "other"}) == dataclasses.replace(made, **{first: "other"})
+    assert not hasattr(built, "__dict__")
+
+
+@pytest.mark.parametrize("cls", _FAST, ids=lambda cls: cls.__name__)
+def test_a_builder_refuses_what_its_class_refuses(cls):
+    with pytest.raises(TypeError):
+        builder(cls)(**_values(cls, False), not_a_field=1)
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if required:
+        values = _values(cls, True)
+        del values[required[0]]
+        with pytest.raises(TypeError):
+            builder(cls)(**values)
+
+
+def test_what_a_builder_does_not_apply_to_is_left_as_it_is():
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        amount: int
+
+        def __post_init__(self):
+            if self.amount < 0:
+                raise ValueError("negative")
+
+    @dataclasses.dataclass(frozen=True)
+    class WithoutSlots:
+        amount: int
+
+    def a_function(**values):
+        return values
+
+    for factory in (Checked, WithoutSlots, a_function):
+        assert builder(factory) is factory
