@@ -116,13 +116,19 @@ class AmountPool:
         self.currency = currency
         self._money: dict[Decimal, Decimal] = {}
         self._numbers: dict[Decimal, Decimal] = {}
+        #: What :meth:`money` gave for each amount asked: equal amounts (``80.0`` and ``80.00`` read back)
+        #: round to the same spelling, so a history of 100,000s of amounts is rounded once per distinct one.
+        self._money_of: dict[Decimal, Decimal] = {}
 
     def money(self, amount: Decimal) -> Decimal:
         """``amount`` rounded by :func:`quantize`, shared."""
-        value = quantize(amount, self.currency)
-        if not value:
-            value = abs(value)  # one zero: never "-0.00"
-        return self._money.setdefault(value, value)
+        shared = self._money_of.get(amount)
+        if shared is None:
+            value = quantize(amount, self.currency)
+            if not value:
+                value = abs(value)  # one zero: never "-0.00"
+            shared = self._money_of[amount] = self._money.setdefault(value, value)
+        return shared
 
     def number(self, value: Decimal) -> Decimal:
         """``value`` in the :func:`plain_number` spelling, shared."""

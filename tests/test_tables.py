@@ -239,3 +239,23 @@ def test_blocks_read_column_by_column_give_what_row_by_row_reading_gives():
         slow = list(tables._rows_one_by_one(sheet, plan, 1, len(sheet.rows)))
         assert _spelled(fast) == _spelled(slow)
     assert taken["columns"] > 20 and taken["rows"] > 20, taken  # both ways were exercised
+
+
+def test_the_amount_pool_rounds_every_spelling_of_an_amount_alike_and_shares_the_result():
+    """AmountPool.money gives, for each amount, the amount rounded half-up to the cent (one zero, never
+    -0.00) and one object per distinct result, however often and in whatever spelling it is asked."""
+    from sheetbill.money import AmountPool
+
+    pool = AmountPool("EUR")
+    asked = [Decimal("80"), Decimal("80.0"), Decimal("80.00"), Decimal("80.004"), Decimal("80.005"),
+             Decimal("-0.00"), Decimal("0"), Decimal("-0.004"), Decimal("0.005"), Decimal("1E+2"),
+             Decimal("80.0"), Decimal("12.345"), Decimal("-12.345"), Decimal("-0.00")]
+    expected = ["80.00", "80.00", "80.00", "80.00", "80.01", "0.00", "0.00", "0.00", "0.01", "100.00",
+                "80.00", "12.35", "-12.35", "0.00"]
+    results = [pool.money(amount) for amount in asked]
+    assert [str(r) for r in results] == expected
+    by_text: dict[str, Decimal] = {}
+    for result in results:
+        assert by_text.setdefault(str(result), result) is result  # one object per distinct amount
+    yen = AmountPool("JPY")
+    assert [str(yen.money(a)) for a in (Decimal("80.5"), Decimal("80"), Decimal("80.50"))] == ["81", "80", "81"]
