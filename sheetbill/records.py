@@ -23,11 +23,16 @@ from functools import cache
 from typing import Any
 
 
-@cache
 def builder(factory: Callable[..., Any]) -> Callable[..., Any]:
     """A callable that builds what ``factory(**values)`` builds, faster when ``factory`` is a frozen
     dataclass with slots whose ``__init__`` is the generated one and that has no ``__post_init__``;
     ``factory`` itself otherwise (a function, or a class this does not apply to)."""
+    return _class_builder(factory) if isinstance(factory, type) else factory
+
+
+@cache  # classes only: a reader's factory function (often a closure over its run) is not kept
+def _class_builder(factory: type) -> Callable[..., Any]:
+    """:func:`builder` of a class, made once per class."""
     if not _builds_plainly(factory):
         return factory
     twin = dataclasses.make_dataclass(

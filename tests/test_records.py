@@ -82,3 +82,24 @@ def test_what_a_builder_does_not_apply_to_is_left_as_it_is():
 
     for factory in (Checked, WithoutSlots, a_function):
         assert builder(factory) is factory
+
+
+def test_a_readers_factory_function_is_not_kept():
+    """builder keeps what it made for classes only: a reader's factory function, often a closure over one
+    run's amounts, is handed back and not held, so a long-running server does not keep every run's."""
+    import gc
+    import weakref
+
+    def make_factory():
+        pool = {}
+
+        def factory(**values):
+            return pool.setdefault(len(pool), values)
+        return factory
+
+    factory = make_factory()
+    assert builder(factory) is factory
+    alive = weakref.ref(factory)
+    del factory
+    gc.collect()
+    assert alive() is None
