@@ -49,11 +49,11 @@ def _class_builder(factory: type) -> Callable[..., Any]:
     return build
 
 
-def _builds_plainly(factory: Callable[..., Any]) -> bool:
+def _builds_plainly(factory: type) -> bool:
     """True for a frozen dataclass with slots and no base class (so that a twin has its layout), without
     ``__post_init__`` and without init-only or non-init fields, whose ``__init__`` :mod:`dataclasses`
     generated (compiled from a string)."""
-    if not (isinstance(factory, type) and dataclasses.is_dataclass(factory)):
+    if not dataclasses.is_dataclass(factory):
         return False
     params = factory.__dataclass_params__  # type: ignore[attr-defined]
     init = factory.__dict__.get("__init__")

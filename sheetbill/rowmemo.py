@@ -24,7 +24,6 @@ import io
 import marshal
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from . import seals as seals_module
@@ -33,7 +32,7 @@ from .problems import ConfigurationError, Problem
 from .records import builder
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
-from .tables import TableSpec, column_map, duplicate_key, first_key_header, row_key, row_outcomes
+from .tables import TableSpec, column_map, duplicate_key, first_key_header, project, row_key, row_outcomes
 
 #: Rows a block holds: small enough that a day's new rows re-parse little, large enough that the keys
 #: and the memo's bookkeeping cost little.
@@ -87,27 +86,10 @@ class TableMemo:
 def table_key(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], context: str) -> bytes:
     """What every row of ``sheet`` is parsed with besides its own cells: the sheet's name and first row,
     which of the table's columns it has, the table's specification and ``context`` (the caller's
-    factory and currency). Where the columns stand does not count (see :func:`project`)."""
+    factory and currency). Where the columns stand does not count (see :func:`sheetbill.tables.project`)."""
     present = [fld.name for fld in spec.fields if fld.name in columns]
     text = repr((sheet.location_sheet, sheet.first_row, present, spec, context))
     return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=16).digest()
-
-
-def project(rows: Sequence[Sequence[object]], indexes: Sequence[int]) -> list[tuple]:
-    """The cells of ``rows`` in the columns at ``indexes`` (None beyond a short row): all a row's
-    outcome depends on (:func:`sheetbill.tables.row_outcomes` reads nothing else)."""
-    if not indexes:
-        return [() for _ in rows]
-    pick, last = itemgetter(*indexes), max(indexes)
-    single = len(indexes) == 1
-    projected = []
-    for cells in rows:
-        if len(cells) > last:
-            projected.append((pick(cells),) if single else pick(cells))
-        else:
-            width = len(cells)
-            projected.append(tuple(cells[i] if i < width else None for i in indexes))
-    return projected
 
 
 #: Cell types whose values :mod:`marshal` writes as they are, each type apart (``1``, ``1.0``, ``True``).
@@ -119,7 +101,7 @@ _TEMPORAL = frozenset({dt.datetime, dt.date, dt.time, dt.timedelta})
 
 def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
     """The key of the block starting at offset ``start`` of a table with key ``table``, of ``cells`` (rows
-    of equal width, as :func:`project` gives them): a digest of their values and types, column by
+    of equal width, as :func:`sheetbill.tables.project` gives them): a digest of their values and types, column by
     column, that tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``, a date and its
     text) and depends on the values only, never on which objects hold them.
 

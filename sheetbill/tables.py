@@ -269,6 +269,25 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
             yield from outcomes
 
 
+def project(rows: Sequence[Sequence[CellValue]], indexes: Sequence[int]) -> list[tuple]:
+    """The cells of ``rows`` in the columns at ``indexes`` (None beyond a short row): all a row's
+    outcome depends on (:func:`row_outcomes` reads nothing else)."""
+    if not indexes:
+        return [() for _ in rows]
+    pick, last = itemgetter(*indexes), max(indexes)
+    single = len(indexes) == 1
+    if rows and not single and min(map(len, rows)) > last:
+        return list(map(pick, rows))  # every row is wide enough: one pass in C
+    projected = []
+    for cells in rows:
+        if len(cells) > last:
+            projected.append((pick(cells),) if single else pick(cells))
+        else:
+            width = len(cells)
+            projected.append(tuple(cells[i] if i < width else None for i in indexes))
+    return projected
+
+
 #: Rows read together by :func:`columnar_block`; a block with one questionable cell is read row by row.
 COLUMNAR_ROWS = 256
 
@@ -302,13 +321,7 @@ def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned
     """
     if not block or not plan or not all(block):
         return None
-    indexes = [planned.index for planned in plan]
-    last = max(indexes)
-    if min(map(len, block)) > last:
-        pick = itemgetter(*indexes)
-        picked = list(map(pick, block)) if len(indexes) > 1 else [(pick(cells),) for cells in block]
-    else:
-        picked = [tuple(cells[i] if i < len(cells) else None for i in indexes) for cells in block]
+    picked = project(block, [planned.index for planned in plan])
     names: list[str] = []
     value_columns: list[list[Any]] = []
     blanks: list[tuple[str, list[int]]] = []
