@@ -7,6 +7,9 @@ Debits -- with the same contract, checks and Problems as :func:`sheetbill.book.l
 leaves out what only billing needs: Charges, Services, Payers, Coverage, Payer Codes, Contacts,
 Base Rates and Invoice Lines. In a workbook of 100,000 invoices that is half the rows there are.
 
+Customers IBANs are kept as typed, without the run's check (and its warning): the import checks
+only the IBANs its credits carry (:func:`sheetbill.bank_import.payers`), not 100,000 of them.
+
 The Seal of every Invoices row is verified as a run verifies it. An invoice whose row fails it
 (someone edited an issued amount, date or party) is in ``book.edited_invoices`` and its Problem
 is returned: the caller must not post money to it on the strength of edited figures. Invoice
@@ -27,7 +30,6 @@ from . import contract
 from .book import (
     Book,
     check_invoice_seals,
-    checked_iban,
     load_settings,
     payment_record,
     plan_record,
@@ -55,8 +57,7 @@ def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = Non
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
     rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
     currency = settings.currency
-    book.customers = {c.customer_id: checked_iban(c, problems)
-                      for c in read_input(sheets, contract.CUSTOMERS, Customer, problems, memo=rows)}
+    book.customers = {c.customer_id: c for c in read_input(sheets, contract.CUSTOMERS, Customer, problems, memo=rows)}
     book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency, memo=rows)
     book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, rows)
     book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems, memo=rows)

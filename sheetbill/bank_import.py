@@ -37,8 +37,9 @@ from .accounts_book import load_accounts
 from .app import memo_store
 from .bank.csv import ColumnMapping
 from .bank.detect import read_statement_file
-from .bank.entries import PENDING, BankEntry, StatementError
-from .bank.matching import RULES, Match, Matcher, Payer, invoice_key
+from .bank.entries import PENDING, BankEntry, Statement, StatementError
+from .bank.matching import RULES, Asked, Match, Matcher, Payer, invoice_key, name_key
+from .bank.references import iban_fault
 from .bank.references import normalize as compact
 from .book import Book
 from .cells import normalize
@@ -135,22 +136,31 @@ def column_mapping(book: Book, problems: list[Problem]) -> ColumnMapping | None:
         default_currency=book.settings.currency)
 
 
-def payers(book: Book, posted: Sequence[dict]) -> list[Payer]:
-    """Every customer with the IBANs known to be theirs: the Customers IBAN column, and the IBAN of
-    every earlier bank payment posted to them (learned)."""
+def payers(book: Book, posted: Sequence[dict], asked: Asked | None = None) -> list[Payer]:
+    """Every customer with the IBANs known to be theirs: the Customers IBAN column when it is a valid
+    IBAN (a typo there must not match someone else's payments), and the IBAN of every earlier bank
+    payment posted to them (learned).
+
+    With ``asked`` (:class:`sheetbill.bank.matching.Asked`), only the customers a credit asked for
+    can be recognised by: an IBAN or a name asked. The IBANs of the others are neither checked nor
+    indexed, which spares an import the check of every Customers IBAN.
+    """
     learned: dict[str, set[str]] = defaultdict(set)
     customer_of = {invoice.invoice_no: invoice.customer_id for invoice in book.invoices} if posted else {}
     for row in posted:
         customer = row.get("customer_id") or customer_of.get(row.get("invoice_no") or "")
-        if customer and row.get("iban"):
-            learned[customer].add(compact(str(row["iban"])))
+        iban = compact(str(row["iban"])) if row.get("iban") else ""
+        if customer and iban and (asked is None or iban in asked.ibans):
+            learned[customer].add(iban)
     result = []
     for customer in book.customers.values():
+        typed = compact(customer.iban) if customer.iban else ""
+        if typed and ((asked is not None and typed not in asked.ibans) or iban_fault(customer.iban) is not None):
+            typed = ""
         known = learned.get(customer.customer_id)
-        if known:
-            ibans = tuple(sorted({compact(customer.iban)} | known if customer.iban else known))
-        else:
-            ibans = (compact(customer.iban),) if customer.iban else ()
+        ibans = tuple(sorted(known | {typed} if typed else known)) if known else (typed,) if typed else ()
+        if asked is not None and not ibans and name_key(customer.name) not in asked.names:
+            continue
         result.append(Payer(customer.customer_id, customer.name, ibans))
     return result
 
@@ -191,8 +201,14 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
         problems += found
     posted_values = [row.values for row in posted]
     mapping = column_mapping(book, problems)
+    read = [_read_file(statement_file, mapping) for statement_file in files]
+    review_entries = [_entry_of_review(row.values) for row in review]
+    # The statements are read before the matcher is built, so it indexes what their credits can ask.
+    asked = Asked.by([*review_entries, *(entry for statements in read if not isinstance(statements, Problem)
+                                         for statement in statements for entry in statement.entries)])
     accounts = OpenItems(book)  # what is open on an invoice is booked when a credit points to it
-    matcher = Matcher(list(accounts.items.values()), payers(book, posted_values), settle=accounts.settle)
+    matcher = Matcher(list(accounts.items.values()), payers(book, posted_values, asked), settle=accounts.settle,
+                      asked=asked)
     seen = {str(values["entry_id"]) for values in posted_values}
     debits = DebitTracker(book.debits, _return_fee(book, problems))
     counts: Counter[str] = Counter()
@@ -201,9 +217,8 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
     left: list[tuple] = []
 
     # The clerk's answers first (they were there before the new statement), then unanswered rows again.
-    for row in review:
+    for row, entry in zip(review, review_entries, strict=True):
         values = row.values
-        entry = _entry_of_review(values)
         seen.add(entry.entry_id)
         invoice_no, customer_id = values.get("invoice_no"), values.get("customer_id")
         if invoice_no or customer_id:
@@ -226,11 +241,9 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
         else:
             left.append(_review_row(values, entry, match.reason, "; ".join(match.suggestions)))
 
-    for statement_file in files:
-        try:
-            statements = read_statement_file(statement_file.data, statement_file.name, mapping)
-        except StatementError as err:
-            problems.append(error(str(err), "", None, "", code="bank-file-unreadable"))
+    for statements in read:
+        if isinstance(statements, Problem):
+            problems.append(statements)
             continue
         counts["files"] += 1
         for statement in statements:
@@ -274,6 +287,14 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
     written = False if dry_run or not changed else workbook.write(outputs, stamp=None)
     summary = _summary(counts, new_rows, left, currency)
     return ImportOutcome(summary, matches, problems, outputs, written, dry_run)
+
+
+def _read_file(statement_file: StatementFile, mapping: ColumnMapping | None) -> list[Statement] | Problem:
+    """The statements in ``statement_file``, or the Problem that it cannot be read."""
+    try:
+        return read_statement_file(statement_file.data, statement_file.name, mapping)
+    except StatementError as err:
+        return error(str(err), "", None, "", code="bank-file-unreadable")
 
 
 def _return_fee(book: Book, problems: list[Problem]) -> Decimal | None:

@@ -37,7 +37,7 @@ from decimal import Decimal
 from .entries import BankEntry
 from .references import invoice_key, invoice_rf, is_valid_rf, normalize
 
-__all__ = ["Allocation", "Match", "Matcher", "OpenItem", "Payer", "invoice_key", "invoice_rf", "name_key"]
+__all__ = ["Allocation", "Asked", "Match", "Matcher", "OpenItem", "Payer", "invoice_key", "invoice_rf", "name_key"]
 
 ZERO = Decimal("0")
 
@@ -91,6 +91,34 @@ class Payer:
     ibans: tuple[str, ...] = ()
 
 
+def payer_iban(entry: BankEntry) -> str:
+    """The payer's IBAN of ``entry`` as the payers' index is keyed (spaces out, upper case), or ``""``."""
+    return normalize(entry.counterparty_iban or "")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the credits about to be matched can ask of a :class:`Matcher`'s indexes: their payers'
+    IBANs (:func:`payer_iban`) and names (:func:`name_key`), and their amounts.
+
+    Rule 3 looks a payer up by the credit's IBAN or name and the open items by the credit's amount,
+    and nothing else: an index built for these keys alone answers every credit as the full index
+    would. An import of 10,000 credits against 100,000 customers so indexes a few thousand of them.
+    """
+
+    ibans: frozenset[str]
+    names: frozenset[str]
+    amounts: frozenset[Decimal]
+
+    @classmethod
+    def by(cls, entries: Iterable[BankEntry]) -> Asked:
+        """What ``entries`` can ask."""
+        entries = list(entries)
+        return cls(frozenset(map(payer_iban, entries)) - {""},
+                   frozenset(name_key(entry.counterparty_name) for entry in entries) - {""},
+                   frozenset(entry.amount for entry in entries))
+
+
 @dataclass(frozen=True)
 class Allocation:
     """Part of a credit posted to an invoice, or (``invoice_no`` None) as credit of a customer."""
@@ -136,10 +164,15 @@ class Matcher:
     matcher settles every item before it looks at what is open on it. Suggestions for a credit
     nobody can be told from are then the open invoices *issued* for its amount, not every invoice
     whose open rest happens to be that amount.
+
+    With ``asked`` (:class:`Asked`), only the credits it was made of may be matched: the open items
+    are indexed by amount only for the amounts asked. A customer's open items are indexed only for
+    the customers among ``payers`` (rule 3 reaches a customer through them and no other way), so
+    the caller passes only the payers whose IBAN or name is asked, too.
     """
 
     def __init__(self, items: list[OpenItem], payers: list[Payer],
-                 settle: Callable[[Iterable[OpenItem]], None] | None = None):
+                 settle: Callable[[Iterable[OpenItem]], None] | None = None, asked: Asked | None = None):
         self._settle = settle
         self.items = {item.invoice_no: item for item in items}
         self.by_key: dict[str, OpenItem] = {}
@@ -147,28 +180,6 @@ class Matcher:
         self.by_customer: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_amount: dict[Decimal, list[str]] = defaultdict(list)
         self.prefixes: set[str] = set()
-        # One pass over the items, its lookups hoisted: the import indexes 100,000s of them.
-        by_key, by_number, by_customer, by_amount = self.by_key, self.by_number, self.by_customer, self.by_amount
-        split_number = _INVOICE_NO.match
-        for item in items:
-            invoice_no = item.invoice_no
-            key = invoice_key(invoice_no)
-            if key not in by_key:
-                by_key[key] = item
-            by_customer[item.customer_id].append(item)
-            parts = split_number(key)
-            if parts:
-                prefix, digits = parts.groups()
-                by_number[int(digits)].append((prefix, len(digits), item))
-                if prefix:
-                    self.prefixes.add(prefix)
-            if not item.installments:
-                if item.open > 0:
-                    by_amount[item.open].append(invoice_no)
-                continue
-            for amount in {item.open, *(open_ for _, open_ in item.installments)}:
-                if amount > 0:
-                    by_amount[amount].append(invoice_no)
         self.by_iban: dict[str, set[str]] = defaultdict(set)
         self.by_name: dict[str, set[str]] = defaultdict(set)
         for payer in payers:
@@ -178,6 +189,31 @@ class Matcher:
             name = name_key(payer.name)
             if name:
                 self.by_name[name].add(payer.customer_id)
+        reachable = {payer.customer_id for payer in payers}
+        amounts = asked.amounts if asked is not None else None
+        # One pass over the items, its lookups hoisted: the import indexes 100,000s of them.
+        by_key, by_number, by_customer, by_amount = self.by_key, self.by_number, self.by_customer, self.by_amount
+        split_number = _INVOICE_NO.match
+        for item in items:
+            invoice_no = item.invoice_no
+            key = invoice_key(invoice_no)
+            if key not in by_key:
+                by_key[key] = item
+            if item.customer_id in reachable:
+                by_customer[item.customer_id].append(item)
+            parts = split_number(key)
+            if parts:
+                prefix, digits = parts.groups()
+                by_number[int(digits)].append((prefix, len(digits), item))
+                if prefix:
+                    self.prefixes.add(prefix)
+            if not item.installments:
+                if item.open > 0 and (amounts is None or item.open in amounts):
+                    by_amount[item.open].append(invoice_no)
+                continue
+            for amount in {item.open, *(open_ for _, open_ in item.installments)}:
+                if amount > 0 and (amounts is None or amount in amounts):
+                    by_amount[amount].append(invoice_no)
 
     # --- the rules ---------------------------------------------------------------------------------
 
@@ -253,7 +289,7 @@ class Matcher:
 
     def _by_amount(self, entry: BankEntry, bad_references: list[str]) -> Match:
         """Rule 3: one customer (by IBAN, else by name) with exactly one open item of this amount."""
-        customers = self.by_iban.get(normalize(entry.counterparty_iban or ""), set())
+        customers = self.by_iban.get(payer_iban(entry), set())
         how = "IBAN"
         if not customers:
             customers = self.by_name.get(name_key(entry.counterparty_name), set())
