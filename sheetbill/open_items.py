@@ -50,30 +50,35 @@ class OpenItems:
         parties = [(invoice.bill_to_type, invoice.bill_to_id) for invoice in inputs.invoices]  # _party of each
         join = self._groups.join
         for invoice, party in zip(inputs.invoices, parties, strict=True):
-            join(party, self._party_of(invoice.related) if invoice.related else None)
-        for payment in inputs.payments:
-            join(self._payment_party(payment.invoice_no, payment.customer_id))
+            if invoice.related:  # a credit note joins its invoice's party; every other party is its own
+                join(party, self._party_of(invoice.related))
+        self._payment_parties = [self._payment_party(p.invoice_no, p.customer_id) for p in inputs.payments]
         self._settled: set[Party] = set()
-        self._records: dict[Party, _Records] = {}
+        self._records = _Records()
         self._sort_into_groups(parties)
 
     def _sort_into_groups(self, parties: list[Party]) -> None:
         """Every item of the ledger's inputs into the records of its group (``parties``: each invoice's)."""
-        inputs, find = self.inputs, self._groups.find
+        inputs, find, records = self.inputs, self._groups.find, self._records
+        invoices = records.invoices
         for invoice, party in zip(inputs.invoices, parties, strict=True):
-            self._records_of(find(party)).invoices.append(invoice)
-        for payment in inputs.payments:
-            self._records_of(find(self._payment_party(payment.invoice_no, payment.customer_id))).payments.append(
-                payment)
+            root = find(party)
+            group = invoices.get(root)
+            if group is None:
+                invoices[root] = [invoice]
+            else:
+                group.append(invoice)
+        for payment, party in zip(inputs.payments, self._payment_parties, strict=True):
+            records.payments.setdefault(find(party), []).append(payment)
         for reminder in inputs.reminders:
             if reminder.invoice_no in self.by_no:
-                self._records_of(find(_party(self.by_no[reminder.invoice_no]))).reminders.append(reminder)
+                records.reminders.setdefault(find(_party(self.by_no[reminder.invoice_no])), []).append(reminder)
         for collection in inputs.collections:
             if collection.invoice_no in self.by_no:
-                self._records_of(find(_party(self.by_no[collection.invoice_no]))).collections.append(collection)
+                records.collections.setdefault(find(_party(self.by_no[collection.invoice_no])), []).append(collection)
         for invoice_no, plan in inputs.plans.items():
             if invoice_no in self.by_no:
-                self._records_of(find(_party(self.by_no[invoice_no]))).plans[invoice_no] = plan
+                records.plans.setdefault(find(_party(self.by_no[invoice_no])), {})[invoice_no] = plan
 
     def all(self) -> list[OpenItem]:
         """Every item, settled."""
@@ -90,21 +95,15 @@ class OpenItems:
             self._book(wanted)
 
     def _book(self, roots: set[Party]) -> None:
-        records = [self._records[root] for root in roots if root in self._records]
-        invoices = [invoice for group in records for invoice in group.invoices]
-        ledger = build_ledger(invoices, [p for group in records for p in group.payments],
-                              [r for group in records for r in group.reminders],
-                              [c for group in records for c in group.collections],
-                              {no: plan for group in records for no, plan in group.plans.items()},
+        group = self._records
+        invoices = [invoice for root in roots for invoice in group.invoices.get(root, ())]
+        ledger = build_ledger(invoices, [p for root in roots for p in group.payments.get(root, ())],
+                              [r for root in roots for r in group.reminders.get(root, ())],
+                              [c for root in roots for c in group.collections.get(root, ())],
+                              {no: plan for root in roots for no, plan in group.plans.get(root, {}).items()},
                               currency=self.inputs.currency, apply_credits=self.inputs.apply_credits)
         self._fill(ledger, invoices)
         self._settled |= roots
-
-    def _records_of(self, root: Party) -> _Records:
-        records = self._records.get(root)
-        if records is None:
-            records = self._records[root] = _Records()
-        return records
 
     def _fill(self, ledger: LedgerReport, invoices: list[Invoice]) -> None:
         plans = self.inputs.plans
@@ -134,13 +133,14 @@ def _party(invoice: Invoice) -> Party:
 
 @dataclass
 class _Records:
-    """The items of one group's accounts, in the ledger's input order."""
+    """The items of each group's accounts by the group's root party, in the ledger's input order (a
+    group without payments, reminders, hand-offs or plans, as most are, has no entry there)."""
 
-    invoices: list[Invoice] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    reminders: list[Reminder] = field(default_factory=list)
-    collections: list[Collection] = field(default_factory=list)
-    plans: dict[str, PaymentPlan] = field(default_factory=dict)
+    invoices: dict[Party, list[Invoice]] = field(default_factory=dict)
+    payments: dict[Party, list[Payment]] = field(default_factory=dict)
+    reminders: dict[Party, list[Reminder]] = field(default_factory=dict)
+    collections: dict[Party, list[Collection]] = field(default_factory=dict)
+    plans: dict[Party, dict[str, PaymentPlan]] = field(default_factory=dict)
 
 
 class _Groups:
@@ -150,9 +150,10 @@ class _Groups:
         self.parent: dict[Party, Party] = {}
 
     def find(self, party: Party) -> Party:
-        parent = self.parent.setdefault(party, party)
+        """The root of ``party``'s group (a party never joined is its own)."""
+        parent = self.parent.get(party, party)
         while parent != party:
-            grand = self.parent[parent]
+            grand = self.parent.get(parent, parent)
             self.parent[party] = grand
             party, parent = parent, grand
         return party

@@ -74,3 +74,34 @@ def test_payments_on_account_stay_with_their_customer():
         "C1": Decimal("60.00"), "C2": Decimal("80.00"), "C3": Decimal("130.00")}
     for seed in range(5):
         assert settled_one_by_one(loaded, seed) == expected
+
+
+def test_a_credit_note_to_another_party_books_with_the_invoice_it_credits():
+    """A credit note billed to C2 for C1's invoice, its rest credit of C2; another billed to C3 for C2's
+    invoice: the three customers' accounts are one group, however their invoices are settled."""
+    header = ("Invoice No", "Kind", "Issue Date", "Due Date", "Bill To Type", "Bill To ID", "Bill To Name",
+              "Customer ID", "Amount", "Related Invoice")
+    history = [
+        ("INV-000001", "Invoice", "2026-01-10", "2026-01-24", "Customer", "C1", "Anna", "C1", 100, None),
+        ("INV-000002", "Invoice", "2026-01-11", "2026-01-25", "Customer", "C2", "Bernd", "C2", 50, None),
+        ("INV-000003", "Invoice", "2026-01-12", "2026-01-26", "Customer", "C3", "Clara", "C3", 70, None),
+        ("INV-000004", "Credit Note", "2026-01-20", "2026-01-20", "Customer", "C2", "Bernd", "C2", -130, "INV-000001"),
+        ("INV-000005", "Credit Note", "2026-01-21", "2026-01-21", "Customer", "C3", "Clara", "C3", -60, "INV-000002"),
+    ]
+    sheets = book(
+        sheet("Settings", ("Setting", "Value"), ("Invoice Prefix", "INV-")),
+        sheet("Customers", ("Customer ID", "Name"), ("C1", "Anna"), ("C2", "Bernd"), ("C3", "Clara")),
+        sheet("Services", ("Service Code", "Description", "Price"), ("S", "Session", 80)),
+        sheet("Charges", ("Charge ID", "Date", "Customer ID", "Service Code", "Quantity")),
+        sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type")),
+        sheet("Invoices", header, *history),
+    )
+    loaded, problems = load_book(sheets, as_of=dt.date(2026, 2, 1))
+    assert problems == []
+    expected = whole_ledger(loaded)
+    # 100 of the first note pay INV-000001, its 30 left pay INV-000002 (C2's); the second note's 20 finish
+    # INV-000002 and its 40 left reduce C3's INV-000003 from 70 to 30.
+    assert {no: value[0] for no, value in expected.items()} == {
+        "INV-000001": Decimal("0.00"), "INV-000002": Decimal("0.00"), "INV-000003": Decimal("30.00")}
+    for seed in range(6):
+        assert settled_one_by_one(loaded, seed) == expected
