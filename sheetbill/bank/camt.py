@@ -15,8 +15,8 @@ in both forms.
 * The sign comes from ``CdtDbtInd`` alone; a reversal (``RvslInd``) keeps the indicator the bank
   gives. The counterparty is the debtor of a credit and the creditor of a debit.
 
-Any document type declaration is refused before the XML is parsed (a first pass of expat that
-stops at one), so a file cannot make the reader expand entities or fetch external ones; the
+Any document type declaration is refused before the XML is parsed (a first pass of expat over the
+prolog, which stops at one), so a file cannot make the reader expand entities or fetch external ones; the
 document is then parsed by ElementTree's C parser. (``defusedxml`` gives the same refusal but
 parses with ElementTree's pure-Python builder, three times slower on a statement of 10,000
 entries.)
@@ -33,6 +33,7 @@ from sheetbill.bank.entries import (
     BankEntry,
     Statement,
     StatementError,
+    new_entry,
     real_reference,
     with_entry_ids,
 )
@@ -50,15 +51,30 @@ def _declaration(*_args: object) -> None:
     raise _Declaration
 
 
+class _RootElement(Exception):
+    """The root element's start tag, met by :func:`_refuse_declarations`: the prolog is over."""
+
+
+def _root_element(*_args: object) -> None:
+    raise _RootElement
+
+
 def _refuse_declarations(data: bytes) -> None:
-    """Raise :class:`StatementError` when ``data`` declares a document type or entities, or is not
-    well-formed; expat is stopped at the declaration, before it expands or fetches anything."""
+    """Raise :class:`StatementError` when ``data`` declares a document type or entities, or its prolog
+    is not well-formed; expat is stopped at the declaration, before it expands or fetches anything.
+
+    A document type declaration, and with it every entity declaration, can only stand in the prolog,
+    before the root element: expat is stopped at the root element's start tag too, so this reads the
+    first few hundred bytes of a statement, not all of it."""
     checker = expat.ParserCreate()
     checker.StartDoctypeDeclHandler = _declaration
     checker.EntityDeclHandler = _declaration
     checker.ExternalEntityRefHandler = _declaration
+    checker.StartElementHandler = _root_element
     try:
         checker.Parse(data, True)
+    except _RootElement:
+        return
     except _Declaration:
         raise StatementError("refused XML with a document type declaration or entities") from None
     except expat.ExpatError as exc:
@@ -188,13 +204,13 @@ def _entries(entry: Element, account: str | None, currency: str | None) -> list[
             sign = -1 if (_text(tx, "CdtDbtInd") or _text(entry, "CdtDbtInd")) == "DBIT" else 1
             fields = _transaction(tx, entry, common | {"amount": sign * _tx_amount(tx)})
             ident = f"{(account or '').replace(' ', '')}:ref:{entry_ref}/{number}" if entry_ref else ""
-            result.append(BankEntry(**fields, entry_id=ident))
+            result.append(new_entry(**fields, entry_id=ident))
         return result
     if len(details) == 1:  # the usual case: the entry's index holds its only transaction's paths too
         tx = _Paths(details[0], entry, "NtryDtls/TxDtls/")
     else:
         tx = _Paths(details[0]) if details else None
-    return [BankEntry(**_transaction(tx, entry, common | {"amount": amount}))]
+    return [new_entry(**_transaction(tx, entry, common | {"amount": amount}))]
 
 
 def _transaction(tx: _Paths | None, entry: _Paths, common: dict) -> dict:

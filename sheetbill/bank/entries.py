@@ -19,8 +19,10 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
+
+from sheetbill.records import builder
 
 #: References that banks write where they have none; they identify nothing.
 NO_REFERENCE = frozenset({"", "NONREF", "NOTPROVIDED", "NOT PROVIDED"})
@@ -33,7 +35,7 @@ class StatementError(ValueError):
     """A statement file cannot be read: unknown format, hostile or broken XML, a malformed line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BankEntry:
     """One movement on the account, as reported by the bank.
 
@@ -87,6 +89,12 @@ class BankEntry:
     def is_credit(self) -> bool:
         """True for money in."""
         return self.amount > 0
+
+
+#: Builds a :class:`BankEntry` as ``BankEntry(...)`` does, at the price of an unfrozen class
+#: (:func:`sheetbill.records.builder`): a statement can hold 10,000s of entries.
+new_entry = builder(BankEntry)
+_ENTRY_FIELDS = tuple(fld.name for fld in fields(BankEntry) if fld.name != "entry_id")
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,9 @@ def with_entry_ids(account: str | None, entries: list[BankEntry]) -> tuple[BankE
         base = entry.entry_id or entry_id(account, entry)
         seen[base] += 1
         ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        result.append(entry if ident == entry.entry_id else replace(entry, entry_id=ident))
+        if ident != entry.entry_id:
+            entry = new_entry(**{name: getattr(entry, name) for name in _ENTRY_FIELDS}, entry_id=ident)
+        result.append(entry)
     return tuple(result)
 
 

@@ -148,6 +148,16 @@ def test_hostile_xml_is_refused_not_expanded(data):
         read_camt(data)
 
 
+def test_a_declaration_behind_a_comment_is_refused_and_one_after_the_root_is_no_xml():
+    commented = b"<?xml version='1.0'?>\n<!-- statement -->\n<?pi x?>" + EXTERNAL_ENTITY.split(b"?>", 1)[1]
+    with pytest.raises(StatementError, match="refused"):
+        read_camt(commented)
+    trailing = EXTERNAL_DTD.replace(b'<!DOCTYPE Document SYSTEM "http://127.0.0.1:9/camt.dtd">', b"") + \
+        b'<!DOCTYPE Document [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+    with pytest.raises(StatementError, match="well-formed"):
+        read_camt(trailing)
+
+
 def test_broken_and_foreign_xml_are_errors():
     with pytest.raises(StatementError, match="well-formed"):
         read_camt(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>')
