@@ -50,8 +50,7 @@ _RF_IN_TEXT = re.compile(r"(?<![A-Z0-9])RF[0-9]{2}(?:[A-Z0-9]{1,21}|(?: ?[A-Z0-9
                          r"(?![A-Z0-9])")
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Z0-9])(?:(?P<prefix>[A-Z]+)[\s\-/.:#]*)?(?P<digits>[0-9]+(?:[\s\-][0-9]+)*)"
                              r"(?![0-9])")
-#: An invoice number's :func:`invoice_key` split into the letters before its number and the number.
-_INVOICE_NO = re.compile(r"^(?P<prefix>.*?)(?P<digits>[0-9]+)$")
+_DIGITS = "0123456789"
 _NAME_NOISE = re.compile(r"[^\w]+")
 
 
@@ -193,7 +192,6 @@ class Matcher:
         amounts = asked.amounts if asked is not None else None
         # One pass over the items, its lookups hoisted: the import indexes 100,000s of them.
         by_key, by_number, by_customer, by_amount = self.by_key, self.by_number, self.by_customer, self.by_amount
-        split_number = _INVOICE_NO.match
         for item in items:
             invoice_no = item.invoice_no
             key = invoice_key(invoice_no)
@@ -201,9 +199,9 @@ class Matcher:
                 by_key[key] = item
             if item.customer_id in reachable:
                 by_customer[item.customer_id].append(item)
-            parts = split_number(key)
-            if parts:
-                prefix, digits = parts.groups()
+            prefix = key.rstrip(_DIGITS)  # the key is letters and digits: its number is the digits at its end
+            if len(prefix) < len(key):
+                digits = key[len(prefix):]
                 by_number[int(digits)].append((prefix, len(digits), item))
                 if prefix:
                     self.prefixes.add(prefix)
