@@ -81,7 +81,10 @@ def creditor_reference(base: str) -> str:
 def invoice_key(invoice_no: str) -> str:
     """The invoice number with only its letters and digits, upper case: ``INV-000123`` -> ``INV000123``."""
     key = invoice_no.upper()
-    return key if key.isascii() and key.isalnum() else _NOT_LETTER_OR_DIGIT.sub("", key)
+    if key.isascii() and key.isalnum():
+        return key
+    plain = key.replace("-", "")  # the usual separator; letters and digits without it need no regex
+    return plain if plain.isascii() and plain.isalnum() else _NOT_LETTER_OR_DIGIT.sub("", key)
 
 
 def invoice_rf(invoice_no: str) -> str | None:

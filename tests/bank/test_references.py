@@ -10,6 +10,7 @@ from sheetbill.bank.references import (
     creditor_reference,
     format_rf,
     iban_is_valid,
+    invoice_key,
     is_valid_creditor_id,
     is_valid_rf,
 )
@@ -72,3 +73,11 @@ def test_malformed_creditor_ids(value):
 def test_iban_check():
     assert iban_is_valid("DE89 3704 0044 0532 0130 00")
     assert not iban_is_valid("DE89 3704 0044 0532 0130 01")
+
+
+@pytest.mark.parametrize(("invoice_no", "key"), [
+    ("INV-000123", "INV000123"), ("inv-000-123", "INV000123"), ("INV/2026 001", "INV2026001"),
+    ("INV–000123", "INV000123"), ("Rg.-Nr. 12", "RGNR12"), ("A-Ü-1", "A1"), ("7700", "7700"), ("--", ""),
+])
+def test_an_invoice_key_keeps_only_ascii_letters_and_digits(invoice_no, key):
+    assert invoice_key(invoice_no) == key
