@@ -172,14 +172,16 @@ def import_bank(workbook, files: Iterable[StatementFile], *, as_of: dt.date | No
     :raises ConfigurationError: when the workbook cannot be read at all (nothing is written).
     """
     store = memo_store(workbook, Plugins())
-    memo = (store.load() or RunMemo()) if store is not None else None
+    # The last run's memo spares the import the rows and seals it verified; without one, the import
+    # starts none: packing 100,000s of rows for the next run costs more than it spares that run.
+    memo = store.load() if store is not None else None
     known = (set(memo.tables), memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
     try:
         with collector_paused():  # as for a run: millions of small objects, no cycles to collect
             outcome = _import(workbook, files, as_of, dry_run, memo)
         if store is not None and memo is not None and not dry_run \
                 and known != (set(memo.tables), memo.extras.get(SEALS_VERIFIED)):
-            store.save(memo)  # the rows this import parsed spare the next run (and import) parsing them
+            store.save(memo)  # the rows this import parsed beside the memo's, for the next run
         return outcome
     finally:
         if store is not None:

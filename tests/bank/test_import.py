@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sheetbill.app import SheetsInMemory
+from sheetbill.app import SheetsInMemory, bill
 from sheetbill.bank.camt_write import camt053
 from sheetbill.bank.entries import BankEntry
 from sheetbill.bank.matching import invoice_rf
 from sheetbill.bank.references import format_rf, is_valid_rf
 from sheetbill.bank_import import StatementFile, import_bank, payment_id
+from sheetbill.memo import MemoStore
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.run import run_billing
 from tests.helpers import book, rows_of, sheet, with_outputs
@@ -264,3 +265,36 @@ def test_no_money_is_posted_to_an_invoice_whose_row_was_edited_after_issue():
     refused, _ = do_import({**after, "Bank Review": sheet("Bank Review", header, answered)})
     assert [p.code for p in refused.problems if p.sheet == "Bank Review"] == ["bank-review-answer"]
     assert "edited" in next(p.message for p in refused.problems if p.sheet == "Bank Review")
+
+
+class _SheetsWithMemo(SheetsInMemory):
+    """Sheets in memory whose run memo is kept in ``folder``, as the .xlsx front end keeps one."""
+
+    def __init__(self, sheets, folder):
+        super().__init__(sheets)
+        self.folder = folder
+
+    def memo_store(self, plugins):
+        return MemoStore(self.folder / "book.xlsx", plugins, folder=self.folder)
+
+
+def test_an_import_uses_the_last_runs_memo_and_starts_none_itself(tmp_path):
+    sheets = workbook()
+    file = statement(credit("M1", "80.00", purpose="INV-000001"), credit("M2", "25.00", iban=IBAN_WEBER))
+    plain, _ = do_import(sheets, file)
+    memo_file = _SheetsWithMemo(sheets, tmp_path).memo_store("x").path
+
+    without = import_bank(_SheetsWithMemo(sheets, tmp_path), [file])
+    assert not list(tmp_path.iterdir())  # no memo was there, and the import left none
+    bill(_SheetsWithMemo(sheets, tmp_path), as_of=AS_OF)  # the run before: it leaves its memo
+    memos = list(tmp_path.iterdir())
+    assert len(memos) == 1 and memos[0].name == memo_file.name
+    kept = memos[0].read_bytes()
+    used = import_bank(_SheetsWithMemo(sheets, tmp_path), [file])
+    assert memos[0].read_bytes() == kept  # every row came from the memo: nothing new to keep
+    assert (without.summary, without.outputs) == (plain.summary, plain.outputs) == (used.summary, used.outputs)
+    customers = sheets["Customers"]
+    new_customer = ("C7", "Gina Berg", None)
+    grown = {**sheets, "Customers": sheet("Customers", customers.rows[0], *customers.rows[1:], new_customer)}
+    import_bank(_SheetsWithMemo(grown, tmp_path), [file])
+    assert memos[0].read_bytes() != kept  # the rows it parsed (a new Customers block) kept beside the others
