@@ -46,7 +46,7 @@ from .cells import normalize
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
 from .mandates import Debit
 from .memo import RunMemo
-from .models import InvoiceKind, PaymentType
+from .models import Invoice, InvoiceKind, PaymentType
 from .open_items import OpenItems
 from .outputs import canonical
 from .plugins.manager import Plugins
@@ -213,6 +213,7 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
                       asked=asked)
     seen = {str(values["entry_id"]) for values in posted_values}
     debits = DebitTracker(book.debits, _return_fee(book, problems))
+    invoices = _Invoices(book)
     counts: Counter[str] = Counter()
     matches: list[Match] = []
     new_rows: list[tuple] = []
@@ -224,8 +225,10 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
         seen.add(entry.entry_id)
         invoice_no, customer_id = values.get("invoice_no"), values.get("customer_id")
         if invoice_no or customer_id:
-            why = _answer_problem(book, invoice_no, customer_id)
+            why = _answer_problem(book, invoices, invoice_no, customer_id)
             if why is None:
+                if invoice_no:  # posted under its number as the Invoices sheet spells it, not as typed
+                    invoice_no = invoices.find(invoice_no).invoice_no
                 match = matcher.post_answer(entry, invoice_no, customer_id)
                 counts["posted from review"] += 1
                 matches.append(match)
@@ -347,12 +350,28 @@ def _summary(counts: Counter[str], new_rows: list[tuple], left: list[tuple], cur
     }
 
 
-def _answer_problem(book: Book, invoice_no: str | None, customer_id: str | None) -> str | None:
+class _Invoices:
+    """Every invoice by its number and by its :func:`invoice_key`, indexed when first asked (only an
+    import with answers in Bank Review asks)."""
+
+    def __init__(self, book: Book):
+        self._book = book
+        self._by_no: dict[str, Invoice] | None = None
+        self._by_key: dict[str, Invoice] = {}
+
+    def find(self, invoice_no: str) -> Invoice | None:
+        """The invoice numbered ``invoice_no``, else the first whose number has its key, else None."""
+        if self._by_no is None:
+            self._by_no = {invoice.invoice_no: invoice for invoice in self._book.invoices}
+            for invoice in reversed(self._book.invoices):
+                self._by_key[invoice_key(invoice.invoice_no)] = invoice
+        return self._by_no.get(invoice_no) or self._by_key.get(invoice_key(invoice_no))
+
+
+def _answer_problem(book: Book, invoices: _Invoices, invoice_no: str | None, customer_id: str | None) -> str | None:
     """Why the clerk's answer in Bank Review cannot be posted, or ``None``."""
-    invoices = {invoice.invoice_no: invoice for invoice in book.invoices}
     if invoice_no:
-        invoice = invoices.get(invoice_no) or next(
-            (i for i in book.invoices if invoice_key(i.invoice_no) == invoice_key(invoice_no)), None)
+        invoice = invoices.find(invoice_no)
         if invoice is None:
             return f"unknown invoice {invoice_no!r}: type an invoice number from the Invoices sheet"
         if invoice.kind == InvoiceKind.CREDIT_NOTE:

@@ -185,6 +185,25 @@ def test_the_clerks_answer_in_bank_review_is_posted_by_the_next_import():
     assert again.summary["already_imported"] == 1 and again.summary["payments_posted"] == 0
 
 
+def test_an_answer_typed_loosely_is_posted_under_the_invoices_own_number():
+    sheets = workbook()
+    _, after = do_import(sheets, statement(credit("Q1", "25.00", name="Unknown", purpose="Test"),
+                                           credit("Q2", "10.00", name="Unknown", purpose="Rest")))
+    review = after["Bank Review"]
+    header = list(review.rows[0])
+    answers = [list(row) for row in review.rows[1:]]
+    answers[0][header.index("Invoice No")] = "inv 000003"
+    answers[1][header.index("Invoice No")] = "Inv-000006"
+    after["Bank Review"] = sheet("Bank Review", header, *answers)
+    outcome, final = do_import(after)
+    assert outcome.problems == [] and rows_of(outcome.outputs, "Bank Review") == []
+    assert [(p["Invoice No"], p["Amount"]) for p in rows_of(outcome.outputs, "Bank Payments")] == \
+        [("INV-000003", Decimal("25.00")), ("INV-000006", Decimal("10.00"))]
+    billed = run(final)
+    balances = {r["Invoice No"]: r["Balance"] for r in rows_of(billed.outputs, "Invoices")}
+    assert (balances["INV-000003"], balances["INV-000006"]) == (Decimal("0.00"), Decimal("15.00"))
+
+
 def test_dry_run_writes_nothing_and_pending_entries_wait():
     sheets = workbook()
     outcome, _ = do_import(sheets, statement(credit("P1", "80.00", purpose="INV-000001", status="PDNG")),
