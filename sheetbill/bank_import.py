@@ -39,8 +39,7 @@ from .bank.csv import ColumnMapping
 from .bank.detect import read_statement_file
 from .bank.entries import PENDING, BankEntry, Statement, StatementError
 from .bank.matching import RULES, Asked, Match, Matcher, Payer, invoice_key, name_key
-from .bank.references import iban_fault
-from .bank.references import normalize as compact
+from .bank.references import electronic_iban, iban_fault
 from .book import Book
 from .cells import normalize
 from .debit_statement import DIRECT_DEBIT, RETURNED_DEBIT, DebitTracker, DebitUpdate
@@ -149,12 +148,12 @@ def payers(book: Book, posted: Sequence[dict], asked: Asked | None = None) -> li
     customer_of = {invoice.invoice_no: invoice.customer_id for invoice in book.invoices} if posted else {}
     for row in posted:
         customer = row.get("customer_id") or customer_of.get(row.get("invoice_no") or "")
-        iban = compact(str(row["iban"])) if row.get("iban") else ""
+        iban = electronic_iban(str(row["iban"])) if row.get("iban") else ""
         if customer and iban and (asked is None or iban in asked.ibans):
             learned[customer].add(iban)
     result = []
     for customer in book.customers.values():
-        typed = compact(customer.iban) if customer.iban else ""
+        typed = electronic_iban(customer.iban) if customer.iban else ""
         if typed and ((asked is not None and typed not in asked.ibans) or iban_fault(customer.iban) is not None):
             typed = ""
         known = learned.get(customer.customer_id)

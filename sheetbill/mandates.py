@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import contract_bank, wording
-from .bank.references import iban_fault, normalize
+from .bank.references import electronic_iban, iban_fault
 from .bank.target_days import next_target_day
 from .i18n import Msg, msg
 from .models import Advice
@@ -70,7 +70,7 @@ class Debit:
 
 
 def _mandate(**values: Any) -> Mandate:
-    values["iban"] = normalize(values["iban"])
+    values["iban"] = electronic_iban(values["iban"])
     values["scheme"] = values.get("scheme") or "CORE"
     values["status"] = values.get("status") or "active"
     return Mandate(**values)
@@ -183,6 +183,6 @@ def debit_date(issue_date: dt.date, due_date: dt.date, days: int) -> dt.date:
 def masked_iban(iban: str) -> str:
     """An IBAN for print with all but its country, check digits and last four characters hidden:
     ``DE02 **** **** **** **20 51``."""
-    value = normalize(iban)
+    value = electronic_iban(iban)
     hidden = value[:4] + "*" * (len(value) - 8) + value[-4:]
     return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .entries import BankEntry
-from .references import invoice_key, invoice_rf, is_valid_rf, normalize
+from .references import electronic_iban, invoice_key, invoice_rf, is_valid_rf, normalize
 
 __all__ = ["Allocation", "Asked", "Match", "Matcher", "OpenItem", "Payer", "invoice_key", "invoice_rf", "name_key"]
 
@@ -91,8 +91,8 @@ class Payer:
 
 
 def payer_iban(entry: BankEntry) -> str:
-    """The payer's IBAN of ``entry`` as the payers' index is keyed (spaces out, upper case), or ``""``."""
-    return normalize(entry.counterparty_iban or "")
+    """The payer's IBAN of ``entry`` as the payers' index is keyed (:func:`electronic_iban`), or ``""``."""
+    return electronic_iban(entry.counterparty_iban or "")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class Matcher:
         for payer in payers:
             for iban in payer.ibans:
                 if iban:
-                    self.by_iban[normalize(iban)].add(payer.customer_id)
+                    self.by_iban[electronic_iban(iban)].add(payer.customer_id)
             name = name_key(payer.name)
             if name:
                 self.by_name[name].add(payer.customer_id)

@@ -151,11 +151,18 @@ class IbanFault:
     expected: int = 0
 
 
+def electronic_iban(iban: str) -> str:
+    """``iban`` in the electronic format of ISO 13616, without spaces, dashes or dots and in upper case
+    (``de89 3704-0044.0532 0130 00`` -> ``DE89370400440532013000``): the form IBANs are written in
+    files and compared in, however they were typed."""
+    return iban.upper() if iban and iban.isalnum() else _IBAN_SEPARATORS.sub("", iban or "").upper()
+
+
 def iban_fault(iban: str) -> IbanFault | None:
     """Why ``iban`` (spaces, dashes, dots and case ignored) is not a valid IBAN, or ``None`` when it is:
     the shape, the length the country prescribes (:data:`IBAN_LENGTHS`) and the mod-97 check digits
     (ISO 13616). The one IBAN rule; Settings, Mandates, Customers and direct debits all use it."""
-    value = (iban.upper() if iban and iban.isalnum() else _IBAN_SEPARATORS.sub("", iban or "").upper())
+    value = electronic_iban(iban)
     if not _IBAN.fullmatch(value):
         return IbanFault("shape")
     expected = IBAN_LENGTHS.get(value[:2])

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
-from sheetbill.bank.references import creditor_id_problem, iban_is_valid, normalize
+from sheetbill.bank.references import creditor_id_problem, electronic_iban, iban_is_valid, normalize
 from sheetbill.bank.target_days import is_target_day, next_target_day
 
 VERSIONS = ("pain.008.001.08", "pain.008.001.02")
@@ -172,7 +172,7 @@ def _transaction(info: ET.Element, version: str, tx: DirectDebit) -> None:
 
 
 def _account(parent: ET.Element, tag: str, iban: str) -> None:
-    _sub(_sub(_sub(parent, tag), "Id"), "IBAN", normalize(iban))
+    _sub(_sub(_sub(parent, tag), "Id"), "IBAN", electronic_iban(iban))
 
 
 def _agent(parent: ET.Element, version: str, tag: str, bic: str | None) -> None:

@@ -95,9 +95,20 @@ def test_items_announced_later_wait_for_their_date():
     assert outcome.files == []
 
 
+DASHED = [("M-1", "C1", "de02-1203.0000-0000 2020-51", None, "2026-01-10", None, None, None),
+          ("M-2", "C2", "DE02500105170137075030", "INGDDEFFXXX", "2026-01-11", "CORE", "active", "2025-12-01")]
+
+
+def test_a_mandate_iban_typed_with_dashes_and_dots_is_debited_in_its_electronic_form():
+    outcome, after = debit(billed(mandates=DASHED))
+    data = outcome.files[0].data.decode()
+    assert "<IBAN>DE02120300000000202051</IBAN>" in data and "de02-1203" not in data
+    assert [r["Mandate ID"] for r in rows_of(outcome.outputs, "Debits")] == ["M-1", "M-2"]
+
+
 def test_every_file_validates_against_the_pain_schema_in_both_versions(pain_validator, tmp_path):
     for version in ("pain.008.001.08", "pain.008.001.02"):
-        outcome, _ = debit(billed(("Debit Format", version)))
+        outcome, _ = debit(billed(("Debit Format", version), mandates=DASHED))
         path = tmp_path / f"{version}.xml"
         path.write_bytes(outcome.files[0].data)
         assert version in outcome.files[0].data.decode()

@@ -155,6 +155,17 @@ def test_known_iban_and_learned_iban_identify_the_payer():
         (new[-1]["Invoice No"], "amount")
 
 
+def test_a_customers_iban_typed_with_dashes_recognises_the_payer():
+    sheets = workbook()
+    customers = sheets["Customers"]
+    dashed = [list(row) for row in customers.rows]
+    dashed[2][2] = "DE02-5001-0517-0137-0750-30"  # Bernd Koch's IBAN as some clerks type it
+    sheets["Customers"] = sheet("Customers", *dashed)
+    outcome, _ = do_import(sheets, statement(credit("D1", "80.00", name="B. K.", iban=IBAN_KOCH, purpose="Strom")))
+    assert [(p["Invoice No"], p["Rule"]) for p in rows_of(outcome.outputs, "Bank Payments")] == \
+        [("INV-000002", "amount")]
+
+
 def test_overpayment_is_booked_and_becomes_credit():
     sheets = workbook()
     outcome, after = do_import(sheets, statement(credit("O1", "100.00", purpose="INV-000001")))

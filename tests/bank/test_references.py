@@ -8,7 +8,9 @@ from sheetbill.bank.references import (
     creditor_id_check_digits,
     creditor_id_problem,
     creditor_reference,
+    electronic_iban,
     format_rf,
+    iban_fault,
     iban_is_valid,
     invoice_key,
     is_valid_creditor_id,
@@ -81,3 +83,10 @@ def test_iban_check():
 ])
 def test_an_invoice_key_keeps_only_ascii_letters_and_digits(invoice_no, key):
     assert invoice_key(invoice_no) == key
+
+
+@pytest.mark.parametrize("typed", ["DE89370400440532013000", "de89 3704 0044 0532 0130 00",
+                                   "DE89-3704-0044-0532-0130-00", "DE89.3704.0044.0532.0130.00",
+                                   " de89\t37040044 0532013000 "])
+def test_an_iban_however_typed_has_one_electronic_form(typed):
+    assert electronic_iban(typed) == "DE89370400440532013000" and iban_fault(typed) is None
