@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..bank.references import IBAN_LENGTHS, creditor_reference, iban_is_valid, iban_problem, is_valid_rf
+from ..bank.references import (
+    IBAN_LENGTHS,
+    creditor_reference,
+    electronic_iban,
+    iban_is_valid,
+    iban_problem,
+    is_valid_rf,
+)
 
 __all__ = ["IBAN_LENGTHS", "bic_is_valid", "compact", "creditor_reference", "epc_payload", "format_iban",
            "iban_is_valid", "iban_problem", "is_creditor_reference"]
@@ -29,14 +36,10 @@ EPC_AMOUNT_MAX = Decimal("999999999.99")
 
 
 def compact(text: str) -> str:
-    """An IBAN, BIC or reference without spaces or dashes, upper case (``de89 3704...`` -> ``DE893704...``)."""
-    return re.sub(r"[\s\-.]+", "", text or "").upper()
-
-
-def _mod97(text: str) -> int:
-    """The ISO 7064 mod 97-10 remainder of ``text`` with letters as numbers (A=10 ... Z=35)."""
-    digits = "".join(str(int(ch, 36)) for ch in text)
-    return int(digits) % 97
+    """An IBAN, BIC or reference without spaces, dashes or dots, upper case (``de89 3704...`` ->
+    ``DE893704...``): the electronic form of an IBAN (:func:`~sheetbill.bank.references.electronic_iban`),
+    which a BIC and a reference are written in too."""
+    return electronic_iban(text)
 
 
 def format_iban(iban: str) -> str:
