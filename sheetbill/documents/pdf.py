@@ -22,7 +22,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace as StyleFace
 
 from .fonts import FontSet, clean_text
-from .model import Document, PaymentBlock
+from .model import Document, PaymentBlock, Table
 
 FINGERPRINT_PREFIX = "sheetbill-fingerprint:"
 _FINGERPRINT = re.compile(rb"sheetbill-fingerprint:([0-9a-f]{64})")
@@ -240,8 +240,9 @@ def _table(pdf: FPDF, d: Document) -> None:
     heading = StyleFace(emphasis="BOLD", size_pt=TABLE_SIZE, fill_color=(238, 238, 238))
     _font(pdf, "", TABLE_SIZE)
     width = RIGHT_EDGE - LEFT
-    columns = [width * w / sum(table.widths) - 2 * TABLE_PADDING for w in table.widths]
-    with pdf.table(col_widths=table.widths, text_align=table.align, headings_style=heading,
+    widths = column_widths(pdf, table, width)
+    columns = [w - 2 * TABLE_PADDING for w in widths]
+    with pdf.table(col_widths=widths, text_align=table.align, headings_style=heading,
                    borders_layout="HORIZONTAL_LINES", line_height=TABLE_LINE, align="LEFT", padding=TABLE_PADDING,
                    first_row_as_headings=True, width=width) as grid:
         header = grid.row()
@@ -256,6 +257,25 @@ def _table(pdf: FPDF, d: Document) -> None:
                 for text in part:
                     row.cell(text)
     pdf.ln(2)
+
+
+def column_widths(pdf: FPDF, table: Table, width: float) -> list[float]:
+    """The columns' widths in mm for a table ``width`` mm wide: the table's relative widths, except that
+    no column but the widest (the description) is narrower than its longest cell, so that a date, a
+    quantity, a rate or an amount is never broken over two lines ("31 January / 2026", "19 / %"). The
+    description gives up what they need, down to a quarter of the table; headers may still wrap."""
+    total = sum(table.widths)
+    widths = [width * w / total for w in table.widths]
+    flexible = max(range(len(widths)), key=widths.__getitem__)
+    for index in range(len(widths)):
+        if index == flexible:
+            continue
+        longest = max((pdf.get_string_width(_text(row[index])) for row in table.rows if index < len(row)),
+                      default=0.0)
+        widths[index] = max(widths[index], longest + 2 * TABLE_PADDING + 0.5)
+    widths[flexible] = max(width / 4, width - (sum(widths) - widths[flexible]))
+    scale = width / sum(widths)  # cells too long even so: every column shrinks alike, as the table draws them
+    return [w * scale for w in widths]
 
 
 def _row_parts(pdf: FPDF, texts: list[str], columns: list[float]) -> list[list[str]]:
