@@ -224,11 +224,10 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
         seen.add(entry.entry_id)
         invoice_no, customer_id = values.get("invoice_no"), values.get("customer_id")
         if invoice_no or customer_id:
-            why = _answer_problem(book, invoices, invoice_no, customer_id)
-            if why is None:
-                if invoice_no:  # posted under its number as the Invoices sheet spells it, not as typed
-                    invoice_no = invoices.find(invoice_no).invoice_no
-                match = matcher.post_answer(entry, invoice_no, customer_id)
+            invoice = invoices.find(invoice_no) if invoice_no else None
+            why = _answer_problem(book, invoice, invoice_no, customer_id)
+            if why is None:  # posted under the number as the Invoices sheet spells it, not as typed
+                match = matcher.post_answer(entry, invoice.invoice_no if invoice else None, customer_id)
                 counts["posted from review"] += 1
                 matches.append(match)
                 new_rows += _payment_rows(match)
@@ -367,10 +366,10 @@ class _Invoices:
         return self._by_no.get(invoice_no) or self._by_key.get(invoice_key(invoice_no))
 
 
-def _answer_problem(book: Book, invoices: _Invoices, invoice_no: str | None, customer_id: str | None) -> str | None:
-    """Why the clerk's answer in Bank Review cannot be posted, or ``None``."""
+def _answer_problem(book: Book, invoice: Invoice | None, invoice_no: str | None, customer_id: str | None) -> str | None:
+    """Why the clerk's answer in Bank Review (``invoice_no`` as typed, ``invoice`` the one it names)
+    cannot be posted, or ``None``."""
     if invoice_no:
-        invoice = invoices.find(invoice_no)
         if invoice is None:
             return f"unknown invoice {invoice_no!r}: type an invoice number from the Invoices sheet"
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
