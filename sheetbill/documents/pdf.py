@@ -262,18 +262,33 @@ def _table(pdf: FPDF, d: Document) -> None:
 def column_widths(pdf: FPDF, table: Table, width: float) -> list[float]:
     """The columns' widths in mm for a table ``width`` mm wide: the table's relative widths, except that
     no column but the widest (the description) is narrower than its longest cell, so that a date, a
-    quantity, a rate or an amount is never broken over two lines ("31 January / 2026", "19 / %"). The
-    description gives up what they need, down to a quarter of the table; headers may still wrap."""
+    quantity, a rate or an amount is never broken over two lines ("31 January / 2026", "19 / %").
+
+    The description gives up what they need, down to a quarter of the table. When that is not enough
+    (a patient's invoice with Charged, Insurance, VAT and Your share beside the date), the columns whose
+    share is wider than their longest cell give up their spare room next, each in proportion to it;
+    only cells too long even then shrink every column alike. Headers may still wrap."""
     total = sum(table.widths)
     widths = [width * w / total for w in table.widths]
     flexible = max(range(len(widths)), key=widths.__getitem__)
+    needed = [0.0] * len(widths)
     for index in range(len(widths)):
         if index == flexible:
             continue
         longest = max((pdf.get_string_width(_text(row[index])) for row in table.rows if index < len(row)),
                       default=0.0)
-        widths[index] = max(widths[index], longest + 2 * TABLE_PADDING + 0.5)
-    widths[flexible] = max(width / 4, width - (sum(widths) - widths[flexible]))
+        needed[index] = longest + 2 * TABLE_PADDING + 0.5
+        widths[index] = max(widths[index], needed[index])
+    narrowest = width / 4
+    spare = {index: widths[index] - needed[index] for index in range(len(widths))
+             if index != flexible and widths[index] > needed[index]}
+    over = sum(widths) - widths[flexible] + narrowest - width
+    if over > 0 and spare:
+        all_spare = sum(spare.values())
+        given = min(over, all_spare)
+        for index, room in spare.items():
+            widths[index] -= given * room / all_spare
+    widths[flexible] = max(narrowest, width - (sum(widths) - widths[flexible]))
     scale = width / sum(widths)  # cells too long even so: every column shrinks alike, as the table draws them
     return [w * scale for w in widths]
 
