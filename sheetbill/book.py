@@ -10,9 +10,10 @@ of it. Only a broken configuration (a missing required column, an unusable curre
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from . import contract, contract_bank
@@ -428,6 +429,10 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     return problems
 
 
+def _then(read: Callable[[Any], Any], spell: Callable[[Any], Any], cell: Any) -> Any:
+    return spell(read(cell))
+
+
 def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
              memo: TableMemo | None = None) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it).
@@ -437,27 +442,21 @@ def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountP
     unchanged sheet is recognised as unchanged.
     """
     sheet = merge_continuations(sheets, spec.name)
-    defaults = {f.name: None if f.default is MISSING else f.default for f in fields(factory)}
-    blanks = {f.name: defaults.get(f.name) for f in spec.fields}  # empty history cells: the record's default
-    money = [f.name for f in spec.fields if f.kind == "money"]
-    numbers = [f.name for f in spec.fields if f.kind == "decimal"]
-
-    make = builder(factory)
-
-    def build(**values: Any) -> Any:
-        for name in money:
-            if values.get(name) is not None:
-                values[name] = amounts.money(values[name])
-        for name in numbers:
-            if values.get(name) is not None:
-                values[name] = amounts.number(values[name])
-        return make(**(blanks | values))
-
-    records, problems = (read_table(sheet, spec, build) if memo is None else
-                         read_table_memo(sheet, spec, build, memo, f"{factory.__qualname__}|{amounts.currency}"))
-    for problem in problems:
-        problem_text = f"{problem.message} (this sheet is written by sheetbill: undo the edit)"
-        problems[problems.index(problem)] = replace(problem, message=problem_text, code="edited-history")
+    # An empty history cell is None, whatever the record's default: those fields default to None in the
+    # builder's twin class. Amounts and quantities are given the run's shared spelling as they are read.
+    in_spec = {f.name for f in spec.fields}
+    blank = frozenset(f.name for f in fields(factory) if f.default is MISSING and f.name in in_spec)
+    reads: dict[str, Callable[[Any], Any]] = {}
+    for fld in spec.fields:
+        if fld.kind == "money":
+            reads[fld.name] = partial(_then, fld.read, amounts.money)
+        elif fld.kind == "decimal":
+            reads[fld.name] = partial(_then, fld.read, amounts.number)
+    make = builder(factory, blank)
+    records, problems = (read_table(sheet, spec, make, reads) if memo is None else
+                         read_table_memo(sheet, spec, make, memo, f"{factory.__qualname__}|{amounts.currency}", reads))
+    problems = [replace(problem, message=f"{problem.message} (this sheet is written by sheetbill: undo the edit)",
+                        code="edited-history") for problem in problems]
     return records, problems
 
 

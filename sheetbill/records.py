@@ -23,20 +23,37 @@ from functools import cache
 from typing import Any
 
 
-def builder(factory: Callable[..., Any]) -> Callable[..., Any]:
+def builder(factory: Callable[..., Any], blank: frozenset[str] = frozenset()) -> Callable[..., Any]:
     """A callable that builds what ``factory(**values)`` builds, faster when ``factory`` is a frozen
     dataclass with slots whose ``__init__`` is the generated one and that has no ``__post_init__``;
-    ``factory`` itself otherwise (a function, or a class this does not apply to)."""
-    return _class_builder(factory) if isinstance(factory, type) else factory
+    ``factory`` itself otherwise (a function, or a class this does not apply to).
+
+    With ``blank``, each field named there that is not given is None, whatever its default (history read
+    back: an empty cell is None); the twin class has that default, so no call merges dictionaries."""
+    if isinstance(factory, type):
+        return _class_builder(factory, blank)
+    return factory if not blank else _with_blanks(factory, blank)
+
+
+def _with_blanks(factory: Callable[..., Any], blank: frozenset[str]) -> Callable[..., Any]:
+    """``factory`` called with None for each field of ``blank`` not given."""
+    nones = dict.fromkeys(sorted(blank))
+
+    def build(**values: Any) -> Any:
+        return factory(**(nones | values))
+
+    return build
 
 
 @cache  # classes only: a reader's factory function (often a closure over its run) is not kept
-def _class_builder(factory: type) -> Callable[..., Any]:
-    """:func:`builder` of a class, made once per class."""
+def _class_builder(factory: type, blank: frozenset[str] = frozenset()) -> Callable[..., Any]:
+    """:func:`builder` of a class, made once per class and ``blank``."""
     if not _builds_plainly(factory):
-        return factory
+        return _with_blanks(factory, blank) if blank else factory
     twin = dataclasses.make_dataclass(
-        factory.__name__, [_twin_field(fld) for fld in dataclasses.fields(factory)],
+        # with blanks, every field is keyword-only: a blank field with its default None may come before one
+        # without a default (the builder is called with keywords alone, so nothing else changes)
+        factory.__name__, [_twin_field(fld, fld.name in blank, bool(blank)) for fld in dataclasses.fields(factory)],
         slots=True, eq=False, repr=False, match_args=False)
     twin.__module__ = factory.__module__
 
@@ -64,9 +81,13 @@ def _builds_plainly(factory: type) -> bool:
             and getattr(getattr(init, "__code__", None), "co_filename", "") == "<string>")
 
 
-def _twin_field(fld: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
-    """The twin's field for ``fld``: its name, type, default and whether it is keyword-only."""
-    kw_only = fld.kw_only is True
+def _twin_field(fld: dataclasses.Field, blank: bool = False, keyword: bool = False
+                ) -> tuple[str, Any, dataclasses.Field]:
+    """The twin's field for ``fld``: its name, type, default (None when ``blank``) and whether it is
+    keyword-only (always with ``keyword``)."""
+    kw_only = keyword or fld.kw_only is True
+    if blank:
+        return fld.name, fld.type, dataclasses.field(default=None, kw_only=kw_only)
     if fld.default_factory is not dataclasses.MISSING:
         return fld.name, fld.type, dataclasses.field(default_factory=fld.default_factory, kw_only=kw_only)
     if fld.default is not dataclasses.MISSING:

@@ -130,11 +130,12 @@ def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
 
 
 def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,
-                    context: str) -> tuple[list[Any], list[Problem]]:
-    """:func:`sheetbill.tables.read_table` with ``factory``, taking unchanged blocks from ``memo``.
+                    context: str, reads: Mapping[str, Callable[[Any], Any]] | None = None
+                    ) -> tuple[list[Any], list[Problem]]:
+    """:func:`sheetbill.tables.read_table` with ``factory`` (and ``reads``), taking unchanged blocks from ``memo``.
 
-    ``context`` names everything ``factory`` depends on beyond the row's values (its name, the currency),
-    so a block parsed with another factory is never taken for this one.
+    ``context`` names everything ``factory`` and ``reads`` depend on beyond the row's values (their names,
+    the currency), so a block parsed with another factory is never taken for this one.
     """
     if sheet is None or not sheet.rows:
         if spec.required_sheet:
@@ -152,7 +153,7 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
         key = block_key(table, start, project(rows[start:stop], indexes))
         outcomes = memo.take(key)
         if outcomes is None:
-            outcomes = _parse_block(sheet, spec, columns, start, stop, factory)
+            outcomes = _parse_block(sheet, spec, columns, start, stop, factory, reads)
             memo.kept[key] = outcomes
             memo.parsed += 1
             memo.fresh.setdefault(spec.name, set()).update(outcome[0] for outcome in outcomes)
@@ -169,11 +170,12 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
 
 
 def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
-                 factory: Callable[..., Any]) -> list[Outcome]:
+                 factory: Callable[..., Any], reads: Mapping[str, Callable[[Any], Any]] | None = None
+                 ) -> list[Outcome]:
     """The outcome of each non-blank row of ``sheet.rows[start:stop]``: its record, or its Problems."""
     outcomes: list[Outcome] = []
     build = builder(factory)
-    for row_no, values, found in row_outcomes(sheet, spec, columns, start, stop):
+    for row_no, values, found in row_outcomes(sheet, spec, columns, start, stop, reads):
         if found:
             outcomes.append((row_no, None, None, found))
         else:

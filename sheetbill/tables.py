@@ -201,7 +201,8 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             yield Row(values, row_no)
 
 
-def _checked_rows(sheet: RawSheet | None, spec: TableSpec) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
+def _checked_rows(sheet: RawSheet | None, spec: TableSpec, reads: Mapping[str, Callable[[CellValue], Any]] | None = None
+                  ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
     """:func:`row_outcomes` of the whole table with what holds across its rows: the header's Problems come
     first (as a row without values), and a row whose key an earlier row has gets the duplicate-key
     Problem instead (the first row is kept)."""
@@ -215,7 +216,7 @@ def _checked_rows(sheet: RawSheet | None, spec: TableSpec) -> Iterator[tuple[int
     first_key = first_key_header(spec)
     name = sheet.location_sheet
     seen: dict[tuple, int] = {}
-    for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows)):
+    for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows), reads):
         if not problems:
             key = row_key(spec, values)
             if key is not None:
@@ -246,16 +247,21 @@ def duplicate_key(key: tuple, first: int, sheet: str, row: int, header: str) -> 
                  sheet, row, header, code="duplicate-key")
 
 
-def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int
+def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
+                 reads: Mapping[str, Callable[[CellValue], Any]] | None = None
                  ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
     """``(sheet row, typed values, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, each
     row on its own (keys are compared across rows by the caller); a row with problems has them all.
+    ``reads`` replaces the reading of a non-blank cell (:attr:`Field.read`) for the fields it names, as
+    history is read back (:func:`sheetbill.book.read_history`: amounts in the run's spelling).
 
     Rows are taken in blocks of :data:`COLUMNAR_ROWS`. A block whose every cell reads without a question
     (see :func:`columnar_block`) is read column by column; any other block row by row
     (:func:`_rows_one_by_one`, which says what each cell means). Both give the same outcomes.
     """
-    plan = [_Planned(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, fld.read, fld.required, fld.header)
+    reads = reads or {}
+    plan = [_Planned(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, reads.get(fld.name, fld.read),
+                     fld.required, fld.header)
             for fld in spec.fields if fld.name in columns]
     rows = sheet.rows
     whole = isinstance(rows, (list, tuple))
@@ -433,14 +439,14 @@ def _rows_one_by_one(sheet: RawSheet, plan: Sequence[_Planned], start: int, stop
         yield row_no, values, problems
 
 
-def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None
-               ) -> tuple[list[Any], list[Problem]]:
+def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None,
+               reads: Mapping[str, Callable[[CellValue], Any]] | None = None) -> tuple[list[Any], list[Problem]]:
     """All records of a table (built with ``factory(**values, row=...)`` when given, else as :class:`Row`)
-    and its Problems, as :func:`iter_records` gives them."""
+    and its Problems, as :func:`iter_records` gives them (``reads``: see :func:`row_outcomes`)."""
     records: list[Any] = []
     problems: list[Problem] = []
     build = builder(factory) if factory is not None else None
-    for row_no, values, found in _checked_rows(sheet, spec):
+    for row_no, values, found in _checked_rows(sheet, spec, reads):
         if found:
             problems.extend(found)
         elif build is None:

@@ -105,3 +105,25 @@ def test_a_readers_factory_function_is_not_kept():
     del factory
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize("cls", _FAST, ids=lambda cls: cls.__name__)
+def test_with_blank_fields_a_field_not_given_is_none_whatever_its_default(cls):
+    """History read back: every field not given is None (a blank cell), others as the class builds them."""
+    everything = _values(cls, False)
+    blank = frozenset(everything)
+    built = builder(cls, blank)()
+    assert type(built) is cls and not hasattr(built, "__dict__")
+    assert all(getattr(built, name) is None for name in everything)
+    given = builder(cls, blank)(**everything)
+    assert given == cls(**everything) and repr(given) == repr(cls(**everything))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(given, next(iter(everything)), "changed")
+
+
+def test_blank_fields_apply_to_what_a_builder_does_not_build_itself():
+    def a_function(**values):
+        return values
+
+    assert builder(a_function, frozenset({"b"}))(a=1) == {"a": 1, "b": None}
+    assert builder(a_function, frozenset({"b"}))(a=1, b=2) == {"a": 1, "b": 2}

@@ -259,3 +259,32 @@ def test_the_amount_pool_rounds_every_spelling_of_an_amount_alike_and_shares_the
         assert by_text.setdefault(str(result), result) is result  # one object per distinct amount
     yen = AmountPool("JPY")
     assert [str(yen.money(a)) for a in (Decimal("80.5"), Decimal("80"), Decimal("80.50"))] == ["81", "80", "81"]
+
+
+@pytest.mark.parametrize("with_memo", [False, True], ids=["read", "read with the run memo"])
+def test_history_is_read_back_with_blank_cells_as_none_and_amounts_in_the_runs_spelling(with_memo):
+    """Invoices as a front end reads them back: amounts as floats (80.0), a blank Bill To Name; with enough
+    rows that the columnar reading takes whole blocks, and a row with a blank amount that it cannot."""
+    from sheetbill.book import read_history
+    from sheetbill.models import Invoice
+    from sheetbill.money import AmountPool
+    from sheetbill.rowmemo import TableMemo
+
+    header = ["Invoice No", "Kind", "Issue Date", "Due Date", "Bill To Type", "Bill To ID", "Bill To Name",
+              "Customer ID", "Amount", "Related Invoice", "Seal", "Net", "Tax"]
+    day = dt.date(2026, 3, 1)
+    rows = [[f"INV-{n:06d}", "Invoice", day, day, "Customer", f"C{n}", None if n % 3 else f"Name {n}", f"C{n}",
+             80.0 if n % 2 else 12.5, None, None, None, None] for n in range(1, 601)]
+    rows[400][8] = None  # a blank amount: that row is an edited-history Problem, its block read row by row
+    amounts = AmountPool("EUR")
+    memo = TableMemo() if with_memo else None
+    records, problems = read_history({"Invoices": RawSheet("Invoices", [header, *rows])}, contract.INVOICES,
+                                     Invoice, amounts, memo)
+    assert [(p.row, p.column, p.code) for p in problems] == [(402, "Amount", "edited-history")]
+    assert len(records) == 599
+    by_no = {record.invoice_no: record for record in records}
+    first, second, third = by_no["INV-000001"], by_no["INV-000002"], by_no["INV-000003"]
+    assert first.bill_to_name is None and third.bill_to_name == "Name 3"
+    assert str(first.amount) == "80.00" and str(second.amount) == "12.50"
+    assert first.amount is by_no["INV-000599"].amount or with_memo  # one shared Decimal per amount in a run
+    assert first.net is None and first.related is None and first.seal is None and first.row == 2
