@@ -18,8 +18,9 @@ test checks for every record class the readers build.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 
@@ -63,7 +64,51 @@ def _class_builder(factory: type, blank: frozenset[str] = frozenset()) -> Callab
         return record
 
     build.__doc__ = f"Builds a {factory.__name__} (see sheetbill.records.builder)."
+    build.columns = _columns_builder(factory, blank)  # type: ignore[attr-defined]
     return build
+
+
+#: A field with no value to give a record that leaves it out (no default, or a default factory).
+_NO_DEFAULT = object()
+
+
+def _columns_builder(factory: type, blank: frozenset[str]) -> Callable[..., list | None]:
+    """``build.columns(columns, holes)`` of :func:`builder`: the records of a block of rows given column
+    by column (``columns``: each field's values, one per row, all of equal length; ``holes``: for a field,
+    the rows where it is not given), each what ``build(**values)`` gives for that row, or None when a
+    left-out field has no value but from a default factory or none at all (call ``build`` per row then:
+    it says what is wrong). The records are made by mapping the twin's constructor over the columns."""
+    fields = dataclasses.fields(factory)
+    names = {fld.name for fld in fields}
+    left_out = {fld.name: None if fld.name in blank else fld.default if fld.default is not dataclasses.MISSING
+                else _NO_DEFAULT for fld in fields}
+    # every value is given: positional, no defaults, so no field order rule stands in the way
+    twin = dataclasses.make_dataclass(factory.__name__, [(fld.name, fld.type) for fld in fields], slots=True,
+                                      eq=False, repr=False, match_args=False)
+
+    def build_columns(columns: Mapping[str, list], holes: Mapping[str, Sequence[int]]) -> list | None:
+        if not columns or not names.issuperset(columns):
+            return None
+        count = len(next(iter(columns.values())))
+        arguments = []
+        for name, value in left_out.items():
+            column = columns.get(name)
+            if column is None or name in holes:
+                if value is _NO_DEFAULT:
+                    return None
+                if column is None:
+                    column = repeat(value, count)
+                else:
+                    column = list(column)
+                    for index in holes[name]:
+                        column[index] = value
+            arguments.append(column)
+        records = list(map(twin, *arguments))
+        for record in records:
+            record.__class__ = factory
+        return records
+
+    return build_columns
 
 
 def _builds_plainly(factory: type) -> bool:

@@ -201,11 +201,13 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
             yield Row(values, row_no)
 
 
-def _checked_rows(sheet: RawSheet | None, spec: TableSpec, reads: Mapping[str, Callable[[CellValue], Any]] | None = None
-                  ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
+def _checked_rows(sheet: RawSheet | None, spec: TableSpec,
+                  reads: Mapping[str, Callable[[CellValue], Any]] | None = None, blocks: bool = False
+                  ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]] | _Block]:
     """:func:`row_outcomes` of the whole table with what holds across its rows: the header's Problems come
     first (as a row without values), and a row whose key an earlier row has gets the duplicate-key
-    Problem instead (the first row is kept)."""
+    Problem instead (the first row is kept). With ``blocks``, a block read column by column whose keys
+    are all new comes whole (:class:`_Block`); one with a key met before comes row by row."""
     if sheet is None or not sheet.rows:
         if spec.required_sheet:
             raise ConfigurationError(f"the workbook has no {spec.name!r} sheet")
@@ -216,15 +218,28 @@ def _checked_rows(sheet: RawSheet | None, spec: TableSpec, reads: Mapping[str, C
     first_key = first_key_header(spec)
     name = sheet.location_sheet
     seen: dict[tuple, int] = {}
-    for row_no, values, problems in row_outcomes(sheet, spec, columns, 1, len(sheet.rows), reads):
-        if not problems:
-            key = row_key(spec, values)
-            if key is not None:
-                if key in seen:
-                    problems = (duplicate_key(key, seen[key], name, row_no, first_key),)
-                else:
-                    seen[key] = row_no
-        yield row_no, values, problems
+    for outcome in row_outcomes(sheet, spec, columns, 1, len(sheet.rows), reads, blocks):
+        if type(outcome) is _Block:
+            if not spec.key:
+                yield outcome
+                continue
+            keys = _block_keys(spec, outcome)
+            if seen.keys().isdisjoint(keys) and len(set(keys)) == len(keys):
+                seen.update(zip(keys, outcome.rows, strict=True))
+                yield outcome
+                continue
+            outcomes = _block_outcomes(outcome)
+        else:
+            outcomes = (outcome,)
+        for row_no, values, problems in outcomes:
+            if not problems:
+                key = row_key(spec, values)
+                if key is not None:
+                    if key in seen:
+                        problems = (duplicate_key(key, seen[key], name, row_no, first_key),)
+                    else:
+                        seen[key] = row_no
+            yield row_no, values, problems
 
 
 def row_key(spec: TableSpec, values: Mapping[str, Any]) -> tuple | None:
@@ -248,12 +263,13 @@ def duplicate_key(key: tuple, first: int, sheet: str, row: int, header: str) -> 
 
 
 def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
-                 reads: Mapping[str, Callable[[CellValue], Any]] | None = None
-                 ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
+                 reads: Mapping[str, Callable[[CellValue], Any]] | None = None, blocks: bool = False
+                 ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]] | _Block]:
     """``(sheet row, typed values, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, each
     row on its own (keys are compared across rows by the caller); a row with problems has them all.
     ``reads`` replaces the reading of a non-blank cell (:attr:`Field.read`) for the fields it names, as
-    history is read back (:func:`sheetbill.book.read_history`: amounts in the run's spelling).
+    history is read back (:func:`sheetbill.book.read_history`: amounts in the run's spelling). With
+    ``blocks``, a block read column by column comes as one :class:`_Block` instead of its rows' outcomes.
 
     Rows are taken in blocks of :data:`COLUMNAR_ROWS`. A block whose every cell reads without a question
     (see :func:`columnar_block`) is read column by column; any other block row by row
@@ -268,7 +284,15 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
     for block_start in range(start, stop, COLUMNAR_ROWS):
         block_stop = min(block_start + COLUMNAR_ROWS, stop)
         block = rows[block_start:block_stop] if whole else [rows[i] for i in range(block_start, block_stop)]
-        outcomes = columnar_block(block, plan, sheet.first_row + block_start)
+        if blocks:
+            read = block_columns(block, plan)
+            if read is not None:
+                first = sheet.first_row + block_start
+                yield _Block(range(first, first + len(block)), read)
+                continue
+            outcomes = None
+        else:
+            outcomes = columnar_block(block, plan, sheet.first_row + block_start)
         if outcomes is None:
             yield from _rows_one_by_one(sheet, plan, block_start, block_stop)
         else:
@@ -313,10 +337,53 @@ class _Planned(NamedTuple):
 _BLANK = object()
 
 
+class _Columns(NamedTuple):
+    """A block of rows read column by column (:func:`block_columns`): the fields with a value in some
+    row, each field's values (:data:`_BLANK` in the rows where its cell is blank) and those rows."""
+
+    names: list[str]
+    values: list[list[Any]]
+    holes: dict[str, list[int]]
+
+
 def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned], first_row: int
                    ) -> list[tuple[int, dict[str, Any], Sequence[Problem]]] | None:
     """The outcomes of ``block`` (rows starting at sheet row ``first_row``), read column by column, or
-    None when a cell of it needs :func:`_rows_one_by_one`.
+    None when a cell of it needs :func:`_rows_one_by_one` (see :func:`block_columns`)."""
+    columns = block_columns(block, plan)
+    if columns is None:
+        return None
+    return _block_outcomes(_Block(range(first_row, first_row + len(block)), columns))
+
+
+class _Block(NamedTuple):
+    """Sheet rows read column by column, as :func:`row_outcomes` gives them with ``blocks``."""
+
+    rows: range
+    columns: _Columns
+
+
+def _block_outcomes(block: _Block) -> list[tuple[int, dict[str, Any], Sequence[Problem]]]:
+    """The outcome of each row of ``block``, as the row-by-row reading gives it."""
+    columns = block.columns
+    records = list(map(dict, map(zip, repeat(columns.names), zip(*columns.values, strict=True))))
+    for name, holes in columns.holes.items():
+        for i in holes:
+            del records[i][name]
+    return list(zip(block.rows, records, repeat(())))
+
+
+def _block_keys(spec: TableSpec, block: _Block) -> list[tuple]:
+    """:func:`row_key` of each row of ``block`` (the table has a key)."""
+    columns = dict(zip(block.columns.names, block.columns.values, strict=True))
+    parts = [[None if value is _BLANK else value for value in columns[name]] if name in columns
+             else [None] * len(block.rows) for name in spec.key]
+    return list(zip(*parts, strict=True))
+
+
+def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]) -> _Columns | None:
+    """The values of ``block``, read column by column, or None when a cell of it needs
+    :func:`_rows_one_by_one`.
 
     This is the bulk of every large sheet: rows with cells in every row, text without surrounding
     blanks or Excel error values, numbers and dates the columns accept. A block qualifies only when
@@ -330,7 +397,7 @@ def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned
     picked = project(block, [planned.index for planned in plan])
     names: list[str] = []
     value_columns: list[list[Any]] = []
-    blanks: list[tuple[str, list[int]]] = []
+    blanks: dict[str, list[int]] = {}
     blank_everywhere: set[int] | None = None
     for planned, cells in zip(plan, zip(*picked, strict=True), strict=True):
         kinds = set(map(type, cells))
@@ -356,16 +423,12 @@ def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned
         if holes:
             filled = iter(values)
             values = [_BLANK if cell is None else next(filled) for cell in cells]
-            blanks.append((planned.name, holes))
+            blanks[planned.name] = holes
         names.append(planned.name)
         value_columns.append(values)
     if blank_everywhere:
         return None  # a row blank in every column is skipped: the row-by-row reading says which
-    records = list(map(dict, map(zip, repeat(names), zip(*value_columns, strict=True))))
-    for name, holes in blanks:
-        for i in holes:
-            del records[i][name]
-    return list(zip(range(first_row, first_row + len(block)), records, repeat(()), strict=False))
+    return _Columns(names, value_columns, blanks)
 
 
 def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Planned) -> list[Any] | None:
@@ -446,7 +509,16 @@ def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., A
     records: list[Any] = []
     problems: list[Problem] = []
     build = builder(factory) if factory is not None else None
-    for row_no, values, found in _checked_rows(sheet, spec, reads):
+    by_columns = getattr(build, "columns", None)  # a record class: whole blocks at once (records.builder)
+    for outcome in _checked_rows(sheet, spec, reads, blocks=by_columns is not None):
+        if type(outcome) is _Block:
+            columns = dict(zip(outcome.columns.names, outcome.columns.values, strict=True))
+            columns["row"] = outcome.rows
+            built = by_columns(columns, outcome.columns.holes)  # type: ignore[misc]
+            records += built if built is not None else \
+                [build(**values, row=row_no) for row_no, values, _ in _block_outcomes(outcome)]  # type: ignore[misc]
+            continue
+        row_no, values, found = outcome
         if found:
             problems.extend(found)
         elif build is None:

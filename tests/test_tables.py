@@ -288,3 +288,75 @@ def test_history_is_read_back_with_blank_cells_as_none_and_amounts_in_the_runs_s
     assert str(first.amount) == "80.00" and str(second.amount) == "12.50"
     assert first.amount is by_no["INV-000599"].amount or with_memo  # one shared Decimal per amount in a run
     assert first.net is None and first.related is None and first.seal is None and first.row == 2
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _WithDefaults:
+    key: str | None = None
+    name: str | None = None
+    day: dt.date | None = None
+    amount: Decimal | None = None
+    weight: Decimal | None = None
+    state: str = "Open"
+    flag: bool | None = None
+    row: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _WithRequired:
+    key: str
+    day: dt.date
+    name: str
+    amount: Decimal | None = None
+    weight: Decimal | None = None
+    state: str = "Open"
+    flag: bool | None = None
+    row: int = 0
+
+
+def _read_or_refusal(sheet, spec, factory):
+    try:
+        records, problems = read_table(sheet, spec, factory)
+    except TypeError as err:  # a row without a value for a field the record cannot leave out
+        return type(err)
+    return [(type(r), repr(r), r.row) for r in records], problems
+
+
+def test_a_record_class_is_built_a_block_at_a_time_as_it_is_built_row_by_row():
+    """read_table with a record class builds each block read column by column at once (records.builder's
+    columns); a factory function builds row by row. Same records, in the same order, and Problems, on
+    random sheets with blank optional cells, duplicate keys, odd rows, fields that default and fields
+    that cannot be left out."""
+    import random
+
+    from sheetbill.records import builder
+
+    rng = random.Random(20261130)
+    built_whole = 0
+    for _ in range(60):
+        sheet = _random_block_sheet(rng)
+        if rng.random() < 0.7:  # mostly unique keys, so that whole blocks are taken
+            rows = [row if len(row) < 2 or row[1] is None else [row[0], f"K{n}", *row[2:]]
+                    for n, row in enumerate(sheet.rows)]
+            if rng.random() < 0.5:  # a later row repeats a key of a block taken whole
+                rows.append(list(rows[rng.randrange(1, len(rows))]))
+            sheet = RawSheet("Block", [sheet.rows[0], *rows[1:]], first_row=sheet.first_row)
+        spec = rng.choice([_BLOCK_SPEC, _OPTIONAL_SPEC])
+        for cls in (_WithDefaults, _WithRequired):
+            def one_by_one(cls=cls, **values):
+                return cls(**values)
+
+            build = builder(cls)
+            by_columns = build.columns
+            taken = []
+            def counted(columns, holes, by_columns=by_columns, taken=taken):
+                taken.append(by_columns(columns, holes))
+                return taken[-1]
+
+            build.columns = counted
+            try:
+                assert _read_or_refusal(sheet, spec, cls) == _read_or_refusal(sheet, spec, one_by_one)
+            finally:
+                build.columns = by_columns
+            built_whole += sum(result is not None for result in taken)
+    assert built_whole > 50, built_whole  # the block-at-a-time building was exercised
