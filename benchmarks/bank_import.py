@@ -6,15 +6,11 @@ Builds a workbook in memory with M customers (each with an IBAN) and one issued,
 (a billing run), and a camt.053 statement with N credits: 40 % quote the RF reference, 30 % the
 invoice number written loosely (``inv 12345``), 20 % come from a customer's IBAN with the exact
 amount, 10 % from strangers. It then times :func:`sheetbill.bank_import.import_bank` on the sheets
-(reading the statement, the workbook's accounts, matching, the two output sheets):
-
-* **first import** -- no run memo: every row of the accounts is parsed;
-* **after billing** -- the usual case: the clerk billed (``sheetbill bill``) before importing, so
-  the run memo holds the parsed rows and the verified seals (a memo in a temporary folder);
-
-and, apart, the matching stage alone, and prints a Markdown table row (docs/performance.md): the
-best and the median of the runs' CPU times (on a shared machine the same work varies by a fifth
-from run to run; the best is the least disturbed).
+(reading the statement, the workbook's accounts, matching, the two output sheets; an import reads
+every row itself, with or without a run memo beside the workbook), and, apart, the matching stage
+alone, and prints a Markdown table row (docs/performance.md): the best and the median of the runs'
+CPU times (on a shared machine the same work varies by a fifth or more from run to run; the best is
+the least disturbed).
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ import datetime as dt
 import random
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -32,14 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sheetbill.accounts_book import load_accounts  # noqa: E402
-from sheetbill.app import SheetsInMemory, bill  # noqa: E402
+from sheetbill.app import SheetsInMemory  # noqa: E402
 from sheetbill.bank.camt_write import camt053  # noqa: E402
 from sheetbill.bank.detect import read_statement_file  # noqa: E402
 from sheetbill.bank.entries import BankEntry  # noqa: E402
 from sheetbill.bank.matching import Matcher  # noqa: E402
 from sheetbill.bank.references import creditor_id_check_digits, invoice_rf, mod97  # noqa: E402
 from sheetbill.bank_import import StatementFile, import_bank, payers  # noqa: E402
-from sheetbill.memo import MemoStore  # noqa: E402
 from sheetbill.open_items import OpenItems  # noqa: E402
 from sheetbill.run import collector_paused, run_billing  # noqa: E402
 from sheetbill.sheets import RawSheet  # noqa: E402
@@ -75,18 +69,6 @@ def workbook(items: int) -> dict[str, RawSheet]:
     return sheets
 
 
-class SheetsWithMemo(SheetsInMemory):
-    """Sheets in memory with a run memo kept in ``folder``, as the .xlsx front end keeps one."""
-
-    def __init__(self, sheets: dict[str, RawSheet], folder: str):
-        super().__init__(sheets)
-        self.folder = Path(folder)
-
-    def memo_store(self, plugins: str) -> MemoStore:
-        """The memo of this (imaginary) workbook file in the benchmark's folder."""
-        return MemoStore(self.folder / "bench.xlsx", plugins, folder=self.folder)
-
-
 def statement(items: int, entries: int) -> bytes:
     """N credits against invoices INV-000001 ... (one per customer, in customer order)."""
     chooser = random.Random(7)
@@ -119,18 +101,12 @@ def main() -> int:
     assert creditor_id_check_digits("DE", "0999999999")  # the reference helpers import
     sheets = workbook(args.items)
     data = statement(args.items, args.entries)
-    first, after_billing, matching = [], [], []
+    imports, matching = [], []
     outcome = None
     for _ in range(args.runs):
         started = time.process_time()
         outcome = import_bank(SheetsInMemory(sheets), [StatementFile("bench.xml", data)], as_of=AS_OF)
-        first.append(time.process_time() - started)
-        with tempfile.TemporaryDirectory() as folder:
-            bill(SheetsWithMemo(sheets, folder), as_of=AS_OF)  # the run before: it leaves the memo
-            started = time.process_time()
-            warm = import_bank(SheetsWithMemo(sheets, folder), [StatementFile("bench.xml", data)], as_of=AS_OF)
-            after_billing.append(time.process_time() - started)
-        assert warm.summary == outcome.summary and warm.outputs == outcome.outputs
+        imports.append(time.process_time() - started)
         with collector_paused():
             book, _ = load_accounts(sheets, as_of=AS_OF)
             entries = [e for s in read_statement_file(data, "bench.xml") for e in s.entries]
@@ -143,12 +119,11 @@ def main() -> int:
     def best_and_median(times: list[float]) -> str:
         return f"{min(times):.2f} s / {statistics.median(times):.2f} s"
 
-    print("| open items | entries | first import, CPU (best / median) | import after billing, CPU (best / median) "
-          "| matching the entries alone, CPU (best / median) | matched | for review |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.items:,} | {args.entries:,} | {best_and_median(first)} | {best_and_median(after_billing)} "
-          f"| {best_and_median(matching)} | {summary['matched']:,} | {summary['left_for_review']:,} |")
-    return 0
+    print("| open items | entries | import, CPU (best / median) | matching the entries alone, CPU (best / median) "
+          "| matched | for review |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| {args.items:,} | {args.entries:,} | {best_and_median(imports)} | {best_and_median(matching)} "
+          f"| {summary['matched']:,} | {summary['left_for_review']:,} |")
 
 
 if __name__ == "__main__":

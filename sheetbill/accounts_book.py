@@ -16,9 +16,8 @@ is returned: the caller must not post money to it on the strength of edited figu
 Lines are not read, so an edited line is noticed by the next billing run, not by the import;
 the amounts the import matches against are the Invoices rows', which their own seals cover.
 
-With ``memo`` (the run memo), unchanged blocks of rows are taken from it as in a run, and what the
-memo holds for the sheets not read here (the charges and lines a billing run parsed) is kept for
-the next run.
+The import reads every row itself, without the run memo: reading the rows column by column costs
+less than taking them from the memo a run left (see docs/performance.md, "Bank import").
 """
 
 from __future__ import annotations
@@ -38,50 +37,41 @@ from .book import (
     read_input,
 )
 from .mandates import read_debits, read_mandates
-from .memo import RunMemo
 from .models import Collection, Customer, Invoice, Reminder
 from .money import AmountPool
 from .problems import Problem
-from .rowmemo import SEALS_VERIFIED, TableMemo
 from .sheets import RawSheet
 from .tables import duplicate_sheets, find_sheet
 from .upgrade import upgrade_reminders
 
 
-def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
-                  memo: RunMemo | None = None) -> tuple[Book, list[Problem]]:
+def load_accounts(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None) -> tuple[Book, list[Problem]]:
     """The Book of ``sheets`` with what the accounts need (see the module docstring) and its Problems."""
     problems: list[Problem] = duplicate_sheets(sheets, contract.INPUT_TABLES)
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
-    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
     currency = settings.currency
-    book.customers = {c.customer_id: c for c in read_input(sheets, contract.CUSTOMERS, Customer, problems, memo=rows)}
-    book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency, memo=rows)
-    book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, rows)
-    book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems, memo=rows)
-    book.invoices, found = read_history(sheets, contract.INVOICES, Invoice, book.amounts, rows)
+    book.customers = {c.customer_id: c for c in read_input(sheets, contract.CUSTOMERS, Customer, problems)}
+    book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency)
+    book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency)
+    book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems)
+    book.invoices, found = read_history(sheets, contract.INVOICES, Invoice, book.amounts)
     problems += found
-    problems += _check_invoice_seals(book, rows)
-    book.reminders, found = read_history(sheets, contract.REMINDERS, Reminder, book.amounts, rows)
+    problems += _check_invoice_seals(book)
+    book.reminders, found = read_history(sheets, contract.REMINDERS, Reminder, book.amounts)
     problems += found
     book.reminders = upgrade_reminders(book)
-    book.collections, found = read_history(sheets, contract.COLLECTIONS, Collection, book.amounts, rows)
+    book.collections, found = read_history(sheets, contract.COLLECTIONS, Collection, book.amounts)
     problems += found
-    if memo is not None and rows is not None:
-        # What the last run parsed of the sheets not read here stays for the next run to use.
-        memo.tables = {**rows.previous, **rows.kept}
-        verified = memo.extras.get(SEALS_VERIFIED)
-        memo.extras[SEALS_VERIFIED] = {**(verified if isinstance(verified, Mapping) else {}), **rows.verified_now}
     book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
     book.debits = read_debits(sheets, problems)
     return book, problems
 
 
-def _check_invoice_seals(book: Book, memo: TableMemo | None) -> list[Problem]:
+def _check_invoice_seals(book: Book) -> list[Problem]:
     """The Seals of the Invoices rows, as a run checks them; an edited invoice goes into
     ``book.edited_invoices``."""
     if not any(invoice.seal for invoice in book.invoices):
         return []  # history from before seals: sealed when a run writes it back
-    return check_invoice_seals(book, memo)[0]
+    return check_invoice_seals(book)[0]

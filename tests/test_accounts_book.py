@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from sheetbill.accounts_book import load_accounts
 from sheetbill.book import load_book
 from sheetbill.io.xlsx import read_workbook
-from sheetbill.memo import RunMemo
 from sheetbill.open_items import OpenItems
-from sheetbill.rowmemo import SEALS_VERIFIED
 from sheetbill.run import run_billing
 from tests.helpers import with_outputs
 
@@ -36,14 +33,3 @@ def test_the_accounts_read_alone_are_the_accounts_the_run_reads():
         kept = {(p.sheet, p.row, p.code) for p in full_problems if p.sheet not in ("Charges", "Services",
                                                                                    "Invoice Lines", "Coverage")}
         assert {(p.sheet, p.row, p.code) for p in problems} <= kept
-
-
-def test_the_memo_keeps_what_a_billing_run_parsed_of_the_sheets_the_import_does_not_read():
-    sheets = billed_demo("medical")
-    memo = RunMemo()
-    load_book(sheets, as_of=dt.date(2026, 3, 1), memo=memo)
-    billed_blocks, billed_seals = dict(memo.tables), dict(memo.extras[SEALS_VERIFIED])
-    assert "Invoice Lines" in billed_seals
-    load_accounts(sheets, as_of=dt.date(2026, 3, 1), memo=memo)
-    assert set(billed_blocks) <= set(memo.tables)
-    assert set(memo.extras[SEALS_VERIFIED]) == set(billed_seals)
