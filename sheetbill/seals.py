@@ -78,10 +78,12 @@ def _spell_column(column: Sequence[object], kind: str, places: int) -> list[str]
     sheets on every run, so each distinct number or date is spelled once (equal values, such as
     ``80.0`` and ``Decimal('80.00')``, spell alike)."""
     if kind not in ("money", "decimal", "date"):
+        if set(map(type, column)) == {str}:
+            return list(column)  # text as it is: the usual column, taken in one pass in C
         return ["" if v is None else v if type(v) is str else str(v) for v in column]
     spell_one = _money_text(places) if kind == "money" else _plain_text if kind == "decimal" else _date_text
     spelled = {value: spell_one(value) for value in set(column)}
-    return [spelled[value] for value in column]
+    return list(map(spelled.__getitem__, column))
 
 
 def _money_text(places: int) -> Callable[[object], str]:
