@@ -186,7 +186,7 @@ class _Paths:
 
 def _entries(entry: Element, account: str | None, currency: str | None) -> list[BankEntry]:
     """The BankEntries of one ``Ntry``: one per ``TxDtls`` of a batch with per-transaction amounts."""
-    details = entry.findall("NtryDtls/TxDtls")
+    details = _below(entry, "NtryDtls", "TxDtls")
     entry = _Paths(entry)
     amount = _signed(entry)
     common = {
@@ -217,7 +217,7 @@ def _transaction(tx: _Paths | None, entry: _Paths, common: dict) -> dict:
     """The fields of one transaction; ``tx`` is ``None`` for an entry without details."""
     debit = common["amount"] < 0 or (common["amount"] == 0 and _text(entry, "CdtDbtInd") == "DBIT")
     side, agent = ("Cdtr", "CdtrAgt") if debit else ("Dbtr", "DbtrAgt")
-    lines = tx.node.findall("RmtInf/Ustrd") if tx is not None else []
+    lines = _below(tx.node, "RmtInf", "Ustrd") if tx is not None else []
     purpose = " ".join(u.text.strip() for u in lines if u.text and u.text.strip())
     own_ref = _text(tx, "Refs/AcctSvcrRef")
     return common | {
@@ -236,6 +236,12 @@ def _transaction(tx: _Paths | None, entry: _Paths, common: dict) -> dict:
         "mandate_id": _text(tx, "Refs/MndtId"),
         "creditor_id": _text(tx, "RltdPties/Cdtr/Id/PrvtId/Othr/Id"),
     }
+
+
+def _below(node: Element, child: str, grandchild: str) -> list[Element]:
+    """``node.findall("child/grandchild")``, in document order, without ElementPath's parsing of the path
+    (twice for each of 10,000s of entries)."""
+    return [element for parent in node if parent.tag == child for element in parent if element.tag == grandchild]
 
 
 def _bank_code(node: Element | None) -> str | None:
