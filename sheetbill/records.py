@@ -30,7 +30,10 @@ def builder(factory: Callable[..., Any], blank: frozenset[str] = frozenset()) ->
     ``factory`` itself otherwise (a function, or a class this does not apply to).
 
     With ``blank``, each field named there that is not given is None, whatever its default (history read
-    back: an empty cell is None); the twin class has that default, so no call merges dictionaries."""
+    back: an empty cell is None); the twin class has that default, so no call merges dictionaries.
+
+    The callable made for a class also has ``columns``, which builds the records of a whole block of
+    rows given column by column (:func:`_columns_builder`; :func:`sheetbill.tables.read_table` uses it)."""
     if isinstance(factory, type):
         return _class_builder(factory, blank)
     return factory if not blank else _with_blanks(factory, blank)
