@@ -34,9 +34,9 @@ demo: $(STAMP)
 	$(BIN)/sheetbill import-bank demo-output/demo-utility.xlsx workbooks/demo-utility-statement.xml --as-of 2026-07-20; test $$? -eq 0 || exit 1
 	$(BIN)/sheetbill overdue demo-output/demo-utility.xlsx --as-of 2026-07-20; test $$? -eq 1 || exit 1
 
-## The whole test suite.
+## The whole test suite, on every core of the machine (pytest-xdist).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
