@@ -338,11 +338,11 @@ _BLANK = object()
 
 
 class _Columns(NamedTuple):
-    """A block of rows read column by column (:func:`block_columns`): the fields with a value in some
-    row, each field's values (:data:`_BLANK` in the rows where its cell is blank) and those rows."""
+    """A block of rows read column by column (:func:`block_columns`): the values of each field with a
+    value in some row, by field name in the table's order (:data:`_BLANK` in the rows where its cell is
+    blank), and those rows."""
 
-    names: list[str]
-    values: list[list[Any]]
+    values: dict[str, list[Any]]
     holes: dict[str, list[int]]
 
 
@@ -366,7 +366,7 @@ class _Block(NamedTuple):
 def _block_outcomes(block: _Block) -> list[tuple[int, dict[str, Any], Sequence[Problem]]]:
     """The outcome of each row of ``block``, as the row-by-row reading gives it."""
     columns = block.columns
-    records = list(map(dict, map(zip, repeat(columns.names), zip(*columns.values, strict=True))))
+    records = list(map(dict, map(zip, repeat(list(columns.values)), zip(*columns.values.values(), strict=True))))
     for name, holes in columns.holes.items():
         for i in holes:
             del records[i][name]
@@ -375,7 +375,7 @@ def _block_outcomes(block: _Block) -> list[tuple[int, dict[str, Any], Sequence[P
 
 def _block_keys(spec: TableSpec, block: _Block) -> list[tuple]:
     """:func:`row_key` of each row of ``block`` (the table has a key)."""
-    columns = dict(zip(block.columns.names, block.columns.values, strict=True))
+    columns = block.columns.values
     parts = [[None if value is _BLANK else value for value in columns[name]] if name in columns
              else [None] * len(block.rows) for name in spec.key]
     return list(zip(*parts, strict=True))
@@ -395,8 +395,7 @@ def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]
     if not block or not plan or not all(block):
         return None
     picked = project(block, [planned.index for planned in plan])
-    names: list[str] = []
-    value_columns: list[list[Any]] = []
+    value_columns: dict[str, list[Any]] = {}
     blanks: dict[str, list[int]] = {}
     blank_everywhere: set[int] | None = None
     for planned, cells in zip(plan, zip(*picked, strict=True), strict=True):
@@ -424,11 +423,10 @@ def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]
             filled = iter(values)
             values = [_BLANK if cell is None else next(filled) for cell in cells]
             blanks[planned.name] = holes
-        names.append(planned.name)
-        value_columns.append(values)
+        value_columns[planned.name] = values
     if blank_everywhere:
         return None  # a row blank in every column is skipped: the row-by-row reading says which
-    return _Columns(names, value_columns, blanks)
+    return _Columns(value_columns, blanks)
 
 
 def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Planned) -> list[Any] | None:
@@ -512,9 +510,7 @@ def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., A
     by_columns = getattr(build, "columns", None)  # a record class: whole blocks at once (records.builder)
     for outcome in _checked_rows(sheet, spec, reads, blocks=by_columns is not None):
         if type(outcome) is _Block:
-            columns = dict(zip(outcome.columns.names, outcome.columns.values, strict=True))
-            columns["row"] = outcome.rows
-            built = by_columns(columns, outcome.columns.holes)  # type: ignore[misc]
+            built = by_columns({**outcome.columns.values, "row": outcome.rows}, outcome.columns.holes)  # type: ignore[misc]
             records += built if built is not None else \
                 [build(**values, row=row_no) for row_no, values, _ in _block_outcomes(outcome)]  # type: ignore[misc]
             continue
