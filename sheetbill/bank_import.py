@@ -193,7 +193,7 @@ def _import(workbook, files: Iterable[StatementFile], as_of: dt.date | None, dry
     asked = Asked.by([*review_entries, *(entry for statements in read if not isinstance(statements, Problem)
                                          for statement in statements for entry in statement.entries)])
     accounts = OpenItems(book)  # what is open on an invoice is booked when a credit points to it
-    matcher = Matcher(list(accounts.items.values()), payers(book, posted_values, asked), settle=accounts.settle,
+    matcher = Matcher(accounts.items, payers(book, posted_values, asked), settle=accounts.settle,
                       asked=asked)
     seen = {str(values["entry_id"]) for values in posted_values}
     debits = DebitTracker(book.debits, _return_fee(book, problems))

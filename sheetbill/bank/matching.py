@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .entries import BankEntry
-from .references import electronic_iban, invoice_key, invoice_rf, is_valid_rf, normalize
+from .references import electronic_iban, invoice_key, invoice_keys, invoice_rf, is_valid_rf, key_numbers, normalize
 
 __all__ = ["Allocation", "Asked", "Match", "Matcher", "OpenItem", "Payer", "invoice_key", "invoice_rf", "name_key"]
 
@@ -50,7 +50,6 @@ _RF_IN_TEXT = re.compile(r"(?<![A-Z0-9])RF[0-9]{2}(?:[A-Z0-9]{1,21}|(?: ?[A-Z0-9
                          r"(?![A-Z0-9])")
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Z0-9])(?:(?P<prefix>[A-Z]+)[\s\-/.:#]*)?(?P<digits>[0-9]+(?:[\s\-][0-9]+)*)"
                              r"(?![0-9])")
-_DIGITS = "0123456789"
 _NAME_NOISE = re.compile(r"[^\w]+")
 
 
@@ -98,24 +97,62 @@ def payer_iban(entry: BankEntry) -> str:
 @dataclass(frozen=True)
 class Asked:
     """What the credits about to be matched can ask of a :class:`Matcher`'s indexes: their payers'
-    IBANs (:func:`payer_iban`) and names (:func:`name_key`), and their amounts.
+    IBANs (:func:`payer_iban`) and names (:func:`name_key`), their amounts, and the invoice numbers
+    their references and purpose texts can name.
 
-    Rule 3 looks a payer up by the credit's IBAN or name and the open items by the credit's amount,
-    and nothing else: an index built for these keys alone answers every credit as the full index
-    would. An import of 10,000 credits against 100,000 customers so indexes a few thousand of them.
+    Rule 3 looks a payer up by the credit's IBAN or name and the open items by the credit's amount;
+    rules 1, 2 and 4 look invoices up by the number at the end of their key (:func:`key_numbers`),
+    read out of an RF reference or the purpose text; and nothing else: an index built for these keys
+    alone answers every credit as the full index would. An import of 10,000 credits against 100,000
+    customers and invoices so indexes a few thousand of them.
+
+    Attributes:
+        numbers: the numbers, as integers (``INV-000123`` is named by 123), or None for any.
     """
 
     ibans: frozenset[str]
     names: frozenset[str]
     amounts: frozenset[Decimal]
+    numbers: frozenset[int] | None = None
 
     @classmethod
     def by(cls, entries: Iterable[BankEntry]) -> Asked:
         """What ``entries`` can ask."""
         entries = list(entries)
+        # Every credit's text at once, each after a NUL: no reference or number reads across it, so the
+        # patterns find in the whole what they find in each text (as match() reads it) and nothing else.
+        texts = "".join(["\0" + _purpose_text(entry) for entry in entries])
+        references = [m.group(0) for m in _RF_IN_TEXT.finditer(texts)]
+        references += [ref for ref in map(normalize, filter(None, (e.structured_reference for e in entries)))
+                       if ref.startswith("RF")]
+        numbers = {int(end) for end in key_numbers([normalize(reference)[4:] for reference in references]) if end}
+        for _, digits in _NUMBER_IN_TEXT.findall(_RF_IN_TEXT.sub(" ", texts)):
+            numbers.update(map(int, _readings(digits)))
         return cls(frozenset(map(payer_iban, entries)) - {""},
                    frozenset(name_key(entry.counterparty_name) for entry in entries) - {""},
-                   frozenset(entry.amount for entry in entries))
+                   frozenset(entry.amount for entry in entries), frozenset(numbers))
+
+
+def _purpose_text(entry: BankEntry) -> str:
+    """The purpose and the structured reference of ``entry``, upper case: the text rules 1 and 2 read."""
+    return " ".join(filter(None, (entry.purpose, entry.structured_reference))).upper()
+
+
+def _rf_candidates(entry: BankEntry, text: str) -> list[str]:
+    """What may be an RF reference in ``entry``: ``RF..`` in its ``text``, and its structured reference."""
+    candidates = [m.group(0) for m in _RF_IN_TEXT.finditer(text)]
+    if entry.structured_reference and normalize(entry.structured_reference).startswith("RF"):
+        candidates.append(entry.structured_reference.upper())
+    return candidates
+
+
+def _readings(digits: str) -> list[str]:
+    """The numbers a run of digit groups (``000 123-4``) can be read as: its first group, the first two
+    joined, ... (``000``, ``000123``, ``0001234``)."""
+    if digits.isdigit():  # one group (most numbers)
+        return [digits]
+    groups = re.split(r"[\s\-]", digits)
+    return ["".join(groups[:end]) for end in range(1, len(groups) + 1)]
 
 
 @dataclass(frozen=True)
@@ -165,15 +202,19 @@ class Matcher:
     whose open rest happens to be that amount.
 
     With ``asked`` (:class:`Asked`), only the credits it was made of may be matched: the open items
-    are indexed by amount only for the amounts asked. A customer's open items are indexed only for
-    the customers among ``payers`` (rule 3 reaches a customer through them and no other way), so
-    the caller passes only the payers whose IBAN or name is asked, too.
+    are indexed by amount only for the amounts asked, and by key and number only for the numbers
+    asked (every invoice prefix is still known, so that ``ABC 123`` never names ``INV-000123``). A
+    customer's open items are indexed only for the customers among ``payers`` (rule 3 reaches a
+    customer through them and no other way), so the caller passes only the payers whose IBAN or name
+    is asked, too.
     """
 
-    def __init__(self, items: list[OpenItem], payers: list[Payer],
+    def __init__(self, items: Iterable[OpenItem] | dict[str, OpenItem], payers: list[Payer],
                  settle: Callable[[Iterable[OpenItem]], None] | None = None, asked: Asked | None = None):
+        """``items``: the open items, or a dictionary of them by invoice number (kept as it is: the
+        import's :attr:`sheetbill.open_items.OpenItems.items`); one item per invoice number."""
         self._settle = settle
-        self.items = {item.invoice_no: item for item in items}
+        self.items = items if isinstance(items, dict) else {item.invoice_no: item for item in items}
         self.by_key: dict[str, OpenItem] = {}
         self.by_number: dict[int, list[tuple[str, int, OpenItem]]] = defaultdict(list)
         self.by_customer: dict[str, list[OpenItem]] = defaultdict(list)
@@ -188,36 +229,48 @@ class Matcher:
             name = name_key(payer.name)
             if name:
                 self.by_name[name].add(payer.customer_id)
-        reachable = {payer.customer_id for payer in payers}
-        amounts = asked.amounts if asked is not None else None
-        # One pass over the items, its lookups hoisted: the import indexes 100,000s of them.
-        by_key, by_number, by_customer, by_amount = self.by_key, self.by_number, self.by_customer, self.by_amount
-        for item in items:
-            invoice_no = item.invoice_no
-            key = invoice_key(invoice_no)
+        values = list(self.items.values())
+        self._index_numbers(list(self.items), values, asked.numbers if asked is not None else None)
+        self._index_customers_and_amounts(values, {payer.customer_id for payer in payers},
+                                          asked.amounts if asked is not None else None)
+
+    def _index_numbers(self, numbers: list[str], items: list[OpenItem], asked: frozenset[int] | None) -> None:
+        """``by_key`` and ``by_number`` of the items (``numbers``: their invoice numbers) whose number is
+        one of those ``asked`` (None: every item), and of every item whose key ends in a letter;
+        ``prefixes`` of every item."""
+        keys = invoice_keys(numbers)
+        ends = key_numbers(keys)  # the key is letters and digits: its number is the digits at its end
+        self.prefixes = {key[:len(key) - len(end)] for key, end in zip(keys, ends, strict=True) if end} - {""}
+        indexed = range(len(items)) if asked is None else \
+            [i for i, end in enumerate(ends) if not end or int(end) in asked]
+        by_key, by_number = self.by_key, self.by_number
+        for i in indexed:
+            item, key, end = items[i], keys[i], ends[i]
             if key not in by_key:
                 by_key[key] = item
+            if end:
+                by_number[int(end)].append((key[:len(key) - len(end)], len(end), item))
+
+    def _index_customers_and_amounts(self, items: list[OpenItem], reachable: set[str],
+                                     amounts: frozenset[Decimal] | None) -> None:
+        """``by_customer`` of the ``reachable`` customers, ``by_amount`` of the ``amounts`` (None: all)."""
+        by_customer, by_amount = self.by_customer, self.by_amount
+        for item in items:  # the import indexes 100,000s of them, in one pass: the usual item (no plan) first
             if item.customer_id in reachable:
                 by_customer[item.customer_id].append(item)
-            prefix = key.rstrip(_DIGITS)  # the key is letters and digits: its number is the digits at its end
-            if len(prefix) < len(key):
-                digits = key[len(prefix):]
-                by_number[int(digits)].append((prefix, len(digits), item))
-                if prefix:
-                    self.prefixes.add(prefix)
             if not item.installments:
                 if item.open > 0 and (amounts is None or item.open in amounts):
-                    by_amount[item.open].append(invoice_no)
+                    by_amount[item.open].append(item.invoice_no)
                 continue
             for amount in {item.open, *(open_ for _, open_ in item.installments)}:
                 if amount > 0 and (amounts is None or amount in amounts):
-                    by_amount[amount].append(invoice_no)
+                    by_amount[amount].append(item.invoice_no)
 
     # --- the rules ---------------------------------------------------------------------------------
 
     def match(self, entry: BankEntry) -> Match:
         """Decide one credit (see the module docstring for the rules)."""
-        text = " ".join(filter(None, (entry.purpose, entry.structured_reference))).upper()
+        text = _purpose_text(entry)
         by_reference, bad_references, text = self._references(entry, text)
         numbered, ambiguous = self._numbers(text, entry.amount)
         named = list(dict.fromkeys([*by_reference, *numbered]))
@@ -236,10 +289,7 @@ class Matcher:
         """Rule 1: the invoices named by valid RF references; the invalid ones; the text without them."""
         found: list[OpenItem] = []
         bad: list[str] = []
-        candidates = [m.group(0) for m in _RF_IN_TEXT.finditer(text)]
-        if entry.structured_reference and normalize(entry.structured_reference).startswith("RF"):
-            candidates.append(entry.structured_reference.upper())
-        for candidate in candidates:
+        for candidate in _rf_candidates(entry, text):
             value = normalize(candidate)
             if not is_valid_rf(value):
                 bad.append(value)
@@ -257,9 +307,7 @@ class Matcher:
         ambiguous: list[OpenItem] = []
         for hit in _NUMBER_IN_TEXT.finditer(text):
             prefix = hit["prefix"] if hit["prefix"] in self.prefixes else None
-            groups = re.split(r"[\s\-]", hit["digits"])
-            for end in range(1, len(groups) + 1):
-                digits = "".join(groups[:end])
+            for digits in _readings(hit["digits"]):
                 candidates = self._numbered(prefix, digits, amount)
                 if len(candidates) == 1:
                     found.append(candidates[0])

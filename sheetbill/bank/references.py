@@ -16,6 +16,7 @@ that is therefore *not* part of the check, and the national identifier. The chec
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _RF = re.compile(r"RF[0-9]{2}[A-Z0-9]{1,21}")
@@ -42,6 +43,8 @@ CREDITOR_ID_LENGTHS = {"DE": 18}
 _WHITESPACE = re.compile(r"\s+")
 _NOT_LETTER_OR_DIGIT = re.compile(r"[^A-Z0-9]")
 _IBAN_SEPARATORS = re.compile(r"[\s\-.]+")
+#: The digits ending each line (one match per line, ``""`` for a line ending in a letter).
+_DIGITS_AT_END = re.compile(r"([0-9]*)\n")
 
 
 def normalize(text: str) -> str:
@@ -85,6 +88,23 @@ def invoice_key(invoice_no: str) -> str:
         return key
     plain = key.replace("-", "")  # the usual separator; letters and digits without it need no regex
     return plain if plain.isascii() and plain.isalnum() else _NOT_LETTER_OR_DIGIT.sub("", key)
+
+
+def invoice_keys(invoice_nos: Sequence[str]) -> list[str]:
+    """:func:`invoice_key` of every number: in a few passes over all of them at once when they are
+    letters, digits and hyphens only (the usual sheet of 100,000s), else one by one."""
+    joined = "\n".join(invoice_nos).upper().replace("-", "")
+    if joined.count("\n") == len(invoice_nos) - 1 and joined.isascii() and joined.replace("\n", "").isalnum():
+        return joined.split("\n")
+    return list(map(invoice_key, invoice_nos))
+
+
+def key_numbers(keys: Sequence[str]) -> list[str]:
+    """The digits at the end of each invoice key (``INV000123`` -> ``000123``; ``""`` when it ends in a
+    letter): the number an invoice is named by in a purpose text."""
+    if not keys:
+        return []
+    return _DIGITS_AT_END.findall("\n".join(keys) + "\n")
 
 
 def invoice_rf(invoice_no: str) -> str | None:

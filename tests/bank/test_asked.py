@@ -3,6 +3,7 @@ every credit as the full index of every customer and open item decides it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from decimal import Decimal
@@ -10,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from sheetbill import bank_import
-from sheetbill.bank.matching import invoice_rf
+from sheetbill.bank.entries import BankEntry
+from sheetbill.bank.matching import Asked, Matcher, OpenItem, Payer, invoice_rf
 from sheetbill.bank.references import mod97
 from tests.bank.test_import import AS_OF, CHARGES, credit, do_import, run, statement
 from tests.helpers import book, rows_of, sheet, with_outputs
@@ -118,3 +120,57 @@ def test_a_credit_asks_its_payers_iban_and_name_as_the_index_keys_them():
     assert [(p["Invoice No"], p["Rule"]) for p in rows_of(outcome.outputs, "Bank Payments")] == \
         [("INV-000001", "amount"), ("INV-000002", "amount")]
     assert dt.date(2026, 3, 5) == rows_of(outcome.outputs, "Bank Payments")[0]["Date"]
+
+
+# Invoice numbers of several shapes: prefixes that share numbers, no prefix, letters only, digits inside.
+SHAPES = ("INV-{:06d}", "ABC-{:06d}", "R-{}", "{:04d}", "A1B-{}", "inv {:03d}", "ZZ")
+
+
+def random_items(rng: random.Random, count: int = 60) -> list[OpenItem]:
+    numbers = rng.sample(range(1, 400), count)
+    return [OpenItem(rng.choice(SHAPES).format(number), f"C{rng.randrange(8)}", dt.date(2026, 3, rng.randrange(1, 29)),
+                     Decimal(rng.choice((25, 80, 105, rng.randrange(1, 200)))),
+                     ((1, Decimal(40)), (2, Decimal(40))) if rng.random() < 0.1 else ())
+            for number in numbers]
+
+
+def random_purpose(rng: random.Random, items: list[OpenItem]) -> tuple[str | None, str | None]:
+    """A purpose and a structured reference naming an item loosely, by another prefix, by a near miss, ..."""
+    item = rng.choice(items)
+    digits = "".join(ch for ch in item.invoice_no if ch.isdigit()) or "7"
+    number = int(digits)
+    purpose = rng.choice((
+        None, "Danke", item.invoice_no, item.invoice_no.lower().replace("-", " "), f"Rechnung {number}",
+        f"ABC {digits}", f"INV {digits}", f"XYZ {digits}", f"{number + 1}", f"{digits[:3]} {digits[3:]}",
+        f"{item.invoice_no} und {rng.choice(items).invoice_no}", f"{item.invoice_no} 2 Stück",
+        f"RF {invoice_rf(item.invoice_no)}",
+        f"{invoice_rf(item.invoice_no)[:-1]}9",
+    ))
+    rf = invoice_rf(item.invoice_no)
+    structured = rng.choice((None, None, rf, f"{rf[:7]} {rf[7:]}", invoice_rf(rng.choice(items).invoice_no),
+                             "RF00INV000001", "ANY-REF-1"))
+    return purpose, structured
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_matcher_narrowed_to_the_numbers_asked_decides_as_the_full_one(seed):
+    rng = random.Random(seed)
+    items = random_items(rng)
+    payers = [Payer(f"C{n}", rng.choice(NAMES), (iban(n),) if n % 2 else ()) for n in range(8)]
+    entries = []
+    for n in range(40):
+        purpose, structured = random_purpose(rng, items)
+        entries.append(BankEntry(Decimal(rng.choice((25, 80, 40, 105, rng.randrange(1, 200)))), "EUR",
+                                 counterparty_name=rng.choice((None, *NAMES)),
+                                 counterparty_iban=rng.choice((None, iban(rng.randrange(10)))),
+                                 purpose=purpose, structured_reference=structured, entry_id=f"E{n}"))
+
+    def decisions(asked):
+        matcher = Matcher([dataclasses.replace(item) for item in items], payers, asked=asked)
+        return [(m.rule, m.allocations, m.reason, m.suggestions) for m in map(matcher.match, entries)]
+
+    asked = Asked.by(entries)
+    assert asked.numbers and len(asked.numbers) < 400
+    narrowed, full = decisions(asked), decisions(None)
+    assert narrowed == full
+    assert {"reference", "invoice number", ""} <= {rule for rule, *_ in full}

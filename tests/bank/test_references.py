@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from sheetbill.bank.references import (
@@ -13,8 +15,10 @@ from sheetbill.bank.references import (
     iban_fault,
     iban_is_valid,
     invoice_key,
+    invoice_keys,
     is_valid_creditor_id,
     is_valid_rf,
+    key_numbers,
 )
 
 
@@ -83,6 +87,20 @@ def test_iban_check():
 ])
 def test_an_invoice_key_keeps_only_ascii_letters_and_digits(invoice_no, key):
     assert invoice_key(invoice_no) == key
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_keys_of_a_sheet_of_invoice_numbers_are_each_numbers_key(seed):
+    """All at once or one by one alike: plain numbers (the fast pass), and sheets with one odd number
+    (a slash, a dash, an umlaut, a line break, ß, empty), which are keyed one by one."""
+    rng = random.Random(seed)
+    odd = ["INV/2026 001", "INV–000123", "A-Ü-1", "Rg\nNr5", "straße-9", "", "--", "inv-00a7"]
+    numbers = [rng.choice(("INV-{:06d}", "inv-{}", "R{}", "{}", "AB-{}-C")).format(rng.randrange(10**6))
+               for _ in range(rng.randrange(0, 30))]
+    for sheet in (numbers, [*numbers, rng.choice(odd)], [rng.choice(odd)]):
+        keys = invoice_keys(sheet)
+        assert keys == [invoice_key(number) for number in sheet]
+        assert key_numbers(keys) == [key[len(key.rstrip("0123456789")):] for key in keys]
 
 
 @pytest.mark.parametrize("typed", ["DE89370400440532013000", "de89 3704 0044 0532 0130 00",
