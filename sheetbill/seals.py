@@ -161,7 +161,9 @@ def parse(seal: str, width: int | tuple[int, ...]) -> tuple[str, str, str] | Non
 def invoice_order(invoices: Sequence[object]) -> list[int]:
     """Indexes of ``invoices`` in issue order: issue date, then invoice number."""
     never = dt.date.max
-    return sorted(range(len(invoices)), key=lambda i: (invoices[i].issue_date or never, invoices[i].invoice_no))
+    dates = [date or never for date in map(attrgetter("issue_date"), invoices)]
+    keys = list(zip(dates, map(attrgetter("invoice_no"), invoices), strict=True))
+    return sorted(range(len(invoices)), key=keys.__getitem__)
 
 
 def line_order(invoices: Sequence[object], lines: Sequence[object]) -> list[int]:
