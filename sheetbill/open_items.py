@@ -60,9 +60,9 @@ class OpenItems:
     def _sort_into_groups(self, parties: list[Party]) -> None:
         """Every item of the ledger's inputs into the records of its group (``parties``: each invoice's)."""
         inputs, find, records = self.inputs, self._groups.find, self._records
-        invoices = records.invoices
+        invoices, joined = records.invoices, self._groups.parent
         for invoice, party in zip(inputs.invoices, parties, strict=True):
-            root = find(party)
+            root = find(party) if party in joined else party  # a party never joined is its own group
             group = invoices.get(root)
             if group is None:
                 invoices[root] = [invoice]
@@ -96,6 +96,10 @@ class OpenItems:
 
     def _book(self, roots: set[Party]) -> None:
         group = self._records
+        self._settled |= roots
+        roots = {root for root in roots if not self._invoices_alone(root)}
+        if not roots:
+            return
         invoices = [invoice for root in roots for invoice in group.invoices.get(root, ())]
         ledger = build_ledger(invoices, [p for root in roots for p in group.payments.get(root, ())],
                               [r for root in roots for r in group.reminders.get(root, ())],
@@ -103,7 +107,16 @@ class OpenItems:
                               {no: plan for root in roots for no, plan in group.plans.get(root, {}).items()},
                               currency=self.inputs.currency, apply_credits=self.inputs.apply_credits)
         self._fill(ledger, invoices)
-        self._settled |= roots
+
+    def _invoices_alone(self, root: Party) -> bool:
+        """True when the group of ``root`` holds its invoices and nothing else (no credit note, payment,
+        reminder, hand-off or plan), as most groups do: the ledger would book each invoice's amount,
+        open from its due date, and nothing more, which its item says before it is settled."""
+        records = self._records
+        if root in records.payments or root in records.reminders or root in records.collections or \
+                root in records.plans:
+            return False
+        return all(invoice.kind != InvoiceKind.CREDIT_NOTE for invoice in records.invoices.get(root, ()))
 
     def _fill(self, ledger: LedgerReport, invoices: list[Invoice]) -> None:
         plans = self.inputs.plans

@@ -105,3 +105,34 @@ def test_a_credit_note_to_another_party_books_with_the_invoice_it_credits():
         "INV-000001": Decimal("0.00"), "INV-000002": Decimal("0.00"), "INV-000003": Decimal("30.00")}
     for seed in range(6):
         assert settled_one_by_one(loaded, seed) == expected
+
+
+def test_a_group_without_payments_still_books_its_plan_fees_and_hand_off():
+    """Only a group of invoices alone is owed just what they were issued for: a plan, a reminder's fee
+    and interest, a hand-off's interest change what is open, with no payment in the group."""
+    header = ("Invoice No", "Kind", "Issue Date", "Due Date", "Bill To Type", "Bill To ID", "Bill To Name",
+              "Customer ID", "Amount", "Related Invoice")
+    history = [(f"INV-00000{n}", "Invoice", "2026-01-10", "2026-01-24", "Customer", f"C{n}", f"Name {n}", f"C{n}",
+                100, None) for n in range(1, 5)]
+    sheets = book(
+        sheet("Settings", ("Setting", "Value"), ("Invoice Prefix", "INV-")),
+        sheet("Customers", ("Customer ID", "Name"), *[(f"C{n}", f"Name {n}") for n in range(1, 5)]),
+        sheet("Services", ("Service Code", "Description", "Price"), ("S", "Session", 80)),
+        sheet("Charges", ("Charge ID", "Date", "Customer ID", "Service Code", "Quantity")),
+        sheet("Payments", ("Payment ID", "Date", "Invoice No", "Amount", "Type")),
+        sheet("Payment Plans", ("Plan ID", "Invoice No", "Installments", "First Due Date", "Interval Months"),
+              ("PL1", "INV-000001", 4, "2026-02-01", 1)),
+        sheet("Invoices", header, *history),
+        sheet("Reminders", ("Date", "Invoice No", "Level", "Fee", "Interest Charged"),
+              ("2026-02-10", "INV-000002", 1, 5, 1.25)),
+        sheet("Collections", ("Invoice No", "Customer ID", "Principal", "Interest", "Agency", "Handed Over On"),
+              ("INV-000003", "C3", 100, 2.5, "Inkasso", "2026-03-01")),
+    )
+    loaded, problems = load_book(sheets, as_of=dt.date(2026, 3, 10))
+    assert [p for p in problems if p.severity == "error"] == []
+    expected = whole_ledger(loaded)
+    assert expected["INV-000001"][2] and expected["INV-000001"][1] == dt.date(2026, 2, 1)  # the plan's
+    assert expected["INV-000002"][0] > 100 and expected["INV-000003"][0] > 100  # fees on top
+    assert expected["INV-000004"] == (Decimal("100.00"), dt.date(2026, 1, 24), ())  # invoices alone
+    for seed in range(4):
+        assert settled_one_by_one(loaded, seed) == expected
