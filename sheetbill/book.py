@@ -52,7 +52,7 @@ from .seals import (
     line_order,
 )
 from .sheets import RawSheet
-from .tables import duplicate_sheets, find_sheet, iter_records, merge_continuations, read_table
+from .tables import ReadsAlike, duplicate_sheets, find_sheet, iter_records, merge_continuations, read_table
 from .tax import LineTax, check_tax_ids, invoice_tax_breakdown, resolve_service_tax, workbook_is_taxed
 from .upgrade import upgrade_lines, upgrade_reminders
 
@@ -446,12 +446,12 @@ def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountP
     # builder's twin class. Amounts and quantities are given the run's shared spelling as they are read.
     in_spec = {f.name for f in spec.fields}
     blank = frozenset(f.name for f in fields(factory) if f.default is MISSING and f.name in in_spec)
-    reads: dict[str, Callable[[Any], Any]] = {}
+    reads: dict[str, ReadsAlike] = {}
     for fld in spec.fields:
         if fld.kind == "money":
-            reads[fld.name] = partial(_then, fld.read, amounts.money)
+            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.money))
         elif fld.kind == "decimal":
-            reads[fld.name] = partial(_then, fld.read, amounts.number)
+            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.number))
     make = builder(factory, blank)
     records, problems = (read_table(sheet, spec, make, reads) if memo is None else
                          read_table_memo(sheet, spec, make, memo, f"{factory.__qualname__}|{amounts.currency}", reads))

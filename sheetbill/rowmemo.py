@@ -32,7 +32,7 @@ from .problems import ConfigurationError, Problem
 from .records import builder
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
-from .tables import TableSpec, column_map, duplicate_key, first_key_header, project, row_key, row_outcomes
+from .tables import Read, TableSpec, column_map, duplicate_key, first_key_header, project, row_key, row_outcomes
 
 #: Rows a block holds: small enough that a day's new rows re-parse little, large enough that the keys
 #: and the memo's bookkeeping cost little.
@@ -130,7 +130,7 @@ def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
 
 
 def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,
-                    context: str, reads: Mapping[str, Callable[[Any], Any]] | None = None
+                    context: str, reads: Mapping[str, Read] | None = None
                     ) -> tuple[list[Any], list[Problem]]:
     """:func:`sheetbill.tables.read_table` with ``factory`` (and ``reads``), taking unchanged blocks from ``memo``.
 
@@ -170,7 +170,7 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
 
 
 def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
-                 factory: Callable[..., Any], reads: Mapping[str, Callable[[Any], Any]] | None = None
+                 factory: Callable[..., Any], reads: Mapping[str, Read] | None = None
                  ) -> list[Outcome]:
     """The outcome of each non-blank row of ``sheet.rows[start:stop]``: its record, or its Problems."""
     outcomes: list[Outcome] = []

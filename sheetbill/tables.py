@@ -10,8 +10,10 @@ means nothing becomes a Problem naming its sheet, row and column.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from itertools import repeat
 from operator import itemgetter
@@ -202,7 +204,7 @@ def iter_records(sheet: RawSheet | None, spec: TableSpec) -> Iterator[Row | Prob
 
 
 def _checked_rows(sheet: RawSheet | None, spec: TableSpec,
-                  reads: Mapping[str, Callable[[CellValue], Any]] | None = None, blocks: bool = False
+                  reads: Mapping[str, Read] | None = None, blocks: bool = False
                   ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]] | _Block]:
     """:func:`row_outcomes` of the whole table with what holds across its rows: the header's Problems come
     first (as a row without values), and a row whose key an earlier row has gets the duplicate-key
@@ -263,12 +265,13 @@ def duplicate_key(key: tuple, first: int, sheet: str, row: int, header: str) -> 
 
 
 def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
-                 reads: Mapping[str, Callable[[CellValue], Any]] | None = None, blocks: bool = False
+                 reads: Mapping[str, Read] | None = None, blocks: bool = False
                  ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]] | _Block]:
     """``(sheet row, typed values, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, each
     row on its own (keys are compared across rows by the caller); a row with problems has them all.
     ``reads`` replaces the reading of a non-blank cell (:attr:`Field.read`) for the fields it names, as
-    history is read back (:func:`sheetbill.book.read_history`: amounts in the run's spelling). With
+    history is read back (:func:`sheetbill.book.read_history`: amounts in the run's spelling, each
+    distinct amount read once, :class:`ReadsAlike`). With
     ``blocks``, a block read column by column comes as one :class:`_Block` instead of its rows' outcomes.
 
     Rows are taken in blocks of :data:`COLUMNAR_ROWS`. A block whose every cell reads without a question
@@ -276,9 +279,7 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
     (:func:`_rows_one_by_one`, which says what each cell means). Both give the same outcomes.
     """
     reads = reads or {}
-    plan = [_Planned(fld.name, columns[fld.name], fld.kind in _TEXT_KINDS, reads.get(fld.name, fld.read),
-                     fld.required, fld.header)
-            for fld in spec.fields if fld.name in columns]
+    plan = [_planned(fld, columns[fld.name], reads.get(fld.name)) for fld in spec.fields if fld.name in columns]
     rows = sheet.rows
     whole = isinstance(rows, (list, tuple))
     for block_start in range(start, stop, COLUMNAR_ROWS):
@@ -323,7 +324,7 @@ COLUMNAR_ROWS = 256
 
 
 class _Planned(NamedTuple):
-    """A column of a table as the readers use it."""
+    """A column of a table as the readers use it (``alike``: see :class:`ReadsAlike`)."""
 
     name: str
     index: int
@@ -331,6 +332,33 @@ class _Planned(NamedTuple):
     read: Callable[[CellValue], Any]
     required: bool
     header: str
+    alike: bool
+
+
+class ReadsAlike(NamedTuple):
+    """A column's reading of a cell (for ``reads`` of :func:`read_table`) that gives equal values for
+    equal cells, as a function of the value alone: the amounts of history, rounded and shared by an
+    :class:`sheetbill.money.AmountPool` (``-0.0`` and ``0.0`` both become ``0.00``). A column of
+    numbers or dates read so is read once per distinct value (:func:`_column_values`); a date column
+    is read so without being told (equal dates are the same date)."""
+
+    read: Callable[[CellValue], Any]
+
+
+#: A column's reading of a cell, as ``reads`` of :func:`read_table` replaces it.
+Read = Callable[[CellValue], Any] | ReadsAlike
+#: Cell types whose equal values read alike under a :class:`ReadsAlike` read (not text, not True == 1).
+_ALIKE_TYPES = frozenset({float, int, Decimal, dt.date, dt.datetime})
+#: Fewer cells than this are read one by one (a dictionary of distinct values would cost more).
+_ALIKE_FROM = 64
+
+
+def _planned(fld: Field, index: int, read: Read | None) -> _Planned:
+    """The column of ``fld`` at ``index``, read by ``read`` (default :attr:`Field.read`)."""
+    if isinstance(read, ReadsAlike):
+        return _Planned(fld.name, index, fld.kind in _TEXT_KINDS, read.read, fld.required, fld.header, True)
+    return _Planned(fld.name, index, fld.kind in _TEXT_KINDS, read or fld.read, fld.required, fld.header,
+                    fld.kind == "date" and read is None)
 
 
 #: Marks a blank cell in a column while a block's values are assembled.
@@ -444,6 +472,9 @@ def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Pla
                 return list(map(str.strip, present))
             read = planned.read
             return [cell.strip() if type(cell) is str else read(cell) for cell in present]
+    if planned.alike and len(present) >= _ALIKE_FROM and kinds <= _ALIKE_TYPES:
+        distinct = {cell: planned.read(cell) for cell in set(present)}  # a CellError as from every cell
+        return list(map(distinct.__getitem__, present))
     return list(map(planned.read, present))
 
 
@@ -465,7 +496,7 @@ def _rows_one_by_one(sheet: RawSheet, plan: Sequence[_Planned], start: int, stop
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         missing: list[str] = []
-        for field_name, index, textual, coerce, required, header in plan:
+        for field_name, index, textual, coerce, required, header, _ in plan:
             cell = cells[index] if index < width else None
             if type(cell) is str:
                 text = cell.strip()
@@ -501,7 +532,7 @@ def _rows_one_by_one(sheet: RawSheet, plan: Sequence[_Planned], start: int, stop
 
 
 def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any] | None = None,
-               reads: Mapping[str, Callable[[CellValue], Any]] | None = None) -> tuple[list[Any], list[Problem]]:
+               reads: Mapping[str, Read] | None = None) -> tuple[list[Any], list[Problem]]:
     """All records of a table (built with ``factory(**values, row=...)`` when given, else as :class:`Row`)
     and its Problems, as :func:`iter_records` gives them (``reads``: see :func:`row_outcomes`)."""
     records: list[Any] = []

@@ -229,8 +229,7 @@ def test_blocks_read_column_by_column_give_what_row_by_row_reading_gives():
         sheet = _random_block_sheet(rng)
         spec = rng.choice([_BLOCK_SPEC, _OPTIONAL_SPEC])
         columns, _ = tables.column_map(sheet, spec)
-        plan = [tables._Planned(f.name, columns[f.name], f.kind in tables._TEXT_KINDS, f.read, f.required,
-                                f.header) for f in spec.fields if f.name in columns]
+        plan = [tables._planned(f, columns[f.name], None) for f in spec.fields if f.name in columns]
         tables.columnar_block = counting
         try:
             fast = list(tables.row_outcomes(sheet, spec, columns, 1, len(sheet.rows)))
@@ -239,6 +238,51 @@ def test_blocks_read_column_by_column_give_what_row_by_row_reading_gives():
         slow = list(tables._rows_one_by_one(sheet, plan, 1, len(sheet.rows)))
         assert _spelled(fast) == _spelled(slow)
     assert taken["columns"] > 20 and taken["rows"] > 20, taken  # both ways were exercised
+
+
+def test_a_column_read_once_per_distinct_value_reads_as_cell_by_cell():
+    """Dates, and amounts read into an AmountPool (ReadsAlike), are read once per distinct value in a
+    block: the same values, types and Problems as every cell read on its own, on random sheets of
+    repeated dates, serial numbers, amounts of every spelling (-0.0 and 0.0, 12.5 and Decimal 12.50, 7
+    and 7.0), True beside 1, and now and then a cell the column refuses (the block is then read row by
+    row)."""
+    import random
+    from functools import partial
+
+    from sheetbill import tables
+    from sheetbill.book import _then
+    from sheetbill.money import AmountPool
+
+    rng = random.Random(20261201)
+    days = [dt.date(2026, 1, 31), dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, 9, 30), dt.datetime(2026, 2, 1),
+            46000, 46000.0, 46000.5]
+    amounts = [-0.0, 0.0, 0, Decimal("-0.00"), 12.5, Decimal("12.50"), Decimal("12.5"), 7, 7.0, 1, True, 80.004]
+    spec = contract.TableSpec("Block", (contract.Field("key", "Key", "id", required=True),
+                                        contract.Field("day", "Day", "date", required=True),
+                                        contract.Field("amount", "Amount", "money")), key=("key",))
+    amount = spec.fields[2]
+    alike_taken = 0
+    for _ in range(30):
+        refused = rng.choice([None, None, "x", -1e300, dt.time(1, 0)])
+        rows = [("Key", "Day", "Amount")]
+        spellings = amounts[:10] if rng.random() < 0.7 else amounts  # True beside 1 in some sheets
+        for n in range(rng.randrange(60, 700)):
+            cells = [f"K{n}", rng.choice(days), rng.choice(spellings)]
+            if refused is not None and rng.random() < 0.003:
+                cells[rng.choice((1, 2))] = refused
+            rows.append(tuple(cells))
+        sheet = RawSheet("Block", rows)
+        columns, _ = tables.column_map(sheet, spec)
+        pooled = partial(_then, amount.read, AmountPool("EUR").money)
+        plan = [tables._planned(f, columns[f.name], None) for f in spec.fields]
+        one_by_one = _spelled(tables._rows_one_by_one(sheet, plan, 1, len(rows)))
+        assert _spelled(tables.row_outcomes(sheet, spec, columns, 1, len(rows))) == one_by_one
+        plan[2] = plan[2]._replace(read=pooled)
+        pooled_one_by_one = _spelled(tables._rows_one_by_one(sheet, plan, 1, len(rows)))
+        alike = _spelled(tables.row_outcomes(sheet, spec, columns, 1, len(rows), {"amount": tables.ReadsAlike(pooled)}))
+        assert alike == pooled_one_by_one
+        alike_taken += refused is None
+    assert alike_taken >= 5
 
 
 def test_the_amount_pool_rounds_every_spelling_of_an_amount_alike_and_shares_the_result():
