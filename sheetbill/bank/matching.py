@@ -61,7 +61,7 @@ def name_key(name: str | None) -> str:
     return " ".join(_NAME_NOISE.sub(" ", text).split())
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class OpenItem:
     """An invoice as matching sees it.
 
