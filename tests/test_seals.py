@@ -210,3 +210,18 @@ def test_an_invoice_edited_together_with_its_lines_is_left_out_of_the_accounts()
     assert "INV-2" not in result.receivables and result.overdue.issued == []
     written = next(r for r in rows_of(result.outputs, "Invoices") if r["Invoice No"] == "INV-2")
     assert written["Amount"] == 99 and written["Balance"] is None
+
+
+def test_issue_order_is_by_issue_date_then_number_with_undated_rows_last():
+    """seals.invoice_order against the rule written out: sorted by (issue date or never, number), ties in
+    sheet order; random sheets with equal dates, equal numbers and rows without a date."""
+    import random
+    from types import SimpleNamespace
+
+    rng = random.Random(20261130)
+    for _ in range(20):
+        invoices = [SimpleNamespace(issue_date=rng.choice([None, dt.date(2026, 1, rng.randrange(1, 5))]),
+                                    invoice_no=f"INV-{rng.randrange(30):06d}") for _ in range(rng.randrange(200))]
+        expected = sorted(range(len(invoices)), key=lambda i: (invoices[i].issue_date or dt.date.max,
+                                                               invoices[i].invoice_no, i))
+        assert seals_module.invoice_order(invoices) == expected
