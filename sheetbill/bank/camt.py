@@ -30,12 +30,10 @@ from xml.etree.ElementTree import Element, ParseError, fromstring
 from xml.parsers import expat
 
 from sheetbill.bank.entries import (
-    BankEntry,
     Statement,
     StatementError,
-    new_entry,
+    built_with_ids,
     real_reference,
-    with_entry_ids,
 )
 
 #: camt message element -> the element of each statement inside it.
@@ -138,13 +136,13 @@ def _statement(node: Element, message: str) -> Statement:
         elif code in _CLOSING:
             closing = amount
     ident = iban or other
-    entries: list[BankEntry] = []
+    entries: list[dict] = []
     for entry in node.findall("Ntry"):
         entries.extend(_entries(entry, ident, currency))
     return Statement(
         format=message, account_iban=iban, account=ident,
         statement_id=_text(node, "Id"), currency=currency, opening_balance=opening, closing_balance=closing,
-        entries=with_entry_ids(ident, entries),
+        entries=built_with_ids(ident, entries),
     )
 
 
@@ -184,8 +182,9 @@ class _Paths:
         return self._first.get(self._prefix + path)
 
 
-def _entries(entry: Element, account: str | None, currency: str | None) -> list[BankEntry]:
-    """The BankEntries of one ``Ntry``: one per ``TxDtls`` of a batch with per-transaction amounts."""
+def _entries(entry: Element, account: str | None, currency: str | None) -> list[dict]:
+    """The fields of the BankEntries of one ``Ntry``: one per ``TxDtls`` of a batch with per-transaction
+    amounts (with its ``entry_id``)."""
     details = _below(entry, "NtryDtls", "TxDtls")
     entry = _Paths(entry)
     amount = _signed(entry)
@@ -204,13 +203,13 @@ def _entries(entry: Element, account: str | None, currency: str | None) -> list[
             sign = -1 if (_text(tx, "CdtDbtInd") or _text(entry, "CdtDbtInd")) == "DBIT" else 1
             fields = _transaction(tx, entry, common | {"amount": sign * _tx_amount(tx)})
             ident = f"{(account or '').replace(' ', '')}:ref:{entry_ref}/{number}" if entry_ref else ""
-            result.append(new_entry(**fields, entry_id=ident))
+            result.append(fields | {"entry_id": ident})
         return result
     if len(details) == 1:  # the usual case: the entry's index holds its only transaction's paths too
         tx = _Paths(details[0], entry, "NtryDtls/TxDtls/")
     else:
         tx = _Paths(details[0]) if details else None
-    return [new_entry(**_transaction(tx, entry, common | {"amount": amount}))]
+    return [_transaction(tx, entry, common | {"amount": amount})]
 
 
 def _transaction(tx: _Paths | None, entry: _Paths, common: dict) -> dict:

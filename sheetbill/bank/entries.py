@@ -19,8 +19,10 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any
 
 from sheetbill.records import builder
 
@@ -132,21 +134,23 @@ def real_reference(value: str | None) -> str | None:
     return None if text.upper() in NO_REFERENCE else text
 
 
-def entry_id(account: str | None, entry: BankEntry) -> str:
+def entry_id(account: str | None, entry: BankEntry | dict[str, Any]) -> str:
     """The identifier of ``entry`` on ``account``: ``<account>:ref:<bank reference>`` or a content hash.
 
     The hash form, ``<account>:h:<20 hex digits>``, covers account, currency, both dates, amount,
     counterparty name and account, end-to-end id and purpose. :func:`with_entry_ids` adds the
-    running number that keeps identical entries apart.
+    running number that keeps identical entries apart. ``entry`` may also be the fields a BankEntry
+    is about to be built from (a field left out is None, as in the BankEntry).
     """
+    value_of = entry.get if isinstance(entry, dict) else entry.__getattribute__
     prefix = (account or "").replace(" ", "")
-    reference = real_reference(entry.bank_reference)
+    reference = real_reference(value_of("bank_reference"))
     if reference:
         return f"{prefix}:ref:{reference}"
     parts = (
-        prefix, entry.currency, _iso(entry.booking_date), _iso(entry.value_date), str(entry.amount),
-        entry.counterparty_name or "", entry.counterparty_iban or "", entry.end_to_end_id or "",
-        entry.purpose or "", entry.structured_reference or "",
+        prefix, value_of("currency"), _iso(value_of("booking_date")), _iso(value_of("value_date")),
+        str(value_of("amount")), value_of("counterparty_name") or "", value_of("counterparty_iban") or "",
+        value_of("end_to_end_id") or "", value_of("purpose") or "", value_of("structured_reference") or "",
     )
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
     return f"{prefix}:h:{digest}"
@@ -158,16 +162,35 @@ def with_entry_ids(account: str | None, entries: list[BankEntry]) -> tuple[BankE
     An entry whose ``entry_id`` is already set (a reader that knows better, e.g. a batch split into
     its transactions) keeps it, apart from the running number.
     """
-    seen: Counter[str] = Counter()
     result = []
-    for entry in entries:
-        base = entry.entry_id or entry_id(account, entry)
-        seen[base] += 1
-        ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
+    for entry, ident in zip(entries, _running(entry.entry_id or entry_id(account, entry) for entry in entries),
+                            strict=True):
         if ident != entry.entry_id:
             entry = new_entry(**{name: getattr(entry, name) for name in _ENTRY_FIELDS}, entry_id=ident)
         result.append(entry)
     return tuple(result)
+
+
+def built_with_ids(account: str | None, described: list[dict[str, Any]]) -> tuple[BankEntry, ...]:
+    """The entries ``described`` (each the fields of a BankEntry, with ``entry_id`` when the reader
+    knows better), each built once with the id :func:`with_entry_ids` would give it (a reader of
+    10,000s of entries need not build each twice). The dictionaries get their ``entry_id``."""
+    ids = _running(values.get("entry_id") or entry_id(account, values) for values in described)
+    result = []
+    for values, ident in zip(described, ids, strict=True):
+        values["entry_id"] = ident
+        result.append(new_entry(**values))
+    return tuple(result)
+
+
+def _running(bases: Iterable[str]) -> list[str]:
+    """Each id of ``bases``, and for its second, third... occurrence the id with ``#2``, ``#3``..."""
+    seen: Counter[str] = Counter()
+    result = []
+    for base in bases:
+        seen[base] += 1
+        result.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return result
 
 
 def looks_like_iban(value: str | None) -> bool:

@@ -46,3 +46,30 @@ def test_entries_are_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ENTRY.amount = Decimal("1")  # type: ignore[misc]
     assert ENTRY.is_credit and not dataclasses.replace(ENTRY, amount=Decimal("-1")).is_credit
+
+
+def test_entries_built_once_with_their_ids_are_those_built_and_then_given_ids():
+    """built_with_ids (a reader's field dictionaries, each built once) gives what with_entry_ids gives
+    for the entries built first: hashes from the fields, bank references, ids a reader set, repeats
+    numbered #2, #3 in file order, fields left out of a dictionary taken as None."""
+    import random
+
+    from sheetbill.bank.entries import built_with_ids, new_entry
+
+    rng = random.Random(20261130)
+    for _ in range(20):
+        described = []
+        for _ in range(rng.randrange(30)):
+            values = {"amount": Decimal(rng.choice(["10.00", "-5.50", "0.00"])), "currency": "EUR",
+                      "booking_date": rng.choice([None, dt.date(2026, 3, 2)]),
+                      "purpose": rng.choice([None, "Rechnung 1", "Miete"]),
+                      "bank_reference": rng.choice([None, "NONREF", "R1", "R2"])}
+            if rng.random() < 0.3:
+                values["counterparty_name"] = rng.choice(["Anna", "Bernd"])
+            if rng.random() < 0.2:
+                values["entry_id"] = rng.choice(["X:ref:B/1", "X:ref:B/2", ""])
+            described.append(values)
+        expected = with_entry_ids("DE89 3704", [new_entry(**values) for values in described])
+        assert built_with_ids("DE89 3704", [dict(values) for values in described]) == expected
+        assert [entry_id("A", values) for values in described] == \
+            [entry_id("A", new_entry(**values)) for values in described]
