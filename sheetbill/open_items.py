@@ -41,10 +41,12 @@ class OpenItems:
         inputs = self.inputs
         self.by_no: dict[str, Invoice] = {invoice.invoice_no: invoice for invoice in inputs.invoices}
         self.items: dict[str, OpenItem] = {}
+        # hoisted: an enum member looked up on its class costs more than the rest of a comparison
+        credit_note, customer, edited = InvoiceKind.CREDIT_NOTE, BillToType.CUSTOMER, book.edited_invoices
         for invoice in inputs.invoices:
-            if invoice.kind == InvoiceKind.CREDIT_NOTE or invoice.invoice_no in book.edited_invoices:
+            if invoice.kind == credit_note or invoice.invoice_no in edited:
                 continue
-            payer = invoice.customer_id if invoice.bill_to_type == BillToType.CUSTOMER else invoice.bill_to_id
+            payer = invoice.customer_id if invoice.bill_to_type == customer else invoice.bill_to_id
             self.items[invoice.invoice_no] = OpenItem(invoice.invoice_no, payer, invoice.due_date, invoice.amount)
         self._groups = _Groups()
         parties = [(invoice.bill_to_type, invoice.bill_to_id) for invoice in inputs.invoices]  # _party of each
