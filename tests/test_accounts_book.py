@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from sheetbill.accounts_book import load_accounts
@@ -28,7 +29,7 @@ def test_the_accounts_read_alone_are_the_accounts_the_run_reads():
         assert accounts.payments == full.payments and accounts.plans == full.plans
         assert accounts.reminders == full.reminders and accounts.collections == full.collections
         assert accounts.mandates == full.mandates and accounts.debits == full.debits
-        assert [vars(i) for i in OpenItems(accounts).all()] == [vars(i) for i in OpenItems(full).all()]
+        assert [asdict(i) for i in OpenItems(accounts).all()] == [asdict(i) for i in OpenItems(full).all()]
         assert accounts.charges == [] and accounts.lines == []  # what only billing needs is not read
         kept = {(p.sheet, p.row, p.code) for p in full_problems if p.sheet not in ("Charges", "Services",
                                                                                    "Invoice Lines", "Coverage")}
