@@ -123,8 +123,7 @@ class Asked:
         # patterns find in the whole what they find in each text (as match() reads it) and nothing else.
         texts = "".join(["\0" + _purpose_text(entry) for entry in entries])
         references = [m.group(0) for m in _RF_IN_TEXT.finditer(texts)]
-        references += [ref for ref in map(normalize, filter(None, (e.structured_reference for e in entries)))
-                       if ref.startswith("RF")]
+        references += filter(None, map(_structured_rf, entries))
         numbers = {int(end) for end in key_numbers([normalize(reference)[4:] for reference in references]) if end}
         for _, digits in _NUMBER_IN_TEXT.findall(_RF_IN_TEXT.sub(" ", texts)):
             numbers.update(map(int, _readings(digits)))
@@ -141,9 +140,16 @@ def _purpose_text(entry: BankEntry) -> str:
 def _rf_candidates(entry: BankEntry, text: str) -> list[str]:
     """What may be an RF reference in ``entry``: ``RF..`` in its ``text``, and its structured reference."""
     candidates = [m.group(0) for m in _RF_IN_TEXT.finditer(text)]
-    if entry.structured_reference and normalize(entry.structured_reference).startswith("RF"):
-        candidates.append(entry.structured_reference.upper())
+    structured = _structured_rf(entry)
+    if structured:
+        candidates.append(structured)
     return candidates
+
+
+def _structured_rf(entry: BankEntry) -> str | None:
+    """The structured reference of ``entry`` without spaces, when it starts as an RF reference does."""
+    value = normalize(entry.structured_reference or "")
+    return value if value.startswith("RF") else None
 
 
 def _readings(digits: str) -> list[str]:
