@@ -355,10 +355,10 @@ _ALIKE_FROM = 64
 
 def _planned(fld: Field, index: int, read: Read | None) -> _Planned:
     """The column of ``fld`` at ``index``, read by ``read`` (default :attr:`Field.read`)."""
+    alike = isinstance(read, ReadsAlike) or (read is None and fld.kind == "date")
     if isinstance(read, ReadsAlike):
-        return _Planned(fld.name, index, fld.kind in _TEXT_KINDS, read.read, fld.required, fld.header, True)
-    return _Planned(fld.name, index, fld.kind in _TEXT_KINDS, read or fld.read, fld.required, fld.header,
-                    fld.kind == "date" and read is None)
+        read = read.read
+    return _Planned(fld.name, index, fld.kind in _TEXT_KINDS, read or fld.read, fld.required, fld.header, alike)
 
 
 #: Marks a blank cell in a column while a block's values are assembled.
