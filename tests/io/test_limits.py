@@ -46,6 +46,32 @@ def test_the_cell_by_cell_reader_gives_what_python_calamine_gives(monkeypatch):
         assert _trimmed(other.rows) == _trimmed(sheet.rows), name
 
 
+def test_dates_times_and_escaped_text_read_cell_by_cell_as_python_calamine_reads_them(tmp_path, monkeypatch):
+    """Serial numbers under a day (times), before the phantom 1900-02-29, whole and fractional (rounded
+    to the millisecond, halves away from zero), in both date systems; texts with ``_xHHHH_`` escapes."""
+    rng = random.Random(5)
+    serials = [0, 0.5, 1e-12, 0.99999999999, 1, 1.5, 31, 32, 59, 59.5, 59.99999999999, 60, 60.5, 61, 61.25,
+               45000.000000001, 2957003, 2957003.5, 2957004, 2958465.9999999, *(rng.uniform(0, 70000) for _ in range(400))]
+    texts = ["a_x0001_b", "_x005F_x0041_", "_x00e4_", "_x12_", "plain"]
+    for date1904 in (False, True):
+        book = tmp_path / f"dates{date1904}.xlsx"
+        workbook = xlsxwriter.Workbook(book, {"date_1904": date1904})
+        sheet = workbook.add_worksheet("Charges")
+        day, moment = workbook.add_format({"num_format": "yyyy-mm-dd"}), workbook.add_format({"num_format": "hh:mm"})
+        for row, serial in enumerate(serials):
+            sheet.write_number(row, 0, serial, day)
+            sheet.write_number(row, 1, serial, moment)
+            sheet.write_string(row, 2, texts[row % len(texts)])
+        workbook.close()
+        by_calamine = read_workbook(book)["Charges"].rows
+        monkeypatch.setattr(limits, "GRID_FLOOR", 0)
+        monkeypatch.setattr(limits, "GRID_PER_BYTE", 0)  # read cell by cell
+        by_cells = read_workbook(book)["Charges"].rows
+        monkeypatch.undo()
+        assert [[(type(v), v) for v in row] for row in by_cells] == \
+            [[(type(v), v) for v in row] for row in by_calamine]
+
+
 @pytest.mark.parametrize(("name", "last_row", "width"), [("far-cell-xfd", 1_048_576, 16_384),
                                                          ("far-cell-cv", 1_048_576, 100)])
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="measures the peak through /proc (Linux)")

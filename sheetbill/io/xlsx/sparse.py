@@ -11,8 +11,9 @@ their text, and numbers with a date format as ``date`` or ``datetime``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import iterparse
@@ -28,6 +29,8 @@ _RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 _BUILTIN_DATES = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
 _DATE_CODE = re.compile(r"[dmyhs]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+#: An escaped character in text (ECMA-376 ST_Xstring).
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
 class SparseRows(Sequence[Sequence[CellValue]]):
@@ -82,7 +85,7 @@ def read_sparse(book: WorkbookParts, part: str) -> tuple[SparseRows, int, int]:
                     row_no, col_no = parse_cell_ref(ref)
                 else:
                     col_no += 1
-                value = _value(element, strings, date_styles, epoch)
+                value = cell_value(element, strings, date_styles, epoch)
                 if value is not None:
                     cells.setdefault(row_no, {})[col_no] = value
                 element.clear()
@@ -102,7 +105,7 @@ def read_sparse(book: WorkbookParts, part: str) -> tuple[SparseRows, int, int]:
     return SparseRows(rows, max(cells) - top + 1), top, left
 
 
-def _value(element: Element, strings: list[str], date_styles: set[int], epoch: dt.datetime) -> CellValue:
+def cell_value(element: Element, strings: Sequence[str], date_styles: Collection[int], epoch: dt.datetime) -> CellValue:
     """The value of a ``<c>`` element, typed as python-calamine types it."""
     kind = element.get("t", "n")
     if kind == "inlineStr":
@@ -129,16 +132,39 @@ def _value(element: Element, strings: list[str], date_styles: set[int], epoch: d
         return raw
     style = element.get("s")
     if style and style.isdigit() and int(style) in date_styles and 0 <= number < 2_958_466:
-        moment = epoch + dt.timedelta(days=number)
-        return moment.date() if number == int(number) else moment
+        try:
+            return _moment(number, epoch)
+        except OverflowError:  # past 9999-12-31 (the 1904 system ends earlier): the number, as calamine has it
+            return number
     return number
 
 
+def _moment(number: float, epoch: dt.datetime) -> dt.date | dt.datetime | dt.time:
+    """A date-formatted serial number as python-calamine reads it: in the 1900 date system the days before
+    the phantom 1900-02-29 (serial 60) count from 1899-12-31, as Excel shows them; a whole number is a date,
+    any other a datetime rounded to the millisecond (half away from zero), under one day a time of day."""
+    if epoch.year == 1899 and 1 <= number < 60:
+        number += 1
+    if number == int(number) and number >= 1:
+        return (epoch + dt.timedelta(days=int(number))).date()
+    milliseconds = math.floor(number * 86_400_000 + 0.5)
+    if number < 1:
+        return (dt.datetime.min + dt.timedelta(milliseconds=milliseconds % 86_400_000)).time()
+    return epoch + dt.timedelta(milliseconds=milliseconds)
+
+
 def _text(element: Element) -> str:
-    """The text of a string item: its ``<t>`` runs, without phonetic runs."""
+    """The text of a string item: its ``<t>`` runs, without phonetic runs, with the ``_xHHHH_`` escapes of
+    characters XML cannot hold decoded (``_x0001_`` is U+0001, ``_x005F_x0041_`` the text ``_x0041_``), as
+    python-calamine decodes them."""
     parts = [element.findtext(f"{_M}t") or ""]
     parts += [run.findtext(f"{_M}t") or "" for run in element.iterfind(f"{_M}r")]
-    return "".join(parts)
+    text = "".join(parts)
+    return _ESCAPED.sub(_unescape, text) if "_x" in text else text
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
 
 
 def _related_part(book: WorkbookParts, rel_type: str) -> str | None:
@@ -160,6 +186,13 @@ def _shared_strings(book: WorkbookParts) -> list[str]:
                 strings.append(_text(element))
                 element.clear()
     return strings
+
+
+def date_reading(book: WorkbookParts) -> tuple[str | None, frozenset[int], dt.datetime]:
+    """How a workbook's numbers read as dates: its styles part, the cell formats that show a date or
+    time, and the epoch of its date system."""
+    epoch = dt.datetime(1904, 1, 1) if book.date1904 else dt.datetime(1899, 12, 30)
+    return _related_part(book, _RT_STYLES), frozenset(_date_styles(book)), epoch
 
 
 def _date_styles(book: WorkbookParts) -> set[int]:
