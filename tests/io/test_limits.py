@@ -51,7 +51,8 @@ def test_dates_times_and_escaped_text_read_cell_by_cell_as_python_calamine_reads
     to the millisecond, halves away from zero), in both date systems; texts with ``_xHHHH_`` escapes."""
     rng = random.Random(5)
     serials = [0, 0.5, 1e-12, 0.99999999999, 1, 1.5, 31, 32, 59, 59.5, 59.99999999999, 60, 60.5, 61, 61.25,
-               45000.000000001, 2957003, 2957003.5, 2957004, 2958465.9999999, *(rng.uniform(0, 70000) for _ in range(400))]
+               45000.000000001, 2957003, 2957003.5, 2957004, 2958465.9999999,
+               *(rng.uniform(0, 70000) for _ in range(400))]
     texts = ["a_x0001_b", "_x005F_x0041_", "_x00e4_", "_x12_", "plain"]
     for date1904 in (False, True):
         book = tmp_path / f"dates{date1904}.xlsx"
