@@ -18,6 +18,7 @@ from typing import Any
 
 from . import contract, contract_bank
 from .cells import COERCERS, MAX_AMOUNT, CellError, check_range, is_blank, normalize, to_text
+from .continuations import merge_continuations
 from .i18n import msg
 from .mandates import Debit, Mandate, iban_reason, read_debits, read_mandates
 from .memo import RunMemo
@@ -41,7 +42,7 @@ from .models import (
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
 from .records import builder
-from .rowmemo import SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
+from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
     INVOICE_TAX_SEALED,
@@ -52,7 +53,7 @@ from .seals import (
     line_order,
 )
 from .sheets import RawSheet
-from .tables import ReadsAlike, duplicate_sheets, find_sheet, iter_records, merge_continuations, read_table
+from .tables import ReadsAlike, duplicate_sheets, find_sheet, iter_records, read_table
 from .tax import LineTax, check_tax_ids, invoice_tax_breakdown, resolve_service_tax, workbook_is_taxed
 from .upgrade import upgrade_lines, upgrade_reminders
 
@@ -199,13 +200,15 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     settings, found = load_settings(find_sheet(sheets, contract.SETTINGS), as_of)
     problems += found
     book = Book(settings=settings, amounts=AmountPool(settings.currency))
-    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED)) if memo is not None else None
+    rows = TableMemo(memo.tables, memo.extras.get(SEALS_VERIFIED), memo.extras.get(KNOWN_SHEETS)) \
+        if memo is not None else None
     problems += _load_parties(book, sheets, rows)
     problems += _load_charges(book, sheets, rows)
     problems += _load_history(book, sheets, rows)
     if memo is not None and rows is not None:
         memo.tables = rows.kept
         memo.extras[SEALS_VERIFIED] = rows.verified_now
+        memo.extras[KNOWN_SHEETS] = rows.known_now
     book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
     book.debits = read_debits(sheets, problems)
     return book, problems

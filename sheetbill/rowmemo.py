@@ -45,6 +45,9 @@ Outcome = tuple[int, Any, tuple | None, Sequence[Problem]]
 
 #: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps the verified prefixes of sealed history.
 SEALS_VERIFIED = "seals-verified"
+#: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps, per table read from a sheet with
+#: :class:`~sheetbill.sheets.KnownRows`, what the read saw of it and the keys of its blocks, in order.
+KNOWN_SHEETS = "known-sheets"
 
 
 class TableMemo:
@@ -53,15 +56,21 @@ class TableMemo:
     the currency's decimal places and :func:`sheetbill.seals.prefix_digests`) and this run's
     (``verified_now``); the sheet rows this run parsed anew (``fresh``, by table name).
 
+    ``known`` and ``known_now`` hold, by table key, what the last run and this run saw of a sheet with
+    :class:`~sheetbill.sheets.KnownRows` (its token) and the keys of the blocks of its rows, in order.
+
     ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
     rows not verified again, for measurements and tests.
     """
 
-    def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None):
+    def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None,
+                 known: object = None):
         self.previous: Mapping[bytes, object] = previous if isinstance(previous, Mapping) else {}
         self.kept: dict[bytes, object] = {}
         self.verified: Mapping[str, object] = verified if isinstance(verified, Mapping) else {}
         self.verified_now: dict[str, tuple[int, list[bytes]]] = {}
+        self.known: Mapping[bytes, object] = known if isinstance(known, Mapping) else {}
+        self.known_now: dict[bytes, tuple[object, list[bytes]]] = {}
         self.fresh: dict[str, set[int]] = {}
         self.reused = self.parsed = self.unchecked = 0
 
@@ -144,20 +153,14 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
     columns, problems = column_map(sheet, spec)
     records: list[Any] = []
     table = table_key(sheet, spec, columns, f"{factory.__module__}.{factory.__qualname__}|{context}")
-    indexes = [columns[fld.name] for fld in spec.fields if fld.name in columns]
     name, first_key = sheet.location_sheet, first_key_header(spec)
     seen: dict[tuple, int] = {}
-    rows = sheet.rows
-    for start in range(1, len(rows), BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, len(rows))
-        key = block_key(table, start, project(rows[start:stop], indexes))
-        outcomes = memo.take(key)
-        if outcomes is None:
-            outcomes = _parse_block(sheet, spec, columns, start, stop, factory, reads)
-            memo.kept[key] = outcomes
-            memo.parsed += 1
-            memo.fresh.setdefault(spec.name, set()).update(outcome[0] for outcome in outcomes)
-        for row_no, record, values_key, found in outcomes:  # type: ignore[union-attr]
+    read = _known_blocks(sheet, spec, columns, factory, reads, memo, table) if sheet.known is not None else None
+    keys, blocks = read or _blocks(sheet, spec, columns, factory, reads, memo, table)
+    if sheet.known is not None:
+        memo.known_now[table] = (sheet.known.seen(), keys)
+    for outcomes in blocks:
+        for row_no, record, values_key, found in outcomes:
             if found:
                 problems.extend(found)
             elif values_key is not None and values_key in seen:
@@ -167,6 +170,65 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
                     seen[values_key] = row_no
                 records.append(record)
     return records, problems
+
+
+def _blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+            reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes) -> tuple[list[bytes], list[list[Outcome]]]:
+    """The keys and outcomes of every block of ``sheet``'s rows: taken from ``memo`` when its key is there, else
+    parsed (and kept for the next run)."""
+    indexes = [columns[fld.name] for fld in spec.fields if fld.name in columns]
+    rows = sheet.rows
+    keys, blocks = [], []
+    for start in range(1, len(rows), BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, len(rows))
+        key = block_key(table, start, project(rows[start:stop], indexes))
+        outcomes = memo.take(key)
+        if outcomes is None:
+            outcomes = _parse_new(sheet, spec, columns, start, stop, factory, reads, memo)
+            memo.kept[key] = outcomes
+        keys.append(key)
+        blocks.append(outcomes)
+    return keys, blocks
+
+
+def _known_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+                  reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes
+                  ) -> tuple[list[bytes], list[list[Outcome]]] | None:
+    """The keys and outcomes of the blocks of a sheet with :class:`~sheetbill.sheets.KnownRows` whose first
+    rows are those the last run read (its blocks, from ``memo``) and whose rows added since are parsed here,
+    as one more block; None when the front end cannot prove that or a block is missing (then every row is
+    read)."""
+    entry = memo.known.get(table)
+    known = sheet.known
+    if known is None or not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], list)):
+        return None
+    since = known.rows_since(entry[0])
+    if since is None:
+        return None
+    before, added = since
+    keys, blocks = list(entry[1]), []
+    for key in keys:
+        outcomes = memo.take(key)
+        if outcomes is None:
+            return None
+        blocks.append(outcomes)
+    if added:
+        tail = RawSheet(sheet.name, [sheet.rows[0], *added], sheet.first_row + before, sheet.first_col, sheet.sheet)
+        outcomes = _parse_new(tail, spec, columns, 1, len(added) + 1, factory, reads, memo)
+        key = hashlib.blake2b(table + repr(known.seen()).encode(), digest_size=16).digest()
+        memo.kept[key] = outcomes
+        keys.append(key)
+        blocks.append(outcomes)
+    return keys, blocks
+
+
+def _parse_new(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
+               factory: Callable[..., Any], reads: Mapping[str, Read] | None, memo: TableMemo) -> list[Outcome]:
+    """:func:`_parse_block`, counted in ``memo`` and its rows noted as parsed anew (their seals are checked)."""
+    outcomes = _parse_block(sheet, spec, columns, start, stop, factory, reads)
+    memo.parsed += 1
+    memo.fresh.setdefault(spec.name, set()).update(outcome[0] for outcome in outcomes)
+    return outcomes
 
 
 def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cells import COERCERS, CellError, is_blank, normalize, to_text
+from .continuations import merge_continuations
 from .problems import Problem, error, warning
 from .sheets import Column, OutputSheet, RawSheet
-from .tables import merge_continuations
 
 SENT_SHEET = "Sent"
 #: The Sent sheet: append-only history of every document sent (add it to contract.HISTORY_SHEETS).

@@ -10,10 +10,10 @@ each front end writes in its own way (text always as text, never as a formula).
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 #: A cell value as a front end hands it over. ``None`` or ``""`` is an empty cell. Numbers
 #: arrive as ``int`` or ``float`` (never trusted as money until converted through ``str``),
@@ -29,6 +29,48 @@ MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 
 
+class KnownRows(Protocol):
+    """What a front end proves about a sheet sheetbill wrote: which rows are the same as when it was
+    read before. :meth:`seen` is a token of the sheet's data rows as they are now; given the token of
+    an earlier read, :meth:`rows_since` says how many data rows are unchanged since then (the first
+    ones) and gives the data rows after them, read; None when it cannot prove that the first rows
+    are unchanged (another program saved the sheet, rows were rewritten, the token is not its own)."""
+
+    def seen(self) -> Hashable:
+        """The token of the sheet's data rows as they are now (picklable, compared by equality)."""
+
+    def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
+        """(data rows unchanged since the read that saw ``seen``, the data rows after them), or None."""
+
+
+class LazyRows(Sequence[Sequence[CellValue]]):
+    """A sheet's rows whose header row is known at once and whose other rows are read by ``load`` the
+    first time anything but the header is asked for (then kept). For sheets whose data rows a run may
+    never need (:class:`KnownRows`)."""
+
+    def __init__(self, header: Sequence[CellValue], load: Callable[[], Sequence[Sequence[CellValue]]]):
+        self._header, self._load, self._rows = header, load, None
+
+    def _all(self) -> Sequence[Sequence[CellValue]]:
+        if self._rows is None:
+            self._rows = self._load()
+        return self._rows
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if index == 0 and not isinstance(index, slice):
+            return self._header
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Sequence[CellValue]]:
+        return iter(self._all())
+
+
 @dataclass(frozen=True)
 class RawSheet:
     """One input block as read from a workbook.
@@ -40,6 +82,8 @@ class RawSheet:
         first_row: the 1-based sheet row number of ``rows[0]`` (the header row).
         first_col: the 1-based sheet column number of ``rows[i][0]``.
         sheet: the name of the sheet that holds the block (for Problem locations).
+        known: for a sheet sheetbill wrote and only appended to since, what the front end can prove
+            about its rows without reading them (:class:`KnownRows`); None when it proves nothing.
     """
 
     name: str
@@ -47,6 +91,7 @@ class RawSheet:
     first_row: int = 1
     first_col: int = 1
     sheet: str = ""
+    known: KnownRows | None = None
 
     @property
     def location_sheet(self) -> str:

@@ -554,24 +554,3 @@ def read_table(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., A
             records.append(build(**values, row=row_no))
     return records, problems
 
-
-def merge_continuations(sheets: Mapping[str, RawSheet], name: str) -> RawSheet | None:
-    """One sheet of a table that continues on ``"<name> 2"``, ``"<name> 3"``, ... (beyond the grid).
-
-    Continuation sheets repeat the header; their rows are appended in order. Problem rows of the
-    continuation refer to the first sheet's numbering plus offset, which is acceptable for output
-    sheets (their rows are not typed by staff).
-    """
-    names = {normalize(n): n for n in sheets}
-    if normalize(name) not in names:
-        return None
-    first = sheets[names[normalize(name)]]
-    if normalize(f"{name} 2") not in names:
-        return first
-    rows: list[Sequence[CellValue]] = list(first.rows)
-    number = 2
-    while (key := normalize(f"{name} {number}")) in names:
-        rows.extend(sheets[names[key]].rows[1:])
-        number += 1
-    return RawSheet(first.name, rows, first.first_row, first.first_col, first.sheet)
-

@@ -1,5 +1,5 @@
-"""Daily clicks through ``sheetbill bill``: a workbook whose output sheets were extended is, part for part,
-the workbook a full write gives.
+"""Daily clicks through ``sheetbill bill``: a workbook whose output sheets were extended (and whose history
+was read back only where it grew) is, part for part, the workbook a full write (after a full read) gives.
 
 Each day adds charges and payments to a billed workbook (written with sheetbill's own writer, which copies
 the output sheets as they are, append marks included), sometimes with a problem row, an edit in the middle
@@ -22,6 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from sheetbill.cli import main
 from sheetbill.io.xlsx import write_output_sheets
+from sheetbill.io.xlsx.known import KnownPart
 from sheetbill.sheets import Column, OutputSheet
 from tests.io.test_xlsx_append import extended, parts, rebuild, sheet_part_name
 
@@ -78,7 +79,18 @@ def _day(rng: random.Random, book: Path, day: int) -> str:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_daily_clicks_extend_sheets_exactly_as_full_writes(tmp_path: Path, seed: int, capsys) -> None:
+def test_daily_clicks_extend_sheets_exactly_as_full_writes(tmp_path: Path, seed: int, capsys, monkeypatch) -> None:
+    """The reference workbook has no append marks, so its runs also read every history row (the in-place
+    runs read only the rows added since their last read, :mod:`sheetbill.io.xlsx.known`)."""
+    known_reads = []
+    rows_since = KnownPart.rows_since
+
+    def counted(self, seen):
+        since = rows_since(self, seen)
+        known_reads.append(since is not None and len(since[1]) > 0)
+        return since
+
+    monkeypatch.setattr(KnownPart, "rows_since", counted)
     rng = random.Random(seed)
     book = _generator().write(tmp_path / "book.xlsx", 300)
     assert main(["bill", str(book)]) in (0, 1)
@@ -99,3 +111,4 @@ def test_daily_clicks_extend_sheets_exactly_as_full_writes(tmp_path: Path, seed:
         assert book.read_bytes() == unchanged
     capsys.readouterr()  # the runs' summaries
     assert grew >= 1, kinds
+    assert any(known_reads), "no run read only the history rows added since the last"

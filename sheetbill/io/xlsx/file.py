@@ -37,7 +37,7 @@ class XlsxWorkbook:
     def read(self) -> Iterator[Mapping[str, RawSheet]]:
         """The sheets a run reads (inputs and history), each parsed when first asked for."""
         self._remember()
-        with open_workbook(self.path, contract.sheets_a_run_reads()) as sheets:
+        with open_workbook(self.path, contract.sheets_a_run_reads(), known=True) as sheets:
             yield sheets
 
     def write(self, outputs: Sequence[OutputSheet], *, stamp: str | None) -> bool:

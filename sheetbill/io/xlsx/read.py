@@ -16,16 +16,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from python_calamine import CalamineWorkbook
 
 from ...cells import normalize
-from ...sheets import CellValue, RawSheet
+from ...sheets import CellValue, LazyRows, RawSheet
+from .known import KnownPart, ReadingContext, known_part, reading_context
 from .limits import Extent, scan_part
 from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
-from .sparse import read_sparse
+from .sparse import date_reading, read_sparse
 from .workbook import (
     MAIN_NS,
     RT_TABLE,
@@ -180,11 +182,17 @@ class LazySheets(Mapping[str, RawSheet]):
     handle of their own) and run beside the parse. Every sheet is still scanned before python-calamine sees
     it, and a scan's error is raised by its own sheet's lookup. python-calamine itself stays on the
     caller's thread, so its large allocations come from the same memory arena as the rest of the run.
+
+    With ``known``, a sheet sheetbill wrote whose append mark is intact (:mod:`.known`) comes with its header
+    row and a :class:`~sheetbill.sheets.KnownRows` (``RawSheet.known``), and its other rows are read only
+    when asked for: a caller that can prove most rows unchanged reads only the rows added since.
     """
 
-    def __init__(self, path: Path, wanted: Iterable[str] | None):
+    def __init__(self, path: Path, wanted: Iterable[str] | None, known: bool = False):
         keys = None if wanted is None else {normalize(name) for name in wanted}
         self._path = Path(path)
+        self._known = known
+        self._reading: ReadingContext | None = None
         self._source = ZipSource(self._path)
         self._calamine: CalamineWorkbook | None = None
         self._blocks: dict[str, tuple[SheetEntry, _Table | None]] = {}
@@ -215,12 +223,32 @@ class LazySheets(Mapping[str, RawSheet]):
 
     def __getitem__(self, name: str) -> RawSheet:
         sheet, table = self._blocks[name]
+        if self._known and table is None:
+            with format_errors(self._path):
+                part = self._known_part(sheet)
+            if part is not None:
+                return RawSheet(name=sheet.name, rows=LazyRows(part.header, partial(self._aligned_rows, sheet)),
+                                sheet=sheet.name, known=part)
         with format_errors(self._path):
             grid = self._grid(sheet)
         if table is not None:
             return _table_block(grid, table, name, sheet.name)
         return RawSheet(name=sheet.name, rows=grid.rows, first_row=grid.top + 1, first_col=grid.left + 1,
                         sheet=sheet.name)
+
+    def _known_part(self, sheet: SheetEntry) -> KnownPart | None:
+        """``sheet``'s part as a :class:`~.known.KnownPart`, when it is one."""
+        if self._reading is None:
+            styles, date_styles, epoch = date_reading(self._book)
+            self._reading = reading_context(self._source, styles, date_styles, epoch, self._book.date1904)
+        return known_part(self._source, sheet.part, self._reading)
+
+    def _aligned_rows(self, sheet: SheetEntry) -> list[list[CellValue]]:
+        """All rows of ``sheet`` from A1 (for a sheet handed over with its header row first)."""
+        with format_errors(self._path):
+            grid = self._grid(sheet)
+        rows = [[None] * grid.left + row for row in grid.rows] if grid.left else grid.rows
+        return [[] for _ in range(grid.top)] + rows if grid.top else rows
 
     def _grid(self, sheet: SheetEntry) -> _Grid:
         """Check the sheet's part against the limits (size, CRC, extent), then read it: with
@@ -288,9 +316,10 @@ def _entry_key(info: zipfile.ZipInfo) -> tuple[int, int, int, int]:
 
 
 @contextmanager
-def open_workbook(path: Path, wanted: Iterable[str] | None = None) -> Iterator[LazySheets]:
-    """The sheets of ``path`` (all, or those named in ``wanted``), each read when looked up."""
-    sheets = LazySheets(path, wanted)
+def open_workbook(path: Path, wanted: Iterable[str] | None = None, known: bool = False) -> Iterator[LazySheets]:
+    """The sheets of ``path`` (all, or those named in ``wanted``), each read when looked up (with ``known``,
+    sheetbill's own sheets with :class:`~sheetbill.sheets.KnownRows`, see :class:`LazySheets`)."""
+    sheets = LazySheets(path, wanted, known)
     try:
         yield sheets
     finally:

@@ -1,0 +1,68 @@
+"""History tables longer than a sheet: "Invoice Lines" continues on "Invoice Lines 2", "Invoice Lines 3", ...
+
+Excel's grid ends at 1,048,576 rows, so an output table with more rows is written on continuation sheets
+(each repeating the header). Reading it back, :func:`merge_continuations` joins them into one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+from .cells import normalize
+from .sheets import CellValue, KnownRows, LazyRows, RawSheet
+
+
+def merge_continuations(sheets: Mapping[str, RawSheet], name: str) -> RawSheet | None:
+    """One sheet of a table that continues on ``"<name> 2"``, ``"<name> 3"``, ... (beyond the grid).
+
+    Continuation sheets repeat the header; their rows are appended in order. Problem rows of the
+    continuation refer to the first sheet's numbering plus offset, which is acceptable for output
+    sheets (their rows are not typed by staff).
+    """
+    names = {normalize(n): n for n in sheets}
+    if normalize(name) not in names:
+        return None
+    first = sheets[names[normalize(name)]]
+    if normalize(f"{name} 2") not in names:
+        return first
+    parts = [first]
+    number = 2
+    while (key := normalize(f"{name} {number}")) in names:
+        parts.append(sheets[names[key]])
+        number += 1
+    if all(part.known is not None for part in parts):
+        return RawSheet(first.name, LazyRows(first.rows[0], lambda: _joined(parts)), first.first_row, first.first_col,
+                        first.sheet, known=_KnownParts(parts))
+    return RawSheet(first.name, _joined(parts), first.first_row, first.first_col, first.sheet)
+
+
+def _joined(parts: Sequence[RawSheet]) -> list[Sequence[CellValue]]:
+    """The rows of a table's sheets as one: the first sheet's, then each continuation's without its header."""
+    rows: list[Sequence[CellValue]] = list(parts[0].rows)
+    for part in parts[1:]:
+        rows.extend(part.rows[1:])
+    return rows
+
+
+class _KnownParts:
+    """The :class:`~sheetbill.sheets.KnownRows` of a table continued on other sheets, each of them known:
+    only the last sheet may have grown since a read (the rows before it would move otherwise); a new or
+    removed continuation sheet proves nothing."""
+
+    def __init__(self, parts: Sequence[RawSheet]):
+        self._known: list[KnownRows] = [part.known for part in parts if part.known is not None]
+
+    def seen(self) -> tuple[Hashable, ...]:
+        return tuple(known.seen() for known in self._known)
+
+    def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
+        if not isinstance(seen, tuple) or len(seen) != len(self._known):
+            return None
+        before = 0
+        for known, was in zip(self._known[:-1], seen[:-1], strict=True):
+            since = known.rows_since(was)
+            if since is None or since[1]:
+                return None
+            before += since[0]
+        last = self._known[-1].rows_since(seen[-1])
+        return None if last is None else (before + last[0], last[1])
