@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
+from sheetbill.continuations import merge_continuations
 from sheetbill.io.xlsx import write_output_sheets
 from sheetbill.io.xlsx.known import BodySeen
 from sheetbill.io.xlsx.read import open_workbook
@@ -140,3 +141,48 @@ def test_a_part_without_its_mark_or_with_other_bytes_is_not_known(tmp_path: Path
     opened.__exit__(None, None, None)
     with open_workbook(book, [NAME]) as sheets:
         assert sheets[NAME].known is None and sheets[NAME].rows == _calamine(book)
+
+
+def test_a_table_continued_on_more_sheets_is_known_while_only_its_last_sheet_grows(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    book = new_workbook(tmp_path / "book.xlsx")
+    rows = [random_row(rng, n) for n in range(70)]
+
+    def write(rows: list[list[object]]) -> None:
+        write_output_sheets(book, [OutputSheet(NAME, COLUMNS, rows)], backup=False, _max_rows=50)
+
+    def merged():
+        opened = open_workbook(book, [NAME, f"{NAME} 2", f"{NAME} 3"], known=True)
+        return opened, merge_continuations(opened.__enter__(), NAME)
+
+    def full() -> list[list[object]]:
+        reader = CalamineWorkbook.from_path(str(book))
+        names = [name for name in (NAME, f"{NAME} 2", f"{NAME} 3") if name in reader.sheet_names]
+        tables = [[[None if v == "" else v for v in row] for row in reader.get_sheet_by_name(name).to_python()]
+                  for name in names]
+        return tables[0] + [row for table in tables[1:] for row in table[1:]]
+
+    write(rows)
+    opened, sheet = merged()
+    seen = sheet.known.seen()
+    opened.__exit__(None, None, None)
+    added = [random_row(rng, 1000 + n) for n in range(12)]
+    write(rows + added)  # 82 rows: the second sheet grew from 20 to 32
+    opened, sheet = merged()
+    try:
+        before, new_rows = sheet.known.rows_since(seen)
+        expected = full()
+        assert before == len(rows) and len(new_rows) == len(added)
+        for got, want in zip(new_rows, expected[1 + len(rows):], strict=True):
+            want = want + [None] * (len(got) - len(want))
+            assert [(type(v), v) for v in got] == [(type(v), v) for v in want]
+        assert list(sheet.rows) == expected
+        seen = sheet.known.seen()
+    finally:
+        opened.__exit__(None, None, None)
+    write(rows + added + [random_row(rng, 2000 + n) for n in range(30)])  # a third sheet: proves nothing
+    opened, sheet = merged()
+    try:
+        assert sheet.known.rows_since(seen) is None
+    finally:
+        opened.__exit__(None, None, None)
