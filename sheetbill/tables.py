@@ -24,7 +24,7 @@ from .cells import COERCERS, ERROR_VALUES, MAX_TEXT, CellError, check_range, nor
 from .i18n import msg
 from .problems import ConfigurationError, Problem, error
 from .records import builder
-from .sheets import CellValue, RawSheet
+from .sheets import CellValue, LazyRows, RawSheet
 
 # --- table specifications ---------------------------------------------------------------------------
 
@@ -281,7 +281,7 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
     reads = reads or {}
     plan = [_planned(fld, columns[fld.name], reads.get(fld.name)) for fld in spec.fields if fld.name in columns]
     rows = sheet.rows
-    whole = isinstance(rows, (list, tuple))
+    whole = isinstance(rows, (list, tuple, LazyRows))  # sliced as a whole (a LazyRows slices its loaded list)
     for block_start in range(start, stop, COLUMNAR_ROWS):
         block_stop = min(block_start + COLUMNAR_ROWS, stop)
         block = rows[block_start:block_stop] if whole else [rows[i] for i in range(block_start, block_stop)]
