@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .i18n import Msg
+from .memo import pack, unpack
 from .models import Charge, Coverage, Customer
 from .problems import Problem
 
@@ -146,3 +148,63 @@ _coverage_values = field_values(Coverage)
 _charge_values = field_values(Charge)
 #: What a customer key is made of, in order (a different layout never gives an equal key).
 _CUSTOMER_KEY = ("Customer", "Coverage", "Charge due", "Charge upcoming")
+
+
+#: The run memo keeps the customers' decisions in this many buckets, by a CRC-32 of the Customer ID: a run
+#: that decides a few customers again packs only their buckets anew and keeps the others' bytes.
+PACK_BUCKETS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class PackedDecisions:
+    """A :class:`DecisionMemo` as the run memo keeps it: its context and, per bucket, the pickled list of
+    (Customer ID, :class:`CustomerDecisions`) of the customers in it (:func:`packed`, :func:`unpacked`)."""
+
+    format: int
+    context: bytes | None
+    buckets: tuple[bytes, ...]
+
+
+#: What :func:`unpacked` saw, for :func:`packed` to keep a bucket's bytes: per bucket, its bytes and its
+#: customers' decisions as unpacked.
+Unpacked = tuple[tuple[bytes, dict[str, CustomerDecisions]], ...]
+
+
+def _bucket(customer_id: str) -> int:
+    return zlib.crc32(customer_id.encode("utf-8", "surrogatepass")) % PACK_BUCKETS
+
+
+def packed(memo: DecisionMemo, earlier: Unpacked | None = None) -> PackedDecisions:
+    """``memo`` packed for the run memo; a bucket whose customers are, object for object, those ``earlier``
+    unpacked from it (the run reused every one of their decisions) keeps its bytes."""
+    buckets: list[list[tuple[str, CustomerDecisions]]] = [[] for _ in range(PACK_BUCKETS)]
+    for customer_id, entry in memo.customers.items():
+        buckets[_bucket(customer_id)].append((customer_id, entry))
+    out = []
+    for index, members in enumerate(buckets):
+        before = earlier[index] if earlier is not None and len(earlier) == PACK_BUCKETS else None
+        if before is not None and len(before[1]) == len(members) and \
+                all(before[1].get(customer_id) is entry for customer_id, entry in members):
+            out.append(before[0])
+        else:
+            out.append(pack(members))
+    return PackedDecisions(MEMO_FORMAT, memo.context, tuple(out))
+
+
+def unpacked(kept: object) -> tuple[DecisionMemo, Unpacked] | None:
+    """The :class:`DecisionMemo` that :func:`packed` made ``kept`` of, with what :func:`packed` needs to keep
+    unchanged buckets; None when ``kept`` is no such thing or a bucket cannot be read."""
+    if not isinstance(kept, PackedDecisions) or kept.format != MEMO_FORMAT or len(kept.buckets) != PACK_BUCKETS:
+        return None
+    customers: dict[str, CustomerDecisions] = {}
+    seen = []
+    try:
+        for data in kept.buckets:
+            members = dict(unpack(data))
+            if not all(isinstance(key, str) and isinstance(entry, CustomerDecisions) for key, entry in members.items()):
+                return None
+            customers.update(members)
+            seen.append((data, members))
+    except Exception:  # noqa: BLE001 - a damaged memo costs the work it would have spared, nothing else
+        return None
+    return DecisionMemo(kept.context, customers), tuple(seen)

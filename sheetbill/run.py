@@ -31,12 +31,12 @@ from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
-from .decision_memo import DecisionMemo
+from .decision_memo import DecisionMemo, packed, unpacked
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
 from .mandates import debit_advice
-from .memo import RunMemo, pack, unpack
+from .memo import RunMemo
 from .models import (
     Advice,
     BillToType,
@@ -186,24 +186,16 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     with collector_paused():
         book, problems = load_book(sheets, as_of=as_of, memo=memo)
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
-        if decision_memo is None and memo is not None:
-            decision_memo = _remembered_decisions(memo)
+        earlier = unpacked(memo.extras.get(DECISIONS)) if memo is not None and decision_memo is None else None
+        if earlier is not None:
+            decision_memo = earlier[0]
         result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo,
                             remember_decisions or memo is not None)
         if memo is not None and result.decision_memo is not None:
-            # Kept packed: a memo is loaded and saved by every import too, which never looks at them.
-            memo.extras[DECISIONS] = pack(result.decision_memo)
+            # Kept packed: a memo is loaded and saved by every import too, which never looks at them; the
+            # buckets of customers whose decisions were all reused keep their bytes.
+            memo.extras[DECISIONS] = packed(result.decision_memo, earlier[1] if earlier is not None else None)
         return result
-
-
-def _remembered_decisions(memo: RunMemo) -> DecisionMemo | None:
-    """The decisions the last run kept in ``memo`` (:data:`DECISIONS`), None when there are none usable."""
-    kept = memo.extras.get(DECISIONS)
-    try:
-        decisions = unpack(kept) if isinstance(kept, bytes) else None
-    except Exception:  # noqa: BLE001 - a damaged memo costs the work it would have spared, nothing else
-        return None
-    return decisions if isinstance(decisions, DecisionMemo) else None
 
 
 def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ import pytest
 from sheetbill.adjudication import adjudicate_all
 from sheetbill.billing import active_lines, lines_in_issue_order
 from sheetbill.book import load_book
-from sheetbill.decision_memo import DecisionMemo
+from sheetbill.decision_memo import DecisionMemo, PackedDecisions, _bucket, unpacked
 from sheetbill.memo import RunMemo
 from sheetbill.models import Invoice, InvoiceLine
 from sheetbill.money import quantize
@@ -377,10 +378,34 @@ def test_the_run_memo_keeps_the_decisions_for_the_next_run():
     plugins = plugins_with(recorder)
     memo = RunMemo()
     first = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
-    assert isinstance(memo.extras[DECISIONS], bytes)  # packed: loading the memo does not unpack them
+    kept = memo.extras[DECISIONS]
+    # packed: loading the memo does not unpack them
+    assert isinstance(kept, PackedDecisions) and all(isinstance(data, bytes) for data in kept.buckets)
     recorder.claims.clear()
     second = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
     assert recorder.claims == [] and written(second) == written(first)
-    memo.extras[DECISIONS] = memo.extras[DECISIONS][:-9]  # damaged: every customer is decided again
-    third = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    assert memo.extras[DECISIONS].buckets == kept.buckets  # every decision reused: every bucket kept
+    damaged = next(index for index, data in enumerate(kept.buckets) if len(data) > 20)
+    memo.extras[DECISIONS] = replace(kept, buckets=(*kept.buckets[:damaged], kept.buckets[damaged][:-9],
+                                                    *kept.buckets[damaged + 1:]))
+    third = run_billing(workbook.sheets(), plugins=plugins, memo=memo)  # damaged: every customer decided again
     assert recorder.claims and written(third) == written(first)
+
+
+def test_only_the_buckets_of_customers_decided_again_are_packed_anew():
+    workbook = Workbook(11, customers=40, charges=120)
+    plugins = plugins_with(Recorder("1"))
+    memo = RunMemo()
+    run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    before = memo.extras[DECISIONS]
+    changed = "C5"
+    workbook.charges.append(["X8888", "2026-01-10", changed, "S", 1, *[None] * 5])  # its key changes: decided again
+    run_billing(workbook.sheets(), plugins=plugins, memo=memo)
+    after = memo.extras[DECISIONS]
+    moved = [index for index, (old, new) in enumerate(zip(before.buckets, after.buckets, strict=True)) if old != new]
+    assert moved == [_bucket(changed)]
+    assert all(new is old for index, (old, new) in enumerate(zip(before.buckets, after.buckets, strict=True))
+               if index != moved[0])  # kept as they were, not packed again
+    decisions, _ = unpacked(after)
+    fresh = run_billing(workbook.sheets(), plugins=plugins).decision_memo
+    assert decisions.context == fresh.context and dict(decisions.customers) == dict(fresh.customers)
