@@ -28,16 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
-from defusedxml.ElementTree import iterparse
-
 from ...sheets import CellValue
 from .append import AppendMark, body_intact, read_mark
 from .limits import MAX_PART_BYTES
 from .package import ZipSource
-from .sparse import cell_value
-from .workbook import MAIN_NS, parse_cell_ref
+from .sparse import sheet_cells
 
-_M = f"{{{MAIN_NS}}}"
 #: The bytes a full flush point ends with: an empty stored block (its length 0 and its complement).
 _FLUSH_END = b"\x00\x00\xff\xff"
 _DIGEST_SIZE = 20
@@ -175,32 +171,15 @@ def _inflate(chunks, limit: int) -> bytes | None:
 
 def _rows(xml: bytes, reading: ReadingContext) -> dict[int, list[CellValue]] | None:
     """The cells of a worksheet's XML by sheet row (1-based), each row's cells from column A; None when it
-    is not well-formed, or a cell is a shared string or stands outside its row."""
+    is not well-formed, or a cell is a shared string or stands outside its row or its order."""
     rows: dict[int, list[CellValue]] = {}
-    number = 0
     try:
-        for event, element in iterparse(BytesIO(xml), events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                if tag == f"{_M}row":
-                    ref = element.get("r")
-                    number = int(ref) if ref and ref.isdigit() else number + 1
-                    rows[number] = []
-                continue
-            if tag == f"{_M}c":
-                if element.get("t") == "s":
-                    return None
-                ref = element.get("r")
-                row_no, col_no = parse_cell_ref(ref) if ref else (number - 1, len(rows[number]))
-                cells = rows[number]
-                if row_no != number - 1 or col_no < len(cells):
-                    return None
-                value = cell_value(element, (), reading.date_styles, reading.epoch)  # type: ignore[arg-type]
-                if value == "":
-                    value = None  # as the full read has it (read._read_grid)
-                cells.extend([None] * (col_no - len(cells)))
-                cells.append(value)
-                element.clear()
+        for cell in sheet_cells(BytesIO(xml), (), reading.date_styles, reading.epoch):  # type: ignore[arg-type]
+            cells = rows.setdefault(cell.in_row + 1, [])
+            if cell.kind == "s" or cell.row != cell.in_row or cell.column < len(cells):
+                return None
+            cells.extend([None] * (cell.column - len(cells)))
+            cells.append(None if cell.value == "" else cell.value)  # "" as the full read has it (read._read_grid)
     except Exception:  # noqa: BLE001 - anything unexpected: the sheet is read in full instead
         return None
     return {number: _trimmed(cells) for number, cells in rows.items()}

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Collection, Iterator, Sequence
+from typing import IO, NamedTuple
 from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import iterparse
@@ -64,33 +65,12 @@ class SparseRows(Sequence[Sequence[CellValue]]):
 def read_sparse(book: WorkbookParts, part: str) -> tuple[SparseRows, int, int]:
     """The cells of worksheet ``part`` as rows from the first used row and column: (rows, top, left),
     0-based."""
-    source = book.source
-    strings = _shared_strings(book)
-    date_styles = _date_styles(book)
-    epoch = dt.datetime(1904, 1, 1) if book.date1904 else dt.datetime(1899, 12, 30)
+    _, date_styles, epoch = date_reading(book)
     cells: dict[int, dict[int, CellValue]] = {}
-    row_no, col_no = -1, -1
-    with source.open(part) as stream:
-        for event, element in iterparse(stream, events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                if tag == f"{_M}row":
-                    ref = element.get("r")
-                    row_no = int(ref) - 1 if ref and ref.isdigit() else row_no + 1
-                    col_no = -1
-                continue
-            if tag == f"{_M}c":
-                ref = element.get("r")
-                if ref:
-                    row_no, col_no = parse_cell_ref(ref)
-                else:
-                    col_no += 1
-                value = cell_value(element, strings, date_styles, epoch)
-                if value is not None:
-                    cells.setdefault(row_no, {})[col_no] = value
-                element.clear()
-            elif tag == f"{_M}row":
-                element.clear()
+    with book.source.open(part) as stream:
+        for cell in sheet_cells(stream, _shared_strings(book), date_styles, epoch):
+            if cell.value is not None:
+                cells.setdefault(cell.row, {})[cell.column] = cell.value
     if not cells:
         return SparseRows({}, 0), 0, 0
     top = min(cells)
@@ -103,6 +83,42 @@ def read_sparse(book: WorkbookParts, part: str) -> tuple[SparseRows, int, int]:
             values[col - left] = value
         rows[index - top] = values
     return SparseRows(rows, max(cells) - top + 1), top, left
+
+
+class Cell(NamedTuple):
+    """A ``<c>`` element as :func:`sheet_cells` reads it: its 0-based ``row`` and ``column`` (from its
+    reference, else after the cell before it), the 0-based row of the ``<row>`` element holding it
+    (``in_row``), its type attribute ``t`` (``kind``) and its value (:func:`cell_value`)."""
+
+    row: int
+    column: int
+    in_row: int
+    kind: str
+    value: CellValue
+
+
+def sheet_cells(stream: IO[bytes], strings: Sequence[str], date_styles: Collection[int], epoch: dt.datetime
+                ) -> Iterator[Cell]:
+    """Every cell of a worksheet's XML, in document order, streamed (through ``defusedxml``)."""
+    row_no = col_no = in_row = -1
+    for event, element in iterparse(stream, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == f"{_M}row":
+                ref = element.get("r")
+                row_no = int(ref) - 1 if ref and ref.isdigit() else row_no + 1
+                in_row, col_no = row_no, -1
+            continue
+        if tag == f"{_M}c":
+            ref = element.get("r")
+            if ref:
+                row_no, col_no = parse_cell_ref(ref)
+            else:
+                col_no += 1
+            yield Cell(row_no, col_no, in_row, element.get("t", "n"), cell_value(element, strings, date_styles, epoch))
+            element.clear()
+        elif tag == f"{_M}row":
+            element.clear()
 
 
 def cell_value(element: Element, strings: Sequence[str], date_styles: Collection[int], epoch: dt.datetime) -> CellValue:
