@@ -32,7 +32,8 @@ from ...sheets import CellValue
 from .append import AppendMark, body_intact, read_mark
 from .limits import MAX_PART_BYTES
 from .package import ZipSource
-from .sparse import sheet_cells
+from .sparse import date_reading, sheet_cells
+from .workbook import WorkbookParts
 
 #: The bytes a full flush point ends with: an empty stored block (its length 0 and its complement).
 _FLUSH_END = b"\x00\x00\xff\xff"
@@ -126,12 +127,12 @@ class KnownPart:
         return seen.rows, [_padded(rows.get(number, []), width) for number in range(first, first + count)]
 
 
-def reading_context(source: ZipSource, styles_part: str | None, date_styles: frozenset[int], epoch: object,
-                    date1904: bool) -> ReadingContext:
+def reading_context(book: WorkbookParts) -> ReadingContext:
     """The reading context of a workbook's sheet parts (see :class:`ReadingContext`)."""
-    digest = hashlib.blake2b(b"1904" if date1904 else b"1900", digest_size=32)
-    if styles_part is not None and source.find(styles_part) is not None:
-        digest.update(source.read(styles_part))
+    styles, date_styles, epoch = date_reading(book)
+    digest = hashlib.blake2b(b"1904" if book.date1904 else b"1900", digest_size=32)
+    if styles is not None and book.source.find(styles) is not None:
+        digest.update(book.source.read(styles))
     return ReadingContext(digest.digest(), date_styles, epoch)
 
 

@@ -27,7 +27,7 @@ from ...sheets import CellValue, LazyRows, RawSheet
 from .known import KnownPart, ReadingContext, known_part, reading_context
 from .limits import Extent, scan_part
 from .package import WorkbookFormatError, ZipSource, format_errors, parse_rels, rels_part_of, resolve_target
-from .sparse import date_reading, read_sparse
+from .sparse import read_sparse
 from .workbook import (
     MAIN_NS,
     RT_TABLE,
@@ -239,8 +239,7 @@ class LazySheets(Mapping[str, RawSheet]):
     def _known_part(self, sheet: SheetEntry) -> KnownPart | None:
         """``sheet``'s part as a :class:`~.known.KnownPart`, when it is one."""
         if self._reading is None:
-            styles, date_styles, epoch = date_reading(self._book)
-            self._reading = reading_context(self._source, styles, date_styles, epoch, self._book.date1904)
+            self._reading = reading_context(self._book)
         return known_part(self._source, sheet.part, self._reading)
 
     def _aligned_rows(self, sheet: SheetEntry) -> list[list[CellValue]]:
