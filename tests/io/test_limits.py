@@ -73,6 +73,32 @@ def test_dates_times_and_escaped_text_read_cell_by_cell_as_python_calamine_reads
             [[(type(v), v) for v in row] for row in by_calamine]
 
 
+def test_escapes_another_program_wrote_read_cell_by_cell_as_python_calamine_reads_them(tmp_path, monkeypatch):
+    """python-calamine decodes ``_xHHHH_`` only for U+0000 to U+00FF (in either case); any other stays as
+    written, and its closing ``_`` may open the next escape. (xlsxwriter escapes such texts itself, so the
+    sheet's XML is written here as another program might write it.)"""
+    texts = ["_x0041_", "_x00e9_", "_x4E2D_", "_xFFFE_", "_xD800_", "_x0100_x0041_", "_x0041_x0042_", "__x0041_",
+             "a_x005F_x0041_b", "_X0041_", "_x0041", "plain"]
+    cells = "".join(f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+                    for row, text in enumerate(texts, start=1))
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+           f'spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>').encode()
+    plain = tmp_path / "plain.xlsx"
+    workbook = xlsxwriter.Workbook(plain)
+    workbook.add_worksheet("Charges").write_string(0, 0, "x")
+    workbook.close()
+    book = tmp_path / "escapes.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(book, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, xml if info.filename == "xl/worksheets/sheet1.xml" else source.read(info))
+    by_calamine = read_workbook(book)["Charges"].rows
+    monkeypatch.setattr(limits, "GRID_FLOOR", 0)
+    monkeypatch.setattr(limits, "GRID_PER_BYTE", 0)  # read cell by cell
+    by_cells = read_workbook(book)["Charges"].rows
+    assert [list(row) for row in by_cells] == [list(row) for row in by_calamine]
+    assert [row[0] for row in by_calamine][:6] == ["A", "é", "_x4E2D_", "_xFFFE_", "_xD800_", "_x0100A"]
+
+
 @pytest.mark.parametrize(("name", "last_row", "width"), [("far-cell-xfd", 1_048_576, 16_384),
                                                          ("far-cell-cv", 1_048_576, 100)])
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="measures the peak through /proc (Linux)")

@@ -176,11 +176,24 @@ def _text(element: Element) -> str:
     parts = [element.findtext(f"{_M}t") or ""]
     parts += [run.findtext(f"{_M}t") or "" for run in element.iterfind(f"{_M}r")]
     text = "".join(parts)
-    return _ESCAPED.sub(_unescape, text) if "_x" in text else text
+    return _unescaped(text) if "_x" in text else text
 
 
-def _unescape(match: re.Match[str]) -> str:
-    return chr(int(match.group(1), 16))
+def _unescaped(text: str) -> str:
+    """``text`` with its ``_xHHHH_`` escapes decoded as python-calamine decodes them: those of a character
+    up to U+00FF; any other stays as it is, and its closing ``_`` may open the next escape
+    (``_x0100_x0041_`` reads ``_x0100A``)."""
+    out, position = [], 0
+    while (match := _ESCAPED.search(text, position)) is not None:
+        code = int(match.group(1), 16)
+        if code <= 0xFF:
+            out += (text[position:match.start()], chr(code))
+            position = match.end()
+        else:
+            out.append(text[position:match.end() - 1])
+            position = match.end() - 1
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _related_part(book: WorkbookParts, rel_type: str) -> str | None:
