@@ -243,11 +243,13 @@ def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
         nets = _nets_of_shares(book, decision, line_tax)
         # with net prices, a party billed the whole charge gets its tax from the invoice's sum
         free = not gross_prices and len(shares) == 1 and not shares[0].adjustment and bool(line_tax.rate)
+        # the category as plain text, as the line reads back from its sheet: the same row in every run, so
+        # the sheet is extended rather than rewritten
         for share, net in zip(shares, nets, strict=True):
             pending[(share.bill_to_type, share.bill_to_id, charge.customer_id, _TAXED)].append((
                 charge.charge_id, charge.date, charge.customer_id, service_code, share.billed_code or service_code,
                 quantity, decision.charge_amount, money(share.amount), money(share.adjustment), share.reason,
-                None, None, money(net), line_tax.category, line_tax.rate, line_tax.exemption, free))
+                None, None, money(net), str(line_tax.category), line_tax.rate, line_tax.exemption, free))
     return pending
 
 
@@ -332,7 +334,7 @@ def transfer_parts(amount: Decimal, breakdown: TaxBreakdown | None, currency: st
         part = left if index == len(groups) - 1 or not total else quantize(
             amount * (subtotal.basis + subtotal.tax) / total, currency)
         left -= part
-        parts.append((part, (net_of(part, subtotal.rate, currency), subtotal.category, subtotal.rate,
+        parts.append((part, (net_of(part, subtotal.rate, currency), str(subtotal.category), subtotal.rate,
                              subtotal.exemption_reason, False)))
     return parts
 

@@ -112,3 +112,16 @@ def test_daily_clicks_extend_sheets_exactly_as_full_writes(tmp_path: Path, seed:
     capsys.readouterr()  # the runs' summaries
     assert grew >= 1, kinds
     assert any(known_reads), "no run read only the history rows added since the last"
+
+
+def test_a_taxed_workbooks_lines_are_extended_on_the_next_days(tmp_path: Path) -> None:
+    """A new line's Tax Category is plain text, as it reads back: the rows a run writes for the history it
+    read are the rows the last run wrote, so the sheet grows by appending instead of being rewritten."""
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", 300, True)
+    assert main(["bill", str(book), "--as-of", "2026-12-31"]) in (0, 1)
+    for seed in (1, 2):
+        generator.append_day(book, 300, 9, seed=seed)
+        before = shutil.copy(book, tmp_path / "before.xlsx")
+        assert main(["bill", str(book), "--as-of", "2026-12-31"]) in (0, 1)
+        assert extended(before, book, sheet_part_name(book, "Invoice Lines")), seed
