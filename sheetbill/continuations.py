@@ -36,6 +36,19 @@ def merge_continuations(sheets: Mapping[str, RawSheet], name: str) -> RawSheet |
     return RawSheet(first.name, _joined(parts), first.first_row, first.first_col, first.sheet)
 
 
+def known_table(sheets: Mapping[str, RawSheet], name: str) -> RawSheet | None:
+    """:func:`merge_continuations` of a table whose every sheet has :class:`~sheetbill.sheets.KnownRows`
+    (so no rows are read); None when a sheet of it has none, or there is no such table."""
+    names = {normalize(n): n for n in sheets}
+    number, found = 2, [normalize(name)]
+    while normalize(f"{name} {number}") in names:
+        found.append(normalize(f"{name} {number}"))
+        number += 1
+    if found[0] not in names or any(sheets[names[key]].known is None for key in found):
+        return None
+    return merge_continuations(sheets, name)
+
+
 def _joined(parts: Sequence[RawSheet]) -> list[Sequence[CellValue]]:
     """The rows of a table's sheets as one: the first sheet's, then each continuation's without its header."""
     rows: list[Sequence[CellValue]] = list(parts[0].rows)
@@ -55,14 +68,37 @@ class _KnownParts:
     def seen(self) -> tuple[Hashable, ...]:
         return tuple(known.seen() for known in self._known)
 
-    def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
+    def data_rows(self) -> int:
+        return sum(known.data_rows() for known in self._known)
+
+    def _before_last(self, seen: Hashable) -> int | None:
+        """The data rows of every sheet but the last, when ``seen`` is a token of as many sheets and those
+        sheets are the same as then; else None."""
         if not isinstance(seen, tuple) or len(seen) != len(self._known):
             return None
         before = 0
         for known, was in zip(self._known[:-1], seen[:-1], strict=True):
-            since = known.rows_since(was)
-            if since is None or since[1]:
+            if known.seen() != was:
                 return None
-            before += since[0]
-        last = self._known[-1].rows_since(seen[-1])
-        return None if last is None else (before + last[0], last[1])
+            before += known.data_rows()
+        return before
+
+    def unchanged_since(self, seen: Hashable) -> int | None:
+        if seen is None:  # no earlier read: every row is new, if every sheet can say so
+            return 0 if all(known.unchanged_since(None) == 0 for known in self._known) else None
+        before = self._before_last(seen)
+        last = None if before is None else self._known[-1].unchanged_since(seen[-1])  # type: ignore[index]
+        return None if last is None or before is None else before + last
+
+    def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
+        if seen is None:
+            rows: list[Sequence[CellValue]] = []
+            for known in self._known:
+                since = known.rows_since(None)
+                if since is None:
+                    return None
+                rows.extend(since[1])
+            return 0, rows
+        before = self._before_last(seen)
+        last = None if before is None else self._known[-1].rows_since(seen[-1])  # type: ignore[index]
+        return None if last is None or before is None else (before + last[0], last[1])

@@ -40,7 +40,16 @@ class KnownRows(Protocol):
         """The token of the sheet's data rows as they are now (picklable, compared by equality)."""
 
     def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
-        """(data rows unchanged since the read that saw ``seen``, the data rows after them), or None."""
+        """(data rows unchanged since the read that saw ``seen``, the data rows after them), or None.
+        ``seen`` None stands for no earlier read: (0, every data row) from a front end that has the rows
+        without reading them (a sheet it just wrote), None from others."""
+
+    def unchanged_since(self, seen: Hashable) -> int | None:
+        """The data rows unchanged since the read that saw ``seen`` (as :meth:`rows_since` counts them),
+        without reading the rows after them; None when it cannot prove that."""
+
+    def data_rows(self) -> int:
+        """How many data rows the sheet holds now."""
 
 
 class LazyRows(Sequence[Sequence[CellValue]]):

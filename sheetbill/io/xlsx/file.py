@@ -12,6 +12,7 @@ from ...sheets import OutputSheet, RawSheet
 from .read import open_workbook
 from .stamp import input_stamp, read_stamp
 from .write import FileVersion, file_version, write_output_sheets
+from .written import WrittenSheets
 
 
 class XlsxWorkbook:
@@ -27,6 +28,7 @@ class XlsxWorkbook:
     def __init__(self, path: Path, *, force: bool = False, cache: bool = True):
         self.path, self.force, self.cache = Path(path), force, cache
         self._seen: FileVersion | None = None
+        self._written: tuple[dict, FileVersion] | None = None
 
     def _remember(self) -> None:
         """Note the file as first seen: a write checks that it is still that file."""
@@ -45,7 +47,22 @@ class XlsxWorkbook:
 
         Raises WorkbookChangedError, writing nothing, when the file changed since the run read it.
         """
-        return write_output_sheets(self.path, outputs, force=self.force, stamp=stamp, expect=self._seen)
+        rendered: dict = {}
+        changed = write_output_sheets(self.path, outputs, force=self.force, stamp=stamp, expect=self._seen,
+                                      rendered=rendered)
+        self._written = (rendered, file_version(self.path))
+        return changed
+
+    @contextmanager
+    def written(self) -> Iterator[Mapping[str, RawSheet]]:
+        """The sheets as the last :meth:`write` left the file, each sheet part it wrote with the rows it
+        appended as a read would give them (:mod:`.written`); no sheets when there was no write or the
+        file changed since."""
+        if self._written is None or file_version(self.path) != self._written[1]:
+            yield {}
+            return
+        with open_workbook(self.path, contract.sheets_a_run_reads(), known=True) as sheets:
+            yield WrittenSheets(sheets, self._written[0], sheets.date1904)
 
     def input_stamp(self, context: str) -> str | None:
         """A fingerprint of the input sheets' stored bytes and ``context``."""

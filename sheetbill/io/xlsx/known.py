@@ -99,9 +99,13 @@ class KnownPart:
             self._now = BodySeen(self._mark.body_end - self._mark.head_end, full, self._mark.rows)
         return self._now
 
-    def rows_since(self, seen: object) -> tuple[int, list[list[CellValue]]] | None:
-        """(``seen.rows``, the data rows after them, each as wide as the header or wider), when the rows
-        segment starts with the bytes ``seen`` describes, ending at a full flush point; else None."""
+    def data_rows(self) -> int:
+        """The data rows the part holds (its append mark counts them)."""
+        return self._mark.rows
+
+    def unchanged_since(self, seen: object) -> int | None:
+        """``seen.rows`` when the rows segment starts with the bytes ``seen`` describes, ending at a full
+        flush point; else None. Nothing is inflated."""
         mark = self._mark
         if not isinstance(seen, BodySeen) or not 0 <= seen.length <= mark.body_end - mark.head_end \
                 or not 0 <= seen.rows <= mark.rows:
@@ -114,6 +118,16 @@ class KnownPart:
         start = mark.head_end + seen.length
         if seen.length and b"".join(self._source.raw_data(self._info, start - len(_FLUSH_END), start)) != _FLUSH_END:
             return None
+        return seen.rows
+
+    def rows_since(self, seen: object) -> tuple[int, list[list[CellValue]]] | None:
+        """(``seen.rows``, the data rows after them, each as wide as the header or wider), when the rows
+        segment starts with the bytes ``seen`` describes, ending at a full flush point; else None."""
+        if self.unchanged_since(seen) is None:
+            return None
+        assert isinstance(seen, BodySeen)  # checked by unchanged_since
+        mark = self._mark
+        start = mark.head_end + seen.length
         added = _inflate(self._source.raw_data(self._info, start, mark.body_end), mark.body_size)
         if added is None:
             return None

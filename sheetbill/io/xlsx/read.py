@@ -290,6 +290,11 @@ class LazySheets(Mapping[str, RawSheet]):
             self._seen.add(part)
             self._scans[part] = scanner.submit(scan_part, source, part, True)
 
+    @property
+    def date1904(self) -> bool:
+        """Whether the workbook counts dates from 1904 (else from 1900)."""
+        return self._book.date1904
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
 

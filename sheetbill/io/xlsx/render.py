@@ -74,7 +74,7 @@ def _escape_cell_text(text: str, where: str) -> str:
     return _TEXT_NEEDS_CARE.sub(replace, text)
 
 
-def _date_serial(value: _dt.date, date1904: bool, where: str) -> int:
+def date_serial(value: _dt.date, date1904: bool, where: str) -> int:
     """Excel's serial day number of a date, in the 1904 system or in the 1900 system with its
     phantom 1900-02-29 (serial 60), so 1900-03-01 is 61 and 1900-01-01 is 1."""
     if date1904:
@@ -95,10 +95,10 @@ def _datetime_serial(value: _dt.datetime, date1904: bool, where: str) -> str:
     if value.utcoffset() is not None:
         raise ValueError(f"{where}: Excel has no time zones; convert {value} to a naive local time")
     seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
-    return repr(_date_serial(value.date(), date1904, where) + seconds / 86400)
+    return repr(date_serial(value.date(), date1904, where) + seconds / 86400)
 
 
-def _plain_value(value: object, where: str) -> object:
+def plain_value(value: object, where: str) -> object:
     """A subclass instance (IntEnum, StrEnum, numpy float ...) as its plain built-in value."""
     if isinstance(value, str):
         return str.__str__(value)
@@ -171,12 +171,12 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool, first: int
                 if markup is None:
                     serial = value.toordinal() - epoch
                     if serial < first_fast_serial:
-                        serial = _date_serial(value, date1904, _where(job, number, letter))
+                        serial = date_serial(value, date1904, _where(job, number, letter))
                     markup = date_markup[value] = f"{date_style}><v>{serial}</v></c>"
                 out += ('<c r="', letter, r, '"', markup)
                 continue
             if kind not in _PLAIN_TYPES:
-                value = _plain_value(value, _where(job, number, letter))
+                value = plain_value(value, _where(job, number, letter))
                 kind = value.__class__
             if kind is str:
                 if not value:
@@ -200,7 +200,7 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool, first: int
             elif kind is _dt.date:
                 serial = value.toordinal() - epoch
                 if serial < first_fast_serial:
-                    serial = _date_serial(value, date1904, _where(job, number, letter))
+                    serial = date_serial(value, date1904, _where(job, number, letter))
                 out += ('<c r="', letter, r, '"', date_style, "><v>", str(serial), "</v></c>")
             elif kind is bool:
                 out += ('<c r="', letter, r, '"', style, ' t="b"><v>', "1" if value else "0", "</v></c>")

@@ -149,13 +149,13 @@ def cell_value(element: Element, strings: Sequence[str], date_styles: Collection
     style = element.get("s")
     if style and style.isdigit() and int(style) in date_styles and 0 <= number < 2_958_466:
         try:
-            return _moment(number, epoch)
+            return moment(number, epoch)
         except OverflowError:  # past 9999-12-31 (the 1904 system ends earlier): the number, as calamine has it
             return number
     return number
 
 
-def _moment(number: float, epoch: dt.datetime) -> dt.date | dt.datetime | dt.time:
+def moment(number: float, epoch: dt.datetime) -> dt.date | dt.datetime | dt.time:
     """A date-formatted serial number as python-calamine reads it: in the 1900 date system the days before
     the phantom 1900-02-29 (serial 60) count from 1899-12-31, as Excel shows them; a whole number is a date,
     any other a datetime rounded to the millisecond (half away from zero), under one day a time of day."""

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 from ...files import write_atomic
-from ...sheets import MAX_ROWS, OutputSheet
+from ...sheets import MAX_ROWS, Column, OutputSheet
 from .append import body_intact, new_mark, read_mark, reused_body, style_signature
 from .charts import chart_xml, drawing_xml
 from .deflate import Deflated
@@ -386,6 +386,7 @@ def write_output_sheets(
     stamp: str | None = None,
     stamp_sheet: str = "Problems",
     expect: FileVersion | None = None,
+    rendered: dict[str, tuple[Sequence[Sequence[object]], tuple[Column, ...]]] | None = None,
     _max_rows: int = MAX_ROWS,
 ) -> bool:
     """Write `sheets` into the workbook at `path` (or into a copy at `out`).
@@ -411,6 +412,10 @@ def write_output_sheets(
     `expect` is the version of the file the outputs were computed from (:func:`file_version`); when
     the file is no longer that version, WorkbookChangedError is raised and nothing is written.
 
+    `rendered`, when given, receives the data rows and columns of every sheet part the sheets are
+    written on (continuation sheets, and earlier ones emptied, included), by the part's sheet name
+    casefolded (see :mod:`.written`).
+
     Raises WorkbookLockedError when the target is open in Excel or LibreOffice (unless `force`),
     WorkbookFormatError when `path` is not an .xlsx/.xlsm workbook, ValueError for invalid sheet
     names, overlong text, NaN or infinite numbers (naming sheet, cell and column), and TypeError
@@ -430,6 +435,8 @@ def write_output_sheets(
     with ZipSource(source_path) as source:
         version = _file_version(source_path)
         jobs = plan_sheets(sheets, load_workbook_parts(source), _max_rows, stamp, stamp_sheet)
+    if rendered is not None:
+        rendered.update((job.name.casefold(), (job.rows, job.columns)) for job in jobs)
     changed = not all(job.existing is not None and job.stored_digest == job.digest for job in jobs)
     if not changed and in_place:
         return False
