@@ -23,6 +23,7 @@ from typing import Protocol
 from . import __version__, contract
 from .book import Book
 from .compliance import check_invoice_requirements
+from .handover import hand_over_lines
 from .i18n import language
 from .memo import MemoStore, RunMemo
 from .outputs import canonical, problems_sheet
@@ -44,7 +45,10 @@ class Workbook(Protocol):
 
     A front end may also offer ``memo_store(plugins: str) -> MemoStore | None`` (optional: a workbook
     without it, or returning None, keeps no memo): where the run memo of this workbook is kept
-    (:class:`sheetbill.memo.MemoStore`), so a run need not redo what the last run did.
+    (:class:`sheetbill.memo.MemoStore`), so a run need not redo what the last run did; and
+    ``written() -> AbstractContextManager[Mapping[str, RawSheet]]``: the sheets as its last ``write`` left
+    them, those it wrote with :class:`~sheetbill.sheets.KnownRows` that give the rows it wrote as a read
+    would (:mod:`sheetbill.handover` keeps them in the memo, so the next run need not read them).
     """
 
     def read(self) -> AbstractContextManager[Mapping[str, RawSheet]]:
@@ -228,8 +232,18 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
         written = False if dry_run else workbook.write(
             outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)
         if store is not None and memo is not None and not dry_run:
+            _hand_over(workbook, memo, result)
             store.save(memo)
     return RunOutcome(command, result, summarize(result), written, dry_run, False, outputs, result.exit_code)
+
+
+def _hand_over(workbook: Workbook, memo: RunMemo, result: RunResult) -> None:
+    """Keep in ``memo`` the history lines the run just wrote, when ``workbook``'s front end can give them as
+    a read would (the optional ``written`` of :class:`Workbook`; see :mod:`sheetbill.handover`)."""
+    written = getattr(workbook, "written", None)
+    if callable(written):
+        with written() as sheets:
+            hand_over_lines(memo, sheets, result.book.amounts)
 
 
 @dataclass(frozen=True)

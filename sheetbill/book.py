@@ -436,6 +436,25 @@ def _then(read: Callable[[Any], Any], spell: Callable[[Any], Any], cell: Any) ->
     return spell(read(cell))
 
 
+def history_reading(spec, factory, amounts: AmountPool) -> tuple[Callable[..., Any], dict[str, ReadsAlike], str]:
+    """How :func:`read_history` reads ``spec``'s rows into ``factory`` records: the record builder, the
+    reads of its amount and quantity columns, and the memo context (see
+    :func:`sheetbill.rowmemo.read_table_memo`).
+
+    An empty history cell is None, whatever the record's default: those fields default to None in the
+    builder's twin class. Amounts and quantities are given the run's shared spelling as they are read.
+    """
+    in_spec = {f.name for f in spec.fields}
+    blank = frozenset(f.name for f in fields(factory) if f.default is MISSING and f.name in in_spec)
+    reads: dict[str, ReadsAlike] = {}
+    for fld in spec.fields:
+        if fld.kind == "money":
+            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.money))
+        elif fld.kind == "decimal":
+            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.number))
+    return builder(factory, blank), reads, f"{factory.__qualname__}|{amounts.currency}"
+
+
 def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountPool,
              memo: TableMemo | None = None) -> tuple[list[Any], list[Problem]]:
     """Read an output sheet back as history; its problems are errors too (someone edited it).
@@ -445,19 +464,9 @@ def read_history(sheets: Mapping[str, RawSheet], spec, factory, amounts: AmountP
     unchanged sheet is recognised as unchanged.
     """
     sheet = merge_continuations(sheets, spec.name)
-    # An empty history cell is None, whatever the record's default: those fields default to None in the
-    # builder's twin class. Amounts and quantities are given the run's shared spelling as they are read.
-    in_spec = {f.name for f in spec.fields}
-    blank = frozenset(f.name for f in fields(factory) if f.default is MISSING and f.name in in_spec)
-    reads: dict[str, ReadsAlike] = {}
-    for fld in spec.fields:
-        if fld.kind == "money":
-            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.money))
-        elif fld.kind == "decimal":
-            reads[fld.name] = ReadsAlike(partial(_then, fld.read, amounts.number))
-    make = builder(factory, blank)
+    make, reads, context = history_reading(spec, factory, amounts)
     records, problems = (read_table(sheet, spec, make, reads) if memo is None else
-                         read_table_memo(sheet, spec, make, memo, f"{factory.__qualname__}|{amounts.currency}", reads))
+                         read_table_memo(sheet, spec, make, memo, context, reads))
     problems = [replace(problem, message=f"{problem.message} (this sheet is written by sheetbill: undo the edit)",
                         code="edited-history") for problem in problems]
     return records, problems

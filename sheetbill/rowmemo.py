@@ -101,6 +101,12 @@ def table_key(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], cont
     return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=16).digest()
 
 
+def factory_table_key(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+                      context: str) -> bytes:
+    """:func:`table_key` of a table read by :func:`read_table_memo` with ``factory`` and ``context``."""
+    return table_key(sheet, spec, columns, f"{factory.__module__}.{factory.__qualname__}|{context}")
+
+
 #: Cell types whose values :mod:`marshal` writes as they are, each type apart (``1``, ``1.0``, ``True``).
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Date and time cells: a column with them is written as its ``repr``, which, for these types and the
@@ -152,10 +158,11 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
         return [], []
     columns, problems = column_map(sheet, spec)
     records: list[Any] = []
-    table = table_key(sheet, spec, columns, f"{factory.__module__}.{factory.__qualname__}|{context}")
+    table = factory_table_key(sheet, spec, columns, factory, context)
     name, first_key = sheet.location_sheet, first_key_header(spec)
     seen: dict[tuple, int] = {}
-    read = _known_blocks(sheet, spec, columns, factory, reads, memo, table) if sheet.known is not None else None
+    read = _known_blocks(sheet, spec, columns, factory, reads, memo, table, memo.known.get(table)) \
+        if sheet.known is not None else None
     keys, blocks = read or _blocks(sheet, spec, columns, factory, reads, memo, table)
     if sheet.known is not None:
         memo.known_now[table] = (sheet.known.seen(), keys)
@@ -191,31 +198,77 @@ def _blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factor
     return keys, blocks
 
 
-def _known_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
-                  reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes
-                  ) -> tuple[list[bytes], list[list[Outcome]]] | None:
-    """The keys and outcomes of the blocks of a sheet with :class:`~sheetbill.sheets.KnownRows` whose first
-    rows are those the last run read (its blocks, from ``memo``) and whose rows added since are parsed here,
-    as one more block; None when the front end cannot prove that or a block is missing (then every row is
-    read)."""
-    entry = memo.known.get(table)
+def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo, context: str,
+                     reads: Mapping[str, Read] | None = None) -> bool:
+    """Bring ``memo`` up to the table of ``sheet`` as a front end just wrote it: the blocks of the rows this
+    run read (``memo.known``, this run's ``known_now``; kept as they are, not unpacked), and the rows written
+    after them, parsed as the front end's :class:`~sheetbill.sheets.KnownRows` gives them (every row, when
+    this run read none of them as known); ``memo.known_now`` gets the table's token and blocks. ``factory``
+    and ``context`` as for :func:`read_table_memo`. False, with nothing read, when the front end cannot
+    prove the rows before them unchanged or give the rows after them."""
+    if sheet.known is None:
+        return False
+    columns, problems = column_map(sheet, spec)
+    if problems:
+        return False
+    table = factory_table_key(sheet, spec, columns, factory, context)
+    grown = _grown(sheet, memo.known.get(table, (None, [])))
+    if grown is None or any(key not in memo.previous for key in grown[2]):
+        return False
+    before, added, keys = grown
+    for key in keys:
+        memo.kept[key] = memo.previous[key]
+    new_keys, _ = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added)
+    memo.known_now[table] = (sheet.known.seen(), keys + new_keys)
+    return True
+
+
+def _grown(sheet: RawSheet, entry: object) -> tuple[int, Sequence[Sequence[Any]], list[bytes]] | None:
+    """(the rows unchanged since the read that saw ``entry``, the rows added since, the keys of the
+    earlier rows' blocks), when ``sheet``'s :class:`~sheetbill.sheets.KnownRows` can prove the first
+    unchanged and give the others; else None."""
     known = sheet.known
     if known is None or not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], list)):
         return None
     since = known.rows_since(entry[0])
-    if since is None:
+    return None if since is None else (since[0], since[1], list(entry[1]))
+
+
+def _known_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+                  reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes, entry: object
+                  ) -> tuple[list[bytes], list[list[Outcome]]] | None:
+    """The keys and outcomes of the blocks of a sheet with :class:`~sheetbill.sheets.KnownRows` whose first
+    rows are those a read that saw ``entry`` read (its token and blocks, from ``memo``) and whose rows added
+    since are parsed here (:func:`_parse_added`); None when the front end cannot prove that or a block is
+    missing (then every row is read)."""
+    grown = _grown(sheet, entry)
+    if grown is None:
         return None
-    before, added = since
-    keys, blocks = list(entry[1]), []
+    before, added, keys = grown
+    blocks = []
     for key in keys:
         outcomes = memo.take(key)
         if outcomes is None:
             return None
         blocks.append(outcomes)
-    if added:
-        tail = RawSheet(sheet.name, [sheet.rows[0], *added], sheet.first_row + before, sheet.first_col, sheet.sheet)
-        outcomes = _parse_new(tail, spec, columns, 1, len(added) + 1, factory, reads, memo)
-        key = hashlib.blake2b(table + repr(known.seen()).encode(), digest_size=16).digest()
+    new_keys, new_blocks = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added)
+    return keys + new_keys, blocks + new_blocks
+
+
+def _parse_added(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+                 reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes, before: int,
+                 added: Sequence[Sequence[Any]]) -> tuple[list[bytes], list[list[Outcome]]]:
+    """The keys and outcomes of the ``added`` rows of a known sheet (after its first ``before`` data rows),
+    parsed in blocks of :data:`BLOCK_ROWS` and kept in ``memo``; a block's key names the sheet's token
+    and the block's place."""
+    seen = repr(sheet.known.seen()).encode() if sheet.known is not None else b""
+    keys, blocks = [], []
+    for offset in range(0, len(added), BLOCK_ROWS):
+        chunk = added[offset:offset + BLOCK_ROWS]
+        tail = RawSheet(sheet.name, [sheet.rows[0], *chunk], sheet.first_row + before + offset, sheet.first_col,
+                        sheet.sheet)
+        outcomes = _parse_new(tail, spec, columns, 1, len(chunk) + 1, factory, reads, memo)
+        key = hashlib.blake2b(table + seen + b"|%d" % offset, digest_size=16).digest()
         memo.kept[key] = outcomes
         keys.append(key)
         blocks.append(outcomes)
