@@ -32,7 +32,7 @@ from .problems import ConfigurationError, Problem
 from .records import builder
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
-from .tables import Read, TableSpec, column_map, duplicate_key, first_key_header, project, row_key, row_outcomes
+from .tables import Read, TableSpec, column_map, duplicate_key, first_key_header, project, row_records
 
 #: Rows a block holds: small enough that a day's new rows re-parse little, large enough that the keys
 #: and the memo's bookkeeping cost little.
@@ -288,14 +288,7 @@ def _parse_block(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
                  factory: Callable[..., Any], reads: Mapping[str, Read] | None = None
                  ) -> list[Outcome]:
     """The outcome of each non-blank row of ``sheet.rows[start:stop]``: its record, or its Problems."""
-    outcomes: list[Outcome] = []
-    build = builder(factory)
-    for row_no, values, found in row_outcomes(sheet, spec, columns, start, stop, reads):
-        if found:
-            outcomes.append((row_no, None, None, found))
-        else:
-            outcomes.append((row_no, build(**values, row=row_no), row_key(spec, values), ()))  # (): one shared empty
-    return outcomes
+    return list(row_records(sheet, spec, columns, start, stop, builder(factory), reads))
 
 
 def seal_findings(sheet: str, records: Sequence[Any], sealed: Sequence[tuple[str, str, str]],

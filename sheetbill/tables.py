@@ -300,6 +300,31 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
             yield from outcomes
 
 
+def row_records(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], start: int, stop: int,
+                build: Callable[..., Any], reads: Mapping[str, Read] | None = None
+                ) -> Iterator[tuple[int, Any, tuple | None, Sequence[Problem]]]:
+    """``(sheet row, record, key, problems)`` of each non-blank row of ``sheet.rows[start:stop]``, as
+    :func:`row_outcomes` reads it: the record ``build(**values, row=...)`` and its :func:`row_key`, or None
+    and None for a row with problems. A block read column by column is built in one go when ``build`` has
+    ``columns`` (:func:`sheetbill.records.builder`)."""
+    by_columns = getattr(build, "columns", None)
+    for outcome in row_outcomes(sheet, spec, columns, start, stop, reads, blocks=by_columns is not None):
+        if type(outcome) is _Block:
+            built = by_columns({**outcome.columns.values, "row": outcome.rows}, outcome.columns.holes)  # type: ignore[misc]
+            if built is not None:
+                keys = _block_keys(spec, outcome) if spec.key else repeat(None)
+                yield from zip(outcome.rows, built, keys, repeat(()))
+                continue
+            outcomes: Iterable = _block_outcomes(outcome)
+        else:
+            outcomes = (outcome,)
+        for row_no, values, found in outcomes:
+            if found:
+                yield row_no, None, None, found
+            else:
+                yield row_no, build(**values, row=row_no), row_key(spec, values), ()
+
+
 def project(rows: Sequence[Sequence[CellValue]], indexes: Sequence[int]) -> list[tuple]:
     """The cells of ``rows`` in the columns at ``indexes`` (None beyond a short row): all a row's
     outcome depends on (:func:`row_outcomes` reads nothing else)."""
