@@ -92,13 +92,35 @@ class _KnownParts:
 
     def rows_since(self, seen: Hashable) -> tuple[int, Sequence[Sequence[CellValue]]] | None:
         if seen is None:
-            rows: list[Sequence[CellValue]] = []
-            for known in self._known:
-                since = known.rows_since(None)
-                if since is None:
-                    return None
-                rows.extend(since[1])
-            return 0, rows
+            parts = [known.rows_since(None) for known in self._known]
+            return None if any(part is None for part in parts) else \
+                (0, _Joined([part[1] for part in parts if part is not None]))
         before = self._before_last(seen)
         last = None if before is None else self._known[-1].rows_since(seen[-1])  # type: ignore[index]
         return None if last is None or before is None else (before + last[0], last[1])
+
+
+class _Joined(Sequence[Sequence[CellValue]]):
+    """The rows of several sequences as one, each taken by slices (a front end's rows may be converted
+    only when sliced)."""
+
+    def __init__(self, parts: Sequence[Sequence[Sequence[CellValue]]]):
+        self._parts = parts
+        self._starts = [0]
+        for part in parts:
+            self._starts.append(self._starts[-1] + len(part))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if not isinstance(index, slice):
+            return self[index:index + 1][0] if index >= 0 else self[len(self) + index]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            return [self[i] for i in range(start, stop, step)]
+        rows: list[Sequence[CellValue]] = []
+        for part, first in zip(self._parts, self._starts, strict=False):
+            if first < stop and start < first + len(part):
+                rows.extend(part[max(start - first, 0):stop - first])
+        return rows

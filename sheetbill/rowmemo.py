@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import seals as seals_module
-from .memo import StoredBlock, unpack
+from .memo import StoredBlock, pack, unpack
 from .problems import ConfigurationError, Problem
 from .records import builder
 from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
@@ -218,7 +218,7 @@ def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., An
     before, added, keys = grown
     for key in keys:
         memo.kept[key] = memo.previous[key]
-    new_keys, _ = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added)
+    new_keys, _ = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added, packed=True)
     memo.known_now[table] = (sheet.known.seen(), keys + new_keys)
     return True
 
@@ -257,10 +257,11 @@ def _known_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], 
 
 def _parse_added(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
                  reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes, before: int,
-                 added: Sequence[Sequence[Any]]) -> tuple[list[bytes], list[list[Outcome]]]:
+                 added: Sequence[Sequence[Any]], packed: bool = False) -> tuple[list[bytes], list[list[Outcome]]]:
     """The keys and outcomes of the ``added`` rows of a known sheet (after its first ``before`` data rows),
     parsed in blocks of :data:`BLOCK_ROWS` and kept in ``memo``; a block's key names the sheet's token
-    and the block's place."""
+    and the block's place. ``packed``: each block is kept packed as soon as it is parsed, and its outcomes
+    are not returned (so a million of them are never held at once)."""
     seen = repr(sheet.known.seen()).encode() if sheet.known is not None else b""
     keys, blocks = [], []
     for offset in range(0, len(added), BLOCK_ROWS):
@@ -269,9 +270,10 @@ def _parse_added(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], f
                         sheet.sheet)
         outcomes = _parse_new(tail, spec, columns, 1, len(chunk) + 1, factory, reads, memo)
         key = hashlib.blake2b(table + seen + b"|%d" % offset, digest_size=16).digest()
-        memo.kept[key] = outcomes
+        memo.kept[key] = pack(outcomes) if packed else outcomes
         keys.append(key)
-        blocks.append(outcomes)
+        if not packed:
+            blocks.append(outcomes)
     return keys, blocks
 
 

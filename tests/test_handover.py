@@ -9,6 +9,7 @@ no line of the sheet: the token the memo holds is the sheet's own.
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from sheetbill import contract
 from sheetbill.app import bill, memo_store
 from sheetbill.book import read_history
 from sheetbill.continuations import known_table
+from sheetbill.io.xlsx import file as file_module
+from sheetbill.io.xlsx import write_output_sheets
 from sheetbill.io.xlsx.file import XlsxWorkbook
 from sheetbill.io.xlsx.known import KnownPart
 from sheetbill.io.xlsx.read import open_workbook
@@ -56,8 +59,12 @@ def _handed_over(book: Path) -> list | None:
     return [record for key in entries[0] for _, record, _, _ in blocks.take(key)]
 
 
-@pytest.mark.parametrize("taxed", [False, True])
-def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_path: Path, taxed: bool) -> None:
+@pytest.mark.parametrize(("taxed", "sheet_rows"), [(False, None), (True, None), (False, 100)])
+def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_path: Path, taxed: bool,
+                                                                         sheet_rows: int | None, monkeypatch) -> None:
+    """With ``sheet_rows``, the grid is that high: the lines continue on sheets "Invoice Lines 2", ..."""
+    if sheet_rows is not None:
+        monkeypatch.setattr(file_module, "write_output_sheets", partial(write_output_sheets, _max_rows=sheet_rows))
     generator = _generator()
     book = generator.write(tmp_path / "book.xlsx", 400, taxed)
     bill(XlsxWorkbook(book), as_of=_date())
@@ -68,6 +75,9 @@ def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_pat
     grown = _handed_over(book)
     full = _full_read(book)
     assert grown is not None and len(full) > len(first) and _spelled(grown) == _spelled(full)
+    if sheet_rows is not None:
+        with open_workbook(book, None) as sheets:
+            assert f"{contract.INVOICE_LINES_SHEET} 3" in sheets
 
 
 def test_the_next_run_reads_no_line_and_writes_what_a_run_without_memo_writes(tmp_path: Path, monkeypatch) -> None:
