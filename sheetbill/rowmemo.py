@@ -14,6 +14,10 @@ the last run verified is not verified again when its rows, seals and cells are t
 
 Duplicate keys are found across all rows as before, so :func:`read_table_memo` gives exactly the
 records and Problems, in the same order, that :func:`sheetbill.tables.read_table` gives.
+
+A sheet with :class:`~sheetbill.sheets.KnownRows` is read only where it grew since the read the memo
+names it by (its token); :func:`remember_written` brings that token up to the sheet as a run just wrote
+it, parsing the rows the run appended (:mod:`sheetbill.handover`).
 """
 
 from __future__ import annotations
