@@ -80,6 +80,19 @@ def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_pat
             assert f"{contract.INVOICE_LINES_SHEET} 3" in sheets
 
 
+@pytest.mark.parametrize("demo", ["demo-medical.xlsx", "demo-utility.xlsx"])
+def test_the_demo_workbooks_lines_are_handed_over_as_a_full_read_reads_them(tmp_path: Path, demo: str) -> None:
+    """The demos' lines: credit notes, transfers, shares of several payers, tax exemptions, German texts."""
+    import datetime as dt
+
+    book = shutil.copy(ROOT / "workbooks" / demo, tmp_path / demo)
+    for as_of in (dt.date(2026, 6, 30), dt.date(2026, 9, 30)):
+        bill(XlsxWorkbook(book), as_of=as_of)
+        handed = _handed_over(book)
+        assert handed is not None and _spelled(handed) == _spelled(_full_read(book))
+    assert any(line.related_invoice for line in handed) and any(line.payment_id for line in handed)
+
+
 def test_the_next_run_reads_no_line_and_writes_what_a_run_without_memo_writes(tmp_path: Path, monkeypatch) -> None:
     generator = _generator()
     book = generator.write(tmp_path / "book.xlsx", 300)
