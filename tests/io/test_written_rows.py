@@ -111,7 +111,7 @@ def test_the_rows_written_are_the_rows_calamine_reads(tmp_path: Path, seed: int,
     assert before == len(rows) and _typed(new_rows) == _typed(_calamine(book)[1 + len(rows):])
 
 
-@pytest.mark.parametrize("odd", [dt.datetime(2026, 5, 6, 7, 8, 9), "not\ufffea character"])
+@pytest.mark.parametrize("odd", [dt.datetime(2026, 5, 6, 7, 8, 9), "not\ufffea character", _Text("sub\uffffclass")])
 def test_a_value_whose_reading_is_not_predicted_gives_no_rows(tmp_path: Path, odd: object) -> None:
     book = _book(tmp_path / "book.xlsx")
     rows = _rows(random.Random(1), 20)

@@ -98,7 +98,8 @@ def column_plans(rows: Sequence[Sequence[object]], columns: Sequence[Column]) ->
         for index, cells in enumerate(zip(*block, strict=True)):
             found = set(map(type, cells))
             kinds[index] |= found
-            if str in found and _ESCAPED_ABOVE_FF.search("".join(value for value in cells if type(value) is str)):
+            if any(issubclass(kind, str) for kind in found) and \
+                    _ESCAPED_ABOVE_FF.search("".join(value for value in cells if isinstance(value, str))):
                 return None
     plans = [_plan(found - {type(None)}, column) for found, column in zip(kinds, columns, strict=True)]
     return None if None in plans else plans  # type: ignore[return-value]
