@@ -19,34 +19,40 @@ def merge_continuations(sheets: Mapping[str, RawSheet], name: str) -> RawSheet |
     continuation refer to the first sheet's numbering plus offset, which is acceptable for output
     sheets (their rows are not typed by staff).
     """
-    names = {normalize(n): n for n in sheets}
-    if normalize(name) not in names:
-        return None
-    first = sheets[names[normalize(name)]]
-    if normalize(f"{name} 2") not in names:
-        return first
-    parts = [first]
-    number = 2
-    while (key := normalize(f"{name} {number}")) in names:
-        parts.append(sheets[names[key]])
-        number += 1
-    if all(part.known is not None for part in parts):
-        return RawSheet(first.name, LazyRows(first.rows[0], lambda: _joined(parts)), first.first_row, first.first_col,
-                        first.sheet, known=_KnownParts(parts))
-    return RawSheet(first.name, _joined(parts), first.first_row, first.first_col, first.sheet)
+    parts = _table_sheets(sheets, name)
+    return None if parts is None else _merged(parts)
 
 
 def known_table(sheets: Mapping[str, RawSheet], name: str) -> RawSheet | None:
     """:func:`merge_continuations` of a table whose every sheet has :class:`~sheetbill.sheets.KnownRows`
     (so no rows are read); None when a sheet of it has none, or there is no such table."""
+    parts = _table_sheets(sheets, name)
+    return None if parts is None or any(part.known is None for part in parts) else _merged(parts)
+
+
+def _table_sheets(sheets: Mapping[str, RawSheet], name: str) -> list[RawSheet] | None:
+    """The sheet ``name`` and its continuation sheets, in order, each looked up once; None without it."""
     names = {normalize(n): n for n in sheets}
-    number, found = 2, [normalize(name)]
-    while normalize(f"{name} {number}") in names:
-        found.append(normalize(f"{name} {number}"))
-        number += 1
-    if found[0] not in names or any(sheets[names[key]].known is None for key in found):
+    if normalize(name) not in names:
         return None
-    return merge_continuations(sheets, name)
+    parts = [sheets[names[normalize(name)]]]
+    number = 2
+    while (key := normalize(f"{name} {number}")) in names:
+        parts.append(sheets[names[key]])
+        number += 1
+    return parts
+
+
+def _merged(parts: Sequence[RawSheet]) -> RawSheet:
+    """The table of ``parts`` (a sheet and its continuations) as one sheet: with their rows read only when
+    asked for and :class:`_KnownParts` when each has KnownRows, else with their rows joined now."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if all(part.known is not None for part in parts):
+        return RawSheet(first.name, LazyRows(first.rows[0], lambda: _joined(parts)), first.first_row, first.first_col,
+                        first.sheet, known=_KnownParts(parts))
+    return RawSheet(first.name, _joined(parts), first.first_row, first.first_col, first.sheet)
 
 
 def _joined(parts: Sequence[RawSheet]) -> list[Sequence[CellValue]]:

@@ -5,7 +5,7 @@ A run reads the history sheets sheetbill wrote only where they grew (:mod:`.know
 hand: :class:`WrittenPart` is the :class:`~sheetbill.sheets.KnownRows` of a sheet part as the writer
 just wrote it, whose :meth:`~WrittenPart.rows_since` gives the rows after an earlier read's token (every
 row, for ``None``: a part written whole) from the values the writer rendered, typed as python-calamine
-reads them back (:func:`read_back`), instead of inflating and parsing the part. The core hands those
+reads them back (:func:`column_plans`), instead of inflating and parsing the part. The core hands those
 rows to the run memo (:mod:`sheetbill.handover`), so the next run reads none of them.
 
 The proof that the part's first rows are those an earlier read saw is the part's own
@@ -58,7 +58,7 @@ class WrittenPart:
     def rows_since(self, seen: Hashable) -> tuple[int, Sequence[tuple[CellValue, ...]]] | None:
         """(the rows unchanged since ``seen``, the rows after them as a read gives them); ``seen`` None
         counts none unchanged. None when the part does not hold the rows written or a value would not
-        read back as :func:`read_back` says. The rows after them are converted a slice at a time, when
+        read back as :func:`column_plans` says. The rows after them are converted a slice at a time, when
         asked for (:class:`_ReadBack`)."""
         before = self.unchanged_since(seen)
         if before is None or self._part.data_rows() != len(self._rows) or len(self._columns) != len(self.header):
@@ -76,19 +76,12 @@ _AS_WRITTEN, _TEXT, _NUMBERS, _DATES, _MIXED, _SUBCLASSES = range(6)
 _SLICE_ROWS = 2048
 
 
-def read_back(rows: Sequence[Sequence[object]], columns: Sequence[Column], date1904: bool
-              ) -> list[tuple[CellValue, ...]] | None:
-    """``rows`` as rendered (:mod:`.render`) and read back by python-calamine, as wide as ``columns``: an
-    empty text is an empty cell, numbers are floats, dates are what their serial numbers read as,
-    subclasses (a StrEnum) their plain values. None when a value is of another type (a datetime), a number
-    stands in a date column or a text holds U+FFFE or U+FFFF: those are read, not predicted."""
-    plans = column_plans(rows, columns)
-    return None if plans is None else _converted(rows, plans, date1904, {})
-
-
 def column_plans(rows: Sequence[Sequence[object]], columns: Sequence[Column]) -> list[int] | None:
-    """How each column of ``rows`` reads back (see :func:`read_back`), from the types of its values, a
-    slice of rows at a time; None when a value's reading is not predicted."""
+    """How each column of ``rows`` (as rendered, :mod:`.render`) reads back in python-calamine, from the
+    types of its values, a slice of rows at a time: an empty text is an empty cell, numbers are floats,
+    dates are what their serial numbers read as, subclasses (a StrEnum) their plain values. None when a
+    value is of another type (a datetime), a number stands in a date column or a text holds U+FFFE or
+    U+FFFF: those are read, not predicted."""
     width = len(columns)
     kinds: list[set[type]] = [set() for _ in columns]
     for start in range(0, len(rows), _SLICE_ROWS):
@@ -183,7 +176,7 @@ def _days_read(cells: Sequence[object], date1904: bool, days: dict[object, CellV
 
 
 class _ReadBack(Sequence[tuple[CellValue, ...]]):
-    """Rows as read back (:func:`read_back`) by their column plans, a slice at a time when asked for, so
+    """Rows as read back by their column plans (:func:`column_plans`), a slice at a time when asked for, so
     that a million written rows are never held converted at once."""
 
     def __init__(self, rows: Sequence[Sequence[object]], plans: Sequence[int], date1904: bool):
