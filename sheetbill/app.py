@@ -243,7 +243,7 @@ def _hand_over(workbook: Workbook, memo: RunMemo, result: RunResult) -> None:
     written = getattr(workbook, "written", None)
     if callable(written):
         with written() as sheets:
-            hand_over_lines(memo, sheets, result.book.amounts)
+            hand_over_lines(memo, sheets, result)
 
 
 @dataclass(frozen=True)

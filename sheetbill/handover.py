@@ -8,35 +8,113 @@ a read would give them (the .xlsx file's :mod:`sheetbill.io.xlsx.written`), the 
 the same reading as the next run's (:func:`sheetbill.book.history_reading`), and keeps them in the run
 memo under the sheet's new token. The next run then finds the whole sheet known and reads none of it.
 What the memo holds is what that read would have parsed, so the next run's result is the same.
+
+The run also hands over that the lines it wrote verify (:mod:`sheetbill.seals`), when they do by
+construction: every line it read verified (it reported no edited or deleted history) and it sealed the
+lines it issued itself, chained after them. It keeps the digests of the sheet's rows and seals in issue
+order (:class:`sheetbill.seals.PrefixDigests`), as a run keeps those of the history it verified, so the
+next run does not check them again: the first click after a first run would otherwise verify every line
+of the year. It does so only when the sheet's rows are in issue order (as a run writes them), so that the
+digests are computed as the lines come, and only for rows it can name: when it cannot, the next run
+checks the lines as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from operator import attrgetter
 
 from . import contract
 from .book import history_reading
 from .continuations import known_table
 from .memo import RunMemo
 from .models import InvoiceLine
-from .money import AmountPool
-from .rowmemo import KNOWN_SHEETS, TableMemo, remember_written
+from .money import minor_unit
+from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, Outcome, TableMemo, remember_written
+from .run import RunResult
+from .seals import PrefixDigests, invoice_order
 from .sheets import RawSheet
 
+#: Problems that say a run found its history edited or deleted (then nothing is said to verify).
+_HISTORY_CODES = frozenset({"edited-history", "deleted-history"})
 
-def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], amounts: AmountPool) -> bool:
+
+def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], result: RunResult) -> bool:
     """Keep in ``memo`` (a run's, after its :func:`sheetbill.book.load_book`) the Invoice Lines of
-    ``written`` (the sheets as the run's write left them) as the next run would read them; ``amounts``:
-    the run's pool (its currency). False, and ``memo`` unchanged, when the front end cannot give them."""
+    ``written`` (the sheets as the run's write left them) as the next run would read them, and, when they
+    verify by construction, that they do; ``result``: the run's. False, and ``memo`` unchanged, when the
+    front end cannot give them."""
     sheet = known_table(written, contract.INVOICE_LINES_SHEET)
     if sheet is None:
         return False
     known = memo.extras.get(KNOWN_SHEETS)
     known = known if isinstance(known, dict) else {}
     rows = TableMemo(memo.tables, None, known)
-    make, reads, context = history_reading(contract.INVOICE_LINES, InvoiceLine, amounts)
-    if not remember_written(sheet, contract.INVOICE_LINES, make, rows, context, reads):
+    make, reads, context = history_reading(contract.INVOICE_LINES, InvoiceLine, result.book.amounts)
+    chain = _ChainAsWritten(result) if _history_verified(result) else None
+    if not remember_written(sheet, contract.INVOICE_LINES, make, rows, context, reads,
+                            chain.add if chain is not None else None):
         return False
     memo.tables.update(rows.kept)
     memo.extras[KNOWN_SHEETS] = {**known, **rows.known_now}
+    digests = chain.digests() if chain is not None else None
+    if digests is not None:
+        verified = memo.extras.get(SEALS_VERIFIED)
+        memo.extras[SEALS_VERIFIED] = {**(verified if isinstance(verified, dict) else {}),
+                                       contract.INVOICE_LINES_SHEET: (minor_unit(result.book.settings.currency),
+                                                                      digests)}
     return True
+
+
+def _history_verified(result: RunResult) -> bool:
+    """Whether every line ``result``'s run read verified: it reported no edited or deleted history and no
+    Problem of an Invoice Lines sheet at all (a line it skipped is not written as it issues lines)."""
+    lines = contract.INVOICE_LINES_SHEET
+    return not any(problem.code in _HISTORY_CODES or problem.sheet == lines or problem.sheet.startswith(f"{lines} ")
+                   for problem in result.problems)
+
+
+class _ChainAsWritten:
+    """The :func:`sheetbill.seals.prefix_digests` of the Invoice Lines a run wrote, as the next run computes
+    them, from the lines it read (``result.book.lines``, the rows before the ones it appended) and the lines
+    it appended, given a block at a time as they are parsed (:meth:`add`). Nothing (:meth:`digests` None)
+    when a row cannot be named: a block that does not follow the rows given so far, a row with Problems,
+    or a line out of issue order (the next run's order is computed from the invoices it reads: this
+    run's, history and new)."""
+
+    def __init__(self, result: RunResult):
+        invoices = result.invoices
+        self._rank = {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
+        self._read: Sequence[InvoiceLine] = result.book.lines
+        self._chain = PrefixDigests()
+        self._given = 0
+        self._last = 0
+        self._broken = False
+
+    def add(self, first: int, outcomes: list[Outcome]) -> None:
+        """The outcomes of the data rows from index ``first`` on, as the next run parses them."""
+        if self._broken:
+            return
+        if self._given == 0 and first and first == len(self._read):
+            self._lines(self._read, first)
+        if first != self._given:
+            self._broken = True
+            return
+        if any(found for _, _, _, found in outcomes):
+            self._broken = True
+            return
+        self._lines([outcome[1] for outcome in outcomes], first + len(outcomes))
+
+    def _lines(self, lines: Sequence[InvoiceLine], given: int) -> None:
+        last, rank = len(self._rank), self._rank
+        ranks = [rank.get(no, last) for no in map(attrgetter("invoice_no"), lines)]  # one rank per invoice
+        if ranks and (ranks[0] < self._last or any(later < earlier for earlier, later in pairwise(ranks))):
+            self._broken = True
+            return
+        self._chain.add([line.row for line in lines], [line.seal for line in lines])
+        self._last, self._given = (ranks[-1] if ranks else self._last), given
+
+    def digests(self) -> list[bytes] | None:
+        """The digests of the sheet's rows, every checkpoint of them, or None (see the class)."""
+        return None if self._broken or not self._given else self._chain.digests

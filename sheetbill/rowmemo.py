@@ -203,13 +203,16 @@ def _blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factor
 
 
 def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo, context: str,
-                     reads: Mapping[str, Read] | None = None) -> bool:
+                     reads: Mapping[str, Read] | None = None,
+                     each_block: Callable[[int, list[Outcome]], None] | None = None) -> bool:
     """Bring ``memo`` up to the table of ``sheet`` as a front end just wrote it: the blocks of the rows this
     run read (``memo.known``, this run's ``known_now``; kept as they are, not unpacked), and the rows written
     after them, parsed as the front end's :class:`~sheetbill.sheets.KnownRows` gives them (every row, when
     this run read none of them as known); ``memo.known_now`` gets the table's token and blocks. ``factory``
     and ``context`` as for :func:`read_table_memo`. False, with nothing read, when the front end cannot
-    prove the rows before them unchanged or give the rows after them."""
+    prove the rows before them unchanged or give the rows after them. ``each_block`` is given each block of
+    the rows written after them as it is parsed: the index of its first row among the data rows, and its
+    outcomes."""
     if sheet.known is None:
         return False
     columns, problems = column_map(sheet, spec)
@@ -222,7 +225,8 @@ def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., An
     before, added, keys = grown
     for key in keys:
         memo.kept[key] = memo.previous[key]
-    new_keys, _ = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added, packed=True)
+    new_keys, _ = _parse_added(sheet, spec, columns, factory, reads, memo, table, before, added, packed=True,
+                               each_block=each_block)
     memo.known_now[table] = (sheet.known.seen(), keys + new_keys)
     return True
 
@@ -261,11 +265,14 @@ def _known_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], 
 
 def _parse_added(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
                  reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes, before: int,
-                 added: Sequence[Sequence[Any]], packed: bool = False) -> tuple[list[bytes], list[list[Outcome]]]:
+                 added: Sequence[Sequence[Any]], packed: bool = False,
+                 each_block: Callable[[int, list[Outcome]], None] | None = None
+                 ) -> tuple[list[bytes], list[list[Outcome]]]:
     """The keys and outcomes of the ``added`` rows of a known sheet (after its first ``before`` data rows),
     parsed in blocks of :data:`BLOCK_ROWS` and kept in ``memo``; a block's key names the sheet's token
     and the block's place. ``packed``: each block is kept packed as soon as it is parsed, and its outcomes
-    are not returned (so a million of them are never held at once)."""
+    are not returned (so a million of them are never held at once); ``each_block`` is shown each block's
+    outcomes first, with the index of its first row among the data rows."""
     seen = repr(sheet.known.seen()).encode() if sheet.known is not None else b""
     keys, blocks = [], []
     for offset in range(0, len(added), BLOCK_ROWS):
@@ -273,6 +280,8 @@ def _parse_added(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], f
         tail = RawSheet(sheet.name, [sheet.rows[0], *chunk], sheet.first_row + before + offset, sheet.first_col,
                         sheet.sheet)
         outcomes = _parse_new(tail, spec, columns, 1, len(chunk) + 1, factory, reads, memo)
+        if each_block is not None:
+            each_block(before + offset, outcomes)
         key = hashlib.blake2b(table + seen + b"|%d" % offset, digest_size=16).digest()
         memo.kept[key] = pack(outcomes) if packed else outcomes
         keys.append(key)

@@ -245,13 +245,32 @@ CHECKPOINT_ROWS = 1024
 def prefix_digests(rows: Sequence[int], seals: Sequence[str | None], order: Sequence[int]) -> list[bytes]:
     """A digest of the sheet rows and seals of the first ``k * CHECKPOINT_ROWS`` rows in issue ``order``,
     for each ``k``: what a run keeps of the history it verified, to know the same prefix again."""
-    digest = hashlib.blake2b(digest_size=16)
-    digests = []
-    for start in range(0, len(order) - CHECKPOINT_ROWS + 1, CHECKPOINT_ROWS):
-        digest.update("\n".join([f"{rows[i]}{_SEP}{seals[i] or ''}" for i in order[start:start + CHECKPOINT_ROWS]])
-                      .encode(errors="surrogatepass") + b"\n")
-        digests.append(digest.digest())
-    return digests
+    digests = PrefixDigests()
+    digests.add([rows[i] for i in order], [seals[i] for i in order])
+    return digests.digests
+
+
+class PrefixDigests:
+    """:func:`prefix_digests` of rows given a few at a time, in issue order (:meth:`add`): ``digests``
+    holds those of every checkpoint passed so far."""
+
+    def __init__(self) -> None:
+        self.digests: list[bytes] = []
+        self._digest = hashlib.blake2b(digest_size=16)
+        self._pending: list[str] = []
+
+    def add(self, rows: Sequence[int], seals: Sequence[str | None]) -> None:
+        """The next rows in issue order: their sheet rows and their seals."""
+        pending = self._pending
+        pending.extend([f"{row}{_SEP}{seal or ''}" for row, seal in zip(rows, seals, strict=True)])
+        size = CHECKPOINT_ROWS
+        if len(pending) < size:
+            return
+        start = 0
+        for start in range(0, len(pending) - size + 1, size):
+            self._digest.update("\n".join(pending[start:start + size]).encode(errors="surrogatepass") + b"\n")
+            self.digests.append(self._digest.digest())
+        del pending[:start + size]
 
 
 def verified_prefix(digests: Sequence[bytes], known: Sequence[bytes], order: Sequence[int],

@@ -4,17 +4,23 @@ The oracle is a full read of the written workbook without any memo (python-calam
 reader): the records the memo holds for the sheet's current token, in order, must be those records,
 field for field (the spelling of amounts, the Seal and the sheet row included). The next run then reads
 no line of the sheet: the token the memo holds is the sheet's own.
+
+That the lines verify is handed over too: the memo's digests must be those a full read's lines give in
+issue order, and those lines must verify when every one of them is checked (the claim is true).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from sheetbill import book as book_module
 from sheetbill import contract
+from sheetbill import seals as seals_module
 from sheetbill.app import bill, memo_store
 from sheetbill.book import read_history
 from sheetbill.continuations import known_table
@@ -23,10 +29,11 @@ from sheetbill.io.xlsx import write_output_sheets
 from sheetbill.io.xlsx.file import XlsxWorkbook
 from sheetbill.io.xlsx.known import KnownPart
 from sheetbill.io.xlsx.read import open_workbook
-from sheetbill.models import InvoiceLine
+from sheetbill.models import Invoice, InvoiceLine
 from sheetbill.money import AmountPool
 from sheetbill.plugins.manager import Plugins
-from sheetbill.rowmemo import KNOWN_SHEETS, TableMemo
+from sheetbill.rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, TableMemo
+from sheetbill.seals import LINE_SEALED, LINE_TAX_SEALED, line_order, prefix_digests, spell_sealed, verify
 from tests.io.test_xlsx_append_runs import _generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,6 +120,79 @@ def test_the_next_run_reads_no_line_and_writes_what_a_run_without_memo_writes(tm
     assert read_rows == [0]  # the sheet was known, and none of its rows was read
     bill(XlsxWorkbook(reference, cache=False), as_of=_date())
     assert _parts(book) == _parts(reference)
+
+
+class _Counted(TableMemo):
+    """The read memo, noting how many sealed rows each run did not verify again."""
+
+    unchecked: list[int] = []
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        _Counted.unchecked.append(0)
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name == "unchecked" and value:
+            _Counted.unchecked[-1] = value
+
+
+def _full_check(book: Path) -> tuple[list, list[bytes]]:
+    """The Seal findings of every line of ``book`` checked (no memo), and the digests of its lines' rows and
+    seals in issue order: what a next run computes and compares with what the memo says verified."""
+    amounts = AmountPool("EUR")
+    with open_workbook(book, contract.sheets_a_run_reads()) as sheets:
+        invoices, problems = read_history(sheets, contract.INVOICES, Invoice, amounts)
+        lines, more = read_history(sheets, contract.INVOICE_LINES, InvoiceLine, amounts)
+    assert problems == more == []
+    order = line_order(invoices, lines)
+    seals = [line.seal for line in lines]
+    findings = verify(spell_sealed(lines, LINE_SEALED, LINE_TAX_SEALED, 2), seals, order,
+                      len(LINE_SEALED) + len(LINE_TAX_SEALED), len(LINE_SEALED))
+    return findings, prefix_digests([line.row for line in lines], seals, order)
+
+
+@pytest.mark.parametrize(("taxed", "sheet_rows"), [(False, None), (True, None), (False, 100)])
+def test_the_lines_a_run_wrote_are_handed_over_as_verified_and_not_checked_again(
+        tmp_path: Path, taxed: bool, sheet_rows: int | None, monkeypatch) -> None:
+    if sheet_rows is not None:
+        monkeypatch.setattr(file_module, "write_output_sheets", partial(write_output_sheets, _max_rows=sheet_rows))
+    monkeypatch.setattr(seals_module, "CHECKPOINT_ROWS", 16)
+    monkeypatch.setattr(book_module, "TableMemo", _Counted)
+    _Counted.unchecked = []
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", 400, taxed)
+    for seed in (None, 3, 4):
+        if seed is not None:
+            generator.append_day(book, 400, 12, seed=seed)
+        bill(XlsxWorkbook(book), as_of=_date())
+        findings, digests = _full_check(book)
+        memo = memo_store(XlsxWorkbook(book), Plugins()).load()
+        assert findings == [] and len(digests) > 10
+        assert memo.extras[SEALS_VERIFIED][contract.INVOICE_LINES_SHEET] == (2, digests)
+    lines = len(_full_read(book))
+    # the second and third runs checked only the lines after the last checkpoint the run before handed over
+    assert _Counted.unchecked[0] == 0 and 0 < lines - _Counted.unchecked[2] <= 16 + 12 * 3
+
+
+def test_a_run_that_found_an_edited_line_hands_over_no_claim_and_the_edit_stays_reported(tmp_path: Path,
+                                                                                         monkeypatch) -> None:
+    import openpyxl
+
+    monkeypatch.setattr(seals_module, "CHECKPOINT_ROWS", 2)
+
+    book = shutil.copy(ROOT / "workbooks" / "demo-medical.xlsx", tmp_path / "demo.xlsx")
+    bill(XlsxWorkbook(book), as_of=_date())
+    opened = openpyxl.load_workbook(book)
+    sheet = opened[contract.INVOICE_LINES_SHEET]
+    amount = [cell.value for cell in sheet[1]].index("Amount") + 1
+    sheet.cell(3, amount).value = float(sheet.cell(3, amount).value) + 1
+    opened.save(book)
+    for day in range(3):  # found, then found again, with the memo, by the runs of the next days
+        outcome = bill(XlsxWorkbook(book), as_of=_date() + dt.timedelta(days=day))
+        edited = [p for p in outcome.result.problems if p.code == "edited-history"]
+        assert [(p.sheet, p.row, p.column) for p in edited] == [(contract.INVOICE_LINES_SHEET, 3, "Amount")]
+    assert _full_check(book)[0]  # the line does not verify
 
 
 def _date():

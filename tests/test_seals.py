@@ -225,3 +225,24 @@ def test_issue_order_is_by_issue_date_then_number_with_undated_rows_last():
         expected = sorted(range(len(invoices)), key=lambda i: (invoices[i].issue_date or dt.date.max,
                                                                invoices[i].invoice_no, i))
         assert seals_module.invoice_order(invoices) == expected
+
+
+def test_prefix_digests_given_a_few_rows_at_a_time_are_those_of_all_rows_at_once(monkeypatch):
+    """The handover digests the lines as they are parsed (:class:`PrefixDigests`); a next run digests all
+    its lines at once (:func:`prefix_digests`): every way of cutting the rows gives the same digests."""
+    import random
+
+    monkeypatch.setattr(seals_module, "CHECKPOINT_ROWS", 5)
+    rng = random.Random(7)
+    rows = list(range(2, 60))
+    seals = [None if rng.random() < 0.1 else f"{rng.getrandbits(40):010x}.abcd.EFG" for _ in rows]
+    whole = seals_module.prefix_digests(rows, seals, list(range(len(rows))))
+    assert len(whole) == len(rows) // 5
+    for _ in range(20):
+        digests, start = seals_module.PrefixDigests(), 0
+        while start < len(rows):
+            stop = start + rng.choice([0, 1, 3, 5, 7, 12])
+            digests.add(rows[start:stop], seals[start:stop])
+            start = stop
+        assert digests.digests == whole
+    assert seals_module.prefix_digests(rows, seals, list(range(len(rows)))[::-1]) != whole
