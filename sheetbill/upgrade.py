@@ -27,18 +27,32 @@ _TRANSFER_REASON = re.compile(r"^transfer from (\S+) \(")
 
 def related_invoice_of(line: InvoiceLine) -> str | None:
     """The invoice a 0.1.0 credit or transfer line names in its Reason, else ``None``."""
-    match = _CREDIT_REASON.match(line.reason or "") or _TRANSFER_REASON.match(line.reason or "")
+    return _related_in(line.reason or "")
+
+
+def _related_in(reason: str) -> str | None:
+    match = _CREDIT_REASON.match(reason) or _TRANSFER_REASON.match(reason)
     return match[1] if match else None
 
 
 def upgrade_lines(lines: list[InvoiceLine]) -> list[InvoiceLine]:
-    """``lines`` with Related Invoice filled in where only the Reason named it."""
+    """``lines`` with Related Invoice filled in where only the Reason named it (each Reason text is
+    looked at once: a year of lines has a few dozen)."""
+    related_in: dict[str, str | None] = {}
     upgraded = []
     for line in lines:
-        if line.related_invoice is None and line.reason and (related := related_invoice_of(line)):
-            line = replace(line, related_invoice=related)
+        reason = line.reason
+        if line.related_invoice is None and reason:
+            related = related_in.get(reason, _UNSEEN)
+            if related is _UNSEEN:
+                related = related_in[reason] = _related_in(reason)
+            if related:
+                line = replace(line, related_invoice=related)
         upgraded.append(line)
     return upgraded
+
+
+_UNSEEN = object()
 
 
 def upgrade_reminders(book) -> list[Reminder]:
