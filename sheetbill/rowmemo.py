@@ -321,7 +321,8 @@ def seal_findings(sheet: str, records: Sequence[Any], sealed: Sequence[tuple[str
     known = memo.verified.get(sheet)
     if isinstance(known, tuple) and len(known) == 2 and known[0] == places and isinstance(known[1], list):
         fresh = memo.fresh.get(sheet, set())
-        skip = verified_prefix(digests, known[1], order, lambda index: records[index].row not in fresh)
+        skip = verified_prefix(digests, known[1], order,
+                               (lambda index: records[index].row not in fresh) if fresh else None)
     values: list[tuple[str, ...]] = [()] * len(records)
     rest = order[skip:]
     for index, spelled in zip(rest, spell_sealed([records[i] for i in rest], sealed, taxed, places), strict=True):

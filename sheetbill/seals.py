@@ -171,8 +171,10 @@ def line_order(invoices: Sequence[object], lines: Sequence[object]) -> list[int]
     """Indexes of ``lines`` in issue order: their invoice's issue order, then their position among that
     invoice's lines (lines of one invoice are issued together, in the order they are listed)."""
     rank = {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
-    last = len(rank)
-    keys = [(rank.get(no, last), no) for no in map(attrgetter("invoice_no"), lines)]
+    numbers = list(map(attrgetter("invoice_no"), lines))
+    last = len(rank)  # lines of an invoice no longer listed come after all others, by invoice number
+    rank.update({no: last + n for n, no in enumerate(sorted(set(numbers).difference(rank)))})
+    keys = [rank[no] for no in numbers]
     return sorted(range(len(lines)), key=keys.__getitem__)  # stable: a line's position breaks ties
 
 
@@ -204,15 +206,16 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
     checked again, and their ``values`` are not needed.
     """
     base = width if base is None else base
-    parsed = [seal.split(".") if seal else None for seal in seals]
     by_link: dict[str, list[str]] | None = None
     findings: list[Finding] = []
-    previous = next((parsed[i][0] for i in reversed(order[:skip]) if parsed[i]), GENESIS)
+    # the seals of the rows skipped are not looked at, but for the last one's chain
+    previous = next((seals[order[i]].split(".")[0] for i in range(skip - 1, -1, -1) if seals[order[i]]), GENESIS)
     blake2b = hashlib.blake2b
     for index in order[skip:]:
-        stored = parsed[index]
-        if stored is None:
+        seal = seals[index]
+        if not seal:
             continue
+        stored = seal.split(".")
         if len(stored) != 3 or len(stored[0]) != CHAIN_HEX or len(stored[1]) != LINK_HEX or \
                 len(stored[2]) not in (width, base):
             findings.append(Finding(index, "edited", (width,)))
@@ -227,7 +230,7 @@ def verify(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order
         # _chain(previous, row), inlined: this line runs once per row of the largest sheet
         if blake2b(_SEP.join(row).encode(), digest_size=_DIGEST, key=previous.encode()).hexdigest() != chain:
             if by_link is None:
-                by_link = _chains_by_link(parsed)
+                by_link = _chains_by_link([text.split(".") if text else None for text in seals])
             candidates = by_link.get(link, [])
             if not any(_chain(candidate, row) == chain for candidate in candidates):
                 changed = tuple(i for i, (old, new) in enumerate(zip(columns, _columns(row), strict=True))
@@ -274,10 +277,11 @@ class PrefixDigests:
 
 
 def verified_prefix(digests: Sequence[bytes], known: Sequence[bytes], order: Sequence[int],
-                    unchanged: Callable[[int], bool]) -> int:
+                    unchanged: Callable[[int], bool] | None) -> int:
     """How many rows at the start of issue ``order`` verify without being checked: the whole checkpoints
     whose :func:`prefix_digests` are those ``known`` to have verified before (the same rows with the
-    same seals in the same order) and whose rows are all ``unchanged`` (the same values as then).
+    same seals in the same order) and whose rows are all ``unchanged`` (the same values as then; None:
+    every row is).
 
     A row's check depends only on its values, its seal and the seals before it in issue order, so such
     a prefix verifies now as it did then.
@@ -287,6 +291,8 @@ def verified_prefix(digests: Sequence[bytes], known: Sequence[bytes], order: Seq
         if mine != theirs:
             break
         matching += 1
+    if unchanged is None:
+        return matching * CHECKPOINT_ROWS
     for position, index in enumerate(order[:matching * CHECKPOINT_ROWS]):
         if not unchanged(index):
             return position // CHECKPOINT_ROWS * CHECKPOINT_ROWS

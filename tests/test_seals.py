@@ -246,3 +246,27 @@ def test_prefix_digests_given_a_few_rows_at_a_time_are_those_of_all_rows_at_once
             start = stop
         assert digests.digests == whole
     assert seals_module.prefix_digests(rows, seals, list(range(len(rows)))[::-1]) != whole
+
+
+def test_line_order_is_the_invoices_issue_order_then_the_sheet_order_with_lines_of_missing_invoices_last():
+    """The definition, spelled out: a line's key is its invoice's place in issue order (issue date, then
+    number; undated last), lines of invoices not listed after all others by invoice number, ties by position."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(30):
+        invoices = [Invoice(f"INV-{n:03d}", "invoice", rng.choice([None, dt.date(2026, 1, rng.randint(1, 5))]),
+                            None, "customer", "C1", "", "C1", Decimal("1.00"), None)
+                    for n in rng.sample(range(100), rng.randint(0, 12))]
+        numbers = [invoice.invoice_no for invoice in invoices] + [f"INV-{n:03d}" for n in range(100, 104)]
+        lines = [_Line(rng.choice(numbers)) for _ in range(rng.randint(0, 40))] if numbers else []
+        listed = sorted(invoices, key=lambda i: (i.issue_date or dt.date.max, i.invoice_no))
+        rank = {invoice.invoice_no: n for n, invoice in enumerate(listed)}
+        expected = sorted(range(len(lines)), key=lambda i: (rank.get(lines[i].invoice_no, len(rank)),
+                                                            lines[i].invoice_no, i))
+        assert seals_module.line_order(invoices, lines) == expected
+
+
+class _Line:
+    def __init__(self, invoice_no: str):
+        self.invoice_no = invoice_no
