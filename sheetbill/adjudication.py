@@ -21,11 +21,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .book import Book
-from .decision_memo import CustomerDecisions, DecisionMemo, Remembered, context_key, customer_key, field_values
+from .decision_memo import CustomerDecisions, DecisionMemo, context_key, customer_key
+from .decisions import Decision, Decisions, Share, as_remembered
 from .i18n import Msg, msg
 from .models import BillToType, Charge, Coverage, Payer, PayerType, SecondaryMethod
 from .money import ZERO
@@ -33,61 +34,6 @@ from .plugins.manager import PluginError, Plugins, Refused
 from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
 from .tax import charge_gross_and_net
-
-
-@dataclass(frozen=True, slots=True)
-class Share:
-    """What one party is billed for one charge.
-
-    Attributes:
-        bill_to_type: :class:`~sheetbill.models.BillToType`.
-        bill_to_id: the payer's or the customer's ID.
-        amount: the party's share.
-        adjustment: contractual write-off recorded on this party's line (primary payer only).
-        reason: why (see :class:`sheetbill.models.InvoiceLine`).
-        billed_code: the code on this party's invoice (the payer's code system for payers).
-        member_id: the customer's member ID with this payer.
-    """
-
-    bill_to_type: str
-    bill_to_id: str
-    amount: Decimal
-    adjustment: Decimal
-    reason: str
-    billed_code: str
-    member_id: str | None = None
-
-
-_share_values = field_values(Share)
-
-
-@dataclass(slots=True)
-class Decision:
-    """The outcome for one charge: shares, or why it is held.
-
-    Attributes:
-        charge: the charge.
-        charge_amount: price x quantity, rounded, or the primary payer's fee (``sheetbill_charge_amount``);
-            with net prices in a taxed workbook its tax added: the gross amount the parties split.
-        shares: one per paying party, payers by priority, the customer last; they add up (with the
-            adjustment) to ``charge_amount``. Empty when held.
-        held: why nothing of the charge is billed yet (``prior authorization``, ``plugin error``,
-            ``refused`` (a plugin refused it with a Problem on the charge's row),
-            ``code mapping missing``, ``payer plugin missing``, or ``upcoming`` for a charge dated
-            after the as-of date that only carries advice); ``None`` when it can be billed.
-        problems: what the clerk must fix before the charge can be billed.
-        advice: sentences for the clerk about this customer.
-        coverage_gap: for a charge no coverage was active for although the customer has coverage
-            rows, what is wrong (``coverage ended 2026-03-31``).
-    """
-
-    charge: Charge
-    charge_amount: Decimal
-    shares: list[Share] = field(default_factory=list)
-    held: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    advice: list[Msg | str] = field(default_factory=list)
-    coverage_gap: Msg | None = None
 
 
 @dataclass(slots=True)
@@ -170,7 +116,7 @@ class Adjudicated:
         customers_reused: customers whose decisions came from the memo.
     """
 
-    decisions: dict[str, Decision]
+    decisions: Decisions
     memo: DecisionMemo
     customers_decided: int = 0
     customers_reused: int = 0
@@ -197,19 +143,18 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     due: dict[str, list[Charge]] = defaultdict(list)
     upcoming: dict[str, list[Charge]] = defaultdict(list)
     later_all: list[Charge] = []
-    decisions: dict[str, Decision] = {}  # every due charge in the order they are decided, filled in below
+    decisions = Decisions()  # every due charge in the order they are decided, filled in below
     for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
         if charge.date > until:
             upcoming[charge.customer_id].append(charge)
             later_all.append(charge)
         else:
             due[charge.customer_id].append(charge)
-            decisions[charge.charge_id] = None  # type: ignore[assignment]  # its place in the order
+            decisions.reserve(charge.charge_id)
     context = context_key(book, plugins, until) if remember or memo is not None else b""
     previous = memo.reusable(context) if memo is not None else {}
     per_service = _PerService(plugins)
-    shares: dict[tuple, Share] = {}
-    advised: dict[str, Decision] = {}
+    advised: dict[str, Decision | tuple] = {}
     remembered: dict[str, CustomerDecisions] = {}
     decided = reused = 0
     for customer_id in dict.fromkeys([*due, *upcoming]):
@@ -220,25 +165,29 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         if entry is not None and entry.key == key:
             reused += 1
             for charge, kept in zip(charges, entry.due, strict=True):
-                decisions[charge.charge_id] = _restore(kept, charge, shares)
+                decisions.add_kept(kept, charge)
             for position, kept in entry.upcoming:
-                advised[later[position].charge_id] = _restore(kept, later[position], shares)
+                advised[later[position].charge_id] = (kept, later[position])
         else:
             decided += 1
             made, advice = _decide_customer(book, plugins, per_service, charges, later, coverages, payer_problem)
             for decision in made:
-                decisions[decision.charge.charge_id] = decision
+                decisions.add(decision)
             for decision in advice:
                 advised[decision.charge.charge_id] = decision
             if context:
                 where = {charge.charge_id: position for position, charge in enumerate(later)}
-                entry = CustomerDecisions(key, tuple(map(_remember, made)),
-                                          tuple((where[d.charge.charge_id], _remember(d)) for d in advice))
+                entry = CustomerDecisions(key, tuple(map(as_remembered, made)),
+                                          tuple((where[d.charge.charge_id], as_remembered(d)) for d in advice))
         if context and entry is not None:
             remembered[customer_id] = entry
     for charge in later_all:
-        if charge.charge_id in advised:
-            decisions.setdefault(charge.charge_id, advised[charge.charge_id])
+        made_or_kept = advised.get(charge.charge_id)
+        if made_or_kept is not None and charge.charge_id not in decisions:
+            if isinstance(made_or_kept, tuple):
+                decisions.add_kept(*made_or_kept)
+            else:
+                decisions.add(made_or_kept)
     return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused)
 
 
@@ -266,25 +215,6 @@ def _decide_customer(book: Book, plugins: Plugins, per_service: _PerService, due
     if not upcoming or not coverages:
         return decisions, []
     return decisions, _advise_upcoming(book, plugins, upcoming, {upcoming[0].customer_id: coverages}, payer_problem)
-
-
-def _remember(decision: Decision) -> Remembered:
-    """A decision without its charge, as plain immutable tuples (nothing a caller does to it changes the memo)."""
-    return (decision.charge_amount, tuple(map(_share_values, decision.shares)), decision.held,
-            tuple(decision.problems), tuple(decision.advice), decision.coverage_gap)
-
-
-def _restore(kept: Remembered, charge: Charge, shares: dict[tuple, Share]) -> Decision:
-    """A remembered decision bound to this run's charge (equal to the one it was made for), with new lists.
-    ``shares`` holds the Share made of each tuple so far (equal shares are frozen: one object serves all)."""
-    amount, values, held, problems, advice, gap = kept
-    made = []
-    for share in values:
-        try:
-            made.append(shares[share])
-        except KeyError:
-            made.append(shares.setdefault(share, Share(*share)))
-    return Decision(charge, amount, made, held, [*problems] if problems else [], [*advice] if advice else [], gap)
 
 
 def _role(position: int) -> str:

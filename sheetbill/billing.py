@@ -18,14 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 from operator import attrgetter
 
-from .adjudication import Decision, listed_amount
+from .adjudication import listed_amount
 from .book import Book
+from .decisions import Decision, Decisions
 from .i18n import msg
 from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, PaymentType
 from .money import ZERO, quantize, quantum
@@ -154,10 +155,14 @@ _UNTAXED = ()
 _TAXED = "taxed"
 
 
-def issue(book: Book, decisions: Mapping[str, Decision]) -> IssueReport:
-    """Issue invoices for unbilled charges, credit notes for changed ones, and transfer invoices."""
-    problems = [problem for decision in decisions.values() for problem in decision.problems]
-    advice = [Advice(d.charge.customer_id, "", "coverage", text) for d in decisions.values() for text in d.advice]
+def issue(book: Book, decisions: Decisions) -> IssueReport:
+    """Issue invoices for unbilled charges, credit notes for changed ones, and transfer invoices.
+
+    Of a charge billed already only its decision's charge amount is looked at (and its problems and
+    advice, as every charge's): the decisions the adjudication kept from the last run are not made.
+    """
+    problems = decisions.problems()
+    advice = [Advice(customer_id, "", "coverage", text) for customer_id, text in decisions.advice()]
     active = active_lines(book.invoices, book.lines)
     credits = _credits_for_changed_charges(book, decisions, active)
     pending = _unbilled_shares(book, decisions, active)
@@ -166,7 +171,7 @@ def issue(book: Book, decisions: Mapping[str, Decision]) -> IssueReport:
     return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice))
 
 
-def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
+def _credits_for_changed_charges(book: Book, decisions: Decisions,
                                  active: dict[str, list[InvoiceLine]]) -> dict[str, list[_LineFields]]:
     """Credit-note lines, by credited invoice, for billed charges that changed or disappeared.
 
@@ -184,15 +189,14 @@ def _credits_for_changed_charges(book: Book, decisions: Mapping[str, Decision],
         if charge is None and charge_id in book.charge_ids_present:
             continue  # the row is there but has a problem this run: leave its invoice alone
         if charge is not None and charge.date <= as_of:
-            decision = decisions.get(charge_id)
-            amount = decision.charge_amount if decision is not None else None
+            amount = decisions.charge_amount(charge_id)
             now = _fingerprint_of_charge(amount, charge)
             for line in lines:
                 if _fingerprint_of_line(line) != now:
                     break
             else:
                 continue
-            if decision is not None and book.taxed and any(line.net is None for line in lines):
+            if amount is not None and book.taxed and any(line.net is None for line in lines):
                 # a line issued before tax compares with the charge as priced: turning tax on re-taxes nothing
                 before = _fingerprint_of_charge(listed_amount(book, charge), charge)
                 if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
@@ -218,15 +222,18 @@ def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
     return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption, False)
 
 
-def _unbilled_shares(book: Book, decisions: Mapping[str, Decision],
+def _unbilled_shares(book: Book, decisions: Decisions,
                      active: dict[str, list[InvoiceLine]]) -> dict[tuple, list[_Pending]]:
     """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every adjudicated charge not billed
     yet; in a taxed workbook each line carries its net (:func:`sheetbill.tax.share_nets`) and tax."""
     pending: dict[tuple, list[_Pending]] = defaultdict(list)
     taxes, money = book.taxes, book.amounts.money
     gross_prices = book.settings.prices_include_tax
-    for charge_id, decision in decisions.items():
-        if active.get(charge_id) or decision.held or decision.problems:
+    for charge_id in decisions:
+        if active.get(charge_id):
+            continue  # billed: its decision is not made (see :class:`sheetbill.decisions.Decisions`)
+        decision = decisions[charge_id]
+        if decision.held or decision.problems:
             continue
         charge = decision.charge
         service_code = charge.service_code

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 MEMO_FORMAT = 1
 
 #: One decision as remembered, without its charge: charge amount, shares (each the tuple of its fields),
-#: held, problems, advice and coverage gap (the fields of :class:`~sheetbill.adjudication.Decision` after
+#: held, problems, advice and coverage gap (the fields of :class:`~sheetbill.decisions.Decision` after
 #: ``charge``). Plain tuples: a memo of 100,000 decisions pickles and loads in a fraction of a second.
 Remembered = tuple[Decimal, tuple[tuple, ...], str | None, tuple[Problem, ...], tuple["Msg | str", ...], Msg | None]
 

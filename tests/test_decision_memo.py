@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 
+from sheetbill import decisions as decisions_module
 from sheetbill.adjudication import adjudicate_all
 from sheetbill.billing import active_lines, lines_in_issue_order
 from sheetbill.book import load_book
@@ -347,6 +348,29 @@ def test_credit_notes_list_the_changed_charges_in_charge_id_order_whatever_the_s
         assert ids == sorted(ids)
     assert [line.charge_id for line in credited] != sorted(line.charge_id for line in credited) or len(credits) == 1
     assert results[0].issued == results[1].issued
+
+
+def test_a_run_makes_no_remembered_decision_of_a_charge_billed_already(monkeypatch):
+    """Issuing asks a billed charge's decision only for its charge amount, problems and advice, which the
+    memo holds: the decisions of unchanged customers are made (restored) only for their unbilled charges."""
+    workbook = Workbook(5)
+    plugins = plugins_with(Recorder("1"))
+    first = run_billing(workbook.sheets(), plugins=plugins)
+    workbook.history = {name: value for name, value in with_outputs(workbook.sheets(), first.outputs).items()
+                        if name in ("Invoices", "Invoice Lines", "Reminders", "Collections")}
+    workbook.add_charges(3)
+    made: list[str] = []
+    restore = decisions_module.restore
+    monkeypatch.setattr(decisions_module, "restore",
+                        lambda kept, charge, shares: made.append(charge.charge_id) or restore(kept, charge, shares))
+    with_memo = run_billing(workbook.sheets(), plugins=plugins, decision_memo=first.decision_memo)
+    restored = list(made)
+    without = run_billing(workbook.sheets(), plugins=plugins)
+    assert written(with_memo) == written(without)
+    assert (with_memo.problems, with_memo.advice) == (without.problems, without.advice)
+    billed = {line.charge_id for line in first.issued.lines}
+    unbilled = {charge.charge_id for charge in without.book.charges} - billed
+    assert len(billed) > 50 and restored and set(restored) <= unbilled
 
 
 def test_with_built_in_payers_alone_the_memo_serves_the_next_days_too():

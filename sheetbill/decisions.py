@@ -1,0 +1,168 @@
+"""A charge's decision (:class:`Decision`: who pays which share of it, or why it is held) and the
+decisions of a run (:class:`Decisions`), those remembered from the last run made only when asked for.
+
+The adjudication (:mod:`sheetbill.adjudication`) decides each charge, or takes a customer's decisions
+from the last run's memo (:mod:`sheetbill.decision_memo`) when none of its inputs changed. In the daily
+click that is nearly every charge of the year, and most of them are billed already: issuing needs of
+them only the charge amount (is the billed charge unchanged?) and the problems and advice, which the
+memo holds as they are. So :class:`Decisions` keeps a remembered decision as the memo gives it, with
+its charge, and makes the :class:`Decision` (its lists and shares) only when someone asks for it:
+for the charges not billed yet. Asked for, it is the same decision either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .decision_memo import Remembered, field_values
+from .i18n import Msg
+from .models import Charge
+from .problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """What one party is billed for one charge.
+
+    Attributes:
+        bill_to_type: :class:`~sheetbill.models.BillToType`.
+        bill_to_id: the payer's or the customer's ID.
+        amount: the party's share.
+        adjustment: contractual write-off recorded on this party's line (primary payer only).
+        reason: why (see :class:`sheetbill.models.InvoiceLine`).
+        billed_code: the code on this party's invoice (the payer's code system for payers).
+        member_id: the customer's member ID with this payer.
+    """
+
+    bill_to_type: str
+    bill_to_id: str
+    amount: Decimal
+    adjustment: Decimal
+    reason: str
+    billed_code: str
+    member_id: str | None = None
+
+
+_share_values = field_values(Share)
+
+
+@dataclass(slots=True)
+class Decision:
+    """The outcome for one charge: shares, or why it is held.
+
+    Attributes:
+        charge: the charge.
+        charge_amount: price x quantity, rounded, or the primary payer's fee (``sheetbill_charge_amount``);
+            with net prices in a taxed workbook its tax added: the gross amount the parties split.
+        shares: one per paying party, payers by priority, the customer last; they add up (with the
+            adjustment) to ``charge_amount``. Empty when held.
+        held: why nothing of the charge is billed yet (``prior authorization``, ``plugin error``,
+            ``refused`` (a plugin refused it with a Problem on the charge's row),
+            ``code mapping missing``, ``payer plugin missing``, or ``upcoming`` for a charge dated
+            after the as-of date that only carries advice); ``None`` when it can be billed.
+        problems: what the clerk must fix before the charge can be billed.
+        advice: sentences for the clerk about this customer.
+        coverage_gap: for a charge no coverage was active for although the customer has coverage
+            rows, what is wrong (``coverage ended 2026-03-31``).
+    """
+
+    charge: Charge
+    charge_amount: Decimal
+    shares: list[Share] = field(default_factory=list)
+    held: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    advice: list[Msg | str] = field(default_factory=list)
+    coverage_gap: Msg | None = None
+
+
+_share_values = field_values(Share)
+
+
+def as_remembered(decision: Decision) -> Remembered:
+    """A decision without its charge, as plain immutable tuples (nothing a caller does to it changes the memo)."""
+    return (decision.charge_amount, tuple(map(_share_values, decision.shares)), decision.held,
+            tuple(decision.problems), tuple(decision.advice), decision.coverage_gap)
+
+
+def restore(kept: Remembered, charge: Charge, shares: dict[tuple, Share]) -> Decision:
+    """A remembered decision bound to this run's charge (equal to the one it was made for), with new lists.
+    ``shares`` holds the Share made of each tuple so far (equal shares are frozen: one object serves all)."""
+    amount, values, held, problems, advice, gap = kept
+    made = []
+    for share in values:
+        try:
+            made.append(shares[share])
+        except KeyError:
+            made.append(shares.setdefault(share, Share(*share)))
+    return Decision(charge, amount, made, held, [*problems] if problems else [], [*advice] if advice else [], gap)
+
+
+class Decisions(Mapping[str, Decision]):
+    """The decisions of a run by Charge ID, in the order they were added (:meth:`add`, :meth:`add_kept`).
+
+    A decision added as remembered (:meth:`add_kept`) is made (:func:`restore`) the first time it is
+    looked up, and is that object from then on. :meth:`charge_amount`, :meth:`problems` and
+    :meth:`advice` answer without making any.
+    """
+
+    __slots__ = ("_entries", "_shares")
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Decision | tuple[Remembered, Charge] | None] = {}
+        self._shares: dict[tuple, Share] = {}
+
+    def reserve(self, charge_id: str) -> None:
+        """Give ``charge_id`` its place in the order; its decision is added later."""
+        self._entries[charge_id] = None
+
+    def add(self, decision: Decision) -> None:
+        """``decision``, under its charge's ID (in that ID's place when it has one)."""
+        self._entries[decision.charge.charge_id] = decision
+
+    def add_kept(self, kept: Remembered, charge: Charge) -> None:
+        """The decision remembered as ``kept`` for ``charge`` (equal to the one it was made for)."""
+        self._entries[charge.charge_id] = (kept, charge)
+
+    def __getitem__(self, charge_id: str) -> Decision:
+        entry = self._entries[charge_id]
+        if type(entry) is tuple:
+            entry = self._entries[charge_id] = restore(entry[0], entry[1], self._shares)
+        if entry is None:
+            raise KeyError(charge_id)
+        return entry
+
+    def __contains__(self, charge_id: object) -> bool:
+        return self._entries.get(charge_id) is not None  # type: ignore[call-overload]
+
+    def __iter__(self) -> Iterator[str]:
+        return (charge_id for charge_id, entry in self._entries.items() if entry is not None)
+
+    def __len__(self) -> int:
+        return sum(entry is not None for entry in self._entries.values())
+
+    def charge_amount(self, charge_id: str) -> Decimal | None:
+        """The charge amount of ``charge_id``'s decision (None when it has none)."""
+        entry = self._entries.get(charge_id)
+        if entry is None:
+            return None
+        return entry[0][0] if type(entry) is tuple else entry.charge_amount
+
+    def problems(self) -> list[Problem]:
+        """Every decision's problems, decision by decision."""
+        found: list[Problem] = []
+        for entry in self._entries.values():
+            if entry is not None:
+                found.extend(entry[0][3] if type(entry) is tuple else entry.problems)
+        return found
+
+    def advice(self) -> list[tuple[str, Msg | str]]:
+        """Every decision's advice, decision by decision, each with its charge's Customer ID."""
+        found: list[tuple[str, Msg | str]] = []
+        for entry in self._entries.values():
+            if entry is None:
+                continue
+            charge, texts = (entry[1], entry[0][4]) if type(entry) is tuple else (entry.charge, entry.advice)
+            found.extend((charge.customer_id, text) for text in texts)
+        return found
