@@ -522,17 +522,20 @@ def correction_advice(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine],
     day (the second click) gives the same Advice sheet, and the next day's run no longer repeats it.
     """
     today = {inv.invoice_no: inv for inv in invoices if inv.issue_date == as_of}
-    # Each charge's documents of today in issue order: a charge whose last one is a credit note was
-    # deleted (even when it was billed again earlier today); otherwise the first invoice after a
-    # credit note is the corrected charge's.
+    if not any(invoice.kind == InvoiceKind.CREDIT_NOTE for invoice in today.values()):
+        return []
+    todays_lines = [line for line in lines if line.invoice_no in today]
+    # Each charge's documents of today in issue order (today's lines keep their places relative to each
+    # other): a charge whose last one is a credit note was deleted (even when it was billed again earlier
+    # today); otherwise the first invoice after a credit note is the corrected charge's.
     events: dict[str, list[Invoice]] = defaultdict(list)
-    for line in lines_in_issue_order(invoices, lines):
-        document = today.get(line.invoice_no)
-        if line.charge_id and document is not None and document not in events[line.charge_id]:
+    for line in lines_in_issue_order(list(today.values()), todays_lines):
+        document = today[line.invoice_no]
+        if line.charge_id and document not in events[line.charge_id]:
             events[line.charge_id].append(document)
     advice = []
-    for line in lines:
-        credit = today.get(line.invoice_no)
+    for line in todays_lines:
+        credit = today[line.invoice_no]
         if credit is None or credit.kind != InvoiceKind.CREDIT_NOTE or not line.charge_id:
             continue
         history = events[line.charge_id]
