@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from operator import attrgetter
 
 from .book import Book
 from .decision_memo import CustomerDecisions, DecisionMemo, context_key, customer_key
@@ -144,7 +145,9 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     upcoming: dict[str, list[Charge]] = defaultdict(list)
     later_all: list[Charge] = []
     decisions = Decisions()  # every due charge in the order they are decided, filled in below
-    for charge in sorted(book.charges, key=lambda c: (c.date, c.charge_id)):
+    in_order = sorted(book.charges, key=attrgetter("charge_id"))
+    in_order.sort(key=attrgetter("date"))  # stable: by Charge ID within a date (no tuple made per charge)
+    for charge in in_order:
         if charge.date > until:
             upcoming[charge.customer_id].append(charge)
             later_all.append(charge)
