@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from . import contract, contract_bank
@@ -566,8 +567,17 @@ def _ids_in_column(sheet: RawSheet | None, header: str) -> set[str]:
     if sheet is None or not sheet.rows:
         return set()
     wanted = normalize(header)
-    for index, cell in enumerate(sheet.rows[0]):
-        if normalize(cell) == wanted:
-            return {to_text(r[index]) for r in sheet.rows[1:] if index < len(r) and not is_blank(r[index])}
-    return set()
+    index = next((i for i, cell in enumerate(sheet.rows[0]) if normalize(cell) == wanted), None)
+    if index is None:
+        return set()
+    ids: set[str] = set()
+    for row in islice(sheet.rows, 1, None):  # is_blank and to_text, inline for text: once per charge
+        value = row[index] if index < len(row) else None
+        if value.__class__ is str:
+            value = value.strip()
+            if value:
+                ids.add(value)
+        elif value is not None and not is_blank(value):
+            ids.add(to_text(value))
+    return ids
 

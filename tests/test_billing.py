@@ -91,10 +91,11 @@ def test_a_deleted_charge_is_credited_and_the_invoice_cancelled():
     assert status == {"R-000001": "Cancelled", "R-000002": "Applied"}
 
 
-def test_a_billed_charge_with_a_typo_is_not_taken_for_deleted():
+@pytest.mark.parametrize("typed_id", ["1", " 1 ", 1.0, 1])  # as text, padded, as a number cell
+def test_a_billed_charge_with_a_typo_is_not_taken_for_deleted(typed_id):
     sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
     after = with_outputs(sheets, run(sheets).outputs)
-    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", "two", None))
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, (typed_id, "2026-02-01", "C1", "S", "two", None))
     result = run(after)
     assert result.new_invoices == []
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [("Charges", 2, "Quantity")]
