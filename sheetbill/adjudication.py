@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from operator import attrgetter
 
@@ -115,12 +115,15 @@ class Adjudicated:
         memo: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`).
         customers_decided: customers decided in this run (the others' decisions came from the memo).
         customers_reused: customers whose decisions came from the memo.
+        due: each customer's due charges in the order they were decided (the order of its decisions in
+            the memo), by Customer ID.
     """
 
     decisions: Decisions
     memo: DecisionMemo
     customers_decided: int = 0
     customers_reused: int = 0
+    due: Mapping[str, list[Charge]] = field(default_factory=dict)
 
 
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None,
@@ -144,7 +147,14 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     due: dict[str, list[Charge]] = defaultdict(list)
     upcoming: dict[str, list[Charge]] = defaultdict(list)
     later_all: list[Charge] = []
-    decisions = Decisions()  # every due charge in the order they are decided, filled in below
+    per_service = _PerService(plugins)
+
+    def decide_again(customer_id: str) -> list[Decision]:
+        made, _ = _decide_customer(book, plugins, per_service, due.get(customer_id, []),
+                                   upcoming.get(customer_id, []), by_customer.get(customer_id, []), payer_problem)
+        return made
+
+    decisions = Decisions(decide_again)  # every due charge in the order they are decided, filled in below
     in_order = sorted(book.charges, key=attrgetter("charge_id"))
     in_order.sort(key=attrgetter("date"))  # stable: by Charge ID within a date (no tuple made per charge)
     for charge in in_order:
@@ -156,7 +166,6 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
             decisions.reserve(charge.charge_id)
     context = context_key(book, plugins, until) if remember or memo is not None else b""
     previous = memo.reusable(context) if memo is not None else {}
-    per_service = _PerService(plugins)
     advised: dict[str, Decision | tuple] = {}
     remembered: dict[str, CustomerDecisions] = {}
     decided = reused = 0
@@ -191,7 +200,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
                 decisions.add_kept(*made_or_kept)
             else:
                 decisions.add(made_or_kept)
-    return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused)
+    return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused, due)
 
 
 def _payer_problems(book: Book, plugins: Plugins) -> dict[str, Problem]:

@@ -55,12 +55,15 @@ class IssueReport:
         lines: their lines.
         problems: why some charges or transfers were not billed.
         advice: coverage advice from the adjudication's decisions.
+        billed: the Charge IDs billed after this run: by lines issued before and not credited, or by
+            this run's invoices.
     """
 
     invoices: tuple[Invoice, ...] = ()
     lines: tuple[InvoiceLine, ...] = ()
     problems: tuple[Problem, ...] = ()
     advice: tuple[Advice, ...] = ()
+    billed: frozenset[str] = frozenset()
 
 
 def credit_reason(credited_invoice: str, changed: bool) -> str:
@@ -166,9 +169,11 @@ def issue(book: Book, decisions: Decisions) -> IssueReport:
     active = active_lines(book.invoices, book.lines)
     credits = _credits_for_changed_charges(book, decisions, active)
     pending = _unbilled_shares(book, decisions, active)
+    billed = {charge_id for charge_id, lines in active.items() if lines}
+    billed.update(fields[0] for lines in pending.values() for fields in lines if fields[0])
     problems += _transfers(book, pending)
     invoices, lines = _number_and_issue(book, credits, pending)
-    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice))
+    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), frozenset(billed))
 
 
 def _credits_for_changed_charges(book: Book, decisions: Decisions,

@@ -18,6 +18,11 @@ spellings (``1`` and ``Decimal('1.00')``, a date and its text) give different ke
 only the customers whose key changed, or every customer when the context changed, and takes the
 others' decisions from the memo, bound to the charges read in that run.
 
+After issuing, the run drops from the memo the shares of the decisions on charges it has billed
+(:func:`without_billed_shares`): the next run needs of them only their charge amounts, problems and
+advice, and decides a customer again in the rare case one of them must be billed anew (its lines went
+missing). That halves the memory the memo takes once loaded.
+
 Payer plugins are trusted to answer the same claim the same way for as long as their version stays
 the same: the memo is keyed by the plugins' versions, not by what their code does. A plugin whose
 version is unknown (registered by hand, without a distribution and without ``__version__``) makes
@@ -29,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cache
@@ -49,10 +54,12 @@ if TYPE_CHECKING:
 #: The layout of a memo; a memo of another layout is not used.
 MEMO_FORMAT = 1
 
-#: One decision as remembered, without its charge: charge amount, shares (each the tuple of its fields),
-#: held, problems, advice and coverage gap (the fields of :class:`~sheetbill.decisions.Decision` after
-#: ``charge``). Plain tuples: a memo of 100,000 decisions pickles and loads in a fraction of a second.
-Remembered = tuple[Decimal, tuple[tuple, ...], str | None, tuple[Problem, ...], tuple["Msg | str", ...], Msg | None]
+#: One decision as remembered, without its charge: charge amount, shares (each the tuple of its fields;
+#: None when they were not kept, see :func:`without_billed_shares`), held, problems, advice and coverage
+#: gap (the fields of :class:`~sheetbill.decisions.Decision` after ``charge``). Plain tuples: a memo of
+#: 100,000 decisions pickles and loads in a fraction of a second.
+Remembered = tuple[Decimal, tuple[tuple, ...] | None, str | None, tuple[Problem, ...], tuple["Msg | str", ...],
+                   Msg | None]
 
 
 def digest(value: object) -> bytes:
@@ -141,6 +148,27 @@ class DecisionMemo:
         if context is None or self.context != context:
             return {}
         return self.customers
+
+
+def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]],
+                          billed: Container[str]) -> DecisionMemo:
+    """``memo`` with the shares of the decisions on ``billed`` charges (Charge IDs) left out; ``due``: each
+    customer's due charges in the order they were decided (the order of its remembered decisions).
+
+    Issuing asks a billed charge's decision for its charge amount, problems and advice only, which stay:
+    the shares (most of a remembered decision's size: half the memory a run holds the memo in) are needed
+    only when the charge is billed again, after its lines went missing, and then its customer is decided
+    again (:class:`sheetbill.decisions.Decisions`). A customer whose decisions need no change keeps its
+    entry, object for object, so its bucket keeps its bytes (:func:`packed`).
+    """
+    customers = dict(memo.customers)
+    for customer_id, entry in memo.customers.items():
+        pairs = list(zip(due.get(customer_id, ()), entry.due, strict=True))
+        if any(kept[1] is not None and charge.charge_id in billed for charge, kept in pairs):
+            customers[customer_id] = replace(entry, due=tuple(
+                (kept[0], None, *kept[2:]) if kept[1] is not None and charge.charge_id in billed else kept
+                for charge, kept in pairs))
+    return DecisionMemo(memo.context, customers)
 
 
 _customer_values = field_values(Customer)

@@ -12,7 +12,7 @@ for the charges not billed yet. Asked for, it is the same decision either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -104,14 +104,18 @@ class Decisions(Mapping[str, Decision]):
 
     A decision added as remembered (:meth:`add_kept`) is made (:func:`restore`) the first time it is
     looked up, and is that object from then on. :meth:`charge_amount`, :meth:`problems` and
-    :meth:`advice` answer without making any.
+    :meth:`advice` answer without making any. A decision remembered without its shares (its charge was
+    billed, see :func:`sheetbill.decision_memo.without_billed_shares`) is made by deciding its customer
+    again (``decide``: a Customer ID in, the decisions on its due charges out), as a run without the
+    memo would: a billed charge is asked for only when its lines went missing.
     """
 
-    __slots__ = ("_entries", "_shares")
+    __slots__ = ("_decide", "_entries", "_shares")
 
-    def __init__(self) -> None:
+    def __init__(self, decide: Callable[[str], list[Decision]] | None = None) -> None:
         self._entries: dict[str, Decision | tuple[Remembered, Charge] | None] = {}
         self._shares: dict[tuple, Share] = {}
+        self._decide = decide
 
     def reserve(self, charge_id: str) -> None:
         """Give ``charge_id`` its place in the order; its decision is added later."""
@@ -128,10 +132,23 @@ class Decisions(Mapping[str, Decision]):
     def __getitem__(self, charge_id: str) -> Decision:
         entry = self._entries[charge_id]
         if type(entry) is tuple:
-            entry = self._entries[charge_id] = restore(entry[0], entry[1], self._shares)
+            kept, charge = entry
+            if kept[1] is None:
+                self._decide_again(charge.customer_id)
+                entry = self._entries[charge_id]
+            else:
+                entry = self._entries[charge_id] = restore(kept, charge, self._shares)
         if entry is None:
             raise KeyError(charge_id)
-        return entry
+        return entry  # type: ignore[return-value]
+
+    def _decide_again(self, customer_id: str) -> None:
+        """Decide ``customer_id``'s due charges again, for the decisions whose shares were not kept."""
+        if self._decide is None:
+            raise LookupError(f"the decisions of {customer_id!r} were kept without their shares and cannot be made")
+        for decision in self._decide(customer_id):
+            if type(self._entries.get(decision.charge.charge_id)) is tuple:
+                self._entries[decision.charge.charge_id] = decision
 
     def __contains__(self, charge_id: object) -> bool:
         return self._entries.get(charge_id) is not None  # type: ignore[call-overload]

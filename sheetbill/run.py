@@ -31,7 +31,7 @@ from . import contract
 from .adjudication import adjudicate_all
 from .billing import IssueReport, correction_advice, issue
 from .book import Book, load_book
-from .decision_memo import DecisionMemo, packed, unpacked
+from .decision_memo import DecisionMemo, packed, unpacked, without_billed_shares
 from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
@@ -281,7 +281,8 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     if mode == RunMode.BILL:
         adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
                                      remember=remember_decisions)
-        issued, memo = issue(book, adjudicated.decisions), adjudicated.memo
+        issued = issue(book, adjudicated.decisions)
+        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.billed)
     else:
         issued = IssueReport()
     invoices = [*book.computed_invoices(), *issued.invoices]

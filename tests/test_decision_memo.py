@@ -33,7 +33,8 @@ from sheetbill.plugins import hookimpl
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.plugins.types import Adjudication
 from sheetbill.run import DECISIONS, RunMode, run_billing
-from tests.helpers import book, sheet, with_outputs
+from sheetbill.sheets import RawSheet
+from tests.helpers import book, rows_of, sheet, with_outputs
 
 AS_OF = dt.date(2026, 3, 1)
 CHARGES = ("Charge ID", "Date", "Customer ID", "Service Code", "Quantity", "Price", "Authorization No", "Factor",
@@ -234,7 +235,7 @@ def test_runs_with_the_memo_decide_issue_and_write_what_runs_without_it_do(seed)
         charges = {id(charge) for charge in loaded.charges}
         assert all(id(d.charge) in charges for d in fresh.decisions.values())
         _, again = decide(sheets, plugins, memo)  # bound to this load's charges, not to the memo's
-        assert remembered.memo == fresh.memo and again.decisions == fresh.decisions
+        assert _alike(remembered.memo, fresh.memo) and again.decisions == fresh.decisions
         without = run_billing(sheets, plugins=plugins)
         with_memo = run_billing(sheets, plugins=plugins, decision_memo=memo)
         assert written(with_memo) == written(without), step
@@ -250,6 +251,21 @@ def test_runs_with_the_memo_decide_issue_and_write_what_runs_without_it_do(seed)
     assert held >= {None, "prior authorization", "upcoming", "refused", "payer plugin missing"}
 
 
+def _alike(remembered: DecisionMemo, fresh: DecisionMemo) -> bool:
+    """The same memo, but that a decision taken from the last run's memo may lack its shares (its charge was
+    billed then: the run drops them, see test_billed_charges_are_remembered_without_their_shares)."""
+    if remembered.context != fresh.context or remembered.customers.keys() != fresh.customers.keys():
+        return False
+    for customer_id, entry in remembered.customers.items():
+        other = fresh.customers[customer_id]
+        if (entry.key, entry.upcoming, len(entry.due)) != (other.key, other.upcoming, len(other.due)):
+            return False
+        for kept, made in zip(entry.due, other.due, strict=True):
+            if kept != made and (kept[1] is not None or kept[:1] + kept[2:] != made[:1] + made[2:]):
+                return False
+    return True
+
+
 def test_only_customers_whose_inputs_changed_are_decided_again():
     workbook = Workbook(7)
     recorder = Recorder("1")
@@ -257,6 +273,7 @@ def test_only_customers_whose_inputs_changed_are_decided_again():
     first = run_billing(workbook.sheets(), plugins=plugins)
     asked_first = set(recorder.claims)
     assert len(asked_first) > 10
+    workbook.history = _history(workbook.sheets(), first)
 
     recorder.claims.clear()
     idle = run_billing(workbook.sheets(), plugins=plugins, decision_memo=first.decision_memo)
@@ -275,6 +292,12 @@ def test_only_customers_whose_inputs_changed_are_decided_again():
     workbook.change_a_price()  # the Services are every customer's input: all are decided again
     result = _adjudicate(workbook, plugins, result.memo)
     assert result.customers_reused == 0 and set(recorder.claims) >= asked_first | {"NEW1"}
+
+
+def _history(sheets, result) -> dict:
+    """The history sheets ``result``'s run wrote, as the next run reads them."""
+    return {name: value for name, value in with_outputs(sheets, result.outputs).items()
+            if name in ("Invoices", "Invoice Lines", "Reminders", "Collections")}
 
 
 def _adjudicate(workbook: Workbook, plugins: Plugins, memo: DecisionMemo | None):
@@ -373,6 +396,48 @@ def test_a_run_makes_no_remembered_decision_of_a_charge_billed_already(monkeypat
     assert len(billed) > 50 and restored and set(restored) <= unbilled
 
 
+def test_billed_charges_are_remembered_without_their_shares():
+    """The memo a run leaves keeps the shares of the decisions on charges it has not billed (held, refused,
+    upcoming) and only the charge amount, problems and advice of those it has: the lines on its Invoice
+    Lines sheet say which."""
+    workbook = Workbook(5)
+    plugins = plugins_with(Recorder("1"))
+    first = run_billing(workbook.sheets(), plugins=plugins)
+    billed = {row["Charge ID"] for row in rows_of(first.outputs, "Invoice Lines")}
+    loaded, fresh = decide(workbook.sheets(), plugins)  # the decisions with their shares, made anew
+    kept = {charge.charge_id: remembered for customer_id, entry in first.decision_memo.customers.items()
+            for charge, remembered in zip(fresh.due.get(customer_id, []), entry.due, strict=True)}
+    assert kept.keys() == {charge.charge_id for charge in loaded.charges if charge.date <= workbook.as_of}
+    assert len(billed) > 50 and len(kept.keys() - billed) > 5
+    for charge_id, remembered in kept.items():
+        decision = fresh.decisions[charge_id]
+        assert remembered[0] == decision.charge_amount and remembered[2:4] == (decision.held, tuple(decision.problems))
+        assert (remembered[1] is None) == (charge_id in billed), charge_id
+
+
+def test_a_billed_charge_whose_lines_went_missing_is_decided_again_and_billed_as_without_the_memo():
+    workbook = Workbook(5)
+    recorder = Recorder("1")
+    plugins = plugins_with(recorder)
+    first = run_billing(workbook.sheets(), plugins=plugins)
+    claimed = set(recorder.claims)  # charges a payer plugin was asked about
+    workbook.history = _history(workbook.sheets(), first)
+    lines = workbook.history["Invoice Lines"]
+    charge_column = lines.rows[0].index("Charge ID")
+    gone = next(row[charge_column] for row in lines.rows[1:] if row[charge_column] in claimed)
+    workbook.history["Invoice Lines"] = RawSheet(lines.name, [row for row in lines.rows
+                                                              if row[charge_column] != gone])
+    customer = next(row[2] for row in workbook.charges if row[0] == gone)
+    recorder.claims.clear()
+    with_memo = run_billing(workbook.sheets(), plugins=plugins, decision_memo=first.decision_memo)
+    asked = set(recorder.claims)
+    without = run_billing(workbook.sheets(), plugins=plugins)
+    assert written(with_memo) == written(without)
+    assert (with_memo.problems, with_memo.advice) == (without.problems, without.advice)
+    assert gone in {line.charge_id for line in with_memo.issued.lines}  # billed again, as without the memo
+    assert asked and asked <= {row[0] for row in workbook.charges if row[2] == customer}  # only its customer
+
+
 def test_with_built_in_payers_alone_the_memo_serves_the_next_days_too():
     workbook = Workbook(31)
     plugins = Plugins(get_plugin_manager(entry_points=False))  # no installed payer plugin reads the as-of date
@@ -405,6 +470,7 @@ def test_the_run_memo_keeps_the_decisions_for_the_next_run():
     kept = memo.extras[DECISIONS]
     # packed: loading the memo does not unpack them
     assert isinstance(kept, PackedDecisions) and all(isinstance(data, bytes) for data in kept.buckets)
+    workbook.history = _history(workbook.sheets(), first)
     recorder.claims.clear()
     second = run_billing(workbook.sheets(), plugins=plugins, memo=memo)
     assert recorder.claims == [] and written(second) == written(first)
