@@ -77,9 +77,6 @@ class Decision:
     coverage_gap: Msg | None = None
 
 
-_share_values = field_values(Share)
-
-
 def as_remembered(decision: Decision) -> Remembered:
     """A decision without its charge, as plain immutable tuples (nothing a caller does to it changes the memo)."""
     return (decision.charge_amount, tuple(map(_share_values, decision.shares)), decision.held,
@@ -136,6 +133,8 @@ class Decisions(Mapping[str, Decision]):
             if kept[1] is None:
                 self._decide_again(charge.customer_id)
                 entry = self._entries[charge_id]
+                if type(entry) is tuple:
+                    raise LookupError(f"deciding {charge.customer_id!r} again gave no decision on {charge_id!r}")
             else:
                 entry = self._entries[charge_id] = restore(kept, charge, self._shares)
         if entry is None:
