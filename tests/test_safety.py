@@ -23,7 +23,12 @@ from tests.robustness.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "workbooks" / "demo-medical.xlsx"
-ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def _env() -> dict[str, str]:
+    """The environment of a sheetbill process a test starts: this test's, as the fixtures set it (its own
+    cache folder among them), taken when the process starts."""
+    return dict(os.environ, PYTHONPATH=str(ROOT))
 
 
 @pytest.fixture
@@ -34,7 +39,7 @@ def demo(tmp_path: Path) -> Path:
 
 
 def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sheetbill.cli", *args], env=ENV, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "sheetbill.cli", *args], env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -71,7 +76,7 @@ def test_wait_lets_a_second_run_go_once_the_first_has_finished(demo):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from sheetbill.files import workbook_lock\n"
         f"with workbook_lock({str(demo)!r}):\n    print('held', flush=True); time.sleep(2)")],
-        env=ENV, stdout=subprocess.PIPE, text=True)
+        env=_env(), stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     started = time.monotonic()
     assert main(["bill", str(demo), "--as-of", "2026-06-30", "--wait", "30"]) == 1

@@ -20,7 +20,13 @@ from tests.robustness.corpus import CORPUS, _part_of
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "workbooks" / "demo-medical.xlsx"
 #: A small cap, so the bombs of the corpus (12 MiB) are caught without inflating much.
-ENV = dict(os.environ, PYTHONPATH=str(ROOT), SHEETBILL_MAX_PART_MB="8")
+
+
+def _env() -> dict[str, str]:
+    """The environment of a measured process: this test's (its own cache folder among them), taken when the
+    process starts, with the part limit lowered."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), SHEETBILL_MAX_PART_MB="8")
+
 GIB = 1 << 30
 COMMANDS = {
     "check": ["check"],
@@ -65,7 +71,7 @@ _MEASURE = ("import os, subprocess, sys\n"
 
 def _measured(args: list[str], log: Path) -> tuple[int, str, int]:
     """Run ``args``; its exit code, its stderr and its own peak memory in bytes."""
-    run = subprocess.run([sys.executable, "-c", _MEASURE, *args], env=ENV, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", _MEASURE, *args], env=_env(), capture_output=True, text=True,
                          stdin=subprocess.DEVNULL, timeout=600)
     stderr, _, peak = run.stderr.rpartition("\nPEAK ")
     scale = 1 if sys.platform == "darwin" else 1024
