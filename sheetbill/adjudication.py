@@ -163,7 +163,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
             later_all.append(charge)
         else:
             due[charge.customer_id].append(charge)
-            decisions.reserve(charge.charge_id)
+    decisions.reserve(charge.charge_id for charge in in_order if charge.date <= until)  # their order
     context = context_key(book, plugins, until) if remember or memo is not None else b""
     previous = memo.reusable(context) if memo is not None else {}
     advised: dict[str, Decision | tuple] = {}
@@ -176,8 +176,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         entry = previous.get(customer_id)
         if entry is not None and entry.key == key:
             reused += 1
-            for charge, kept in zip(charges, entry.due, strict=True):
-                decisions.add_kept(kept, charge)
+            decisions.add_kept(entry.due, charges)
             for position, kept in entry.upcoming:
                 advised[later[position].charge_id] = (kept, later[position])
         else:
@@ -197,7 +196,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         made_or_kept = advised.get(charge.charge_id)
         if made_or_kept is not None and charge.charge_id not in decisions:
             if isinstance(made_or_kept, tuple):
-                decisions.add_kept(*made_or_kept)
+                decisions.add_kept([made_or_kept[0]], [made_or_kept[1]])
             else:
                 decisions.add(made_or_kept)
     return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused, due)

@@ -184,6 +184,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
     """
     charges = {c.charge_id: c for c in book.charges}
     as_of = book.settings.as_of
+    amount_of = decisions.charge_amount  # once per billed charge: looked up once
     changed: list[str] = []
     for charge_id, lines in active.items():
         if not lines:
@@ -194,7 +195,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
         if charge is None and charge_id in book.charge_ids_present:
             continue  # the row is there but has a problem this run: leave its invoice alone
         if charge is not None and charge.date <= as_of:
-            amount = decisions.charge_amount(charge_id)
+            amount = amount_of(charge_id)
             now = _fingerprint_of_charge(amount, charge)
             for line in lines:
                 if _fingerprint_of_line(line) != now:

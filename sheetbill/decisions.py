@@ -12,9 +12,10 @@ for the charges not billed yet. Asked for, it is the same decision either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 
 from .decision_memo import Remembered, field_values
 from .i18n import Msg
@@ -96,6 +97,9 @@ def restore(kept: Remembered, charge: Charge, shares: dict[tuple, Share]) -> Dec
     return Decision(charge, amount, made, held, [*problems] if problems else [], [*advice] if advice else [], gap)
 
 
+_charge_id = attrgetter("charge_id")
+
+
 class Decisions(Mapping[str, Decision]):
     """The decisions of a run by Charge ID, in the order they were added (:meth:`add`, :meth:`add_kept`).
 
@@ -114,17 +118,20 @@ class Decisions(Mapping[str, Decision]):
         self._shares: dict[tuple, Share] = {}
         self._decide = decide
 
-    def reserve(self, charge_id: str) -> None:
-        """Give ``charge_id`` its place in the order; its decision is added later."""
-        self._entries[charge_id] = None
+    def reserve(self, charge_ids: Iterable[str]) -> None:
+        """Give each of ``charge_ids`` its place in the order; their decisions are added later."""
+        self._entries.update(dict.fromkeys(charge_ids))
 
     def add(self, decision: Decision) -> None:
         """``decision``, under its charge's ID (in that ID's place when it has one)."""
         self._entries[decision.charge.charge_id] = decision
 
-    def add_kept(self, kept: Remembered, charge: Charge) -> None:
-        """The decision remembered as ``kept`` for ``charge`` (equal to the one it was made for)."""
-        self._entries[charge.charge_id] = (kept, charge)
+    def add_kept(self, kept: Sequence[Remembered], charges: Sequence[Charge]) -> None:
+        """The decisions remembered as ``kept`` for ``charges``, one for one (each equal to the one it was
+        made for)."""
+        if len(kept) != len(charges):
+            raise ValueError(f"{len(kept)} decisions remembered for {len(charges)} charges")
+        self._entries.update(zip(map(_charge_id, charges), zip(kept, charges, strict=True), strict=True))
 
     def __getitem__(self, charge_id: str) -> Decision:
         entry = self._entries[charge_id]
@@ -169,16 +176,20 @@ class Decisions(Mapping[str, Decision]):
         """Every decision's problems, decision by decision."""
         found: list[Problem] = []
         for entry in self._entries.values():
-            if entry is not None:
-                found.extend(entry[0][3] if type(entry) is tuple else entry.problems)
+            if type(entry) is tuple:
+                if entry[0][3]:  # most have none: nothing is made for them
+                    found.extend(entry[0][3])
+            elif entry is not None:
+                found.extend(entry.problems)
         return found
 
     def advice(self) -> list[tuple[str, Msg | str]]:
         """Every decision's advice, decision by decision, each with its charge's Customer ID."""
         found: list[tuple[str, Msg | str]] = []
         for entry in self._entries.values():
-            if entry is None:
-                continue
-            charge, texts = (entry[1], entry[0][4]) if type(entry) is tuple else (entry.charge, entry.advice)
-            found.extend((charge.customer_id, text) for text in texts)
+            if type(entry) is tuple:
+                if entry[0][4]:  # most have none: nothing is made for them
+                    found.extend((entry[1].customer_id, text) for text in entry[0][4])
+            elif entry is not None:
+                found.extend((entry.charge.customer_id, text) for text in entry.advice)
         return found
