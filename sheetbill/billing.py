@@ -77,14 +77,14 @@ def transfer_reason(source: Invoice) -> str:
 
 
 def _fingerprint_of_charge(decision_amount: Decimal, charge) -> tuple:
-    """What an invoice line records of its charge; a difference means the charge was edited."""
-    return (charge.date, charge.customer_id, charge.service_code, charge.quantity.normalize(), decision_amount)
+    """What an invoice line records of its charge; a difference means the charge was edited. Tuples of
+    them compare value by value, and Decimals by number: a quantity of 1 and of 1.00 is the same."""
+    return (charge.date, charge.customer_id, charge.service_code, charge.quantity, decision_amount)
 
 
 def _fingerprint_of_line(line: InvoiceLine) -> tuple:
     """The charge as it was when the line was issued (compare :func:`_fingerprint_of_charge`)."""
-    quantity = line.quantity.normalize() if line.quantity is not None else None
-    return (line.date_of_service, line.customer_id, line.service_code, quantity, line.charge_amount)
+    return (line.date_of_service, line.customer_id, line.service_code, line.quantity, line.charge_amount)
 
 
 class _Numbering:

@@ -81,6 +81,16 @@ def test_an_edited_charge_is_credited_and_billed_again():
     assert again.new_invoices == []
 
 
+@pytest.mark.parametrize("quantity", ["1.00", 1.0, "1,0"])
+def test_a_quantity_typed_again_in_another_spelling_is_not_a_change(quantity):
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None), ("2", "2026-02-02", "C1", "T", "0.50", None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-02-01", "C1", "S", quantity, None),
+                             ("2", "2026-02-02", "C1", "T", "0.5", None))
+    result = run(after)
+    assert result.new_invoices == [] and result.problems == []
+
+
 def test_a_deleted_charge_is_credited_and_the_invoice_cancelled():
     sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
     after = with_outputs(sheets, run(sheets).outputs)
