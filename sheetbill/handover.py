@@ -33,7 +33,7 @@ from .models import InvoiceLine
 from .money import minor_unit
 from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, Outcome, TableMemo, remember_written
 from .run import RunResult
-from .seals import PrefixDigests, invoice_order
+from .seals import PrefixDigests, issue_ranks
 from .sheets import RawSheet
 
 #: Problems that say a run found its history edited or deleted (then nothing is said to verify).
@@ -84,8 +84,7 @@ class _ChainAsWritten:
     run's, history and new)."""
 
     def __init__(self, result: RunResult):
-        invoices = result.invoices
-        self._rank = {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
+        self._rank = issue_ranks(result.invoices)
         self._read: Sequence[InvoiceLine] = result.book.lines
         self._chain = PrefixDigests()
         self._given = 0

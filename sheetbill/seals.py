@@ -167,10 +167,15 @@ def invoice_order(invoices: Sequence[object]) -> list[int]:
     return order
 
 
+def issue_ranks(invoices: Sequence[object]) -> dict[str, int]:
+    """Each invoice number's place in issue order (:func:`invoice_order`)."""
+    return {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
+
+
 def line_order(invoices: Sequence[object], lines: Sequence[object]) -> list[int]:
     """Indexes of ``lines`` in issue order: their invoice's issue order, then their position among that
     invoice's lines (lines of one invoice are issued together, in the order they are listed)."""
-    rank = {invoices[i].invoice_no: n for n, i in enumerate(invoice_order(invoices))}
+    rank = issue_ranks(invoices)
     numbers = list(map(attrgetter("invoice_no"), lines))
     last = len(rank)  # lines of an invoice no longer listed come after all others, by invoice number
     rank.update({no: last + n for n, no in enumerate(sorted(set(numbers).difference(rank)))})
