@@ -280,20 +280,21 @@ def row_outcomes(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], s
     """
     reads = reads or {}
     plan = [_planned(fld, columns[fld.name], reads.get(fld.name)) for fld in spec.fields if fld.name in columns]
+    shared: list[dict] = [{} for _ in plan]  # each column's values read so far, shared (see _column_values)
     rows = sheet.rows
     whole = isinstance(rows, (list, tuple, LazyRows))  # sliced as a whole (a LazyRows slices its loaded list)
     for block_start in range(start, stop, COLUMNAR_ROWS):
         block_stop = min(block_start + COLUMNAR_ROWS, stop)
         block = rows[block_start:block_stop] if whole else [rows[i] for i in range(block_start, block_stop)]
         if blocks:
-            read = block_columns(block, plan)
+            read = block_columns(block, plan, shared)
             if read is not None:
                 first = sheet.first_row + block_start
                 yield _Block(range(first, first + len(block)), read)
                 continue
             outcomes = None
         else:
-            outcomes = columnar_block(block, plan, sheet.first_row + block_start)
+            outcomes = columnar_block(block, plan, sheet.first_row + block_start, shared)
         if outcomes is None:
             yield from _rows_one_by_one(sheet, plan, block_start, block_stop)
         else:
@@ -399,11 +400,11 @@ class _Columns(NamedTuple):
     holes: dict[str, list[int]]
 
 
-def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned], first_row: int
-                   ) -> list[tuple[int, dict[str, Any], Sequence[Problem]]] | None:
+def columnar_block(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned], first_row: int,
+                   shared: Sequence[dict] | None = None) -> list[tuple[int, dict[str, Any], Sequence[Problem]]] | None:
     """The outcomes of ``block`` (rows starting at sheet row ``first_row``), read column by column, or
     None when a cell of it needs :func:`_rows_one_by_one` (see :func:`block_columns`)."""
-    columns = block_columns(block, plan)
+    columns = block_columns(block, plan, shared)
     if columns is None:
         return None
     return _block_outcomes(_Block(range(first_row, first_row + len(block)), columns))
@@ -434,9 +435,11 @@ def _block_keys(spec: TableSpec, block: _Block) -> list[tuple]:
     return list(zip(*parts, strict=True))
 
 
-def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]) -> _Columns | None:
+def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned],
+                  shared: Sequence[dict] | None = None) -> _Columns | None:
     """The values of ``block``, read column by column, or None when a cell of it needs
-    :func:`_rows_one_by_one`.
+    :func:`_rows_one_by_one`. ``shared`` holds, per column of ``plan``, the values read so far from the
+    blocks before (:func:`_column_values`); default: none.
 
     This is the bulk of every large sheet: rows with cells in every row, text without surrounding
     blanks or Excel error values, numbers and dates the columns accept. A block qualifies only when
@@ -451,7 +454,8 @@ def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]
     value_columns: dict[str, list[Any]] = {}
     blanks: dict[str, list[int]] = {}
     blank_everywhere: set[int] | None = None
-    for planned, cells in zip(plan, zip(*picked, strict=True), strict=True):
+    pools = shared if shared is not None else [{} for _ in plan]
+    for planned, pool, cells in zip(plan, pools, zip(*picked, strict=True), strict=True):
         kinds = set(map(type, cells))
         present: Sequence[CellValue] = cells
         if NoneType in kinds:
@@ -467,7 +471,7 @@ def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]
         if not kinds:
             continue
         try:
-            values = _column_values(present, kinds, planned)
+            values = _column_values(present, kinds, planned, pool)
         except CellError:
             return None
         if values is None:
@@ -482,9 +486,18 @@ def block_columns(block: Sequence[Sequence[CellValue]], plan: Sequence[_Planned]
     return _Columns(value_columns, blanks)
 
 
-def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Planned) -> list[Any] | None:
+def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Planned, shared: dict
+                   ) -> list[Any] | None:
     """The typed values of a column's non-blank cells ``present`` (of the types ``kinds``), or None when
-    one of them is text that the row-by-row reading would question (blank, an error value, too long)."""
+    one of them is text that the row-by-row reading would question (blank, an error value, too long).
+
+    Values that repeat are one object each: the texts of a column once a block of it repeats half its
+    values (service codes, invoice numbers on their lines, reasons) and the values read alike (dates,
+    history's amounts) are taken from ``shared``, the column's values of the blocks read before, where the
+    first block to read one puts it.
+    Equal values stay equal either way; a million rows hold twenty service codes instead of a million
+    copies, and the memo's pickle of a block writes each of them once.
+    """
     if str in kinds:
         texts = present if len(kinds) == 1 else [cell for cell in present if type(cell) is str]
         stripped = set(map(str.strip, texts))
@@ -494,11 +507,16 @@ def _column_values(present: Sequence[CellValue], kinds: set[type], planned: _Pla
             if max(map(len, stripped)) > MAX_TEXT:
                 return None
             if len(kinds) == 1:
-                return list(map(str.strip, present))
+                if not shared and 2 * len(stripped) > len(present):
+                    return list(map(str.strip, present))  # mostly distinct (IDs, seals): nothing to share
+                same = {text: shared.setdefault(text, text) for text in stripped}
+                return list(map(same.__getitem__, map(str.strip, present)))
             read = planned.read
             return [cell.strip() if type(cell) is str else read(cell) for cell in present]
     if planned.alike and len(present) >= _ALIKE_FROM and kinds <= _ALIKE_TYPES:
-        distinct = {cell: planned.read(cell) for cell in set(present)}  # a CellError as from every cell
+        read = planned.read
+        distinct = {cell: shared[cell] if cell in shared else shared.setdefault(cell, read(cell))
+                    for cell in set(present)}  # a CellError as from every cell
         return list(map(distinct.__getitem__, present))
     return list(map(planned.read, present))
 

@@ -220,8 +220,8 @@ def test_blocks_read_column_by_column_give_what_row_by_row_reading_gives():
     taken = {"columns": 0, "rows": 0}
     real_block = tables.columnar_block
 
-    def counting(block, plan, first_row):
-        result = real_block(block, plan, first_row)
+    def counting(block, plan, first_row, shared=None):
+        result = real_block(block, plan, first_row, shared)
         taken["rows" if result is None else "columns"] += 1
         return result
 
@@ -238,6 +238,27 @@ def test_blocks_read_column_by_column_give_what_row_by_row_reading_gives():
         slow = list(tables._rows_one_by_one(sheet, plan, 1, len(sheet.rows)))
         assert _spelled(fast) == _spelled(slow)
     assert taken["columns"] > 20 and taken["rows"] > 20, taken  # both ways were exercised
+
+
+def test_values_that_repeat_down_a_column_are_one_object_each():
+    """A text column that repeats (a service code, an invoice number on its lines) and a date column give
+    each distinct cell as one object across all the blocks of a read (the last one shorter), with the
+    values of a cell-by-cell read; a column of distinct texts (IDs) keeps them as they are."""
+    from sheetbill import tables
+
+    rows = [("Key", "Name", "Day", "Amount")]
+    rows += [(f"K{n}", f" code {n % 7}", dt.date(2026, 1, 1 + n % 5), "12.50")
+             for n in range(3 * tables.COLUMNAR_ROWS + 70)]
+    sheet = RawSheet("Block", rows)
+    spec = contract.TableSpec("Block", _BLOCK_SPEC.fields[:4], key=("key",))
+    columns, _ = tables.column_map(sheet, spec)
+    outcomes = list(tables.row_outcomes(sheet, spec, columns, 1, len(rows)))
+    plan = [tables._planned(f, columns[f.name], None) for f in spec.fields]
+    assert _spelled(outcomes) == _spelled(tables._rows_one_by_one(sheet, plan, 1, len(rows)))
+    values = [row_values for _, row_values, _ in outcomes]
+    assert len({id(v["name"]) for v in values}) == 7
+    assert len({id(v["day"]) for v in values}) == 5
+    assert len({id(v["key"]) for v in values}) == len(values)
 
 
 def test_a_column_read_once_per_distinct_value_reads_as_cell_by_cell():
