@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 
 from . import contract
 from .i18n import Language
@@ -102,13 +103,62 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
 
 def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None] | None = None) -> OutputSheet:
     """The Invoice Lines sheet: every line ever issued (canonical by construction), each with its Seal
-    (``seals``; default: the record's own)."""
+    (``seals``; default: the record's own). Its rows are a :class:`LineRows`, made as they are read."""
     seals = seals if seals is not None else [ln.seal for ln in lines]
-    rows = [(ln.invoice_no, ln.charge_id, ln.date_of_service, ln.customer_id, ln.service_code, ln.billed_code,
-             ln.quantity, ln.charge_amount, ln.amount, ln.adjustment, ln.reason, ln.payment_id, ln.related_invoice,
-             ln.net, ln.tax_category, ln.tax_rate, ln.tax_exemption, seal)
-            for ln, seal in zip(lines, seals, strict=True)]
-    return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, rows)
+    if len(seals) != len(lines):
+        raise ValueError(f"{len(lines)} invoice lines but {len(seals)} seals")
+    return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, LineRows(lines, seals))
+
+
+#: An Invoice Lines row without its Seal: the line's fields in the sheet's column order.
+_LINE_VALUES = attrgetter("invoice_no", "charge_id", "date_of_service", "customer_id", "service_code", "billed_code",
+                          "quantity", "charge_amount", "amount", "adjustment", "reason", "payment_id",
+                          "related_invoice", "net", "tax_category", "tax_rate", "tax_exemption")
+
+
+class LineRows(Sequence):
+    """The rows of the Invoice Lines sheet, each made when it is read and not kept.
+
+    A run writes every line ever issued, but the writer only fingerprints the rows of the lines it read
+    back (a batch at a time) and renders the new ones: at a million charges, keeping the rows as tuples
+    would hold 1.5 million of them (about 290 MB) for that. A slice is a view too. Each row holds the
+    line's own objects and its seal, nothing made anew, so that the writer's caches of markup by object
+    identity stay right while the lines are alive. Equal to any sequence of the same rows.
+    """
+
+    __slots__ = ("_lines", "_seals", "_span")
+
+    def __init__(self, lines: Sequence[InvoiceLine], seals: Sequence[str | None], span: range | None = None):
+        self._lines, self._seals = lines, seals
+        self._span = range(len(lines)) if span is None else span
+
+    def __len__(self) -> int:
+        return len(self._span)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return LineRows(self._lines, self._seals, self._span[index])
+        at = self._span[index]
+        return (*_LINE_VALUES(self._lines[at]), self._seals[at])
+
+    def __iter__(self):
+        span = self._span
+        if span.step == 1:
+            lines, seals = self._lines[span.start:span.stop], self._seals[span.start:span.stop]
+        else:
+            lines, seals = [self._lines[at] for at in span], [self._seals[at] for at in span]
+        for values, seal in zip(map(_LINE_VALUES, lines), seals, strict=True):
+            yield (*values, seal)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(map(tuple.__eq__, self, map(tuple, other)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LineRows({len(self)} rows)"
 
 
 def problems_sheet(problems: Iterable[Problem], language: Language) -> OutputSheet:

@@ -319,16 +319,19 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     currency = settings.currency
     lang = language(settings.language)
     derived = [*overdue_sheets(overdue, book.reminders, book.collections, book.payments, ledger, currency),
-               allocations_sheet(ledger), accounts_sheet(ledger, _party_names(book), overdue, currency),
-               problems_sheet(problems, lang), advice_sheet(advice, lang)]
+               allocations_sheet(ledger)]
+    accounts = accounts_sheet(ledger, _party_names(book), overdue, currency)
+    notes = [problems_sheet(problems, lang), advice_sheet(advice, lang)]
     # History is written as it was read, edits included (with their old Seals, so restoring a value
     # makes its row verify again); rows without a Seal get one.
     shown = [*book.invoices, *issued.invoices]
     invoice_seals, line_seals = seal_records(shown, lines, minor_unit(currency))
-    # The two largest sheets are canonical by construction (history is read back canonical, new
-    # lines are built canonical), which spares a pass and a copy over a million rows.
+    # The largest sheets are canonical by construction (history is read back canonical, new lines are
+    # built canonical, the accounts' amounts are rounded as they are put in), which spares a pass and a
+    # copy over a million rows.
     result.outputs = [invoices_sheet(shown, ledger, overdue.statuses, currency, invoice_seals),
-                      invoice_lines_sheet(lines, line_seals), *(canonical(output, currency) for output in derived)]
+                      invoice_lines_sheet(lines, line_seals), *(canonical(output, currency) for output in derived),
+                      accounts, *(canonical(output, currency) for output in notes)]
     return result
 
 

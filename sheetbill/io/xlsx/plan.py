@@ -124,13 +124,19 @@ def _digest(identity: tuple[object, ...], rows: Sequence[Sequence[object]], pref
         if prefix is not None and start <= prefix < start + _DIGEST_BATCH:
             branch = digest.copy()
             if prefix > start:
-                branch.update(repr(rows[start:prefix]).encode("utf-8", "backslashreplace"))
+                branch.update(repr(_listed(rows[start:prefix])).encode("utf-8", "backslashreplace"))
             prefix_digest = branch.hexdigest()
-        digest.update(repr(rows[start : start + _DIGEST_BATCH]).encode("utf-8", "backslashreplace"))
+        digest.update(repr(_listed(rows[start : start + _DIGEST_BATCH])).encode("utf-8", "backslashreplace"))
     full = digest.hexdigest()
     if prefix is not None and prefix_digest is None:  # prefix == len(rows), at a batch boundary
         prefix_digest = full
     return full, prefix_digest
+
+
+def _listed(rows: Sequence[Sequence[object]]) -> list | tuple:
+    """``rows`` as a list (a slice of a list or tuple is one already; a view such as
+    :class:`sheetbill.outputs.LineRows` makes its rows), so that equal rows are spelled alike."""
+    return rows if isinstance(rows, (list, tuple)) else list(rows)
 
 
 def stored_marks(source: ZipSource, sheet: SheetEntry) -> dict[str, str]:
@@ -177,7 +183,7 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
     for output in sheets:
         _check_sheet_name(output.name)
         _check_columns(output)
-        rows = output.rows if isinstance(output.rows, (list, tuple)) else list(output.rows)
+        rows = output.rows if isinstance(output.rows, Sequence) else list(output.rows)
         base = existing.get(output.name.casefold())
         base_name = base.name if base else output.name
         parts = max(1, -(-len(rows) // per_sheet))

@@ -9,7 +9,6 @@ stays text. Dates and datetimes become Excel serial numbers in the workbook's da
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import math
 import numbers
 import re
@@ -137,7 +136,8 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool, first: int
     text_markup: dict[str, str] = {}
     decimal_markup: dict[int, str] = {}
     date_markup: dict[_dt.date, str] = {}
-    for number, row in enumerate(itertools.islice(job.rows, first, None), start=first + 2):
+    rows = job.rows if not first else job.rows[first:]  # a slice, not a walk past the rows before: see LineRows
+    for number, row in enumerate(rows, start=first + 2):
         if len(row) > width:
             raise ValueError(f"sheet {job.name!r}, row {number}: {len(row)} values for {width} columns")
         r = str(number)
