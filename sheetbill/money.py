@@ -138,6 +138,36 @@ class AmountPool:
         return self._numbers.setdefault(plain, plain)
 
 
+class RoundedAmounts:
+    """:func:`quantize` for the amounts of an output sheet, one shared object per distinct result.
+
+    An output sheet rounds an amount per cell, most of them equal (zeros above all): a million invoices
+    and accounts would each hold new Decimals of the same few values (about 100 bytes each). The result
+    is exactly :func:`quantize`'s, the sign of a zero included (unlike :class:`AmountPool`, which gives
+    one zero).
+    """
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        self._zero = quantize(Decimal(0), currency)
+        self._minus_zero = quantize(Decimal("-0"), currency)
+        self._of: dict[Decimal, Decimal] = {}
+        self._results: dict[Decimal, Decimal] = {}
+
+    def __call__(self, amount: Decimal) -> Decimal:
+        if not amount:
+            return self._minus_zero if amount.is_signed() else self._zero
+        rounded = self._of.get(amount)  # equal amounts (80.0, 80.00) round alike
+        if rounded is None:
+            rounded = quantize(amount, self.currency)
+            if not rounded:  # 0.004 and -0.004: zeros of their own signs
+                rounded = self._minus_zero if rounded.is_signed() else self._zero
+            else:  # equal results of one exponent are spelled alike
+                rounded = self._results.setdefault(rounded, rounded)
+            self._of[amount] = rounded
+        return rounded
+
+
 def round_down(amount: Decimal, currency: str = "EUR") -> Decimal:
     """Truncate ``amount`` to the minor unit (used for equal installments, remainder on the last)."""
     return amount.quantize(quantum(currency), rounding=ROUND_DOWN)

@@ -27,7 +27,7 @@ from .models import (
     PaymentType,
     Reminder,
 )
-from .money import ZERO, D, plain_number, quantize, quantize_all
+from .money import ZERO, D, RoundedAmounts, plain_number, quantize, quantize_all
 from .overdue import OverdueReport
 from .problems import Problem
 from .sheets import BarChart, OutputSheet
@@ -43,7 +43,7 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
     on the credited invoice (Credited) and in Allocations. ``seals``: each row's Seal (default: the
     record's own, see :func:`sheetbill.seals.seal_records`).
     """
-    q = currency
+    rounded = RoundedAmounts(currency)
     rows = []
     seals = seals if seals is not None else [invoice.seal for invoice in invoices]
     for invoice, seal in zip(invoices, seals, strict=True):
@@ -59,7 +59,7 @@ def invoices_sheet(invoices: Sequence[Invoice], ledger: LedgerReport, statuses: 
             status = statuses.get(invoice.invoice_no, item.status)
         rows.append((invoice.invoice_no, str(invoice.kind), invoice.issue_date, invoice.due_date,
                      str(invoice.bill_to_type), invoice.bill_to_id, invoice.bill_to_name, invoice.customer_id,
-                     invoice.amount, *(a if a is None else quantize(a, q) for a in amounts), str(status) or None,
+                     invoice.amount, *(a if a is None else rounded(a) for a in amounts), str(status) or None,
                      invoice.related, invoice.net, invoice.tax, seal))
     return OutputSheet(contract.INVOICES_SHEET, contract.INVOICE_COLUMNS, rows)
 
@@ -75,7 +75,7 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
                    currency: str) -> OutputSheet:
     """The Accounts sheet: one row per party with items; its Balances foot to the invoices' balances
     less the unapplied credits."""
-    q = currency
+    rounded = RoundedAmounts(currency)
     levels: dict[str, int] = {}
     for row in overdue.overdue_rows:
         levels[row[0]] = max(levels.get(row[0], 0), row[12] or 0)
@@ -93,11 +93,10 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
         collected = any(i.invoice.invoice_no in overdue.collections for i in items)
         status = ("In Collections" if collected else "Credit" if balance < 0 else "Settled" if balance == 0
                   else "Overdue" if oldest is not None and oldest < overdue.as_of else "Open")
-        rows.append((str(account.party_type), account.party_id, names.get(key, ""), quantize(account.invoiced, q),
-                     quantize(account.fees, q), quantize(account.interest, q), quantize(account.paid, q),
-                     quantize(account.credited, q), quantize(account.written_off, q),
-                     quantize(account.transferred, q), quantize(balance, q),
-                     quantize(account.unapplied_credit, q), oldest, level or None, status))
+        rows.append((str(account.party_type), account.party_id, names.get(key, ""), rounded(account.invoiced),
+                     rounded(account.fees), rounded(account.interest), rounded(account.paid),
+                     rounded(account.credited), rounded(account.written_off), rounded(account.transferred),
+                     rounded(balance), rounded(account.unapplied_credit), oldest, level or None, status))
     return OutputSheet(contract.ACCOUNTS_SHEET, contract.ACCOUNT_COLUMNS, rows)
 
 

@@ -326,6 +326,27 @@ def test_the_amount_pool_rounds_every_spelling_of_an_amount_alike_and_shares_the
     assert [str(yen.money(a)) for a in (Decimal("80.5"), Decimal("80"), Decimal("80.50"))] == ["81", "80", "81"]
 
 
+def test_rounded_amounts_are_quantize_exactly_and_shared():
+    """RoundedAmounts gives what quantize gives, spelling and sign of zero included, for amounts in every
+    spelling and random ones (half-up at the cent, yen without decimals), and one object per spelling."""
+    import random
+
+    from sheetbill.money import RoundedAmounts
+
+    rng = random.Random(20261130)
+    asked = [Decimal(text) for text in ("80", "80.0", "80.00", "80.004", "80.005", "-80.005", "0", "0.00", "-0",
+                                        "-0.00", "-0.004", "0.004", "1E+2", "-12.345")]
+    asked += [Decimal(rng.randrange(-10**7, 10**7)).scaleb(-rng.randrange(0, 4)) for _ in range(2_000)]
+    for currency in ("EUR", "JPY"):
+        rounded = RoundedAmounts(currency)
+        results = [rounded(amount) for amount in asked]
+        assert [repr(r) for r in results] == [repr(quantize(a, currency)) for a in asked]
+        by_spelling: dict[str, Decimal] = {}
+        for result in results:
+            assert by_spelling.setdefault(repr(result), result) is result
+    assert repr(RoundedAmounts("EUR")(Decimal("-0.001"))) == "Decimal('-0.00')"
+
+
 @pytest.mark.parametrize("with_memo", [False, True], ids=["read", "read with the run memo"])
 def test_history_is_read_back_with_blank_cells_as_none_and_amounts_in_the_runs_spelling(with_memo):
     """Invoices as a front end reads them back: amounts as floats (80.0), a blank Bill To Name; with enough
