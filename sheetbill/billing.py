@@ -192,7 +192,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
         if charge_id in book.edited_charges:
             continue  # an edited line says nothing about its charge: unchanged until the line is restored
         charge = charges.get(charge_id)
-        if charge is None and charge_id in book.charge_ids_present:
+        if charge is None and charge_id in book.charge_ids_skipped:
             continue  # the row is there but has a problem this run: leave its invoice alone
         if charge is not None and charge.date <= as_of:
             amount = amount_of(charge_id)

@@ -71,8 +71,8 @@ class Book:
         coverage: Coverage rows whose customer and payer exist.
         payer_codes: by (payer ID, service code).
         charges: valid charges, in sheet order.
-        charge_ids_present: every Charge ID on the Charges sheet, also of rows with problems (so a
-            charge with a typo is not taken for a deleted one).
+        charge_ids_skipped: the Charge IDs on the Charges sheet that are no valid charge this run (rows
+            with problems), so that a charge with a typo is not taken for a deleted one.
         payments, plans, contacts: the clerk's records.
         amounts: the run's pool of shared amounts (see :class:`sheetbill.money.AmountPool`).
         invoices, lines: the issued history read back from the Invoices and Invoice Lines sheets.
@@ -95,7 +95,7 @@ class Book:
     services: dict[str, Service] = field(default_factory=dict)
     payer_codes: dict[tuple[str, str], PayerCode] = field(default_factory=dict)
     charges: list[Charge] = field(default_factory=list)
-    charge_ids_present: set[str] = field(default_factory=set)
+    charge_ids_skipped: set[str] = field(default_factory=set)
     payments: list[Payment] = field(default_factory=list)
     plans: list[PaymentPlan] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
@@ -331,7 +331,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     problems: list[Problem] = []
     currency = book.settings.currency
     charges_sheet = find_sheet(sheets, contract.CHARGES)
-    book.charge_ids_present = _ids_in_column(charges_sheet, "Charge ID")
+    present = _ids_in_column(charges_sheet, "Charge ID")
     charges = read_input(sheets, contract.CHARGES, Charge, problems, charges_sheet, memo=memo)
     del charges_sheet
     for charge in charges:
@@ -350,6 +350,10 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
                                   code="out-of-range"))
         else:
             book.charges.append(charge)
+    for charge in book.charges:
+        present.discard(charge.charge_id)
+    book.charge_ids_skipped = set(present)  # a copy the size of what is left: a few, not a million
+    del present
     book.payments = read_input(sheets, contract.PAYMENTS, payment_record, problems, currency=currency, memo=memo)
     book.payments += read_bank_payments(sheets, {p.payment_id for p in book.payments}, problems, currency, memo)
     book.plans = read_input(sheets, contract.PAYMENT_PLANS, plan_record, problems, memo=memo)
