@@ -85,9 +85,7 @@ def _columns_builder(factory: type, blank: frozenset[str]) -> Callable[..., list
     names = {fld.name for fld in fields}
     left_out = {fld.name: None if fld.name in blank else fld.default if fld.default is not dataclasses.MISSING
                 else _NO_DEFAULT for fld in fields}
-    # every value is given: positional, no defaults, so no field order rule stands in the way
-    twin = dataclasses.make_dataclass(factory.__name__, [(fld.name, fld.type) for fld in fields], slots=True,
-                                      eq=False, repr=False, match_args=False)
+    twin = _positional_twin(factory)
 
     def build_columns(columns: Mapping[str, list], holes: Mapping[str, Sequence[int]]) -> list | None:
         if not columns or not names.issuperset(columns):
@@ -112,6 +110,36 @@ def _columns_builder(factory: type, blank: frozenset[str]) -> Callable[..., list
         return records
 
     return build_columns
+
+
+def rebuilt(factory: type, values: Sequence[Any]) -> Any:
+    """``factory(*values)`` (each field's value, in order), built as :func:`builder` builds it when
+    ``factory`` is a class it applies to: how the run memo gives back its records
+    (:func:`sheetbill.memo.unpack`), millions of them in a daily click."""
+    return _positional(factory)(*values)
+
+
+@cache
+def _positional(factory: type) -> Callable[..., Any]:
+    """:func:`rebuilt`'s builder of ``factory`` records from all their values, in field order."""
+    if not _builds_plainly(factory):
+        return factory
+    twin = _positional_twin(factory)
+
+    def build(*values: Any) -> Any:
+        record = twin(*values)
+        record.__class__ = factory
+        return record
+
+    return build
+
+
+@cache
+def _positional_twin(factory: type) -> type:
+    """The twin of ``factory`` that takes every value, positionally, without defaults (so that no field
+    order rule stands in the way)."""
+    return dataclasses.make_dataclass(factory.__name__, [(fld.name, fld.type) for fld in dataclasses.fields(factory)],
+                                      slots=True, eq=False, repr=False, match_args=False)
 
 
 def _builds_plainly(factory: type) -> bool:

@@ -53,6 +53,27 @@ def test_a_built_record_is_the_record_its_class_builds(cls, skip_defaults):
     assert not hasattr(built, "__dict__")
 
 
+@pytest.mark.parametrize("cls", _RECORD_CLASSES, ids=lambda cls: cls.__name__)
+def test_a_record_the_run_memo_gives_back_is_the_record_its_class_builds(cls):
+    """Through the memo's pack and unpack (records rebuilt from their values by sheetbill.records.rebuilt):
+    every record class, taken the fast way or not, comes back as its class builds it, frozen."""
+    from sheetbill.memo import pack, unpack
+
+    values = _values(cls, False)
+    made = cls(**values)
+    back = unpack(pack([made, (1, made)]))
+    assert back[1][1] is back[0]  # one object stays one object
+    back = back[0]
+    assert type(back) is cls
+    assert back == made and repr(back) == repr(made) and _hash_of(back) == _hash_of(made)
+    assert [getattr(back, f.name) for f in dataclasses.fields(cls)] == \
+        [getattr(made, f.name) for f in dataclasses.fields(cls)]
+    if cls.__dataclass_params__.frozen:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(back, dataclasses.fields(cls)[0].name, "changed")
+    assert not hasattr(back, "__dict__") or not hasattr(made, "__slots__")
+
+
 @pytest.mark.parametrize("cls", _FAST, ids=lambda cls: cls.__name__)
 def test_a_builder_refuses_what_its_class_refuses(cls):
     with pytest.raises(TypeError):
