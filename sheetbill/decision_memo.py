@@ -162,13 +162,29 @@ def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]
     entry, object for object, so its bucket keeps its bytes (:func:`packed`).
     """
     customers = dict(memo.customers)
+    amount_only: dict[str, Remembered] = {}  # the decisions that are their charge amount alone, by its spelling
+
+    def without_shares(kept: Remembered) -> Remembered:
+        if kept[2:] != _NOTHING_BUT_SHARES:
+            return (kept[0], None, *kept[2:])
+        spelling = str(kept[0])  # 80.0 and 80.00 are equal, but not the same amount to write
+        same = amount_only.get(spelling)
+        if same is None:
+            same = amount_only[spelling] = (kept[0], None, *_NOTHING_BUT_SHARES)
+        return same  # one object: the memo pickles it once per bucket, and a run loads it once
+
     for customer_id, entry in memo.customers.items():
         pairs = list(zip(due.get(customer_id, ()), entry.due, strict=True))
         if any(kept[1] is not None and charge.charge_id in billed for charge, kept in pairs):
             customers[customer_id] = replace(entry, due=tuple(
-                (kept[0], None, *kept[2:]) if kept[1] is not None and charge.charge_id in billed else kept
+                without_shares(kept) if kept[1] is not None and charge.charge_id in billed else kept
                 for charge, kept in pairs))
     return DecisionMemo(memo.context, customers)
+
+
+#: A remembered decision's fields after its shares when it has nothing but its amount and shares: not
+#: held, no problems, no advice, no coverage gap (most billed charges).
+_NOTHING_BUT_SHARES = (None, (), (), None)
 
 
 _customer_values = field_values(Customer)

@@ -415,6 +415,31 @@ def test_billed_charges_are_remembered_without_their_shares():
         assert (remembered[1] is None) == (charge_id in billed), charge_id
 
 
+def test_billed_decisions_that_are_their_amount_alone_are_one_object_per_spelling():
+    """Without their shares, the decisions on billed charges that hold nothing but their charge amount are
+    one object per amount as spelled (80.0 and 80.00 apart), kept so through the run memo's pack and unpack
+    (one bucket); a decision with a problem, advice or a hold keeps its own."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from sheetbill.decision_memo import CustomerDecisions, DecisionMemo, without_billed_shares
+    from sheetbill.memo import pack, unpack
+
+    share = (("Customer", "P1", Decimal("80.00"), Decimal("0.00"), "self-pay", None),)
+    made = [(Decimal("80.00"), share, None, (), (), None), (Decimal("80.00"), share, None, (), (), None),
+            (Decimal("80.0"), share, None, (), (), None), (Decimal("80.00"), share, "held", (), (), None),
+            (Decimal("80.00"), share, None, (), ("ask for authorization",), None),
+            (Decimal("80.00"), share, None, (), (), None)]
+    charges = [SimpleNamespace(charge_id=f"X{n}") for n in range(len(made))]
+    memo = DecisionMemo(b"context", {"P1": CustomerDecisions(b"key", tuple(made))})
+    left = without_billed_shares(memo, {"P1": charges}, {"X0", "X1", "X2", "X3", "X4"}).customers["P1"].due
+    assert [kept[1] is None for kept in left] == [True] * 5 + [False]
+    assert [(str(kept[0]), *kept[2:]) for kept in left[:5]] == [(str(m[0]), *m[2:]) for m in made[:5]]
+    assert left[0] is left[1] and left[2] is not left[0] and left[3] is not left[0] and left[4] is not left[0]
+    back = unpack(pack(left))
+    assert back == left and back[0] is back[1]
+
+
 def test_a_billed_charge_whose_lines_went_missing_is_decided_again_and_billed_as_without_the_memo():
     workbook = Workbook(5)
     recorder = Recorder("1")
