@@ -80,12 +80,12 @@ def _columns_builder(factory: type, blank: frozenset[str]) -> Callable[..., list
     by column (``columns``: each field's values, one per row, all of equal length; ``holes``: for a field,
     the rows where it is not given), each what ``build(**values)`` gives for that row, or None when a
     left-out field has no value but from a default factory or none at all (call ``build`` per row then:
-    it says what is wrong). The records are made by mapping the twin's constructor over the columns."""
+    it says what is wrong). The records are made by mapping :func:`rebuilt`'s builder over the columns."""
     fields = dataclasses.fields(factory)
     names = {fld.name for fld in fields}
     left_out = {fld.name: None if fld.name in blank else fld.default if fld.default is not dataclasses.MISSING
                 else _NO_DEFAULT for fld in fields}
-    twin = _positional_twin(factory)
+    make = _positional(factory)
 
     def build_columns(columns: Mapping[str, list], holes: Mapping[str, Sequence[int]]) -> list | None:
         if not columns or not names.issuperset(columns):
@@ -104,10 +104,7 @@ def _columns_builder(factory: type, blank: frozenset[str]) -> Callable[..., list
                     for index in holes[name]:
                         column[index] = value
             arguments.append(column)
-        records = list(map(twin, *arguments))
-        for record in records:
-            record.__class__ = factory
-        return records
+        return list(map(make, *arguments))
 
     return build_columns
 
@@ -124,7 +121,9 @@ def _positional(factory: type) -> Callable[..., Any]:
     """:func:`rebuilt`'s builder of ``factory`` records from all their values, in field order."""
     if not _builds_plainly(factory):
         return factory
-    twin = _positional_twin(factory)
+    # every value is given: positional, no defaults, so no field order rule stands in the way
+    twin = dataclasses.make_dataclass(factory.__name__, [(fld.name, fld.type) for fld in dataclasses.fields(factory)],
+                                      slots=True, eq=False, repr=False, match_args=False)
 
     def build(*values: Any) -> Any:
         record = twin(*values)
@@ -132,14 +131,6 @@ def _positional(factory: type) -> Callable[..., Any]:
         return record
 
     return build
-
-
-@cache
-def _positional_twin(factory: type) -> type:
-    """The twin of ``factory`` that takes every value, positionally, without defaults (so that no field
-    order rule stands in the way)."""
-    return dataclasses.make_dataclass(factory.__name__, [(fld.name, fld.type) for fld in dataclasses.fields(factory)],
-                                      slots=True, eq=False, repr=False, match_args=False)
 
 
 def _builds_plainly(factory: type) -> bool:
