@@ -116,6 +116,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Date and time cells: a column with them is written as its ``repr``, which, for these types and the
 #: plain ones, tells every value and type apart (quoted text, ``1`` and ``1.0``, ``datetime.date(...)``).
 _TEMPORAL = frozenset({dt.datetime, dt.date, dt.time, dt.timedelta})
+_PLAIN_OR_TEMPORAL = _PLAIN | _TEMPORAL
 
 
 def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
@@ -124,28 +125,35 @@ def block_key(table: bytes, start: int, cells: Sequence[tuple]) -> bytes:
     column, that tells every value and type apart (``1``, ``1.0``, ``True``, ``"1"``, a date and its
     text) and depends on the values only, never on which objects hold them.
 
-    A column of plain cells (text, numbers, yes/no, blanks) is written by :mod:`marshal` (format 2,
-    which has no back-references); one with dates and times too as its ``repr``; any other column (a
-    type a front end rarely gives) is pickled without the pickler's memo.
+    A column :mod:`marshal` can write (format 2, which has no back-references) is written by it: plain
+    cells (text, numbers, yes/no, blanks), each type apart; marshal refuses subclasses (an enum member
+    is not taken for its text) and any other type, so it is tried first and costs no look at each
+    cell's type. A column with dates and times too is written as its ``repr``; any other column (a type
+    a front end rarely gives) is pickled without the pickler's memo.
     """
     digest = hashlib.blake2b(key=table, digest_size=16)
     width = len(cells[0]) if cells else 0
     digest.update(b"%d|%d|%d|" % (start, len(cells), width))
     for column in zip(*cells, strict=True):
-        kinds = set(map(type, column))
-        if kinds <= _PLAIN:
-            data = b"M" + marshal.dumps(column, 2)
-        elif kinds <= _PLAIN | _TEMPORAL:
-            data = b"T" + repr(column).encode("utf-8", "surrogatepass")
-        else:
-            stream = io.BytesIO()
-            pickler = pickle.Pickler(stream, protocol=5)
-            pickler.fast = True  # no memo: the bytes depend on the values only
-            pickler.dump(column)
-            data = b"P" + stream.getvalue()
+        data = _column_bytes(column)
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.digest()
+
+
+def _column_bytes(column: tuple) -> bytes:
+    """One column of a block as :func:`block_key` spells it."""
+    try:
+        return b"M" + marshal.dumps(column, 2)
+    except ValueError:  # a date, a subclass, a type marshal does not write
+        pass
+    if set(map(type, column)) <= _PLAIN_OR_TEMPORAL:
+        return b"T" + repr(column).encode("utf-8", "surrogatepass")
+    stream = io.BytesIO()
+    pickler = pickle.Pickler(stream, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values only
+    pickler.dump(column)
+    return b"P" + stream.getvalue()
 
 
 def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo,
