@@ -30,6 +30,7 @@ import stat
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -40,8 +41,9 @@ from .files import write_atomic
 from .records import rebuilt
 
 #: The layout of a memo file; a file of another version is ignored. After the header line: the length of
-#: the index (8 bytes), the index (a pickle of the extras and each block's key and length), the blocks.
-FORMAT = 1
+#: the index (8 bytes), the index (a pickle of the extras and each block's key, length and checksum), the
+#: blocks.
+FORMAT = 2
 _MAGIC = b"sheetbill-run-memo\n"
 #: Days after which a memo no run has saved is removed (by the next save of any workbook's memo).
 KEEP_DAYS = 45
@@ -123,19 +125,22 @@ class _BlockFile:
         self.stream.close()
 
 
-def _digest(data: bytes) -> bytes:
-    """The checksum of a block in the memo file: a damaged block is never taken for another value."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+def _checksum(data: bytes) -> int:
+    """The checksum of a block in the memo file: the CRC-32 zip files use (a block damaged on disk or cut
+    short is parsed again, never taken for another value). The keys of blocks are digests of their
+    inputs (:mod:`sheetbill.rowmemo`); this only guards the bytes, and reading every block of a large
+    memo runs it over hundreds of megabytes, several times faster than a cryptographic hash."""
+    return zlib.crc32(data)
 
 
 class StoredBlock:
     """A block of the memo that stays in its file until a run uses it (:meth:`read`); pickled, it is
     its bytes."""
 
-    __slots__ = ("digest", "length", "offset", "source")
+    __slots__ = ("checksum", "length", "offset", "source")
 
-    def __init__(self, source: _BlockFile, offset: int, length: int, digest: bytes):
-        self.source, self.offset, self.length, self.digest = source, offset, length, digest
+    def __init__(self, source: _BlockFile, offset: int, length: int, checksum: int):
+        self.source, self.offset, self.length, self.checksum = source, offset, length, checksum
 
     def __len__(self) -> int:
         return self.length
@@ -143,10 +148,15 @@ class StoredBlock:
     def read(self) -> bytes:
         """The block's bytes, as :func:`pack` made them (:class:`ValueError` when they are not those the
         memo's index lists, :class:`OSError` when the file cannot give them)."""
-        data = self.source.read(self.offset, self.length)
-        if _digest(data) != self.digest:
+        data = self.raw()
+        if _checksum(data) != self.checksum:
             raise ValueError("a block of the memo file is damaged")
         return data
+
+    def raw(self) -> bytes:
+        """The block's bytes as the file holds them, not checked: for copying it with its checksum into
+        the next memo, whose reader checks them."""
+        return self.source.read(self.offset, self.length)
 
     def __reduce__(self) -> tuple:
         return bytes, (self.read(),)
@@ -231,8 +241,8 @@ class MemoStore:
             source = self._source = _BlockFile(stream)
             tables: dict[bytes, object] = {}
             offset = len(header) + 8 + size
-            for key, length, digest in blocks:
-                tables[key] = StoredBlock(source, offset, length, digest)
+            for key, length, checksum in blocks:
+                tables[key] = StoredBlock(source, offset, length, checksum)
                 offset += length
             if offset != os.fstat(stream.fileno()).st_size:
                 raise ValueError("the memo file is not as long as its index says")
@@ -263,7 +273,7 @@ class MemoStore:
                     stream.write(header)
                     for piece in pieces:
                         if isinstance(piece, StoredBlock):
-                            stream.write(piece.read())
+                            stream.write(piece.raw())
                         else:
                             spill.seek(piece[0])
                             stream.write(spill.read(piece[1]))
@@ -278,20 +288,20 @@ class MemoStore:
         return True
 
     @staticmethod
-    def _spill(memo: RunMemo, spill: BinaryIO) -> tuple[list[tuple[bytes, int, bytes]], list]:
-        """Every block of ``memo`` as (key, length, digest) for the index, and where its bytes are: a
+    def _spill(memo: RunMemo, spill: BinaryIO) -> tuple[list[tuple[bytes, int, int]], list]:
+        """Every block of ``memo`` as (key, length, checksum) for the index, and where its bytes are: a
         :class:`StoredBlock` of the last memo, or (offset, length) in ``spill``, where each other block
         is packed, one at a time."""
-        listed: list[tuple[bytes, int, bytes]] = []
+        listed: list[tuple[bytes, int, int]] = []
         pieces: list = []
         for key, block in memo.tables.items():
             if isinstance(block, StoredBlock):
-                listed.append((key, block.length, block.digest))
+                listed.append((key, block.length, block.checksum))
                 pieces.append(block)
                 continue
             data = block if isinstance(block, bytes) else pack(block)
             pieces.append((spill.tell(), len(data)))
-            listed.append((key, len(data), _digest(data)))
+            listed.append((key, len(data), _checksum(data)))
             spill.write(data)
         return listed, pieces
 

@@ -183,10 +183,18 @@ def test_a_value_of_another_type_is_another_block(monkeypatch):
         assert (_records(book), problems) == (_records(plain_book), plain_problems)
 
 
+class _Text(str):
+    """Text of a type of its own (as an enum member is): never taken for plain text in a key."""
+
+
+class _Number(int):
+    """A whole number of a type of its own."""
+
+
 def test_a_block_key_tells_every_value_and_type_apart_and_ignores_which_objects_hold_them():
     values = [1, 1.0, True, 0, 0.0, -0.0, False, "1", "", None, 10**30, float("inf"), Decimal("1"),
               dt.date(2026, 1, 1), dt.datetime(2026, 1, 1), dt.time(0), dt.timedelta(days=1), "2026-01-01",
-              "datetime.date(2026, 1, 1)", ("date", "2026-01-01")]
+              "datetime.date(2026, 1, 1)", ("date", "2026-01-01"), _Text("1"), _Number(1), b"1"]
     table = b"t" * 16
     alone = {rowmemo.block_key(table, 1, [(value,)]) for value in values}
     beside_a_date = {rowmemo.block_key(table, 1, [(value,), (dt.date(2026, 1, 1),)]) for value in values}
@@ -265,6 +273,30 @@ def test_a_damaged_block_in_the_file_is_parsed_again(tmp_path, monkeypatch):
     book, problems = load_book(_raw(tables), as_of=AS_OF, memo=loaded)
     store.close()
     assert (_records(book), problems) == (_records(expected[0]), expected[1])
+
+
+def test_a_block_whose_bytes_are_another_blocks_is_refused_even_when_copied_into_the_next_memo(tmp_path):
+    folder = tmp_path / "cache"
+    store = MemoStore(tmp_path / "a.xlsx", folder=folder)
+    first, second = memo.pack([(2, "first", None, [])]), memo.pack([(3, "other", None, [])])
+    assert len(first) == len(second) and first != second
+    store.save(RunMemo({b"a": [(2, "first", None, [])], b"b": [(3, "other", None, [])]}))
+    content = store.path.read_bytes()
+    at_first, at_second = content.index(first), content.index(second)
+    swapped = bytearray(content)
+    swapped[at_first:at_first + len(first)], swapped[at_second:at_second + len(second)] = second, first
+    store.path.write_bytes(bytes(swapped))  # each block is a good pickle, of the other block's value
+    loaded = store.load()
+    for key in (b"a", b"b"):
+        with pytest.raises(ValueError, match="damaged"):
+            loaded.tables[key].read()
+    again = MemoStore(tmp_path / "a.xlsx", folder=folder)
+    assert again.save(RunMemo(dict(loaded.tables)))  # copied as they are, with the checksums they had
+    store.close()
+    copied = again.load()
+    with pytest.raises(ValueError, match="damaged"):
+        copied.tables[b"a"].read()
+    again.close()
 
 
 def test_a_memo_of_other_code_or_other_plugins_is_ignored(tmp_path, monkeypatch):
