@@ -99,7 +99,7 @@ class AccountItem:
     amount: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class Receivable:
     """An invoice as an open item: what was charged on it and what was allocated to it.
 
@@ -165,7 +165,7 @@ class Receivable:
         return InvoiceStatus.PAID
 
 
-@dataclass
+@dataclass(slots=True)
 class PartyAccount:
     """A customer's or payer's account: the sums of its items and its unapplied credit."""
 
