@@ -23,7 +23,7 @@ from typing import Protocol
 from . import __version__, contract
 from .book import Book
 from .compliance import check_invoice_requirements
-from .handover import hand_over_lines
+from .handover import hand_over
 from .i18n import language
 from .memo import MemoStore, RunMemo
 from .outputs import canonical, problems_sheet
@@ -238,12 +238,12 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
 
 
 def _hand_over(workbook: Workbook, memo: RunMemo, result: RunResult) -> None:
-    """Keep in ``memo`` the history lines the run just wrote, when ``workbook``'s front end can give them as
-    a read would (the optional ``written`` of :class:`Workbook`; see :mod:`sheetbill.handover`)."""
+    """Keep in ``memo`` the history lines and invoices the run just wrote, when ``workbook``'s front end can give
+    them as a read would (the optional ``written`` of :class:`Workbook`; see :mod:`sheetbill.handover`)."""
     written = getattr(workbook, "written", None)
     if callable(written):
         with written() as sheets:
-            hand_over_lines(memo, sheets, result)
+            hand_over(memo, sheets, result)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What a run wrote, handed to the next run: the Invoice Lines it appended, parsed once, as it writes them.
+"""What a run wrote, handed to the next run: the Invoice Lines it appended and the Invoices it rewrote, parsed
+once, as it writes them.
 
 A run reads the Invoice Lines sheet only where it grew since the last run read it (:mod:`sheetbill.rowmemo`,
 known sheets), and that growth is the lines the last run appended itself. So the lines a run issues were
@@ -17,6 +18,12 @@ next run does not check them again: the first click after a first run would othe
 of the year. It does so only when the sheet's rows are in issue order (as a run writes them), so that the
 digests are computed as the lines come, and only for rows it can name: when it cannot, the next run
 checks the lines as before.
+
+The Invoices sheet is not only appended to: a run rewrites it whole whenever a payment changes an invoice's
+Paid or Status, so the next run could prove no row of it unchanged and read all of it again. The run hands
+its rows over too, parsed from what it wrote, when the invoices it read come back from them exactly as it
+read them (record, Seal and row), followed by the ones it issued: the Seals it verified are then still
+those of the same records, and the next run verifies the invoices after them (this run's), as it would have.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from . import contract
 from .book import history_reading
 from .continuations import known_table
 from .memo import RunMemo
-from .models import InvoiceLine
+from .models import Invoice, InvoiceLine
 from .money import minor_unit
 from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, Outcome, TableMemo, remember_written
 from .run import RunResult
@@ -38,6 +45,14 @@ from .sheets import RawSheet
 
 #: Problems that say a run found its history edited or deleted (then nothing is said to verify).
 _HISTORY_CODES = frozenset({"edited-history", "deleted-history"})
+
+
+def hand_over(memo: RunMemo, written: Mapping[str, RawSheet], result: RunResult) -> None:
+    """Keep in ``memo`` (a run's, after its :func:`sheetbill.book.load_book`) the Invoice Lines and the
+    Invoices of ``written`` (the sheets as the run's write left them) as the next run would read them
+    (:func:`hand_over_lines`, :func:`hand_over_invoices`); ``result``: the run's."""
+    hand_over_lines(memo, written, result)
+    hand_over_invoices(memo, written, result)
 
 
 def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], result: RunResult) -> bool:
@@ -64,6 +79,40 @@ def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], result: RunR
         memo.extras[SEALS_VERIFIED] = {**(verified if isinstance(verified, dict) else {}),
                                        contract.INVOICE_LINES_SHEET: (minor_unit(result.book.settings.currency),
                                                                       digests)}
+    return True
+
+
+def hand_over_invoices(memo: RunMemo, written: Mapping[str, RawSheet], result: RunResult) -> bool:
+    """Keep in ``memo`` the Invoices of ``written`` as the next run would read them, when the rows of the
+    invoices ``result``'s run read come back as it read them (each record, its Seal and its row), then
+    those it issued. A run rewrites the sheet whole whenever an invoice's Paid or Status changed, so
+    without this the next run would read every row of it again. That it verified the Seals of those
+    rows stays as its read left it: the next run checks the invoices after them (this run's) as before.
+    False, and ``memo`` unchanged, when the front end cannot give them or a row read comes back other
+    than it was read (a row sealed only now, rows moved): then the next run reads the sheet."""
+    sheet = known_table(written, contract.INVOICES_SHEET)
+    if sheet is None:
+        return False
+    known = memo.extras.get(KNOWN_SHEETS)
+    known = known if isinstance(known, dict) else {}
+    rows = TableMemo(memo.tables, None, known)
+    make, reads, context = history_reading(contract.INVOICES, Invoice, result.book.amounts)
+    read = result.book.invoices
+    alike = [True]
+
+    def compare(first: int, outcomes: list[Outcome]) -> None:
+        given = [outcome[1] for outcome in outcomes[:max(0, len(read) - first)]]
+        if any(record is None or record != was or record.seal != was.seal
+               for record, was in zip(given, read[first:first + len(given)], strict=True)):
+            alike[0] = False
+
+    if not remember_written(sheet, contract.INVOICES, make, rows, context, reads, compare, whole=True) \
+            or not alike[0]:
+        return False
+    for key in rows.released:
+        memo.tables.pop(key, None)
+    memo.tables.update(rows.kept)
+    memo.extras[KNOWN_SHEETS] = {**known, **rows.known_now}
     return True
 
 

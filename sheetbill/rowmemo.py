@@ -64,7 +64,8 @@ class TableMemo:
     :class:`~sheetbill.sheets.KnownRows` (its token) and the keys of the blocks of its rows, in order.
 
     ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
-    rows not verified again, for measurements and tests.
+    rows not verified again, for measurements and tests; ``released`` names the blocks
+    :func:`remember_written` found gone with a sheet written whole.
     """
 
     def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None,
@@ -76,6 +77,7 @@ class TableMemo:
         self.known: Mapping[bytes, object] = known if isinstance(known, Mapping) else {}
         self.known_now: dict[bytes, tuple[object, list[bytes]]] = {}
         self.fresh: dict[str, set[int]] = {}
+        self.released: set[bytes] = set()
         self.reused = self.parsed = self.unchecked = 0
 
     def take(self, key: bytes) -> list[Outcome] | None:
@@ -212,7 +214,7 @@ def _blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factor
 
 def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., Any], memo: TableMemo, context: str,
                      reads: Mapping[str, Read] | None = None,
-                     each_block: Callable[[int, list[Outcome]], None] | None = None) -> bool:
+                     each_block: Callable[[int, list[Outcome]], None] | None = None, whole: bool = False) -> bool:
     """Bring ``memo`` up to the table of ``sheet`` as a front end just wrote it: the blocks of the rows this
     run read (``memo.known``, this run's ``known_now``; kept as they are, not unpacked), and the rows written
     after them, parsed as the front end's :class:`~sheetbill.sheets.KnownRows` gives them (every row, when
@@ -220,14 +222,29 @@ def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., An
     and ``context`` as for :func:`read_table_memo`. False, with nothing read, when the front end cannot
     prove the rows before them unchanged or give the rows after them. ``each_block`` is given each block of
     the rows written after them as it is parsed: the index of its first row among the data rows, and its
-    outcomes."""
+    outcomes.
+
+    ``whole``: for a sheet a run rewrites in place (the Invoices, whose Paid and Status change), whose rows
+    cannot be proven to extend those it read: every row written is taken as the front end gives the rows
+    of a part it wrote whole, in blocks keyed by their cells (:func:`_written_blocks`): a block whose cells
+    are those of a block this run read is that block, unparsed; the others are parsed. The blocks this run
+    read of the sheet that are no block of it any more are named in ``memo.released``."""
     if sheet.known is None:
         return False
     columns, problems = column_map(sheet, spec)
     if problems:
         return False
     table = factory_table_key(sheet, spec, columns, factory, context)
-    grown = _grown(sheet, memo.known.get(table, (None, [])))
+    read = memo.known.get(table, (None, []))
+    if whole:
+        written = _grown(sheet, (None, []))
+        if written is None:
+            return False
+        keys = _written_blocks(sheet, spec, columns, factory, reads, memo, table, written[1], each_block)
+        memo.released.update(set(read[1]).difference(keys) if _grown_entry(read) else ())
+        memo.known_now[table] = (sheet.known.seen(), keys)
+        return True
+    grown = _grown(sheet, read)
     if grown is None or any(key not in memo.previous for key in grown[2]):
         return False
     before, added, keys = grown
@@ -239,12 +256,42 @@ def remember_written(sheet: RawSheet, spec: TableSpec, factory: Callable[..., An
     return True
 
 
+def _written_blocks(sheet: RawSheet, spec: TableSpec, columns: Mapping[str, int], factory: Callable[..., Any],
+                    reads: Mapping[str, Read] | None, memo: TableMemo, table: bytes, rows: Sequence[Sequence[Any]],
+                    each_block: Callable[[int, list[Outcome]], None] | None) -> list[bytes]:
+    """The keys of the blocks of ``rows`` (every data row of a sheet written whole), kept in ``memo``: each
+    keyed by its cells as a read of the sheet keys it (:func:`block_key`), so that a block whose cells are
+    those of a block this run read is that block, kept as it is (not unpacked); the others are parsed, shown to
+    ``each_block`` and kept packed."""
+    indexes = [columns[fld.name] for fld in spec.fields if fld.name in columns]
+    keys = []
+    for offset in range(0, len(rows), BLOCK_ROWS):
+        chunk = rows[offset:offset + BLOCK_ROWS]
+        key = block_key(table, offset + 1, project(chunk, indexes))
+        if key in memo.previous:
+            memo.kept[key] = memo.previous[key]
+        else:
+            tail = RawSheet(sheet.name, [sheet.rows[0], *chunk], sheet.first_row + offset, sheet.first_col,
+                            sheet.sheet)
+            outcomes = _parse_new(tail, spec, columns, 1, len(chunk) + 1, factory, reads, memo)
+            if each_block is not None:
+                each_block(offset, outcomes)
+            memo.kept[key] = pack(outcomes)
+        keys.append(key)
+    return keys
+
+
+def _grown_entry(entry: object) -> bool:
+    """Whether ``entry`` is what :attr:`TableMemo.known` holds for a table: (token, keys of its blocks)."""
+    return isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], list)
+
+
 def _grown(sheet: RawSheet, entry: object) -> tuple[int, Sequence[Sequence[Any]], list[bytes]] | None:
     """(the rows unchanged since the read that saw ``entry``, the rows added since, the keys of the
     earlier rows' blocks), when ``sheet``'s :class:`~sheetbill.sheets.KnownRows` can prove the first
     unchanged and give the others; else None."""
     known = sheet.known
-    if known is None or not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], list)):
+    if known is None or not _grown_entry(entry):
         return None
     since = known.rows_since(entry[0])
     return None if since is None else (since[0], since[1], list(entry[1]))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sheetbill import book as book_module
-from sheetbill import contract
+from sheetbill import contract, rowmemo
 from sheetbill import seals as seals_module
 from sheetbill.app import bill, memo_store
 from sheetbill.book import read_history
@@ -46,24 +46,25 @@ def _spelled(records) -> list[tuple]:
     return [(repr(record), record.seal, record.row) for record in records]
 
 
-def _full_read(book: Path) -> list:
+def _full_read(book: Path, spec=contract.INVOICE_LINES, factory=InvoiceLine) -> list:
     with open_workbook(book, contract.sheets_a_run_reads()) as sheets:
-        lines, problems = read_history(sheets, contract.INVOICE_LINES, InvoiceLine, AmountPool("EUR"))
+        records, problems = read_history(sheets, spec, factory, AmountPool("EUR"))
     assert problems == []
-    return lines
+    return records
 
 
-def _handed_over(book: Path) -> list | None:
-    """The lines the memo of ``book`` holds for its Invoice Lines as they are now, in order; None when
-    it holds none for the sheet's current token."""
-    memo = memo_store(XlsxWorkbook(book), Plugins()).load()
+def _handed_over(book: Path, sheet: str = contract.INVOICE_LINES_SHEET) -> list | None:
+    """The records the memo of ``book`` holds for its Invoice Lines (or ``sheet``) as they are now, in
+    order; None when it holds none for the sheet's current token."""
+    store = memo_store(XlsxWorkbook(book), Plugins())
+    memo = store.load()
     with open_workbook(book, contract.sheets_a_run_reads(), known=True) as sheets:
-        token = known_table(sheets, contract.INVOICE_LINES_SHEET).known.seen()
+        token = known_table(sheets, sheet).known.seen()
     entries = [keys for seen, keys in memo.extras[KNOWN_SHEETS].values() if seen == token]
-    if len(entries) != 1:
-        return None
     blocks = TableMemo(memo.tables)
-    return [record for key in entries[0] for _, record, _, _ in blocks.take(key)]
+    records = [record for key in entries[0] for _, record, _, _ in blocks.take(key)] if len(entries) == 1 else None
+    store.close()
+    return records
 
 
 @pytest.mark.parametrize(("taxed", "sheet_rows"), [(False, None), (True, None), (False, 100)])
@@ -87,9 +88,49 @@ def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_pat
             assert f"{contract.INVOICE_LINES_SHEET} 3" in sheets
 
 
+@pytest.mark.parametrize("taxed", [False, True])
+def test_the_invoices_a_run_rewrote_are_in_its_memo_as_a_full_read_reads_them(tmp_path: Path, taxed: bool,
+                                                                              monkeypatch) -> None:
+    monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 8)
+    parsed: list[int] = []
+    parse = rowmemo._parse_new
+
+    def counted(sheet, spec, *args):
+        outcomes = parse(sheet, spec, *args)
+        if spec is contract.INVOICES:
+            parsed.append(len(outcomes))
+        return outcomes
+
+    monkeypatch.setattr(rowmemo, "_parse_new", counted)
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", 400, taxed)
+    bill(XlsxWorkbook(book), as_of=_date())
+    first = _handed_over(book, contract.INVOICES_SHEET)
+    assert first is not None and _spelled(first) == _spelled(_full_read(book, contract.INVOICES, Invoice))
+    generator.append_day(book, 400, 12, seed=3)  # payments too: Paid and Status change, the sheet is rewritten
+    before = _paid(book)
+    parsed.clear()
+    bill(XlsxWorkbook(book), as_of=_date())
+    assert _paid(book)[:len(before)] != before  # invoices read were paid: not an extension of the sheet
+    again = _handed_over(book, contract.INVOICES_SHEET)
+    full = _full_read(book, contract.INVOICES, Invoice)
+    assert again is not None and len(full) > len(first) and _spelled(again) == _spelled(full)
+    # the run read no invoice, and parsed only the blocks of the rows it wrote that hold its own invoices
+    assert 0 < sum(parsed) < len(full) - len(first) + 8
+    # and the memo holds each invoice once: the blocks read before that are no block of the sheet now are gone
+    store = memo_store(XlsxWorkbook(book), Plugins())
+    kept = store.load()
+    blocks = TableMemo(kept.tables)
+    held = [outcome[1] for key in list(kept.tables) for outcome in blocks.take(key) or ()
+            if isinstance(outcome[1], Invoice)]
+    store.close()
+    assert _spelled(held) == _spelled(full)
+
+
 @pytest.mark.parametrize("demo", ["demo-medical.xlsx", "demo-utility.xlsx"])
 def test_the_demo_workbooks_lines_are_handed_over_as_a_full_read_reads_them(tmp_path: Path, demo: str) -> None:
-    """The demos' lines: credit notes, transfers, shares of several payers, tax exemptions, German texts."""
+    """The demos' lines and invoices: credit notes, transfers, shares of several payers, tax exemptions,
+    German texts."""
     import datetime as dt
 
     book = shutil.copy(ROOT / "workbooks" / demo, tmp_path / demo)
@@ -97,10 +138,14 @@ def test_the_demo_workbooks_lines_are_handed_over_as_a_full_read_reads_them(tmp_
         bill(XlsxWorkbook(book), as_of=as_of)
         handed = _handed_over(book)
         assert handed is not None and _spelled(handed) == _spelled(_full_read(book))
+        invoices = _handed_over(book, contract.INVOICES_SHEET)
+        assert invoices is not None and _spelled(invoices) == _spelled(_full_read(book, contract.INVOICES, Invoice))
     assert any(line.related_invoice for line in handed) and any(line.payment_id for line in handed)
+    assert demo != "demo-medical.xlsx" or any(invoice.related for invoice in invoices)  # its credit notes
 
 
-def test_the_next_run_reads_no_line_and_writes_what_a_run_without_memo_writes(tmp_path: Path, monkeypatch) -> None:
+def test_the_next_run_reads_no_line_or_invoice_and_writes_what_a_run_without_memo_writes(tmp_path: Path,
+                                                                                          monkeypatch) -> None:
     generator = _generator()
     book = generator.write(tmp_path / "book.xlsx", 300)
     bill(XlsxWorkbook(book), as_of=_date())
@@ -111,30 +156,37 @@ def test_the_next_run_reads_no_line_and_writes_what_a_run_without_memo_writes(tm
 
     def counted(self, seen):
         since = rows_since(self, seen)
-        if since is not None and self.header and self.header[0] == "Invoice No" and "Charge ID" in self.header:
-            read_rows.append(len(since[1]))
+        if since is not None and self.header and self.header[0] == "Invoice No":
+            read_rows.append(("lines" if "Charge ID" in self.header else "invoices", len(since[1])))
         return since
 
     monkeypatch.setattr(KnownPart, "rows_since", counted)
     bill(XlsxWorkbook(book), as_of=_date())
-    assert read_rows == [0]  # the sheet was known, and none of its rows was read
+    assert sorted(read_rows) == [("invoices", 0), ("lines", 0)]  # both sheets known, none of their rows read
     bill(XlsxWorkbook(reference, cache=False), as_of=_date())
     assert _parts(book) == _parts(reference)
 
 
 class _Counted(TableMemo):
-    """The read memo, noting how many sealed rows each run did not verify again."""
+    """The read memo of each run, noting how many sealed rows of each sheet the run did not verify again."""
 
-    unchecked: list[int] = []
+    runs: list[dict[str, int]] = []
 
     def __init__(self, *args):
         super().__init__(*args)
-        _Counted.unchecked.append(0)
+        _Counted.runs.append({})
 
-    def __setattr__(self, name, value):
-        super().__setattr__(name, value)
-        if name == "unchecked" and value:
-            _Counted.unchecked[-1] = value
+
+def _counting(findings):
+    """``seal_findings`` noting, for each sheet, how many of its rows it did not verify again."""
+
+    def counted(sheet, records, sealed, taxed, order, places, memo):
+        before = memo.unchecked
+        found = findings(sheet, records, sealed, taxed, order, places, memo)
+        _Counted.runs[-1][sheet] = memo.unchecked - before
+        return found
+
+    return counted
 
 
 def _full_check(book: Path) -> tuple[list, list[bytes]]:
@@ -159,20 +211,31 @@ def test_the_lines_a_run_wrote_are_handed_over_as_verified_and_not_checked_again
         monkeypatch.setattr(file_module, "write_output_sheets", partial(write_output_sheets, _max_rows=sheet_rows))
     monkeypatch.setattr(seals_module, "CHECKPOINT_ROWS", 16)
     monkeypatch.setattr(book_module, "TableMemo", _Counted)
-    _Counted.unchecked = []
+    monkeypatch.setattr(book_module, "seal_findings", _counting(book_module.seal_findings))
+    _Counted.runs = []
     generator = _generator()
     book = generator.write(tmp_path / "book.xlsx", 400, taxed)
+    invoices = []
     for seed in (None, 3, 4):
         if seed is not None:
             generator.append_day(book, 400, 12, seed=seed)
         bill(XlsxWorkbook(book), as_of=_date())
         findings, digests = _full_check(book)
-        memo = memo_store(XlsxWorkbook(book), Plugins()).load()
+        store = memo_store(XlsxWorkbook(book), Plugins())
+        memo = store.load()
+        store.close()
         assert findings == [] and len(digests) > 10
         assert memo.extras[SEALS_VERIFIED][contract.INVOICE_LINES_SHEET] == (2, digests)
+        invoices.append(len(_full_read(book, contract.INVOICES, Invoice)))
     lines = len(_full_read(book))
+    checked = [run.get(contract.INVOICE_LINES_SHEET, 0) for run in _Counted.runs]
     # the second and third runs checked only the lines after the last checkpoint the run before handed over
-    assert _Counted.unchecked[0] == 0 and 0 < lines - _Counted.unchecked[2] <= 16 + 12 * 3
+    assert checked[0] == 0 and 0 < lines - checked[2] <= 16 + 12 * 3
+    # and only the invoices after the last checkpoint of those the run before read (it verified them, and
+    # handed them over with the sheet it rewrote): the second run read none verified, it was the first's
+    invoices_checked = [run.get(contract.INVOICES_SHEET, 0) for run in _Counted.runs]
+    assert invoices_checked[:2] == [0, 0] and 0 <= invoices[0] - invoices_checked[2] < 16
+    assert invoices[0] < invoices[1] < invoices[2]
 
 
 def test_a_run_that_found_an_edited_line_hands_over_no_claim_and_the_edit_stays_reported(tmp_path: Path,
@@ -195,10 +258,62 @@ def test_a_run_that_found_an_edited_line_hands_over_no_claim_and_the_edit_stays_
     assert _full_check(book)[0]  # the line does not verify
 
 
+def test_an_edited_invoice_stays_reported_by_the_runs_after_the_one_that_found_it(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    import openpyxl
+
+    monkeypatch.setattr(seals_module, "CHECKPOINT_ROWS", 2)
+    book = shutil.copy(ROOT / "workbooks" / "demo-medical.xlsx", tmp_path / "demo.xlsx")
+    bill(XlsxWorkbook(book), as_of=_date())
+    opened = openpyxl.load_workbook(book)
+    sheet = opened[contract.INVOICES_SHEET]
+    name = [cell.value for cell in sheet[1]].index("Bill To Name") + 1
+    sheet.cell(3, name).value = "Someone Else"
+    opened.save(book)
+    for day in range(3):  # found, then found again by the runs of the next days, from the invoices handed over
+        outcome = bill(XlsxWorkbook(book), as_of=_date() + dt.timedelta(days=day))
+        edited = [p for p in outcome.result.problems if p.code == "edited-history"]
+        assert [(p.sheet, p.row, p.column) for p in edited] == [(contract.INVOICES_SHEET, 3, "Bill To Name")]
+        assert _handed_over(book, contract.INVOICES_SHEET) is not None
+
+
+def test_invoices_sealed_only_as_they_are_written_back_are_not_handed_over(tmp_path: Path) -> None:
+    """History from before Seals: a run seals it as it writes it back, so its invoices do not come back as
+    read, and the next run reads the sheet (and writes what a run without memo writes)."""
+    import openpyxl
+
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", 300)
+    bill(XlsxWorkbook(book), as_of=_date())
+    opened = openpyxl.load_workbook(book)
+    for name in (contract.INVOICES_SHEET, contract.INVOICE_LINES_SHEET):
+        sheet = opened[name]
+        seal = [cell.value for cell in sheet[1]].index("Seal") + 1
+        for row in range(2, sheet.max_row + 1):
+            sheet.cell(row, seal).value = None
+    opened.save(book)
+    bill(XlsxWorkbook(book), as_of=_date())
+    assert _handed_over(book, contract.INVOICES_SHEET) is None
+    assert all(invoice.seal for invoice in _full_read(book, contract.INVOICES, Invoice))
+    generator.append_day(book, 300, 9, seed=5)
+    reference = shutil.copy(book, tmp_path / "reference.xlsx")
+    bill(XlsxWorkbook(book), as_of=_date())
+    bill(XlsxWorkbook(reference, cache=False), as_of=_date())
+    assert _parts(book) == _parts(reference)
+
+
 def _date():
     import datetime as dt
 
     return dt.date.fromisoformat(AS_OF)
+
+
+def _paid(book: Path) -> list:
+    """The Paid column of the Invoices sheet, as read."""
+    with open_workbook(book, None) as sheets:
+        rows = sheets[contract.INVOICES_SHEET].rows
+        column = list(rows[0]).index("Paid")
+        return [row[column] for row in rows[1:]]
 
 
 def _parts(book: Path) -> dict[str, bytes]:
