@@ -88,9 +88,13 @@ def test_the_lines_a_run_wrote_are_in_its_memo_as_a_full_read_reads_them(tmp_pat
             assert f"{contract.INVOICE_LINES_SHEET} 3" in sheets
 
 
-@pytest.mark.parametrize("taxed", [False, True])
+@pytest.mark.parametrize(("taxed", "sheet_rows"), [(False, None), (True, None), (False, 25)])
 def test_the_invoices_a_run_rewrote_are_in_its_memo_as_a_full_read_reads_them(tmp_path: Path, taxed: bool,
+                                                                              sheet_rows: int | None,
                                                                               monkeypatch) -> None:
+    """With ``sheet_rows``, the grid is that high: the invoices continue on sheets "Invoices 2", ..."""
+    if sheet_rows is not None:
+        monkeypatch.setattr(file_module, "write_output_sheets", partial(write_output_sheets, _max_rows=sheet_rows))
     monkeypatch.setattr(rowmemo, "BLOCK_ROWS", 8)
     parsed: list[int] = []
     parse = rowmemo._parse_new
@@ -117,6 +121,9 @@ def test_the_invoices_a_run_rewrote_are_in_its_memo_as_a_full_read_reads_them(tm
     assert again is not None and len(full) > len(first) and _spelled(again) == _spelled(full)
     # the run read no invoice, and parsed only the blocks of the rows it wrote that hold its own invoices
     assert 0 < sum(parsed) < len(full) - len(first) + 8
+    if sheet_rows is not None:
+        with open_workbook(book, None) as sheets:
+            assert f"{contract.INVOICES_SHEET} 3" in sheets
     # and the memo holds each invoice once: the blocks read before that are no block of the sheet now are gone
     store = memo_store(XlsxWorkbook(book), Plugins())
     kept = store.load()
