@@ -63,16 +63,13 @@ def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], result: RunR
     sheet = known_table(written, contract.INVOICE_LINES_SHEET)
     if sheet is None:
         return False
-    known = memo.extras.get(KNOWN_SHEETS)
-    known = known if isinstance(known, dict) else {}
-    rows = TableMemo(memo.tables, None, known)
+    rows = _sheets_memo(memo)
     make, reads, context = history_reading(contract.INVOICE_LINES, InvoiceLine, result.book.amounts)
     chain = _ChainAsWritten(result) if _history_verified(result) else None
     if not remember_written(sheet, contract.INVOICE_LINES, make, rows, context, reads,
                             chain.add if chain is not None else None):
         return False
-    memo.tables.update(rows.kept)
-    memo.extras[KNOWN_SHEETS] = {**known, **rows.known_now}
+    _keep(memo, rows)
     digests = chain.digests() if chain is not None else None
     if digests is not None:
         verified = memo.extras.get(SEALS_VERIFIED)
@@ -93,9 +90,7 @@ def hand_over_invoices(memo: RunMemo, written: Mapping[str, RawSheet], result: R
     sheet = known_table(written, contract.INVOICES_SHEET)
     if sheet is None:
         return False
-    known = memo.extras.get(KNOWN_SHEETS)
-    known = known if isinstance(known, dict) else {}
-    rows = TableMemo(memo.tables, None, known)
+    rows = _sheets_memo(memo)
     make, reads, context = history_reading(contract.INVOICES, Invoice, result.book.amounts)
     read = result.book.invoices
     alike = [True]
@@ -109,11 +104,24 @@ def hand_over_invoices(memo: RunMemo, written: Mapping[str, RawSheet], result: R
     if not remember_written(sheet, contract.INVOICES, make, rows, context, reads, compare, whole=True) \
             or not alike[0]:
         return False
+    _keep(memo, rows)
+    return True
+
+
+def _sheets_memo(memo: RunMemo) -> TableMemo:
+    """A read memo over ``memo``'s blocks and known sheets (this run's, after its read), to remember a
+    sheet the run wrote in."""
+    known = memo.extras.get(KNOWN_SHEETS)
+    return TableMemo(memo.tables, None, known if isinstance(known, dict) else {})
+
+
+def _keep(memo: RunMemo, rows: TableMemo) -> None:
+    """Bring ``memo`` up to what ``rows`` (:func:`_sheets_memo`) remembered of a sheet written: its blocks
+    and its token, without the blocks it let go."""
     for key in rows.released:
         memo.tables.pop(key, None)
     memo.tables.update(rows.kept)
-    memo.extras[KNOWN_SHEETS] = {**known, **rows.known_now}
-    return True
+    memo.extras[KNOWN_SHEETS] = {**rows.known, **rows.known_now}
 
 
 def _history_verified(result: RunResult) -> bool:
