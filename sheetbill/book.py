@@ -43,7 +43,7 @@ from .models import (
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
 from .records import builder
-from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
+from .rowmemo import KNOWN_SHEETS, SEAL_CHAINS, SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
     INVOICE_TAX_SEALED,
@@ -210,6 +210,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         memo.tables = rows.kept
         memo.extras[SEALS_VERIFIED] = rows.verified_now
         memo.extras[KNOWN_SHEETS] = rows.known_now
+        memo.own[SEAL_CHAINS] = rows.chains
     book.mandates = read_mandates(sheets, book.customers, settings.as_of, problems)
     book.debits = read_debits(sheets, problems)
     return book, problems

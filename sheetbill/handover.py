@@ -38,7 +38,7 @@ from .continuations import known_table
 from .memo import RunMemo
 from .models import Invoice, InvoiceLine
 from .money import minor_unit
-from .rowmemo import KNOWN_SHEETS, SEALS_VERIFIED, Outcome, TableMemo, remember_written
+from .rowmemo import KNOWN_SHEETS, SEAL_CHAINS, SEALS_VERIFIED, Outcome, TableMemo, remember_written
 from .run import RunResult
 from .seals import PrefixDigests, issue_ranks
 from .sheets import RawSheet
@@ -65,7 +65,9 @@ def hand_over_lines(memo: RunMemo, written: Mapping[str, RawSheet], result: RunR
         return False
     rows = _sheets_memo(memo)
     make, reads, context = history_reading(contract.INVOICE_LINES, InvoiceLine, result.book.amounts)
-    chain = _ChainAsWritten(result) if _history_verified(result) else None
+    chains = memo.own.get(SEAL_CHAINS)
+    read = chains.get(contract.INVOICE_LINES_SHEET) if isinstance(chains, dict) else None
+    chain = _ChainAsWritten(result, read) if _history_verified(result) else None
     if not remember_written(sheet, contract.INVOICE_LINES, make, rows, context, reads,
                             chain.add if chain is not None else None):
         return False
@@ -138,11 +140,18 @@ class _ChainAsWritten:
     it appended, given a block at a time as they are parsed (:meth:`add`). Nothing (:meth:`digests` None)
     when a row cannot be named: a block that does not follow the rows given so far, a row with Problems,
     or a line out of issue order (the next run's order is computed from the invoices it reads: this
-    run's, history and new)."""
+    run's, history and new).
 
-    def __init__(self, result: RunResult):
+    ``read``: the chain the run's read computed of the lines it read, with their number, when their rows
+    were in issue order (:attr:`sheetbill.rowmemo.TableMemo.chains`): the lines read are then not hashed
+    again. Their rows and Seals are those the read chained (upgrading history fills in a Related Invoice,
+    nothing else), and in issue order still: adding the run's own invoices to those read changes no
+    order among them."""
+
+    def __init__(self, result: RunResult, read: tuple[int, PrefixDigests] | None = None):
         self._rank = issue_ranks(result.invoices)
         self._read: Sequence[InvoiceLine] = result.book.lines
+        self._read_chain = read[1] if read is not None and read[0] == len(self._read) else None
         self._chain = PrefixDigests()
         self._given = 0
         self._last = 0
@@ -153,7 +162,11 @@ class _ChainAsWritten:
         if self._broken:
             return
         if self._given == 0 and first and first == len(self._read):
-            self._lines(self._read, first)
+            if self._read_chain is not None:
+                self._chain, self._given = self._read_chain, first
+                self._last = self._rank.get(self._read[-1].invoice_no, len(self._rank))
+            else:
+                self._lines(self._read, first)
         if first != self._given:
             self._broken = True
             return

@@ -61,10 +61,13 @@ class RunMemo:
             uses it, so the blocks a run does not change are neither unpacked nor packed again when
             it saves the memo.
         extras: what other stages keep, each under its own name (e.g. the adjudication).
+        own: what a run keeps in its memo for its own later stages, each under its own name (what its read
+            computed that its handover goes on from); never saved.
     """
 
     tables: dict[bytes, object] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
+    own: dict[str, object] = field(default_factory=dict)
 
 
 def pack(value: object) -> bytes:

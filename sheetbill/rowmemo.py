@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import io
 import marshal
+import operator
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -34,7 +35,7 @@ from . import seals as seals_module
 from .memo import StoredBlock, pack, unpack
 from .problems import ConfigurationError, Problem
 from .records import builder
-from .seals import Finding, prefix_digests, spell_sealed, verified_prefix, verify
+from .seals import Finding, PrefixDigests, prefix_chain, spell_sealed, verified_prefix, verify
 from .sheets import RawSheet
 from .tables import Read, TableSpec, column_map, duplicate_key, first_key_header, project, row_records
 
@@ -52,6 +53,8 @@ SEALS_VERIFIED = "seals-verified"
 #: The name under which :attr:`sheetbill.memo.RunMemo.extras` keeps, per table read from a sheet with
 #: :class:`~sheetbill.sheets.KnownRows`, what the read saw of it and the keys of its blocks, in order.
 KNOWN_SHEETS = "known-sheets"
+#: The name under which :attr:`sheetbill.memo.RunMemo.own` keeps this run's :attr:`TableMemo.chains`.
+SEAL_CHAINS = "seal-chains"
 
 
 class TableMemo:
@@ -65,7 +68,9 @@ class TableMemo:
 
     ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
     rows not verified again, for measurements and tests; ``released`` names the blocks
-    :func:`remember_written` found gone with a sheet written whole.
+    :func:`remember_written` found gone with a sheet written whole. ``chains`` holds, by sheet, the chain
+    :func:`seal_findings` computed of a sealed sheet whose rows are in issue order, with the number of its
+    rows, for the run to go on from when it hands over what it wrote (:mod:`sheetbill.handover`).
     """
 
     def __init__(self, previous: Mapping[bytes, object] | None = None, verified: object = None,
@@ -78,6 +83,7 @@ class TableMemo:
         self.known_now: dict[bytes, tuple[object, list[bytes]]] = {}
         self.fresh: dict[str, set[int]] = {}
         self.released: set[bytes] = set()
+        self.chains: dict[str, tuple[int, PrefixDigests]] = {}
         self.reused = self.parsed = self.unchecked = 0
 
     def take(self, key: bytes) -> list[Outcome] | None:
@@ -371,7 +377,10 @@ def seal_findings(sheet: str, records: Sequence[Any], sealed: Sequence[tuple[str
     width, base = len(sealed) + len(taxed), len(sealed)
     if memo is None:
         return verify(spell_sealed(records, sealed, taxed, places), seals, order, width, base)
-    digests = prefix_digests([record.row for record in records], seals, order)
+    chain = prefix_chain([record.row for record in records], seals, order)
+    digests = chain.digests
+    if all(map(operator.eq, order, range(len(order)))):  # the sheet's rows are in issue order
+        memo.chains[sheet] = (len(records), chain)
     skip = 0
     known = memo.verified.get(sheet)
     if isinstance(known, tuple) and len(known) == 2 and known[0] == places and isinstance(known[1], list):

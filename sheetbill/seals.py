@@ -253,9 +253,15 @@ CHECKPOINT_ROWS = 1024
 def prefix_digests(rows: Sequence[int], seals: Sequence[str | None], order: Sequence[int]) -> list[bytes]:
     """A digest of the sheet rows and seals of the first ``k * CHECKPOINT_ROWS`` rows in issue ``order``,
     for each ``k``: what a run keeps of the history it verified, to know the same prefix again."""
-    digests = PrefixDigests()
-    digests.add([rows[i] for i in order], [seals[i] for i in order])
-    return digests.digests
+    return prefix_chain(rows, seals, order).digests
+
+
+def prefix_chain(rows: Sequence[int], seals: Sequence[str | None], order: Sequence[int]) -> PrefixDigests:
+    """:func:`prefix_digests` as the chain that computed them, which rows issued after these can be added
+    to (:meth:`PrefixDigests.add`)."""
+    chain = PrefixDigests()
+    chain.add([rows[i] for i in order], [seals[i] for i in order])
+    return chain
 
 
 class PrefixDigests:

@@ -220,13 +220,24 @@ def test_the_lines_a_run_wrote_are_handed_over_as_verified_and_not_checked_again
     monkeypatch.setattr(book_module, "TableMemo", _Counted)
     monkeypatch.setattr(book_module, "seal_findings", _counting(book_module.seal_findings))
     _Counted.runs = []
+    hashed = [0]
+    add = seals_module.PrefixDigests.add
+
+    def counted(self, rows, seals):
+        hashed[0] += len(rows)
+        add(self, rows, seals)
+
+    monkeypatch.setattr(seals_module.PrefixDigests, "add", counted)
     generator = _generator()
     book = generator.write(tmp_path / "book.xlsx", 400, taxed)
-    invoices = []
+    invoices, lines_written, chained = [], [], []
     for seed in (None, 3, 4):
         if seed is not None:
             generator.append_day(book, 400, 12, seed=seed)
+        hashed[0] = 0
         bill(XlsxWorkbook(book), as_of=_date())
+        chained.append(hashed[0])
+        lines_written.append(len(_full_read(book)))
         findings, digests = _full_check(book)
         store = memo_store(XlsxWorkbook(book), Plugins())
         memo = store.load()
@@ -243,6 +254,9 @@ def test_the_lines_a_run_wrote_are_handed_over_as_verified_and_not_checked_again
     invoices_checked = [run.get(contract.INVOICES_SHEET, 0) for run in _Counted.runs]
     assert invoices_checked[:2] == [0, 0] and 0 <= invoices[0] - invoices_checked[2] < 16
     assert invoices[0] < invoices[1] < invoices[2]
+    # each run chained the invoices and lines it read, and then only the lines it appended: the handover goes
+    # on from the chain its read computed
+    assert chained == [lines_written[0], invoices[0] + lines_written[1], invoices[1] + lines_written[2]]
 
 
 @pytest.mark.parametrize(("sheet_name", "column", "edit"), [
