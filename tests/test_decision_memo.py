@@ -440,6 +440,27 @@ def test_billed_decisions_that_are_their_amount_alone_are_one_object_per_spellin
     assert back == left and back[0] is back[1]
 
 
+def test_decisions_list_the_charges_with_a_decision_in_their_reserved_order():
+    """A Charge ID reserved but given no decision is no key of the decisions; the others come in the
+    order reserved, whether made or kept from the memo, and stay so once a kept one is made."""
+    from types import SimpleNamespace
+
+    from sheetbill.decisions import Decision, Decisions
+
+    share = (("Customer", "P1", Decimal("80.00"), Decimal("0.00"), "self-pay", None),)
+    charges = {n: SimpleNamespace(charge_id=n, customer_id="P1") for n in ("X1", "X2", "X3", "X4", "X5")}
+    decisions = Decisions()
+    decisions.reserve(["X4", "X1", "X5", "X2", "X3"])
+    decisions.add(Decision(charges["X2"], Decimal("10.00")))
+    decisions.add_kept([(Decimal("80.00"), share, None, (), (), None)] * 2, [charges["X4"], charges["X3"]])
+    assert list(decisions) == ["X4", "X2", "X3"] and len(decisions) == 3
+    assert "X1" not in decisions and "X5" not in decisions and "X4" in decisions
+    assert decisions["X4"].charge_amount == Decimal("80.00")  # made now
+    assert list(decisions) == ["X4", "X2", "X3"]
+    with pytest.raises(KeyError):
+        decisions["X1"]
+
+
 def test_a_billed_charge_whose_lines_went_missing_is_decided_again_and_billed_as_without_the_memo():
     workbook = Workbook(5)
     recorder = Recorder("1")
