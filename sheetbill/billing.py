@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby
+from itertools import chain, groupby
 from operator import attrgetter
 
 from .adjudication import listed_amount
@@ -142,8 +142,10 @@ def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> d
                 continue
             if credit_note:
                 active[line.charge_id] = []
+            elif (billing := active.get(line.charge_id)) is None:
+                active[line.charge_id] = [line]  # most charges have one line: a list of one, not grown
             else:
-                active.setdefault(line.charge_id, []).append(line)
+                billing.append(line)
     return active
 
 
@@ -169,11 +171,12 @@ def issue(book: Book, decisions: Decisions) -> IssueReport:
     active = active_lines(book.invoices, book.lines)
     credits = _credits_for_changed_charges(book, decisions, active)
     pending = _unbilled_shares(book, decisions, active)
-    billed = {charge_id for charge_id, lines in active.items() if lines}
-    billed.update(fields[0] for lines in pending.values() for fields in lines if fields[0])
+    # made as the frozenset it is kept as: a set of a million Charge IDs is not made twice
+    billed = frozenset(chain((charge_id for charge_id, lines in active.items() if lines),
+                             (fields[0] for lines in pending.values() for fields in lines if fields[0])))
     problems += _transfers(book, pending)
     invoices, lines = _number_and_issue(book, credits, pending)
-    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), frozenset(billed))
+    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), billed)
 
 
 def _credits_for_changed_charges(book: Book, decisions: Decisions,
@@ -182,20 +185,17 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
 
     ``active`` is updated: a credited charge has no active lines any more, so it is billed again.
     """
-    charges = {c.charge_id: c for c in book.charges}
     as_of = book.settings.as_of
-    amount_of = decisions.charge_amount  # once per billed charge: looked up once
+    decided = decisions.decided  # once per billed charge: looked up once
     changed: list[str] = []
     for charge_id, lines in active.items():
         if not lines:
             continue
         if charge_id in book.edited_charges:
             continue  # an edited line says nothing about its charge: unchanged until the line is restored
-        charge = charges.get(charge_id)
-        if charge is None and charge_id in book.charge_ids_skipped:
-            continue  # the row is there but has a problem this run: leave its invoice alone
-        if charge is not None and charge.date <= as_of:
-            amount = amount_of(charge_id)
+        found = decided(charge_id)
+        if found is not None and found[0].date <= as_of:
+            charge, amount = found
             now = _fingerprint_of_charge(amount, charge)
             for line in lines:
                 if _fingerprint_of_line(line) != now:
@@ -207,15 +207,19 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
                 before = _fingerprint_of_charge(listed_amount(book, charge), charge)
                 if all(_fingerprint_of_line(line) == (now if line.net is not None else before) for line in lines):
                     continue
+        elif charge_id in book.charge_ids_skipped:
+            continue  # the row is there but has a problem this run: leave its invoice alone
+        # every charge dated on or before the as-of date has a decision: this one is gone, or dated later now
         changed.append(charge_id)
+    changed_ids = set(changed)
+    present = {charge.charge_id for charge in book.charges if charge.charge_id in changed_ids} if changed else set()
     credits: dict[str, list[_LineFields]] = defaultdict(list)
     for charge_id in sorted(changed):
-        present = charge_id in charges
         for line in active[charge_id]:
             credits[line.invoice_no].append((
                 line.charge_id, line.date_of_service, line.customer_id, line.service_code, line.billed_code,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
-                book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, present), None,
+                book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, charge_id in present), None,
                 line.invoice_no, *_reversed_tax(book, line)))
         active[charge_id] = []
     return credits

@@ -165,12 +165,13 @@ class Decisions(Mapping[str, Decision]):
     def __len__(self) -> int:
         return sum(entry is not None for entry in self._entries.values())
 
-    def charge_amount(self, charge_id: str) -> Decimal | None:
-        """The charge amount of ``charge_id``'s decision (None when it has none)."""
+    def decided(self, charge_id: str) -> tuple[Charge, Decimal] | None:
+        """The charge ``charge_id``'s decision was made for and its charge amount (None when it has no
+        decision); one lookup, no decision made."""
         entry = self._entries.get(charge_id)
         if entry is None:
             return None
-        return entry[0][0] if type(entry) is tuple else entry.charge_amount
+        return (entry[1], entry[0][0]) if type(entry) is tuple else (entry.charge, entry.charge_amount)
 
     def problems(self) -> list[Problem]:
         """Every decision's problems, decision by decision."""

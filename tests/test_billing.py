@@ -25,8 +25,8 @@ def inputs(*charges, payments=(), settings=()):
     )
 
 
-def run(sheets, as_of=AS_OF):
-    return run_billing(sheets, as_of=as_of, plugins=Plugins(get_plugin_manager(entry_points=False)))
+def run(sheets, as_of=AS_OF, **options):
+    return run_billing(sheets, as_of=as_of, plugins=Plugins(get_plugin_manager(entry_points=False)), **options)
 
 
 def test_each_customer_gets_one_invoice_with_rounded_lines():
@@ -74,6 +74,7 @@ def test_an_edited_charge_is_credited_and_billed_again():
         ("R-000003", "Invoice", Decimal("160.00"), None)]
     invoices = {i["Invoice No"]: i for i in rows_of(result.outputs, "Invoices")}
     assert invoices["R-000001"]["Balance"] == Decimal("12.50")  # only the unchanged charge is left to pay
+    assert _reasons(result, "R-000002") == ["credit for R-000001: charge changed"]
     assert [str(a.text) for a in result.advice if a.topic == "correction"] == [
         "charge 1 was changed after billing: R-000001 is credited by R-000002 "
         "and the corrected charge is billed on R-000003"]
@@ -99,6 +100,24 @@ def test_a_deleted_charge_is_credited_and_the_invoice_cancelled():
     assert [(i.kind, i.amount) for i in result.new_invoices] == [("Credit Note", Decimal("-80.00"))]
     status = {i["Invoice No"]: i["Status"] for i in rows_of(result.outputs, "Invoices")}
     assert status == {"R-000001": "Cancelled", "R-000002": "Applied"}
+    assert _reasons(result, "R-000002") == ["credit for R-000001: charge deleted"]
+
+
+def test_a_billed_charge_moved_past_the_as_of_date_is_credited_and_billed_on_its_new_date():
+    sheets = inputs(("1", "2026-02-01", "C1", "S", 1, None))
+    after = with_outputs(sheets, run(sheets).outputs)
+    after["Charges"] = sheet("Charges", CHARGE_HEADER, ("1", "2026-03-10", "C1", "S", 1, None))
+    result = run(after)
+    assert [(i.invoice_no, i.kind, i.amount) for i in result.new_invoices] == [
+        ("R-000002", "Credit Note", Decimal("-80.00"))]
+    assert _reasons(result, "R-000002") == ["credit for R-000001: charge changed"]
+    later = run(with_outputs(after, result.outputs), as_of=dt.date(2026, 3, 10))
+    assert [(i.invoice_no, i.kind, i.amount) for i in later.new_invoices] == [("R-000003", "Invoice", Decimal("80.00"))]
+
+
+def _reasons(result, invoice_no: str) -> list[str]:
+    """The Reasons of one invoice's lines on the Invoice Lines sheet a run wrote."""
+    return [ln["Reason"] for ln in rows_of(result.outputs, "Invoice Lines") if ln["Invoice No"] == invoice_no]
 
 
 @pytest.mark.parametrize("typed_id", ["1", " 1 ", 1.0, 1])  # as text, padded, as a number cell
@@ -239,3 +258,4 @@ def test_a_charge_changed_then_deleted_on_the_same_day_is_advised_as_deleted_and
     assert sorted(str(a.text) for a in result.advice if a.topic == "correction") == [
         "charge 1 was deleted after billing: R-000001 is credited by R-000002",
         "charge 1 was deleted after billing: R-000003 is credited by R-000004"]
+
