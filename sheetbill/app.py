@@ -227,7 +227,7 @@ def _run(command: str, workbook: Workbook, mode: RunMode, as_of: dt.date | None,
     with collector_paused(), _closing(store):  # see collector_paused: the same holds for reading and writing
         with workbook.read() as sheets:
             result = run_billing(sheets, as_of=as_of, plugins=plugins, mode=mode, memo=memo,
-                                 remember_decisions=memo is not None)
+                                 remember_decisions=memo is not None, keep_charges=False)
         outputs = tuple(result.outputs)
         written = False if dry_run else workbook.write(
             outputs, stamp=f"{stamp}:{result.exit_code}" if stamp is not None else None)

@@ -1,10 +1,14 @@
 """The billing run on in-memory sheets: invoicing, reruns, corrections, payments (no file I/O here)."""
 
 import datetime as dt
+import gc
 from decimal import Decimal
 
 import pytest
 
+from sheetbill import app
+from sheetbill import run as run_module
+from sheetbill.models import Charge
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.problems import ConfigurationError
 from sheetbill.run import run_billing
@@ -258,4 +262,28 @@ def test_a_charge_changed_then_deleted_on_the_same_day_is_advised_as_deleted_and
     assert sorted(str(a.text) for a in result.advice if a.topic == "correction") == [
         "charge 1 was deleted after billing: R-000001 is credited by R-000002",
         "charge 1 was deleted after billing: R-000003 is credited by R-000004"]
+
+
+def test_a_run_that_does_not_keep_the_charges_frees_them_before_the_accounts(monkeypatch):
+    live_charges = []
+    build_ledger = run_module.build_ledger
+
+    def counting(*args, **kwargs):
+        gc.collect()  # only what is still reachable counts, and only this test's charges
+        live_charges.append(sum(type(thing) is Charge and thing.charge_id.startswith("freed-")
+                                for thing in gc.get_objects()))
+        return build_ledger(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "build_ledger", counting)
+    sheets = inputs(("freed-1", "2026-02-01", "C1", "S", 1, None), ("freed-2", "2026-02-02", "C2", "T", 2, None),
+                    ("freed-3", "2026-02-03", "C1", "T", 1, None), ("freed-4", "2026-03-05", "C1", "S", 1, None))
+    dropped = run(sheets, keep_charges=False)
+    kept = run(sheets)
+    assert live_charges == [0, 4]  # the count can tell: the second run holds its four
+    assert dropped.book.charges == [] and len(kept.book.charges) == 4
+    for a, b in zip(kept.outputs, dropped.outputs, strict=True):
+        assert (a.name, [tuple(r) for r in a.rows]) == (b.name, [tuple(r) for r in b.rows])
+    again = app.bill(app.SheetsInMemory(dict(sheets)), as_of=AS_OF,
+                     plugins=Plugins(get_plugin_manager(entry_points=False)))
+    assert again.result.book.charges == []  # what the front ends run: they only write the result
 
