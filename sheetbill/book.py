@@ -42,7 +42,7 @@ from .models import (
 )
 from .money import ZERO, AmountPool, is_currency_code, minor_unit
 from .problems import ConfigurationError, Problem, error, warning
-from .records import builder
+from .records import builder, share_values
 from .rowmemo import KNOWN_SHEETS, SEAL_CHAINS, SEALS_VERIFIED, TableMemo, read_table_memo, seal_findings
 from .seals import (
     INVOICE_SEALED,
@@ -351,6 +351,7 @@ def _load_charges(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
                                   code="out-of-range"))
         else:
             book.charges.append(charge)
+    share_values(book.charges, "customer_id", {customer_id: customer_id for customer_id in book.customers})
     for charge in book.charges:
         present.discard(charge.charge_id)
     book.charge_ids_skipped = set(present)  # a copy the size of what is left: a few, not a million

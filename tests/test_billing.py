@@ -287,3 +287,10 @@ def test_a_run_that_does_not_keep_the_charges_frees_them_before_the_accounts(mon
                      plugins=Plugins(get_plugin_manager(entry_points=False)))
     assert again.result.book.charges == []  # what the front ends run: they only write the result
 
+
+def test_the_charges_of_a_customer_hold_its_one_customer_id_object():
+    cells = [(str(n), "2026-02-01", "".join(["C", "1" if n % 3 else "2"]), "S", 1, None) for n in range(1, 10)]
+    charges = run(inputs(*cells)).book.charges
+    assert len(charges) == 9 and len({id(charge.customer_id) for charge in charges}) == 2
+    customers = run(inputs(*cells)).book.customers
+    assert all(charge.customer_id is customers[charge.customer_id].customer_id for charge in charges)

@@ -8,7 +8,7 @@ import pytest
 
 from sheetbill import models
 from sheetbill.bank.entries import BankEntry
-from sheetbill.records import builder
+from sheetbill.records import builder, share_values
 
 _RECORD_CLASSES = [cls for cls in vars(models).values()
                    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == models.__name__]
@@ -148,3 +148,17 @@ def test_blank_fields_apply_to_what_a_builder_does_not_build_itself():
 
     assert builder(a_function, frozenset({"b"}))(a=1) == {"a": 1, "b": None}
     assert builder(a_function, frozenset({"b"}))(a=1, b=2) == {"a": 1, "b": 2}
+
+
+def test_a_shared_value_leaves_the_record_as_it_was_but_for_the_object():
+    make = builder(models.Charge)
+    one = "".join(["C", "7"])
+    charges = [make(charge_id=f"X{n}", date=None, customer_id="".join(["C", "7"]),
+                    service_code="S") for n in range(3)]
+    before = [(copy.copy(charge), hash(charge), repr(charge), pickle.dumps(charge)) for charge in charges]
+    share_values(charges, "customer_id", {one: one, "C8": "C8"})
+    assert all(charge.customer_id is one for charge in charges)
+    assert [(charge, hash(charge), repr(charge), pickle.dumps(charge)) for charge in charges] == before
+    stranger = make(charge_id="X9", date=None, customer_id="C9", service_code="S")
+    share_values([stranger], "customer_id", {one: one})  # a value the mapping does not hold is left alone
+    assert stranger.customer_id == "C9"
