@@ -320,12 +320,14 @@ def _chains_by_link(parsed: Sequence[tuple[str, str, str] | None]) -> dict[str, 
     return chains
 
 
-def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None], order: Sequence[int],
-                 width: int | tuple[int, ...]) -> dict[int, str]:
-    """Seals for the rows that have none (new rows, or history from before seals), by index.
+def seal_missing(spelled: Callable[[Sequence[int]], list[tuple[str, ...]]], seals: list[str | None],
+                 order: Sequence[int], width: int | tuple[int, ...]) -> None:
+    """Give the rows that have none (new rows, or history from before seals) their Seal, in ``seals``.
 
     They are chained in issue ``order`` after the last sealed row; rows that have a seal keep it,
-    also an edited row (so restoring its values makes it verify again).
+    also an edited row (so restoring its values makes it verify again). ``spelled`` gives the sealed
+    values of rows by their indexes (:func:`spell_sealed`); it is asked a batch at a time, so that a first
+    run sealing a million and a half lines never holds all their spelled values at once.
     """
     tip = GENESIS
     for index in reversed(order):
@@ -334,12 +336,17 @@ def seal_missing(values: Sequence[tuple[str, ...]], seals: Sequence[str | None],
             tip = stored[0]
             break
     missing = [index for index in order if not seals[index]]
-    new: dict[int, str] = {}
-    for index, columns in zip(missing, _columns_of_rows([values[i] for i in missing]), strict=True):
-        chain = _chain(tip, values[index])
-        new[index] = f"{chain}.{tip[:LINK_HEX]}.{columns}"
-        tip = chain
-    return new
+    for start in range(0, len(missing), _SEAL_BATCH):
+        batch = missing[start:start + _SEAL_BATCH]
+        rows = spelled(batch)
+        for index, values, columns in zip(batch, rows, _columns_of_rows(rows), strict=True):
+            chain = _chain(tip, values)
+            seals[index] = f"{chain}.{tip[:LINK_HEX]}.{columns}"
+            tip = chain
+
+
+#: How many rows :func:`seal_missing` spells at a time.
+_SEAL_BATCH = 65536
 
 
 def _columns_of_rows(rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -379,6 +386,12 @@ def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], t
     seals = [record.seal for record in records]
     if all(seals):
         return seals
+
+    def spelled(indexes: Sequence[int]) -> list[tuple[str, ...]]:
+        return spell_sealed([records[i] for i in indexes], sealed, taxed, places)
+
+    seal_missing(spelled, seals, order(), (len(sealed), len(sealed) + len(taxed)))
+    return seals
     missing = [i for i, seal in enumerate(seals) if not seal]
     values: list[tuple[str, ...]] = [()] * len(records)
     spelled_rows = spell_sealed([records[i] for i in missing], sealed, taxed, places)

@@ -270,3 +270,19 @@ def test_line_order_is_the_invoices_issue_order_then_the_sheet_order_with_lines_
 class _Line:
     def __init__(self, invoice_no: str):
         self.invoice_no = invoice_no
+
+
+def test_rows_sealed_a_batch_at_a_time_are_chained_one_after_another_in_issue_order(monkeypatch):
+    """A first run spells the rows it seals a batch at a time: each row's Seal is still the one
+    :func:`make_seal` gives it after the row before it in issue order, from the start of the chain."""
+    monkeypatch.setattr(seals_module, "_SEAL_BATCH", 3)
+    day = D(2026, 2, 10)
+    invoices = [Invoice(f"INV-{n}", "Invoice", day - dt.timedelta(days=n % 4), day, "Customer", "C1", "Ann Lee",
+                        "C1", Decimal(n)) for n in range(1, 12)]
+    found, _ = seals_module.seal_records(invoices, [], 2)
+    tip, expected = GENESIS, {}
+    for index in seals_module.invoice_order(invoices):
+        expected[index] = make_seal(tip, values_of(invoices[index], INVOICE_SEALED, 2))
+        tip = expected[index].split(".")[0]
+    assert found == [expected[index] for index in range(len(invoices))]
+    assert len(set(found)) == len(invoices)
