@@ -358,7 +358,10 @@ def transfer_parts(amount: Decimal, breakdown: TaxBreakdown | None, currency: st
 
 def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
                       pending: dict[tuple, list[_Pending]]) -> tuple[list[Invoice], list[InvoiceLine]]:
-    """Number the new documents: credit notes first (they correct what was issued before), then invoices."""
+    """Number the new documents: credit notes first (they correct what was issued before), then invoices.
+
+    ``pending`` is emptied on the way: each invoice's fields are let go once its lines are made (a first
+    run makes a million and a half lines, and does not hold their fields beside them)."""
     settings, as_of = book.settings, book.settings.as_of
     by_no = {inv.invoice_no: inv for inv in book.invoices}
     known = set(map(_invoice_no, book.invoices))
@@ -382,8 +385,9 @@ def _number_and_issue(book: Book, credits: dict[str, list[_LineFields]],
         bill_to_type, bill_to_id, customer_id = key[:3]
         number = numbering.next()
         taxed = len(key) > 3
-        new = [_line(number, fields) for fields in _with_invoice_tax(book, pending[key])] if taxed else [
-            InvoiceLine(number, *fields) for fields in pending[key]]
+        fields_of_lines = pending.pop(key)
+        new = [_line(number, fields) for fields in _with_invoice_tax(book, fields_of_lines)] if taxed else [
+            InvoiceLine(number, *fields) for fields in fields_of_lines]
         name, terms = _party_name_and_terms(book, bill_to_type, bill_to_id)
         sources = {ln.related_invoice for ln in new if ln.payment_id}
         related = next(iter(sources)) if len(sources) == len(new) == 1 else None
