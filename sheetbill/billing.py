@@ -131,21 +131,21 @@ def _invoices_in_issue_order(invoices: Sequence[Invoice], lines: Sequence[Invoic
 _invoice_no = attrgetter("invoice_no")
 
 
-def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> dict[str, list[InvoiceLine]]:
-    """For each Charge ID, the lines that currently bill it (after the latest credit note)."""
+def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> dict[str, tuple[InvoiceLine, ...]]:
+    """For each Charge ID, the lines that currently bill it (after the latest credit note), in issue order.
+
+    Tuples: a run holds one for every charge ever billed, most of one or two lines."""
     kinds = {inv.invoice_no: inv.kind for inv in invoices}
-    active: dict[str, list[InvoiceLine]] = {}
+    active: dict[str, tuple[InvoiceLine, ...]] = {}
     for invoice_no, group in _invoices_in_issue_order(invoices, lines):
         credit_note = kinds.get(invoice_no) == InvoiceKind.CREDIT_NOTE
         for line in group:
             if not line.charge_id:
                 continue
             if credit_note:
-                active[line.charge_id] = []
-            elif (billing := active.get(line.charge_id)) is None:
-                active[line.charge_id] = [line]  # most charges have one line: a list of one, not grown
+                active[line.charge_id] = ()
             else:
-                billing.append(line)
+                active[line.charge_id] = (*active.get(line.charge_id, ()), line)
     return active
 
 
@@ -180,7 +180,7 @@ def issue(book: Book, decisions: Decisions) -> IssueReport:
 
 
 def _credits_for_changed_charges(book: Book, decisions: Decisions,
-                                 active: dict[str, list[InvoiceLine]]) -> dict[str, list[_LineFields]]:
+                                 active: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, list[_LineFields]]:
     """Credit-note lines, by credited invoice, for billed charges that changed or disappeared.
 
     ``active`` is updated: a credited charge has no active lines any more, so it is billed again.
@@ -221,7 +221,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
                 line.quantity, line.charge_amount, book.amounts.money(-line.amount),
                 book.amounts.money(-line.adjustment), credit_reason(line.invoice_no, charge_id in present), None,
                 line.invoice_no, *_reversed_tax(book, line)))
-        active[charge_id] = []
+        active[charge_id] = ()
     return credits
 
 
@@ -233,7 +233,7 @@ def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
 
 
 def _unbilled_shares(book: Book, decisions: Decisions,
-                     active: dict[str, list[InvoiceLine]]) -> dict[tuple, list[_Pending]]:
+                     active: dict[str, tuple[InvoiceLine, ...]]) -> dict[tuple, list[_Pending]]:
     """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every adjudicated charge not billed
     yet; in a taxed workbook each line carries its net (:func:`sheetbill.tax.share_nets`) and tax."""
     pending: dict[tuple, list[_Pending]] = defaultdict(list)

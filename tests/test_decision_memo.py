@@ -341,7 +341,7 @@ def test_lines_in_issue_order_are_the_stable_sort_of_the_lines_by_issue_date_and
                 active[line.charge_id] = []
             else:
                 active.setdefault(line.charge_id, []).append(line)
-    assert active_lines(invoices, lines) == active
+    assert active_lines(invoices, lines) == {charge_id: tuple(found) for charge_id, found in active.items()}
 
 
 def test_credit_notes_list_the_changed_charges_in_charge_id_order_whatever_the_sheet_order():
