@@ -11,7 +11,7 @@ from sheetbill import run as run_module
 from sheetbill.models import Charge
 from sheetbill.plugins.manager import Plugins, get_plugin_manager
 from sheetbill.problems import ConfigurationError
-from sheetbill.run import run_billing
+from sheetbill.run import RunMode, run_billing
 from tests.helpers import book, rows_of, sheet, with_outputs
 
 AS_OF = dt.date(2026, 3, 1)
@@ -278,8 +278,10 @@ def test_a_run_that_does_not_keep_the_charges_frees_them_before_the_accounts(mon
     sheets = inputs(("freed-1", "2026-02-01", "C1", "S", 1, None), ("freed-2", "2026-02-02", "C2", "T", 2, None),
                     ("freed-3", "2026-02-03", "C1", "T", 1, None), ("freed-4", "2026-03-05", "C1", "S", 1, None))
     dropped = run(sheets, keep_charges=False)
+    overdue = run(sheets, keep_charges=False, mode=RunMode.OVERDUE)
     kept = run(sheets)
-    assert live_charges == [0, 4]  # the count can tell: the second run holds its four
+    assert live_charges == [0, 0, 4]  # the count can tell: the last run holds its four
+    assert overdue.book.charges == []
     assert dropped.book.charges == [] and len(kept.book.charges) == 4
     for a, b in zip(kept.outputs, dropped.outputs, strict=True):
         assert (a.name, [tuple(r) for r in a.rows]) == (b.name, [tuple(r) for r in b.rows])
