@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain, groupby
+from itertools import groupby
 from operator import attrgetter
 
 from .adjudication import listed_amount
@@ -55,15 +55,16 @@ class IssueReport:
         lines: their lines.
         problems: why some charges or transfers were not billed.
         advice: coverage advice from the adjudication's decisions.
-        billed: the Charge IDs billed after this run: by lines issued before and not credited, or by
-            this run's invoices.
+        unbilled: the Charge IDs of the charges with a decision that no line bills after this run (held,
+            refused, or with nothing to bill); every other charge with a decision is billed, by lines
+            issued before and not credited or by this run's invoices. The few left, not the million billed.
     """
 
     invoices: tuple[Invoice, ...] = ()
     lines: tuple[InvoiceLine, ...] = ()
     problems: tuple[Problem, ...] = ()
     advice: tuple[Advice, ...] = ()
-    billed: frozenset[str] = frozenset()
+    unbilled: frozenset[str] = frozenset()
 
 
 def credit_reason(credited_invoice: str, changed: bool) -> str:
@@ -170,13 +171,11 @@ def issue(book: Book, decisions: Decisions) -> IssueReport:
     advice = [Advice(customer_id, "", "coverage", text) for customer_id, text in decisions.advice()]
     active = active_lines(book.invoices, book.lines)
     credits = _credits_for_changed_charges(book, decisions, active)
-    pending = _unbilled_shares(book, decisions, active)
-    # made as the frozenset it is kept as: a set of a million Charge IDs is not made twice
-    billed = frozenset(chain((charge_id for charge_id, lines in active.items() if lines),
-                             (fields[0] for lines in pending.values() for fields in lines if fields[0])))
+    pending, unbilled = _unbilled_shares(book, decisions, active)
+    del active
     problems += _transfers(book, pending)
     invoices, lines = _number_and_issue(book, credits, pending)
-    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), billed)
+    return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), unbilled)
 
 
 def _credits_for_changed_charges(book: Book, decisions: Decisions,
@@ -232,18 +231,22 @@ def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
     return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption, False)
 
 
-def _unbilled_shares(book: Book, decisions: Decisions,
-                     active: dict[str, tuple[InvoiceLine, ...]]) -> dict[tuple, list[_Pending]]:
+def _unbilled_shares(book: Book, decisions: Decisions, active: dict[str, tuple[InvoiceLine, ...]]
+                     ) -> tuple[dict[tuple, list[_Pending]], frozenset[str]]:
     """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every adjudicated charge not billed
-    yet; in a taxed workbook each line carries its net (:func:`sheetbill.tax.share_nets`) and tax."""
+    yet, and the Charge IDs of those that stay unbilled (held, refused, nothing to bill: see
+    :attr:`IssueReport.unbilled`); in a taxed workbook each line carries its net
+    (:func:`sheetbill.tax.share_nets`) and tax."""
     pending: dict[tuple, list[_Pending]] = defaultdict(list)
+    unbilled: set[str] = set()
     taxes, money = book.taxes, book.amounts.money
     gross_prices = book.settings.prices_include_tax
     for charge_id in decisions:
         if active.get(charge_id):
             continue  # billed: its decision is not made (see :class:`sheetbill.decisions.Decisions`)
         decision = decisions[charge_id]
-        if decision.held or decision.problems:
+        if decision.held or decision.problems or not decision.shares:
+            unbilled.add(charge_id)
             continue
         charge = decision.charge
         service_code = charge.service_code
@@ -267,7 +270,7 @@ def _unbilled_shares(book: Book, decisions: Decisions,
                 charge.charge_id, charge.date, charge.customer_id, service_code, share.billed_code or service_code,
                 quantity, decision.charge_amount, money(share.amount), money(share.adjustment), share.reason,
                 None, None, money(net), str(line_tax.category), line_tax.rate, line_tax.exemption, free))
-    return pending
+    return pending, frozenset(unbilled)
 
 
 def _nets_of_shares(book: Book, decision: Decision, line_tax: LineTax) -> list[Decimal]:

@@ -151,8 +151,9 @@ class DecisionMemo:
 
 
 def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]],
-                          billed: Container[str]) -> DecisionMemo:
-    """``memo`` with the shares of the decisions on ``billed`` charges (Charge IDs) left out; ``due``: each
+                          unbilled: Container[str]) -> DecisionMemo:
+    """``memo`` with the shares of the decisions on billed charges left out: every due charge but the
+    ``unbilled`` ones (Charge IDs, :attr:`sheetbill.billing.IssueReport.unbilled`); ``due``: each
     customer's due charges in the order they were decided (the order of its remembered decisions).
 
     Issuing asks a billed charge's decision for its charge amount, problems and advice only, which stay:
@@ -175,9 +176,9 @@ def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]
 
     for customer_id, entry in memo.customers.items():
         pairs = list(zip(due.get(customer_id, ()), entry.due, strict=True))
-        if any(kept[1] is not None and charge.charge_id in billed for charge, kept in pairs):
+        if any(kept[1] is not None and charge.charge_id not in unbilled for charge, kept in pairs):
             customers[customer_id] = replace(entry, due=tuple(
-                without_shares(kept) if kept[1] is not None and charge.charge_id in billed else kept
+                without_shares(kept) if kept[1] is not None and charge.charge_id not in unbilled else kept
                 for charge, kept in pairs))
     return DecisionMemo(memo.context, customers)
 

@@ -289,7 +289,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
                                      remember=remember_decisions)
         issued = issue(book, adjudicated.decisions)
-        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.billed)
+        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled)
         del adjudicated  # the decisions of every charge: not needed after issuing
     else:
         issued = IssueReport()

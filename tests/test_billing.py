@@ -296,3 +296,22 @@ def test_the_charges_of_a_customer_hold_its_one_customer_id_object():
     assert len(charges) == 9 and len({id(charge.customer_id) for charge in charges}) == 2
     customers = run(inputs(*cells)).book.customers
     assert all(charge.customer_id is customers[charge.customer_id].customer_id for charge in charges)
+
+
+def test_the_charges_no_line_bills_are_the_unbilled_ones_whatever_their_decision_says():
+    """``IssueReport.unbilled`` is what a run keeps the shares of: a held decision, and one that (against
+    its contract) has no share to bill, are unbilled; one with a share gets its line."""
+    from sheetbill.billing import issue
+    from sheetbill.book import load_book
+    from sheetbill.decisions import Decision, Decisions, Share
+
+    book, _ = load_book(inputs(("1", "2026-02-01", "C1", "S", 1, None), ("2", "2026-02-02", "C1", "S", 1, None),
+                               ("3", "2026-02-03", "C1", "S", 1, None)), as_of=AS_OF)
+    first, second, third = book.charges
+    decisions = Decisions()
+    decisions.add(Decision(first, Decimal("80.00"), [Share("Customer", "C1", Decimal("80.00"), Decimal("0"),
+                                                          "self-pay", "S")]))
+    decisions.add(Decision(second, Decimal("80.00"), held="prior authorization"))
+    decisions.add(Decision(third, Decimal("80.00")))
+    issued = issue(book, decisions)
+    assert [line.charge_id for line in issued.lines] == ["1"] and issued.unbilled == {"2", "3"}
