@@ -392,12 +392,3 @@ def _sealed(records: Sequence[object], sealed: Sequence[tuple[str, str, str]], t
 
     seal_missing(spelled, seals, order(), (len(sealed), len(sealed) + len(taxed)))
     return seals
-    missing = [i for i, seal in enumerate(seals) if not seal]
-    values: list[tuple[str, ...]] = [()] * len(records)
-    spelled_rows = spell_sealed([records[i] for i in missing], sealed, taxed, places)
-    for index, spelled in zip(missing, spelled_rows, strict=True):
-        values[index] = spelled
-    widths = (len(sealed), len(sealed) + len(taxed))
-    for index, seal in seal_missing(values, seals, order(), widths).items():
-        seals[index] = seal
-    return seals
