@@ -135,18 +135,34 @@ class BarChart:
 
 
 @dataclass(frozen=True)
+class KeptRows:
+    """What the core says of the first rows of an output sheet it read back as history: the first
+    ``count`` rows are the data rows its sheet and continuation sheets held when the run read them, in
+    order and each in its place, made again from what was read (so a front end that wrote them knows
+    them without looking at them). ``context`` names everything besides a row's cells that the row's
+    values depend on (the record type, the currency's spelling of amounts, sheetbill's version): a
+    front end takes its rows as they stand only when it wrote them under the same ``context``, and
+    records ``context`` with what it writes (``count`` 0: nothing is kept this time)."""
+
+    count: int
+    context: str
+
+
+@dataclass(frozen=True)
 class OutputSheet:
     """A sheet the core owns and a front end writes: header row plus one row per record.
 
     ``rows`` hold ``None``, ``str``, ``int``, ``Decimal``, ``date`` or ``bool`` values in column
     order. A front end writes strings as text (a leading ``=`` stays text), ``Decimal`` exactly,
-    dates as dates with a date format, and freezes and bolds the header row.
+    dates as dates with a date format, and freezes and bolds the header row. ``kept``: see
+    :class:`KeptRows` (a front end may ignore it; the rows are the content either way).
     """
 
     name: str
     columns: tuple[Column, ...]
     rows: Sequence[Sequence[object]] = field(default_factory=list)
     chart: BarChart | None = None
+    kept: KeptRows | None = None
 
     @property
     def headers(self) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass
@@ -28,8 +29,12 @@ from .deflate import Deflated, RawSegment, crc32_combine
 from .package import ZipSource
 from .styles import StyleIds
 
-_MAGIC = b"sheetbill-append/1 "
+_MAGIC = b"sheetbill-append/2 "
 _SUM_LENGTH = 16
+#: The mark's fields that are text; the others are counts and offsets.
+_TEXTS = ("digest", "digest_head", "digest_chain", "kept_as", "styles")
+#: A link of the plan digest chain: SHA-256, in hex.
+_HEX_LINK = re.compile("[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -37,15 +42,21 @@ class AppendMark:
     """What the next write needs to extend a sheet part, kept in its zip entry's comment.
 
     `rows`: data rows in the middle segment; `digest`: the plan digest of the sheet as written (of
-    its identity and those rows); `styles`: the cell formats the rows were rendered with
-    (:func:`style_signature`); `head_end`/`head_size`: compressed end and uncompressed size of the
-    head segment; `body_end`/`body_size`/`body_crc`: compressed end, uncompressed size and CRC-32 of
-    the middle segment, `body_zcrc` the CRC-32 of its compressed bytes; `crc`/`size`/`zsize`: the
-    whole entry's CRC-32, size and compressed size as written.
+    its identity and those rows), `digest_head` its chain's first link and `digest_chain` its link
+    after the last whole batch of rows (hex, see :mod:`.plan`), `kept_as` the context the rows were
+    made under (:class:`~sheetbill.sheets.KeptRows`; empty when the output named none); `styles`: the
+    cell formats the rows were rendered with (:func:`style_signature`); `head_end`/`head_size`:
+    compressed end and uncompressed size of the head segment; `body_end`/`body_size`/`body_crc`:
+    compressed end, uncompressed size and CRC-32 of the middle segment, `body_zcrc` the CRC-32 of its
+    compressed bytes; `crc`/`size`/`zsize`: the whole entry's CRC-32, size and compressed size as
+    written.
     """
 
     rows: int
     digest: str
+    digest_head: str
+    digest_chain: str
+    kept_as: str
     styles: str
     head_end: int
     head_size: int
@@ -85,8 +96,9 @@ def read_mark(info: zipfile.ZipInfo | None) -> AppendMark | None:
         mark = AppendMark(**fields)
     except (ValueError, TypeError):
         return None
-    if not all(isinstance(value, int) and value >= 0 for name, value in fields.items() if name not in
-               ("digest", "styles")) or not all(isinstance(fields[name], str) for name in ("digest", "styles")):
+    if not all(isinstance(value, int) and value >= 0 for name, value in fields.items() if name not in _TEXTS) \
+            or not all(isinstance(fields[name], str) for name in _TEXTS) \
+            or not all(_HEX_LINK.fullmatch(fields[name]) for name in ("digest_head", "digest_chain")):
         return None
     if (mark.crc, mark.size, mark.zsize) != (info.CRC, info.file_size, info.compress_size):
         return None
@@ -125,11 +137,14 @@ def reused_body(source: ZipSource, info: zipfile.ZipInfo, mark: AppendMark) -> R
     return RawSegment(source.raw_data(info, mark.head_end, mark.body_end), mark.body_crc, mark.body_size)
 
 
-def new_mark(rows: int, digest: str, styles: StyleIds, deflated: Deflated) -> AppendMark:
-    """The mark for a part just written in three segments (head, rows, tail)."""
+def new_mark(rows: int, digest: str, chain: tuple[bytes, bytes], kept_as: str, styles: StyleIds,
+             deflated: Deflated) -> AppendMark:
+    """The mark for a part just written in three segments (head, rows, tail); ``chain``: the plan
+    digest chain's first link and its link after the last whole batch of rows."""
     head, body = deflated.flush_points
     return AppendMark(
-        rows=rows, digest=digest, styles=style_signature(styles),
+        rows=rows, digest=digest, digest_head=chain[0].hex(), digest_chain=chain[1].hex(), kept_as=kept_as,
+        styles=style_signature(styles),
         head_end=head.offset, head_size=head.size,
         body_end=body.offset, body_size=body.segment_size, body_crc=body.segment_crc,
         body_zcrc=body.segment_zcrc,

@@ -29,7 +29,7 @@ from .package import WorkbookFormatError, ZipSource, attributes, namespace_prefi
 from .workbook import CT_WORKSHEET, SHEETBILL_NS, SheetEntry, WorkbookParts, column_letter, parse_cell_ref
 
 #: Bump when the generated XML changes, so digests of older output no longer match.
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 _BAD_SHEET_NAME_CHARS = frozenset("[]:*?/\\")
 _DIGEST_HEAD_BYTES = 4096
@@ -48,6 +48,9 @@ class PlannedSheet:
     `continues` names the output sheet a continuation sheet belongs to; `digest` fingerprints
     the content, `stored_digest` is the one found in the sheet this job replaces; `extends` is the
     append mark of that sheet's part when its recorded rows are the first rows of this content.
+    `head` and `chain` are the digest chain's first link and its link after the last whole batch of
+    rows, and `kept_as` the context of the output's kept rows (:class:`~sheetbill.sheets.KeptRows`),
+    for the part's new append mark.
     """
 
     name: str
@@ -63,6 +66,9 @@ class PlannedSheet:
     drawing_rel_id: str | None = None
     stamp: str | None = None
     extends: AppendMark | None = None
+    head: bytes = b""
+    chain: bytes = b""
+    kept_as: str = ""
 
     @property
     def last_cell(self) -> str:
@@ -106,31 +112,46 @@ def _check_columns(sheet: OutputSheet) -> None:
         parse_cell_ref(chart.anchor)
 
 
-def _digest(identity: tuple[object, ...], rows: Sequence[Sequence[object]], prefix: int | None = None
-            ) -> tuple[str, str | None]:
-    """A fingerprint of everything that determines a sheet part's XML, and the fingerprint the
-    same identity with only the first `prefix` rows would have (None when there are fewer rows).
+def _head(identity: tuple[object, ...]) -> bytes:
+    """The start of a sheet part's digest chain: everything that determines its XML besides its rows."""
+    return hashlib.sha256(repr((_FORMAT_VERSION, *identity)).encode()).digest()
 
-    Hashing the ``repr`` of batches of rows runs in C and costs a fraction of rendering; types
-    stay distinct (``1`` vs ``1.0`` vs ``Decimal('1')``) and a difference only makes us rewrite.
-    Batches start at multiples of 4096, so the prefix's fingerprint branches off the running one
-    within a single batch.
+
+def _linked(link: bytes, rows: Sequence[Sequence[object]]) -> bytes:
+    """The chain after ``link`` and ``rows`` (a whole batch, or the rest after the last whole batch)."""
+    return hashlib.sha256(link + repr(_listed(rows)).encode("utf-8", "backslashreplace")).digest()
+
+
+def _closed(link: bytes, rest: Sequence[Sequence[object]]) -> str:
+    """The digest of a part whose whole batches end in ``link`` and whose other rows are ``rest``."""
+    return _linked(link, rest).hex() if len(rest) else link.hex()
+
+
+def _digest(link: bytes, rows: Sequence[Sequence[object]], prefix: int | None = None, start: int = 0
+            ) -> tuple[str, str | None, bytes]:
+    """A fingerprint of a sheet part's XML: of its identity (``link`` is :func:`_head`'s, or with
+    ``start`` the chain after the first ``start`` rows, a multiple of :data:`_DIGEST_BATCH`) and its
+    ``rows``; the fingerprint the part with only the first ``prefix`` rows would have (None when there
+    are fewer rows, or ``prefix`` is before ``start``); and the chain after its last whole batch.
+
+    A chain over batches of 4,096 rows: each link is SHA-256 of the link before and the ``repr`` of a
+    batch (hashing a ``repr`` runs in C and costs a fraction of rendering; types stay distinct: ``1``,
+    ``1.0`` and ``Decimal('1')``, and a difference only makes us rewrite). The digest is the last link,
+    hashed with the rows after it when there are any. So the digest of a grown part goes on from the
+    chain its last write recorded (:class:`.append.AppendMark`) without its earlier rows, and the
+    prefix's digest branches off within a single batch.
     """
-    digest = hashlib.sha256(repr((_FORMAT_VERSION, *identity)).encode())
-    prefix_digest = None
-    if prefix is not None and prefix > len(rows):
+    if prefix is not None and not start <= prefix <= len(rows):
         prefix = None
-    for start in range(0, len(rows), _DIGEST_BATCH):
-        if prefix is not None and start <= prefix < start + _DIGEST_BATCH:
-            branch = digest.copy()
-            if prefix > start:
-                branch.update(repr(_listed(rows[start:prefix])).encode("utf-8", "backslashreplace"))
-            prefix_digest = branch.hexdigest()
-        digest.update(repr(_listed(rows[start : start + _DIGEST_BATCH])).encode("utf-8", "backslashreplace"))
-    full = digest.hexdigest()
-    if prefix is not None and prefix_digest is None:  # prefix == len(rows), at a batch boundary
-        prefix_digest = full
-    return full, prefix_digest
+    whole = len(rows) - len(rows) % _DIGEST_BATCH
+    prefix_digest = None
+    for at in range(start, whole, _DIGEST_BATCH):
+        if prefix is not None and at <= prefix < at + _DIGEST_BATCH:
+            prefix_digest = _closed(link, rows[at:prefix])
+        link = _linked(link, rows[at:at + _DIGEST_BATCH])
+    if prefix is not None and prefix >= whole:
+        prefix_digest = _closed(link, rows[whole:prefix])
+    return _closed(link, rows[whole:]), prefix_digest, link
 
 
 def _listed(rows: Sequence[Sequence[object]]) -> list | tuple:
@@ -160,13 +181,15 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
           stamp_sheet: str = "") -> list[PlannedSheet]:
     """Split the output sheets into sheet parts and match them to the sheets they replace.
 
-    The job of ``stamp_sheet`` carries ``stamp`` (see :func:`read_stamp`), which counts as content."""
+    The job of ``stamp_sheet`` carries ``stamp`` (see :func:`read_stamp`), which counts as content. The
+    rows an output sheet's :class:`~sheetbill.sheets.KeptRows` names are not looked at where their parts
+    are as this writer left them (:func:`_kept_parts`): the digest goes on from each part's recorded chain."""
     existing = {sheet.name.casefold(): sheet for sheet in book.sheets}
     per_sheet = max_rows - 1
     jobs: list[PlannedSheet] = []
 
     def add(name: str, output: OutputSheet, rows: Sequence[Sequence[object]], chart: BarChart | None,
-            continues: str | None, marks: dict[str, str] | None = None) -> None:
+            continues: str | None, marks: dict[str, str] | None = None, kept: bool = False) -> None:
         sheet = existing.get(name.casefold())
         if sheet is not None and sheet.content_type != CT_WORKSHEET:
             raise ValueError(f"sheet {name!r} exists and is not a worksheet; it cannot be replaced")
@@ -174,10 +197,18 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
             marks = stored_marks(book.source, sheet) if sheet else {}
         own_stamp = stamp if stamp and not continues and name.casefold() == stamp_sheet.casefold() else None
         mark = read_mark(book.source.find(sheet.part)) if sheet else None
-        identity = (name, output.columns, chart, continues, book.date1904, own_stamp)
-        digest, prefix_digest = _digest(identity, rows, mark.rows if mark else None)
+        head = _head((name, output.columns, chart, continues, book.date1904, own_stamp))
+        if kept and mark is not None and mark.digest_head == head.hex() and 0 < mark.rows <= len(rows):
+            # the part's rows are the first rows here, as written: the chain goes on after them
+            start = mark.rows - mark.rows % _DIGEST_BATCH
+            digest, _, chain = _digest(bytes.fromhex(mark.digest_chain), rows, None, start) if len(rows) > mark.rows \
+                else (mark.digest, None, bytes.fromhex(mark.digest_chain))
+            prefix_digest: str | None = mark.digest
+        else:
+            digest, prefix_digest, chain = _digest(head, rows, mark.rows if mark else None)
         jobs.append(PlannedSheet(name, output.columns, rows, chart, continues, sheet, digest, marks.get("digest"),
-                         stamp=own_stamp, extends=mark if mark and prefix_digest == mark.digest else None))
+                                 stamp=own_stamp, extends=mark if mark and prefix_digest == mark.digest else None,
+                                 head=head, chain=chain, kept_as=output.kept.context if output.kept else ""))
 
     bases: list[tuple[str, int, OutputSheet]] = []
     for output in sheets:
@@ -188,11 +219,12 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
         base_name = base.name if base else output.name
         parts = max(1, -(-len(rows) // per_sheet))
         bases.append((base_name, parts, output))
-        add(base_name, output, rows if parts == 1 else rows[:per_sheet], output.chart, None)
+        kept = _kept_parts(output, base_name, existing, book, per_sheet)
+        add(base_name, output, rows if parts == 1 else rows[:per_sheet], output.chart, None, kept=0 in kept)
         for index in range(1, parts):
             name = f"{base_name} {index + 1}"
             _check_sheet_name(name)
-            add(name, output, rows[index * per_sheet : (index + 1) * per_sheet], None, base_name)
+            add(name, output, rows[index * per_sheet : (index + 1) * per_sheet], None, base_name, kept=index in kept)
     names = {job.name.casefold() for job in jobs}
     if len(names) != len(jobs):
         raise ValueError("output sheet names must be unique (ignoring case), continuation sheets included")
@@ -206,3 +238,26 @@ def plan_sheets(sheets: Sequence[OutputSheet], book: WorkbookParts, max_rows: in
             if marks.get("continues", "").casefold() == base_name.casefold():
                 add(sheet.name, output, (), None, base_name, marks)
     return jobs
+
+
+def _kept_parts(output: OutputSheet, base_name: str, existing: dict[str, SheetEntry], book: WorkbookParts,
+                per_sheet: int) -> frozenset[int]:
+    """The parts (0 for the sheet, 1 for its first continuation sheet, ...) whose rows are the first rows
+    the output puts in them, as this writer wrote them: every part the output's kept rows were read from
+    (the sheet and its continuation sheets, in order, as a read joins them) has an intact append mark
+    written under the output's context, their rows add up to the kept rows, and each holds the rows the
+    output puts in it (every part before the last one with rows is full). Empty otherwise."""
+    kept = output.kept
+    if kept is None or kept.count <= 0 or not kept.context:
+        return frozenset()
+    found: list[int] = []
+    held, number = 0, 1
+    while (sheet := existing.get((base_name if number == 1 else f"{base_name} {number}").casefold())) is not None:
+        mark = read_mark(book.source.find(sheet.part))
+        if mark is None or mark.kept_as != kept.context or (mark.rows and held != (number - 1) * per_sheet):
+            return frozenset()
+        if mark.rows:
+            found.append(number - 1)
+        held += mark.rows
+        number += 1
+    return frozenset(found) if held == kept.count else frozenset()

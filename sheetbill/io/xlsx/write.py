@@ -237,7 +237,7 @@ def _put_sheet(new: _NewPackage, job: PlannedSheet, style_ids: StyleIds) -> None
         return sheet_part(job, style_ids, date1904)
 
     def comment(deflated: Deflated) -> bytes:
-        return new_mark(len(job.rows), job.digest, style_ids, deflated).comment()
+        return new_mark(len(job.rows), job.digest, (job.head, job.chain), job.kept_as, style_ids, deflated).comment()
 
     new.outputs[job.part.casefold()] = (job.part, produce, comment)
 
