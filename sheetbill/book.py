@@ -10,6 +10,7 @@ of it. Only a broken configuration (a missing required column, an unusable curre
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal
@@ -86,6 +87,9 @@ class Book:
         taxes: in a taxed workbook (:func:`sheetbill.tax.workbook_is_taxed`), the tax of each service's
             lines by service code; empty in an untaxed one (nothing is taxed).
         mandates, debits: SEPA direct-debit mandates (Mandates) and the items sent for debit (Debits).
+        lines_kept: how many of the first ``lines`` are the Invoice Lines sheets' rows as read, each
+            in its place and written back as it is (every row a line, none upgraded, each with its
+            Seal); 0 when that does not hold (see :class:`sheetbill.sheets.KeptRows`).
     """
 
     settings: Settings
@@ -111,6 +115,7 @@ class Book:
     taxes: dict[str, LineTax] = field(default_factory=dict)
     mandates: list[Mandate] = field(default_factory=list)
     debits: list[Debit] = field(default_factory=list)
+    lines_kept: int = 0
 
     @property
     def taxed(self) -> bool:
@@ -420,6 +425,7 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     problems += found
     book.lines, found = read_history(sheets, contract.INVOICE_LINES, InvoiceLine, book.amounts, memo)
     problems += found
+    read, lines_read_whole = book.lines, not found
     problems += check_seals(book, memo)
     issued = {invoice.invoice_no for invoice in book.invoices}
     orphans: dict[str, int] = {}
@@ -433,10 +439,15 @@ def _load_history(book: Book, sheets: Mapping[str, RawSheet], memo: TableMemo | 
     book.reminders, found = read_history(sheets, contract.REMINDERS, Reminder, book.amounts, memo)
     problems += found
     book.lines = upgrade_lines(book.lines)
+    if lines_read_whole and all(map(_seal_of, read)) and all(map(operator.is_, read, book.lines)):
+        book.lines_kept = len(read)
     book.reminders = upgrade_reminders(book)
     book.collections, found = read_history(sheets, contract.COLLECTIONS, Collection, book.amounts, memo)
     problems += found
     return problems
+
+
+_seal_of = operator.attrgetter("seal")
 
 
 def _then(read: Callable[[Any], Any], spell: Callable[[Any], Any], cell: Any) -> Any:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 from operator import attrgetter
 
-from . import contract
+from . import __version__, contract
 from .i18n import Language
 from .ledger import LedgerReport
 from .models import (
@@ -30,7 +30,7 @@ from .models import (
 from .money import ZERO, D, RoundedAmounts, plain_number, quantize, quantize_all
 from .overdue import OverdueReport
 from .problems import Problem
-from .sheets import BarChart, OutputSheet
+from .sheets import BarChart, KeptRows, OutputSheet
 from .wording import advice_topic
 
 
@@ -100,13 +100,21 @@ def accounts_sheet(ledger: LedgerReport, names: Mapping[tuple[str, str], str], o
     return OutputSheet(contract.ACCOUNTS_SHEET, contract.ACCOUNT_COLUMNS, rows)
 
 
-def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None] | None = None) -> OutputSheet:
+def invoice_lines_sheet(lines: Sequence[InvoiceLine], seals: Sequence[str | None] | None = None,
+                        kept: int = 0, currency: str = "") -> OutputSheet:
     """The Invoice Lines sheet: every line ever issued (canonical by construction), each with its Seal
-    (``seals``; default: the record's own). Its rows are a :class:`LineRows`, made as they are read."""
+    (``seals``; default: the record's own). Its rows are a :class:`LineRows`, made as they are read.
+
+    ``kept``: how many of the first ``lines`` are the rows of the sheet as read, written back as they are
+    (:attr:`sheetbill.book.Book.lines_kept`), with amounts spelled for ``currency``: named to the front end
+    (:class:`~sheetbill.sheets.KeptRows`), which need not look at them again."""
     seals = seals if seals is not None else [ln.seal for ln in lines]
     if len(seals) != len(lines):
         raise ValueError(f"{len(lines)} invoice lines but {len(seals)} seals")
-    return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, LineRows(lines, seals))
+    if not 0 <= kept <= len(lines):
+        raise ValueError(f"{kept} kept rows of {len(lines)} invoice lines")
+    return OutputSheet(contract.INVOICE_LINES_SHEET, contract.INVOICE_LINE_COLUMNS, LineRows(lines, seals),
+                       kept=KeptRows(kept, f"sheetbill {__version__}|{InvoiceLine.__qualname__}|{currency}"))
 
 
 #: An Invoice Lines row without its Seal: the line's fields in the sheet's column order.

@@ -340,7 +340,8 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     # built canonical, the accounts' amounts are rounded as they are put in), which spares a pass and a
     # copy over a million rows.
     result.outputs = [invoices_sheet(shown, ledger, overdue.statuses, currency, invoice_seals),
-                      invoice_lines_sheet(lines, line_seals), *(canonical(output, currency) for output in derived),
+                      invoice_lines_sheet(lines, line_seals, book.lines_kept, currency),
+                      *(canonical(output, currency) for output in derived),
                       accounts, *(canonical(output, currency) for output in notes)]
     return result
 

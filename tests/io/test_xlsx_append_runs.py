@@ -21,7 +21,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from sheetbill.cli import main
-from sheetbill.io.xlsx import write_output_sheets
+from sheetbill.io.xlsx import plan, write_output_sheets
 from sheetbill.io.xlsx.known import KnownPart
 from sheetbill.sheets import Column, OutputSheet
 from tests.io.test_xlsx_append import extended, parts, rebuild, sheet_part_name
@@ -125,3 +125,31 @@ def test_a_taxed_workbooks_lines_are_extended_on_the_next_days(tmp_path: Path) -
         before = shutil.copy(book, tmp_path / "before.xlsx")
         assert main(["bill", str(book), "--as-of", "2026-12-31"]) in (0, 1)
         assert extended(before, book, sheet_part_name(book, "Invoice Lines")), seed
+
+
+def test_a_click_does_not_look_at_the_lines_it_read_back_again(tmp_path: Path, monkeypatch) -> None:
+    """The digest of the grown Invoice Lines goes on from the chain the last write recorded, after the last
+    whole batch of the rows it wrote (batches of 64 rows here, so that a small workbook has a few): the
+    lines the run read back are not looked at again, and the workbook is what a full write gives."""
+    monkeypatch.setattr(plan, "_DIGEST_BATCH", 64)
+    digests: list[tuple[int, int]] = []
+    digest = plan._digest
+
+    def noted(link, rows, prefix=None, start=0):
+        digests.append((len(rows), start))
+        return digest(link, rows, prefix, start)
+
+    monkeypatch.setattr(plan, "_digest", noted)
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", 300)
+    assert main(["bill", str(book), "--as-of", "2026-12-31"]) in (0, 1)
+    written = len(_table(book, "Invoice Lines")) - 1
+    generator.append_day(book, 300, 9, seed=1)
+    reference = rebuild(book, tmp_path / "reference.xlsx", comment=lambda name, comment: b"")
+    digests.clear()
+    assert main(["bill", str(book), "--as-of", "2026-12-31"]) in (0, 1)
+    now = len(_table(book, "Invoice Lines")) - 1
+    assert written > 200 and now > written
+    assert (now, written - written % 64) in digests
+    assert main(["bill", str(reference), "--as-of", "2026-12-31"]) in (0, 1)
+    assert parts(book) == parts(reference)
