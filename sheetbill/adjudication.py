@@ -115,6 +115,7 @@ class Adjudicated:
         memo: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`).
         customers_decided: customers decided in this run (the others' decisions came from the memo).
         customers_reused: customers whose decisions came from the memo.
+        reused: their Customer IDs.
         due: each customer's due charges in the order they were decided (the order of its decisions in
             the memo), by Customer ID.
     """
@@ -124,6 +125,7 @@ class Adjudicated:
     customers_decided: int = 0
     customers_reused: int = 0
     due: Mapping[str, list[Charge]] = field(default_factory=dict)
+    reused: frozenset[str] = frozenset()
 
 
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None,
@@ -168,14 +170,15 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     previous = memo.reusable(context) if memo is not None else {}
     advised: dict[str, Decision | tuple] = {}
     remembered: dict[str, CustomerDecisions] = {}
-    decided = reused = 0
+    decided = 0
+    reused: list[str] = []
     for customer_id in dict.fromkeys([*due, *upcoming]):
         charges, later = due.get(customer_id, []), upcoming.get(customer_id, [])
         coverages = by_customer.get(customer_id, [])
         key = customer_key(book.customers.get(customer_id), coverages, charges, later) if context else b""
         entry = previous.get(customer_id)
         if entry is not None and entry.key == key:
-            reused += 1
+            reused.append(customer_id)
             decisions.add_kept(entry.due, charges)
             for position, kept in entry.upcoming:
                 advised[later[position].charge_id] = (kept, later[position])
@@ -199,7 +202,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
                 decisions.add_kept([made_or_kept[0]], [made_or_kept[1]])
             else:
                 decisions.add(made_or_kept)
-    return Adjudicated(decisions, DecisionMemo(context, remembered), decided, reused, due)
+    return Adjudicated(decisions, DecisionMemo(context, remembered), decided, len(reused), due, frozenset(reused))
 
 
 def _payer_problems(book: Book, plugins: Plugins) -> dict[str, Problem]:

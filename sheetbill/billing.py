@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -161,16 +161,21 @@ _UNTAXED = ()
 _TAXED = "taxed"
 
 
-def issue(book: Book, decisions: Decisions) -> IssueReport:
+def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset()) -> IssueReport:
     """Issue invoices for unbilled charges, credit notes for changed ones, and transfer invoices.
 
     Of a charge billed already only its decision's charge amount is looked at (and its problems and
     advice, as every charge's): the decisions the adjudication kept from the last run are not made.
+
+    ``as_left``: customers whose charges (and row, coverage and the settings) are those of the run that
+    left the history exactly as it is now (see :func:`sheetbill.run.run_stages`). That run checked
+    their billed charges against these very lines and billed again what had changed, so their charges
+    are not checked again: none of them needs a credit note.
     """
     problems = decisions.problems()
     advice = [Advice(customer_id, "", "coverage", text) for customer_id, text in decisions.advice()]
     active = active_lines(book.invoices, book.lines)
-    credits = _credits_for_changed_charges(book, decisions, active)
+    credits = _credits_for_changed_charges(book, decisions, active, as_left)
     pending, unbilled = _unbilled_shares(book, decisions, active)
     del active
     problems += _transfers(book, pending)
@@ -178,9 +183,10 @@ def issue(book: Book, decisions: Decisions) -> IssueReport:
     return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), unbilled)
 
 
-def _credits_for_changed_charges(book: Book, decisions: Decisions,
-                                 active: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, list[_LineFields]]:
-    """Credit-note lines, by credited invoice, for billed charges that changed or disappeared.
+def _credits_for_changed_charges(book: Book, decisions: Decisions, active: dict[str, tuple[InvoiceLine, ...]],
+                                 as_left: Container[str] = frozenset()) -> dict[str, list[_LineFields]]:
+    """Credit-note lines, by credited invoice, for billed charges that changed or disappeared; not looked
+    for among the charges of the customers ``as_left`` (see :func:`issue`).
 
     ``active`` is updated: a credited charge has no active lines any more, so it is billed again.
     """
@@ -188,7 +194,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions,
     decided = decisions.decided  # once per billed charge: looked up once
     changed: list[str] = []
     for charge_id, lines in active.items():
-        if not lines:
+        if not lines or lines[0].customer_id in as_left:  # the lines billing a charge at once bill one customer
             continue
         if charge_id in book.edited_charges:
             continue  # an edited line says nothing about its charge: unchanged until the line is restored

@@ -87,6 +87,8 @@ class Book:
         taxes: in a taxed workbook (:func:`sheetbill.tax.workbook_is_taxed`), the tax of each service's
             lines by service code; empty in an untaxed one (nothing is taxed).
         mandates, debits: SEPA direct-debit mandates (Mandates) and the items sent for debit (Debits).
+        history_as_left: the Invoices and Invoice Lines are exactly as the run that kept the memo this
+            run read them with left them (:attr:`sheetbill.rowmemo.TableMemo.as_left`); False without a memo.
         lines_kept: how many of the first ``lines`` are the Invoice Lines sheets' rows as read, each
             in its place and written back as it is (every row a line, none upgraded, each with its
             Seal); 0 when that does not hold (see :class:`sheetbill.sheets.KeptRows`).
@@ -115,6 +117,7 @@ class Book:
     taxes: dict[str, LineTax] = field(default_factory=dict)
     mandates: list[Mandate] = field(default_factory=list)
     debits: list[Debit] = field(default_factory=list)
+    history_as_left: bool = False
     lines_kept: int = 0
 
     @property
@@ -212,6 +215,7 @@ def load_book(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
     problems += _load_charges(book, sheets, rows)
     problems += _load_history(book, sheets, rows)
     if memo is not None and rows is not None:
+        book.history_as_left = {contract.INVOICES.name, contract.INVOICE_LINES.name} <= rows.as_left
         memo.tables = rows.kept
         memo.extras[SEALS_VERIFIED] = rows.verified_now
         memo.extras[KNOWN_SHEETS] = rows.known_now

@@ -66,6 +66,9 @@ class TableMemo:
     ``known`` and ``known_now`` hold, by table key, what the last run and this run saw of a sheet with
     :class:`~sheetbill.sheets.KnownRows` (its token) and the keys of the blocks of its rows, in order.
 
+    ``as_left`` names the tables read from a sheet with :class:`~sheetbill.sheets.KnownRows` exactly as the
+    last run left it: every row taken from the memo as that run kept it, none added since.
+
     ``reused`` and ``parsed`` count the blocks taken from the memo and parsed, ``unchecked`` the sealed
     rows not verified again, for measurements and tests; ``released`` names the blocks
     :func:`remember_written` found gone with a sheet written whole. ``chains`` holds, by sheet, the chain
@@ -84,6 +87,7 @@ class TableMemo:
         self.fresh: dict[str, set[int]] = {}
         self.released: set[bytes] = set()
         self.chains: dict[str, tuple[int, PrefixDigests]] = {}
+        self.as_left: set[str] = set()
         self.reused = self.parsed = self.unchecked = 0
 
     def take(self, key: bytes) -> list[Outcome] | None:
@@ -186,6 +190,8 @@ def read_table_memo(sheet: RawSheet | None, spec: TableSpec, factory: Callable[.
     keys, blocks = read or _blocks(sheet, spec, columns, factory, reads, memo, table)
     if sheet.known is not None:
         memo.known_now[table] = (sheet.known.seen(), keys)
+    if read is not None and not memo.fresh.get(spec.name):
+        memo.as_left.add(spec.name)
     for outcomes in blocks:
         for row_no, record, values_key, found in outcomes:
             if found:

@@ -195,7 +195,7 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         if earlier is not None:
             decision_memo = earlier[0]
         result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo,
-                            remember_decisions or memo is not None, keep_charges)
+                            remember_decisions or memo is not None, keep_charges, earlier is not None)
         if memo is not None and result.decision_memo is not None:
             # Kept packed: a memo is loaded and saved by every import too, which never looks at them; the
             # buckets of customers whose decisions were all reused keep their bytes.
@@ -280,15 +280,19 @@ def ledger_inputs(book: Book, as_of: dt.date) -> LedgerInputs:
 
 def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,
                decision_memo: DecisionMemo | None = None, remember_decisions: bool = True,
-               keep_charges: bool = True) -> RunResult:
+               keep_charges: bool = True, memo_left_history: bool = False) -> RunResult:
     """The stages after reading, in order; see the module docstring. Without ``keep_charges``, ``book``
-    loses its charges once the invoices are issued (see :func:`run_billing`)."""
+    loses its charges once the invoices are issued (see :func:`run_billing`). ``memo_left_history``: the
+    ``decision_memo`` was kept by the run whose memo the book was read with, so where the history is as
+    that run left it (:attr:`Book.history_as_left`), a customer whose decisions it gives was billed from
+    these very lines (see :func:`sheetbill.billing.issue`)."""
     settings = book.settings
     memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:
         adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
                                      remember=remember_decisions)
-        issued = issue(book, adjudicated.decisions)
+        as_left = adjudicated.reused if memo_left_history and book.history_as_left else frozenset()
+        issued = issue(book, adjudicated.decisions, as_left)
         memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled)
         del adjudicated  # the decisions of every charge: not needed after issuing
     else:

@@ -1,0 +1,175 @@
+"""A click does not look for credit notes among the charges of customers whose inputs are those of the run that
+left the history as it is (:func:`sheetbill.billing.issue`'s ``as_left``): that run checked them against these
+very lines. Whenever the history is not as that run left it, every billed charge is checked again.
+
+The oracle is the same workbook billed without a memo (every charge checked): both must hold the same parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from sheetbill import billing, contract
+from sheetbill.app import bill
+from sheetbill.book import read_history
+from sheetbill.decisions import Decisions
+from sheetbill.io.xlsx import write_output_sheets
+from sheetbill.io.xlsx.file import XlsxWorkbook
+from sheetbill.io.xlsx.read import open_workbook
+from sheetbill.models import InvoiceLine
+from sheetbill.money import AmountPool
+from sheetbill.outputs import invoice_lines_sheet
+from sheetbill.sheets import Column, OutputSheet
+from tests.io.test_xlsx_append import parts
+from tests.io.test_xlsx_append_runs import _generator
+
+AS_OF = dt.date(2026, 12, 31)
+CHARGES = 300
+
+
+@pytest.fixture
+def checked(monkeypatch) -> list[int]:
+    """How many billed charges each run looked up to check them for credit notes."""
+    counts: list[int] = []
+    credits = billing._credits_for_changed_charges
+    decided = Decisions.decided
+
+    def counted_credits(book, decisions, active, as_left=frozenset()):
+        counts.append(0)
+        return credits(book, decisions, active, as_left)
+
+    def counted_decided(self, charge_id):
+        counts[-1] += 1
+        return decided(self, charge_id)
+
+    monkeypatch.setattr(billing, "_credits_for_changed_charges", counted_credits)
+    monkeypatch.setattr(Decisions, "decided", counted_decided)
+    return counts
+
+
+def billed(tmp_path: Path) -> Path:
+    """A workbook billed once, then a day's charges and payments typed in and billed."""
+    generator = _generator()
+    book = generator.write(tmp_path / "book.xlsx", CHARGES)
+    bill(XlsxWorkbook(book), as_of=AS_OF)
+    generator.append_day(book, CHARGES, 9, seed=1)
+    bill(XlsxWorkbook(book), as_of=AS_OF)
+    return book
+
+
+def bill_both(book: Path, tmp_path: Path) -> None:
+    """Bill ``book`` with its memo and a copy without one; both must write the same parts."""
+    reference = shutil.copy(book, tmp_path / "reference.xlsx")
+    bill(XlsxWorkbook(book), as_of=AS_OF)
+    bill(XlsxWorkbook(reference, cache=False), as_of=AS_OF)
+    assert parts(book) == parts(reference)
+
+
+def table(book: Path, name: str) -> list[list[object]]:
+    return CalamineWorkbook.from_path(str(book)).get_sheet_by_name(name).to_python()
+
+
+def credit_notes(book: Path) -> int:
+    return sum(row[1] == "Credit Note" for row in table(book, "Invoices")[1:])
+
+
+def test_a_click_checks_only_the_charges_of_customers_with_something_new(tmp_path: Path, checked) -> None:
+    book = billed(tmp_path)
+    _generator().append_day(book, CHARGES, 9, seed=2)
+    billed_charges = {row[1] for row in table(book, "Invoice Lines")[1:]}
+    checked.clear()
+    bill_both(book, tmp_path)
+    with_memo, without = checked
+    assert without >= len(billed_charges) > 250
+    assert 0 < with_memo < without / 2  # the charges of the customers with a new charge
+
+
+def _set_quantity(book: Path, charge_id: str, quantity: int) -> None:
+    """Change a charge's Quantity the way Excel does: the whole workbook saved again."""
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["Charges"]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("Charge ID")].value == charge_id:
+            row[header.index("Quantity")].value = quantity
+    workbook.save(book)
+
+
+def test_a_changed_charge_of_a_customer_is_credited_as_without_memo(tmp_path: Path, checked) -> None:
+    book = billed(tmp_path)
+    charge_id = table(book, "Invoice Lines")[5][1]
+    _set_quantity(book, charge_id, 3)
+    bill_both(book, tmp_path)
+    assert credit_notes(book) > 0
+
+
+def _rewrite_invoices_without_the_last(book: Path, count: int) -> None:
+    """Delete the last ``count`` Invoices rows with sheetbill's own writer: the part keeps an append mark."""
+    rows = table(book, "Invoices")
+    header, kept = rows[0], rows[1:-count]
+    kinds = ["date" if any(isinstance(r[i], dt.date) for r in kept) else "text" for i in range(len(header))]
+    clean = [[value if value != "" else None for value in row] for row in kept]
+    for row in clean:
+        for index, value in enumerate(row):
+            if isinstance(value, float):
+                row[index] = Decimal(str(value))
+    write_output_sheets(book, [OutputSheet("Invoices", tuple(Column(str(h), k) for h, k in zip(header, kinds,
+                                                                                              strict=True)), clean)],
+                        backup=False)
+
+
+def test_invoices_deleted_since_the_last_run_have_every_charge_checked(tmp_path: Path, checked) -> None:
+    """The last invoices deleted (their lines stay, reported as orphans): the history is not as the memo's run
+    left it, although the sheets that remain start with the rows it wrote."""
+    book = billed(tmp_path)
+    _rewrite_invoices_without_the_last(book, 3)
+    _generator().append_day(book, CHARGES, 9, seed=3)  # an input changed too: the run is not skipped
+    billed_charges = {row[1] for row in table(book, "Invoice Lines")[1:]}
+    checked.clear()
+    bill_both(book, tmp_path)
+    assert checked[0] >= len(billed_charges)
+
+
+def _add_line_in_excel(book: Path) -> None:
+    """Type a copy of the first line at another amount and without a Seal, and save the workbook (Excel
+    saves every part again)."""
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["Invoice Lines"]
+    header = [cell.value for cell in sheet[1]]
+    copied = [cell.value for cell in sheet[2]]
+    copied[header.index("Charge Amount")] = 999
+    copied[header.index("Amount")] = 999
+    copied[header.index("Seal")] = None
+    sheet.append(copied)
+    workbook.save(book)
+
+
+def _add_line_by_appending(book: Path) -> None:
+    """The same line appended the way sheetbill's writer extends a sheet: the part keeps its first rows and
+    its append mark, as a tool that only adds rows leaves it."""
+    with open_workbook(book, contract.sheets_a_run_reads()) as sheets:
+        lines, problems = read_history(sheets, contract.INVOICE_LINES, InvoiceLine, AmountPool("EUR"))
+    assert problems == []
+    forged = replace(lines[0], charge_amount=Decimal("999.00"), amount=Decimal("999.00"), seal=None)
+    write_output_sheets(book, [invoice_lines_sheet([*lines, forged], None, len(lines), "EUR")], backup=False)
+    _generator().append_day(book, CHARGES, 9, seed=4)  # an input changed too: the run is not skipped
+
+
+@pytest.mark.parametrize("add_line", [_add_line_in_excel, _add_line_by_appending])
+def test_a_line_added_to_the_history_has_every_charge_checked(tmp_path: Path, checked, add_line) -> None:
+    """A line added to Invoice Lines (no Seal: trusted as read) billing a charge of a customer with nothing new
+    at another amount: the charge is credited, as a run without memo credits it."""
+    book = billed(tmp_path)
+    add_line(book)
+    checked.clear()
+    bill_both(book, tmp_path)
+    assert checked[0] > 250
+    assert credit_notes(book) > 0
