@@ -68,6 +68,9 @@ from .sheets import OutputSheet, RawSheet
 
 #: Where a :class:`~sheetbill.memo.RunMemo` keeps the adjudication's :class:`DecisionMemo`.
 DECISIONS = "decisions"
+#: Where it keeps whether the run that kept it issued with those decisions (a billing run): only then were
+#: the billed charges of every customer they give checked against the history that run left.
+DECISIONS_ISSUED = "decisions-issued"
 
 
 class RunMode(StrEnum):
@@ -194,8 +197,11 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         earlier = unpacked(memo.extras.get(DECISIONS)) if memo is not None and decision_memo is None else None
         if earlier is not None:
             decision_memo = earlier[0]
+        issued_with = earlier is not None and memo.extras.get(DECISIONS_ISSUED) is True
         result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo,
-                            remember_decisions or memo is not None, keep_charges, earlier is not None)
+                            remember_decisions or memo is not None, keep_charges, issued_with)
+        if memo is not None:
+            memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL and result.decision_memo is not None
         if memo is not None and result.decision_memo is not None:
             # Kept packed: a memo is loaded and saved by every import too, which never looks at them; the
             # buckets of customers whose decisions were all reused keep their bytes.
@@ -283,9 +289,9 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
                keep_charges: bool = True, memo_left_history: bool = False) -> RunResult:
     """The stages after reading, in order; see the module docstring. Without ``keep_charges``, ``book``
     loses its charges once the invoices are issued (see :func:`run_billing`). ``memo_left_history``: the
-    ``decision_memo`` was kept by the run whose memo the book was read with, so where the history is as
-    that run left it (:attr:`Book.history_as_left`), a customer whose decisions it gives was billed from
-    these very lines (see :func:`sheetbill.billing.issue`)."""
+    ``decision_memo`` was kept by the run whose memo the book was read with, and that run issued with it
+    (a billing run), so where the history is as that run left it (:attr:`Book.history_as_left`), a
+    customer whose decisions it gives was billed from these very lines (see :func:`sheetbill.billing.issue`)."""
     settings = book.settings
     memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:

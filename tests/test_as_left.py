@@ -18,7 +18,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from sheetbill import billing, contract
-from sheetbill.app import bill
+from sheetbill.app import bill, update_overdue
 from sheetbill.book import read_history
 from sheetbill.decisions import Decisions
 from sheetbill.io.xlsx import write_output_sheets
@@ -169,6 +169,20 @@ def test_a_line_added_to_the_history_has_every_charge_checked(tmp_path: Path, ch
     at another amount: the charge is credited, as a run without memo credits it."""
     book = billed(tmp_path)
     add_line(book)
+    checked.clear()
+    bill_both(book, tmp_path)
+    assert checked[0] > 250
+    assert credit_notes(book) > 0
+
+
+def test_a_line_added_before_an_overdue_run_has_every_charge_checked_by_the_next_billing(tmp_path: Path,
+                                                                                         checked) -> None:
+    """``sheetbill overdue`` writes the history back (the added line included) but issues nothing: the history
+    it leaves was not checked with the decisions it passes on, so the next billing run checks every charge."""
+    book = billed(tmp_path)
+    _add_line_in_excel(book)
+    update_overdue(XlsxWorkbook(book), as_of=AS_OF)
+    _generator().append_day(book, CHARGES, 9, seed=6)
     checked.clear()
     bill_both(book, tmp_path)
     assert checked[0] > 250
