@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -28,7 +28,7 @@ from .adjudication import listed_amount
 from .book import Book
 from .decisions import Decision, Decisions
 from .i18n import msg
-from .models import Advice, BillToType, Invoice, InvoiceKind, InvoiceLine, PaymentType
+from .models import Advice, BillToType, Charge, Invoice, InvoiceKind, InvoiceLine, PaymentType
 from .money import ZERO, quantize, quantum
 from .problems import Problem, error
 from .tax import (
@@ -58,6 +58,8 @@ class IssueReport:
         unbilled: the Charge IDs of the charges with a decision that no line bills after this run (held,
             refused, or with nothing to bill); every other charge with a decision is billed, by lines
             issued before and not credited or by this run's invoices. The few left, not the million billed.
+            With customers as the last run left them (see :func:`issue`), only the due charges of the
+            others.
     """
 
     invoices: tuple[Invoice, ...] = ()
@@ -132,10 +134,14 @@ def _invoices_in_issue_order(invoices: Sequence[Invoice], lines: Sequence[Invoic
 _invoice_no = attrgetter("invoice_no")
 
 
-def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine]) -> dict[str, tuple[InvoiceLine, ...]]:
-    """For each Charge ID, the lines that currently bill it (after the latest credit note), in issue order.
+def active_lines(invoices: Sequence[Invoice], lines: Sequence[InvoiceLine], left_out: Container[str] = frozenset()
+                 ) -> dict[str, tuple[InvoiceLine, ...]]:
+    """For each Charge ID, the lines that currently bill it (after the latest credit note), in issue order;
+    the lines of the customers ``left_out`` are not looked at.
 
     Tuples: a run holds one for every charge ever billed, most of one or two lines."""
+    if left_out:
+        lines = [line for line in lines if line.customer_id not in left_out]
     kinds = {inv.invoice_no: inv.kind for inv in invoices}
     active: dict[str, tuple[InvoiceLine, ...]] = {}
     for invoice_no, group in _invoices_in_issue_order(invoices, lines):
@@ -161,7 +167,8 @@ _UNTAXED = ()
 _TAXED = "taxed"
 
 
-def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset()) -> IssueReport:
+def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset(),
+          due: Mapping[str, Sequence[Charge]] | None = None) -> IssueReport:
     """Issue invoices for unbilled charges, credit notes for changed ones, and transfer invoices.
 
     Of a charge billed already only its decision's charge amount is looked at (and its problems and
@@ -170,13 +177,20 @@ def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset(
     ``as_left``: customers whose charges (and row, coverage and the settings) are those of the run that
     left the history exactly as it is now (see :func:`sheetbill.run.run_stages`). That run checked
     their billed charges against these very lines and billed again what had changed, so their charges
-    are not checked again: none of them needs a credit note.
+    are not checked again: none of them needs a credit note. Where no line of the history is edited (so
+    every line bills a charge of the customer it names, or bills it no more), that run billed everything
+    of theirs it could too, so neither their lines nor their charges are looked at: ``due`` gives the due
+    charges of each customer (:attr:`sheetbill.adjudication.Adjudicated.due`), of which only the others'
+    are. Without ``as_left``, every line and every decision is.
     """
     problems = decisions.problems()
     advice = [Advice(customer_id, "", "coverage", text) for customer_id, text in decisions.advice()]
-    active = active_lines(book.invoices, book.lines)
+    left_out = as_left if due is not None and not book.edited_charges and not book.edited_invoices else frozenset()
+    active = active_lines(book.invoices, book.lines, left_out)
     credits = _credits_for_changed_charges(book, decisions, active, as_left)
-    pending, unbilled = _unbilled_shares(book, decisions, active)
+    charge_ids = decisions if not left_out else (charge.charge_id for customer_id, charges in due.items()
+                                                if customer_id not in left_out for charge in charges)
+    pending, unbilled = _unbilled_shares(book, decisions, active, charge_ids)
     del active
     problems += _transfers(book, pending)
     invoices, lines = _number_and_issue(book, credits, pending)
@@ -237,9 +251,10 @@ def _reversed_tax(book: Book, line: InvoiceLine) -> tuple:
     return (book.amounts.money(-line.net), line.tax_category, line.tax_rate, line.tax_exemption, False)
 
 
-def _unbilled_shares(book: Book, decisions: Decisions, active: dict[str, tuple[InvoiceLine, ...]]
-                     ) -> tuple[dict[tuple, list[_Pending]], frozenset[str]]:
-    """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every adjudicated charge not billed
+def _unbilled_shares(book: Book, decisions: Decisions, active: dict[str, tuple[InvoiceLine, ...]],
+                     charge_ids: Iterable[str]) -> tuple[dict[tuple, list[_Pending]], frozenset[str]]:
+    """New lines, by (bill-to type, bill-to ID, customer, untaxed), for every charge of ``charge_ids`` (with
+    a decision; a customer's in the order they were decided) not billed
     yet, and the Charge IDs of those that stay unbilled (held, refused, nothing to bill: see
     :attr:`IssueReport.unbilled`); in a taxed workbook each line carries its net
     (:func:`sheetbill.tax.share_nets`) and tax."""
@@ -247,7 +262,7 @@ def _unbilled_shares(book: Book, decisions: Decisions, active: dict[str, tuple[I
     unbilled: set[str] = set()
     taxes, money = book.taxes, book.amounts.money
     gross_prices = book.settings.prices_include_tax
-    for charge_id in decisions:
+    for charge_id in charge_ids:
         if active.get(charge_id):
             continue  # billed: its decision is not made (see :class:`sheetbill.decisions.Decisions`)
         decision = decisions[charge_id]

@@ -151,10 +151,12 @@ class DecisionMemo:
 
 
 def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]],
-                          unbilled: Container[str]) -> DecisionMemo:
+                          unbilled: Container[str], kept: Container[str] = frozenset()) -> DecisionMemo:
     """``memo`` with the shares of the decisions on billed charges left out: every due charge but the
     ``unbilled`` ones (Charge IDs, :attr:`sheetbill.billing.IssueReport.unbilled`); ``due``: each
-    customer's due charges in the order they were decided (the order of its remembered decisions).
+    customer's due charges in the order they were decided (the order of its remembered decisions). The
+    entries of the customers ``kept`` stay as they are (a run that billed nothing of theirs, see
+    :func:`sheetbill.billing.issue`: the run that made them left the shares of what it billed out).
 
     Issuing asks a billed charge's decision for its charge amount, problems and advice only, which stay:
     the shares (most of a remembered decision's size: half the memory a run holds the memo in) are needed
@@ -175,6 +177,8 @@ def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]
         return same  # one object: the memo pickles it once per bucket, and a run loads it once
 
     for customer_id, entry in memo.customers.items():
+        if customer_id in kept:
+            continue
         pairs = list(zip(due.get(customer_id, ()), entry.due, strict=True))
         if any(kept[1] is not None and charge.charge_id not in unbilled for charge, kept in pairs):
             customers[customer_id] = replace(entry, due=tuple(

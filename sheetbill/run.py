@@ -298,8 +298,9 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
                                      remember=remember_decisions)
         as_left = adjudicated.reused if memo_left_history and book.history_as_left else frozenset()
-        issued = issue(book, adjudicated.decisions, as_left)
-        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled)
+        issued = issue(book, adjudicated.decisions, as_left, adjudicated.due)
+        # the customers as the last run left them keep its memo entries, its billed shares already left out
+        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled, as_left)
         del adjudicated  # the decisions of every charge: not needed after issuing
     else:
         issued = IssueReport()

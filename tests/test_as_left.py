@@ -29,7 +29,7 @@ from sheetbill.money import AmountPool
 from sheetbill.outputs import invoice_lines_sheet
 from sheetbill.sheets import Column, OutputSheet
 from tests.io.test_xlsx_append import parts
-from tests.io.test_xlsx_append_runs import _generator
+from tests.io.test_xlsx_append_runs import _as_output, _generator
 
 AS_OF = dt.date(2026, 12, 31)
 CHARGES = 300
@@ -187,3 +187,37 @@ def test_a_line_added_before_an_overdue_run_has_every_charge_checked_by_the_next
     bill_both(book, tmp_path)
     assert checked[0] > 250
     assert credit_notes(book) > 0
+
+
+def test_a_line_edited_to_name_another_customer_is_looked_at_as_without_memo(tmp_path: Path, checked) -> None:
+    """Lines whose Customer ID was edited (to a customer with nothing new) still bill their charge. Billed once
+    with the edit, the history is as that run left it; then another charge of the charge's customer changes
+    (the Charges sheet rewritten alone, so the history keeps its append marks): with an edited line in the
+    history, the lines of the customers with nothing new are looked at too, as a run without memo looks at
+    them, and the edited lines' charge is not billed again."""
+    book = billed(tmp_path)
+    workbook = openpyxl.load_workbook(book)
+    lines = workbook["Invoice Lines"]
+    header = [c.value for c in lines[1]]
+    customer, charge = header.index("Customer ID"), header.index("Charge ID")
+    owner, billed_charge = lines[2][customer].value, lines[2][charge].value
+    other = next(row[customer].value for row in lines.iter_rows(min_row=3) if row[customer].value not in (owner, None))
+    for row in lines.iter_rows(min_row=2):
+        if row[charge].value == billed_charge:  # every line of the charge (a payer's share and the customer's)
+            row[customer].value = other
+    workbook.save(book)
+    bill_both(book, tmp_path)
+    charges = table(book, "Charges")
+    names = charges[0]
+    changed = next(row for row in charges[1:] if row[names.index("Customer ID")] == owner
+                   and row[names.index("Charge ID")] != billed_charge)
+    changed[names.index("Quantity")] = 2
+    write_output_sheets(book, [_as_output("Charges", charges)], backup=False)
+
+    def lines_of_the_charge() -> int:
+        return sum(row[charge] == billed_charge for row in table(book, "Invoice Lines")[1:])
+
+    before = lines_of_the_charge()
+    bill_both(book, tmp_path)
+    assert credit_notes(book) > 0
+    assert lines_of_the_charge() == before  # not billed again

@@ -440,6 +440,27 @@ def test_billed_decisions_that_are_their_amount_alone_are_one_object_per_spellin
     assert back == left and back[0] is back[1]
 
 
+def test_the_entries_of_customers_the_run_billed_nothing_of_are_kept_as_they_are():
+    """A customer as the last run left it (see ``sheetbill.billing.issue``) is not among the customers issuing
+    looked at, so its unbilled charges (held: X1) are not named; its entry stays the very object it was, shares
+    and all, while another customer's billed shares are left out."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from sheetbill.decision_memo import CustomerDecisions, DecisionMemo, without_billed_shares
+
+    share = (("Customer", "P1", Decimal("80.00"), Decimal("0.00"), "self-pay", None),)
+    billed, held = (Decimal("80.00"), None, None, (), (), None), (Decimal("80.00"), share, "held", (), (), None)
+    left_as_it_was = CustomerDecisions(b"key", (billed, held))
+    billed_now = CustomerDecisions(b"other", ((Decimal("80.00"), share, None, (), (), None),))
+    memo = DecisionMemo(b"context", {"P1": left_as_it_was, "P2": billed_now})
+    due = {"P1": [SimpleNamespace(charge_id="X0"), SimpleNamespace(charge_id="X1")],
+           "P2": [SimpleNamespace(charge_id="Y0")]}
+    after = without_billed_shares(memo, due, set(), {"P1"}).customers
+    assert after["P1"] is left_as_it_was and after["P2"].due[0][1] is None
+    assert without_billed_shares(memo, due, set()).customers["P1"].due[1][1] is None  # named by nobody: dropped
+
+
 def test_decisions_list_the_charges_with_a_decision_in_their_reserved_order():
     """A Charge ID reserved but given no decision is no key of the decisions; the others come in the
     order reserved, whether made or kept from the memo, and stay so once a kept one is made."""
