@@ -26,7 +26,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from .book import Book
-from .decision_memo import CustomerDecisions, DecisionMemo, context_key, customer_key
+from .decision_memo import CustomerDecisions, DecisionMemo, Remembered, context_key, customer_key
 from .decisions import Decision, Decisions, Share, as_remembered
 from .i18n import Msg, msg
 from .models import BillToType, Charge, Coverage, Payer, PayerType, SecondaryMethod
@@ -129,7 +129,7 @@ class Adjudicated:
 
 
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None,
-                   remember: bool = True) -> Adjudicated:
+                   remember: bool = True, settled: bool = False) -> Adjudicated:
     """A decision for every charge dated on or before ``until``, by Charge ID, and the memo for the next run.
 
     Charges dated after ``until`` are not billed yet. The first upcoming charge of a customer for a
@@ -143,6 +143,11 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
     to this run's charges. The decisions are the same with or without a memo, provided each payer
     plugin answers the same claim alike while its version stays the same. With ``remember`` False and no
     ``memo`` (nobody keeps the memo), no keys are computed and the memo returned is empty.
+
+    ``settled``: nothing will look at the decisions of the customers whose decisions come from the memo
+    but for their problems and advice (their charges are as the run that made them left them, see
+    :func:`sheetbill.billing.issue`), so of theirs only the decisions with problems or advice are given,
+    in their places (a daily click does not make a million of them).
     """
     by_customer = coverages_by_customer(book)
     payer_problem = _payer_problems(book, plugins)
@@ -165,21 +170,33 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
             later_all.append(charge)
         else:
             due[charge.customer_id].append(charge)
-    decisions.reserve(charge.charge_id for charge in in_order if charge.date <= until)  # their order
     context = context_key(book, plugins, until) if remember or memo is not None else b""
     previous = memo.reusable(context) if memo is not None else {}
+    keys: dict[str, bytes] = {}
+    reused: dict[str, CustomerDecisions] = {}
+    for customer_id in dict.fromkeys([*due, *upcoming]):
+        key = keys[customer_id] = customer_key(book.customers.get(customer_id), by_customer.get(customer_id, []),
+                                               due.get(customer_id, []), upcoming.get(customer_id, [])) \
+            if context else b""
+        entry = previous.get(customer_id)
+        if entry is not None and entry.key == key:
+            reused[customer_id] = entry
+    telling = _with_problems_or_advice(reused, due) if settled else None
+    flagged = {charge.charge_id for pairs in telling.values() for _, charge in pairs} if telling is not None else None
+    decisions.reserve(charge.charge_id for charge in in_order if charge.date <= until  # their order
+                      and (flagged is None or charge.customer_id not in reused or charge.charge_id in flagged))
     advised: dict[str, Decision | tuple] = {}
     remembered: dict[str, CustomerDecisions] = {}
     decided = 0
-    reused: list[str] = []
-    for customer_id in dict.fromkeys([*due, *upcoming]):
+    for customer_id, key in keys.items():
         charges, later = due.get(customer_id, []), upcoming.get(customer_id, [])
         coverages = by_customer.get(customer_id, [])
-        key = customer_key(book.customers.get(customer_id), coverages, charges, later) if context else b""
-        entry = previous.get(customer_id)
-        if entry is not None and entry.key == key:
-            reused.append(customer_id)
-            decisions.add_kept(entry.due, charges)
+        entry = reused.get(customer_id)
+        if entry is not None:
+            if telling is None:
+                decisions.add_kept(entry.due, charges)
+            elif telling.get(customer_id):
+                decisions.add_kept(*zip(*telling[customer_id], strict=True))
             for position, kept in entry.upcoming:
                 advised[later[position].charge_id] = (kept, later[position])
         else:
@@ -203,6 +220,18 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
             else:
                 decisions.add(made_or_kept)
     return Adjudicated(decisions, DecisionMemo(context, remembered), decided, len(reused), due, frozenset(reused))
+
+
+def _with_problems_or_advice(reused: Mapping[str, CustomerDecisions], due: Mapping[str, list[Charge]]
+                             ) -> dict[str, list[tuple[Remembered, Charge]]]:
+    """Of each customer ``reused``, its remembered decisions with problems or advice, each with its due charge."""
+    found: dict[str, list[tuple[Remembered, Charge]]] = {}
+    for customer_id, entry in reused.items():
+        pairs = [(kept, charge) for kept, charge in zip(entry.due, due.get(customer_id, ()), strict=True)
+                 if kept[3] or kept[4]]
+        if pairs:
+            found[customer_id] = pairs
+    return found
 
 
 def _payer_problems(book: Book, plugins: Plugins) -> dict[str, Problem]:

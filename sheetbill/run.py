@@ -295,9 +295,11 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
     settings = book.settings
     memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
     if mode == RunMode.BILL:
+        # the customers whose decisions come from the memo are as the run that kept it left them, lines and all
+        settled = memo_left_history and book.history_as_left and not book.edited_charges and not book.edited_invoices
         adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
-                                     remember=remember_decisions)
-        as_left = adjudicated.reused if memo_left_history and book.history_as_left else frozenset()
+                                     remember=remember_decisions, settled=settled)
+        as_left = adjudicated.reused if settled else frozenset()
         issued = issue(book, adjudicated.decisions, as_left, adjudicated.due)
         # the customers as the last run left them keep its memo entries, its billed shares already left out
         memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled, as_left)

@@ -32,6 +32,7 @@ from tests.io.test_xlsx_append import parts
 from tests.io.test_xlsx_append_runs import _as_output, _generator
 
 AS_OF = dt.date(2026, 12, 31)
+ROOT = Path(__file__).resolve().parents[1]
 CHARGES = 300
 
 
@@ -221,3 +222,36 @@ def test_a_line_edited_to_name_another_customer_is_looked_at_as_without_memo(tmp
     bill_both(book, tmp_path)
     assert credit_notes(book) > 0
     assert lines_of_the_charge() == before  # not billed again
+
+
+def test_the_problems_and_advice_of_customers_with_nothing_new_stay_as_without_memo(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """The demo practice billed, then a payment typed in (the Payments sheet rewritten alone): every customer
+    is as the last run left it, so no decision on a charge is made or taken from the memo but those with a
+    problem (a held charge) or advice (coverage ended, not covered, prior authorization); the Problems and
+    Advice sheets are those of a run without memo."""
+    import sheetbill.run as run_module
+
+    adjudications = []
+    adjudicate = run_module.adjudicate_all
+
+    def noted(*args, **kwargs):
+        adjudicated = adjudicate(*args, **kwargs)
+        adjudications.append((kwargs.get("settled"), adjudicated.customers_reused, len(adjudicated.decisions)))
+        return adjudicated
+
+    monkeypatch.setattr(run_module, "adjudicate_all", noted)
+    book = shutil.copy(ROOT / "workbooks" / "demo-medical.xlsx", tmp_path / "demo.xlsx")
+    as_of = dt.date(2026, 6, 30)
+    bill(XlsxWorkbook(book), as_of=as_of)
+    payments = table(book, "Payments")
+    payments.append(["PAY-9999", as_of, payments[1][2], 1.5, "Payment", "Bank transfer", "typed in", ""])
+    write_output_sheets(book, [_as_output("Payments", payments)], backup=False)
+    reference = shutil.copy(book, tmp_path / "reference.xlsx")
+    adjudications.clear()
+    bill(XlsxWorkbook(book), as_of=as_of)
+    bill(XlsxWorkbook(reference, cache=False), as_of=as_of)
+    assert parts(book) == parts(reference)
+    (settled, reused, decided), (_, _, all_decided) = adjudications
+    assert settled and reused > 5 and 0 < decided < all_decided / 4
+    assert len(table(book, "Advice")) > 5 and len(table(book, "Problems")) > 1
