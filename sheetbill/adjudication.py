@@ -111,7 +111,8 @@ class Adjudicated:
 
     Attributes:
         decisions: by Charge ID: the due charges in date-of-service order (then Charge ID), then the
-            advice-only decisions on upcoming charges.
+            advice-only decisions on upcoming charges; in a ``settled`` run, of the customers ``reused``
+            only those with problems or advice.
         memo: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`).
         customers_decided: customers decided in this run (the others' decisions came from the memo).
         customers_reused: customers whose decisions came from the memo.
