@@ -175,21 +175,21 @@ def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset(
     advice, as every charge's): the decisions the adjudication kept from the last run are not made.
 
     ``as_left``: customers whose charges (and row, coverage and the settings) are those of the run that
-    left the history exactly as it is now (see :func:`sheetbill.run.run_stages`). That run checked
-    their billed charges against these very lines and billed again what had changed, so their charges
-    are not checked again: none of them needs a credit note. Where no line of the history is edited (so
-    every line bills a charge of the customer it names, or bills it no more), that run billed everything
-    of theirs it could too, so neither their lines nor their charges are looked at: ``due`` gives the due
-    charges of each customer (:attr:`sheetbill.adjudication.Adjudicated.due`), of which only the others'
-    are. Without ``as_left``, every line and every decision is.
+    left the history exactly as it is now, no row of it edited (a "settled" run, see
+    :func:`sheetbill.run.run_stages`). That run checked their billed charges against these very lines,
+    billed again what had changed and billed everything of theirs it could; and every line bills a
+    charge of the customer it names, or bills it no more. So neither their lines nor their charges are
+    looked at: ``due`` gives the due charges of each customer (:attr:`sheetbill.adjudication.Adjudicated.due`),
+    of which only the others' are. Without ``as_left``, every line and every decision is.
     """
+    if as_left and due is None:
+        raise ValueError("customers as left need the due charges of the others")
     problems = decisions.problems()
     advice = [Advice(customer_id, "", "coverage", text) for customer_id, text in decisions.advice()]
-    left_out = as_left if due is not None and not book.edited_charges and not book.edited_invoices else frozenset()
-    active = active_lines(book.invoices, book.lines, left_out)
-    credits = _credits_for_changed_charges(book, decisions, active, as_left)
-    charge_ids = decisions if not left_out else (charge.charge_id for customer_id, charges in due.items()
-                                                if customer_id not in left_out for charge in charges)
+    active = active_lines(book.invoices, book.lines, as_left)
+    credits = _credits_for_changed_charges(book, decisions, active)
+    charge_ids = decisions if not as_left else (charge.charge_id for customer_id, charges in due.items()
+                                               if customer_id not in as_left for charge in charges)
     pending, unbilled = _unbilled_shares(book, decisions, active, charge_ids)
     del active
     problems += _transfers(book, pending)
@@ -197,10 +197,9 @@ def issue(book: Book, decisions: Decisions, as_left: Container[str] = frozenset(
     return IssueReport(tuple(invoices), tuple(lines), tuple(problems), tuple(advice), unbilled)
 
 
-def _credits_for_changed_charges(book: Book, decisions: Decisions, active: dict[str, tuple[InvoiceLine, ...]],
-                                 as_left: Container[str] = frozenset()) -> dict[str, list[_LineFields]]:
-    """Credit-note lines, by credited invoice, for billed charges that changed or disappeared; not looked
-    for among the charges of the customers ``as_left`` (see :func:`issue`).
+def _credits_for_changed_charges(book: Book, decisions: Decisions,
+                                 active: dict[str, tuple[InvoiceLine, ...]]) -> dict[str, list[_LineFields]]:
+    """Credit-note lines, by credited invoice, for billed charges that changed or disappeared.
 
     ``active`` is updated: a credited charge has no active lines any more, so it is billed again.
     """
@@ -208,7 +207,7 @@ def _credits_for_changed_charges(book: Book, decisions: Decisions, active: dict[
     decided = decisions.decided  # once per billed charge: looked up once
     changed: list[str] = []
     for charge_id, lines in active.items():
-        if not lines or lines[0].customer_id in as_left:  # the lines billing a charge at once bill one customer
+        if not lines:
             continue
         if charge_id in book.edited_charges:
             continue  # an edited line says nothing about its charge: unchanged until the line is restored

@@ -43,9 +43,9 @@ def checked(monkeypatch) -> list[int]:
     credits = billing._credits_for_changed_charges
     decided = Decisions.decided
 
-    def counted_credits(book, decisions, active, as_left=frozenset()):
+    def counted_credits(book, decisions, active):
         counts.append(0)
-        return credits(book, decisions, active, as_left)
+        return credits(book, decisions, active)
 
     def counted_decided(self, charge_id):
         counts[-1] += 1
