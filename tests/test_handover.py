@@ -62,7 +62,7 @@ def _handed_over(book: Path, sheet: str = contract.INVOICE_LINES_SHEET) -> list 
         token = known_table(sheets, sheet).known.seen()
     entries = [keys for seen, keys in memo.extras[KNOWN_SHEETS].values() if seen == token]
     blocks = TableMemo(memo.tables)
-    records = [record for key in entries[0] for _, record, _, _ in blocks.take(key)] if len(entries) == 1 else None
+    records = [record for key in entries[0] for record in blocks.take(key).records] if len(entries) == 1 else None
     store.close()
     return records
 
@@ -128,8 +128,8 @@ def test_the_invoices_a_run_rewrote_are_in_its_memo_as_a_full_read_reads_them(tm
     store = memo_store(XlsxWorkbook(book), Plugins())
     kept = store.load()
     blocks = TableMemo(kept.tables)
-    held = [outcome[1] for key in list(kept.tables) for outcome in blocks.take(key) or ()
-            if isinstance(outcome[1], Invoice)]
+    held = [record for key in list(kept.tables) for record in getattr(blocks.take(key), "records", ())
+            if isinstance(record, Invoice)]
     store.close()
     assert _spelled(held) == _spelled(full)
 

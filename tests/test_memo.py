@@ -10,6 +10,7 @@ the records read, the Problems, and the sheets written.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import pickle
 import random
@@ -27,6 +28,7 @@ from sheetbill.book import load_book
 from sheetbill.cli import main
 from sheetbill.io.xlsx import XlsxWorkbook
 from sheetbill.memo import MemoStore, RunMemo
+from sheetbill.problems import error
 from sheetbill.run import run_billing
 from sheetbill.sheets import RawSheet
 from tests.helpers import with_outputs
@@ -218,6 +220,25 @@ def test_a_damaged_block_is_parsed_again(monkeypatch):
     remembered.tables = {key: b"\x80\x05garbage" for key in remembered.tables}
     book, problems = load_book(_raw(tables), as_of=AS_OF, memo=remembered)
     assert (_records(book), problems) == (_records(expected[0]), expected[1])
+
+
+def test_a_block_is_kept_column_by_column_and_gives_back_every_outcome():
+    """Rows with Problems, keys, a blank row skipped; a block taken from the memo makes no tuple per row (a
+    million of them, made and let go while the records that stay are made, would leave their memory
+    scattered among them)."""
+    problem = error("bad", "Charges", 5, "Date", code="bad-date")
+    outcomes = [(2, "a", ("K1",), ()), (3, "b", ("K2",), ()), (5, None, None, (problem,)), (6, "d", ("K4",), ())]
+    block = rowmemo.Block.of(outcomes)
+    assert list(block.outcomes()) == outcomes and list(block.rows) == [2, 3, 5, 6]
+    history = rowmemo.Block.of([(row, f"r{row}", None, ()) for row in range(2, 2050)])
+    assert history.rows == range(2, 2050) and history.keys is None and history.problems == {}
+    assert list(history.outcomes()) == [(row, f"r{row}", None, ()) for row in range(2, 2050)]
+    packed = memo.pack(history)
+    gc.collect()
+    before = sum(type(o) is tuple for o in gc.get_objects())
+    back = memo.unpack(packed)
+    assert sum(type(o) is tuple for o in gc.get_objects()) - before < 10
+    assert back == history and isinstance(back, rowmemo.Block)
 
 
 # --- the store --------------------------------------------------------------------------------------
