@@ -36,6 +36,10 @@ from .plugins.types import Adjudication, Claim, YearToDate
 from .problems import Problem, error
 from .tax import charge_gross_and_net
 
+_charge_id = attrgetter("charge_id")
+#: The order charges are decided in (Charge IDs are unique among the charges billed).
+_date_and_id = attrgetter("date", "charge_id")
+
 
 @dataclass(slots=True)
 class _Totals:
@@ -183,9 +187,13 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         if entry is not None and entry.key == key:
             reused[customer_id] = entry
     telling = _with_problems_or_advice(reused, due) if settled else None
-    flagged = {charge.charge_id for pairs in telling.values() for _, charge in pairs} if telling is not None else None
-    decisions.reserve(charge.charge_id for charge in in_order if charge.date <= until  # their order
-                      and (flagged is None or charge.customer_id not in reused or charge.charge_id in flagged))
+    if telling is None:
+        decisions.reserve(charge.charge_id for charge in in_order if charge.date <= until)  # their order
+    else:  # the few charges given a decision, in the same order
+        given = [charge for customer_id, charges in due.items() if customer_id not in reused for charge in charges]
+        given += [charge for pairs in telling.values() for _, charge in pairs]
+        given.sort(key=_date_and_id)
+        decisions.reserve(map(_charge_id, given))
     advised: dict[str, Decision | tuple] = {}
     remembered: dict[str, CustomerDecisions] = {}
     decided = 0
