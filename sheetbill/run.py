@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -95,7 +95,8 @@ class RunResult:
         outputs: the sheets sheetbill owns, to write back.
         decision_memo: the adjudication's decisions per customer, to pass to the next run
             (``run_billing(..., decision_memo=...)``) so that it decides only what changed; a run in
-            :attr:`RunMode.OVERDUE` adjudicates nothing and passes on the memo it was given.
+            :attr:`RunMode.OVERDUE` adjudicates nothing and passes on the memo it was given. None when
+            the run kept it in its :class:`~sheetbill.memo.RunMemo` (``run_billing(..., memo=...)``).
     """
 
     book: Book
@@ -195,17 +196,24 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         book, problems = load_book(sheets, as_of=as_of, memo=memo)
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
         earlier = unpacked(memo.extras.get(DECISIONS)) if memo is not None and decision_memo is None else None
-        if earlier is not None:
-            decision_memo = earlier[0]
         issued_with = earlier is not None and memo.extras.get(DECISIONS_ISSUED) is True
-        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode, decision_memo,
-                            remember_decisions or memo is not None, keep_charges, issued_with)
-        if memo is not None:
-            memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL and result.decision_memo is not None
-        if memo is not None and result.decision_memo is not None:
+        kept: list[bool] = []
+
+        def keep(decisions: DecisionMemo) -> None:
             # Kept packed: a memo is loaded and saved by every import too, which never looks at them; the
             # buckets of customers whose decisions were all reused keep their bytes.
-            memo.extras[DECISIONS] = packed(result.decision_memo, earlier[1] if earlier is not None else None)
+            nonlocal earlier
+            memo.extras[DECISIONS] = packed(decisions, earlier[1] if earlier is not None else None)
+            earlier = None
+            kept.append(True)
+
+        # the decisions read are held by ``earlier`` alone, let go when this run's are kept
+        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode,
+                            earlier[0] if earlier is not None else decision_memo,
+                            remember_decisions or memo is not None, keep_charges, issued_with,
+                            keep if memo is not None else None)
+        if memo is not None:
+            memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL and bool(kept)
         return result
 
 
@@ -286,18 +294,26 @@ def ledger_inputs(book: Book, as_of: dt.date) -> LedgerInputs:
 
 def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunMode,
                decision_memo: DecisionMemo | None = None, remember_decisions: bool = True,
-               keep_charges: bool = True, memo_left_history: bool = False) -> RunResult:
+               keep_charges: bool = True, memo_left_history: bool = False,
+               keep_memo: Callable[[DecisionMemo], None] | None = None) -> RunResult:
     """The stages after reading, in order; see the module docstring. Without ``keep_charges``, ``book``
     loses its charges once the invoices are issued (see :func:`run_billing`). ``memo_left_history``: the
     ``decision_memo`` was kept by the run whose memo the book was read with, and that run issued with it
     (a billing run), so where the history is as that run left it (:attr:`Book.history_as_left`), a
-    customer whose decisions it gives was billed from these very lines (see :func:`sheetbill.billing.issue`)."""
+    customer whose decisions it gives was billed from these very lines (see :func:`sheetbill.billing.issue`).
+
+    ``keep_memo`` is given the decisions' memo for the next run as soon as the invoices are issued (and
+    :attr:`RunResult.decision_memo` is then None): what it keeps of them (packed) is all that stays of them,
+    so that the memory their objects take, scattered among that of the decisions let go after issuing, is
+    free for the stages after (measured at 1,000,000 charges: a first run held 380 MiB of such memory
+    half-used while it wrote; the daily click peaked 15 MiB lower)."""
     settings = book.settings
     memo = decision_memo  # a run that adjudicates nothing passes the memo on unchanged
+    del decision_memo
     if mode == RunMode.BILL:
         # the customers whose decisions come from the memo are as the run that kept it left them, lines and all
         settled = memo_left_history and book.history_as_left and not book.edited_charges and not book.edited_invoices
-        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=decision_memo,
+        adjudicated = adjudicate_all(book, plugins, until=settings.as_of, memo=memo,
                                      remember=remember_decisions, settled=settled)
         as_left = adjudicated.reused if settled else frozenset()
         issued = issue(book, adjudicated.decisions, as_left, adjudicated.due)
@@ -306,6 +322,9 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         del adjudicated  # the decisions of every charge: not needed after issuing
     else:
         issued = IssueReport()
+    if keep_memo is not None and memo is not None:
+        keep_memo(memo)
+        memo = None
     if not keep_charges:
         book.charges = []  # no stage after issuing looks at them
     invoices = [*book.computed_invoices(), *issued.invoices]
