@@ -197,24 +197,22 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
         del sheets  # the raw cells are not needed any more: let a caller's temporary be freed
         earlier = unpacked(memo.extras.get(DECISIONS)) if memo is not None and decision_memo is None else None
         issued_with = earlier is not None and memo.extras.get(DECISIONS_ISSUED) is True
-        kept: list[bool] = []
+        if memo is not None:
+            memo.extras[DECISIONS_ISSUED] = False  # until this run keeps decisions it issued with
 
         def keep(decisions: DecisionMemo) -> None:
             # Kept packed: a memo is loaded and saved by every import too, which never looks at them; the
             # buckets of customers whose decisions were all reused keep their bytes.
             nonlocal earlier
             memo.extras[DECISIONS] = packed(decisions, earlier[1] if earlier is not None else None)
+            memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL
             earlier = None
-            kept.append(True)
 
         # the decisions read are held by ``earlier`` alone, let go when this run's are kept
-        result = run_stages(book, problems, plugins if plugins is not None else Plugins(), mode,
-                            earlier[0] if earlier is not None else decision_memo,
-                            remember_decisions or memo is not None, keep_charges, issued_with,
-                            keep if memo is not None else None)
-        if memo is not None:
-            memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL and bool(kept)
-        return result
+        return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode,
+                          earlier[0] if earlier is not None else decision_memo,
+                          remember_decisions or memo is not None, keep_charges, issued_with,
+                          keep if memo is not None else None)
 
 
 def overdue_only(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
