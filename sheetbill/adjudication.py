@@ -27,7 +27,7 @@ from operator import attrgetter
 
 from .book import Book
 from .decision_memo import CustomerDecisions, DecisionMemo, Remembered, context_key, customer_key
-from .decisions import Decision, Decisions, Share, as_remembered
+from .decisions import Decided, Decision, Decisions, Share, as_remembered
 from .i18n import Msg, msg
 from .models import BillToType, Charge, Coverage, Payer, PayerType, SecondaryMethod
 from .money import ZERO
@@ -117,7 +117,9 @@ class Adjudicated:
         decisions: by Charge ID: the due charges in date-of-service order (then Charge ID), then the
             advice-only decisions on upcoming charges; in a ``settled`` run, of the customers ``reused``
             only those with problems or advice.
-        memo: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`).
+        pending: the decisions per customer with their keys, for the next run (:mod:`sheetbill.decision_memo`):
+            those of the customers decided in this run as :class:`~sheetbill.decisions.Decided`, remembered
+            by :func:`~sheetbill.decision_memo.without_billed_shares` once the invoices are issued.
         customers_decided: customers decided in this run (the others' decisions came from the memo).
         customers_reused: customers whose decisions came from the memo.
         reused: their Customer IDs.
@@ -126,11 +128,19 @@ class Adjudicated:
     """
 
     decisions: Decisions
-    memo: DecisionMemo
+    pending: DecisionMemo
     customers_decided: int = 0
     customers_reused: int = 0
     due: Mapping[str, list[Charge]] = field(default_factory=dict)
     reused: frozenset[str] = frozenset()
+
+    @property
+    def memo(self) -> DecisionMemo:
+        """The memo with every decision remembered, shares and all (a run keeps :attr:`pending` instead,
+        through :func:`~sheetbill.decision_memo.without_billed_shares`)."""
+        return DecisionMemo(self.pending.context, {
+            customer_id: entry if isinstance(entry, CustomerDecisions) else entry.remembered()
+            for customer_id, entry in self.pending.customers.items()})
 
 
 def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: DecisionMemo | None = None,
@@ -195,7 +205,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
         given.sort(key=_date_and_id)
         decisions.reserve(map(_charge_id, given))
     advised: dict[str, Decision | tuple] = {}
-    remembered: dict[str, CustomerDecisions] = {}
+    remembered: dict[str, CustomerDecisions | Decided] = {}
     decided = 0
     for customer_id, key in keys.items():
         charges, later = due.get(customer_id, []), upcoming.get(customer_id, [])
@@ -217,8 +227,7 @@ def adjudicate_all(book: Book, plugins: Plugins, *, until: dt.date, memo: Decisi
                 advised[decision.charge.charge_id] = decision
             if context:
                 where = {charge.charge_id: position for position, charge in enumerate(later)}
-                entry = CustomerDecisions(key, tuple(map(as_remembered, made)),
-                                          tuple((where[d.charge.charge_id], as_remembered(d)) for d in advice))
+                entry = Decided(key, made, tuple((where[d.charge.charge_id], as_remembered(d)) for d in advice))
         if context and entry is not None:
             remembered[customer_id] = entry
     for charge in later_all:

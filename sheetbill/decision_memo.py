@@ -137,7 +137,8 @@ class DecisionMemo:
 
     Attributes:
         context: :func:`context_key` of the run (``None``: nothing in it may be reused).
-        customers: by Customer ID.
+        customers: by Customer ID (in an adjudication's ``pending`` memo, a customer it decided is a
+            :class:`~sheetbill.decisions.Decided` until :func:`without_billed_shares` remembers it).
     """
 
     context: bytes | None = None
@@ -163,26 +164,33 @@ def without_billed_shares(memo: DecisionMemo, due: Mapping[str, Sequence[Charge]
     only when the charge is billed again, after its lines went missing, and then its customer is decided
     again (:class:`sheetbill.decisions.Decisions`). A customer whose decisions need no change keeps its
     entry, object for object, so its bucket keeps its bytes (:func:`packed`).
+
+    The customers decided in this run (an adjudication's :attr:`~sheetbill.adjudication.Adjudicated.pending`
+    holds them as :class:`~sheetbill.decisions.Decided`) are remembered here, the shares of their billed
+    decisions never copied.
     """
     customers = dict(memo.customers)
     amount_only: dict[str, Remembered] = {}  # the decisions that are their charge amount alone, by its spelling
 
-    def without_shares(kept: Remembered) -> Remembered:
-        if kept[2:] != _NOTHING_BUT_SHARES:
-            return (kept[0], None, *kept[2:])
-        spelling = str(kept[0])  # 80.0 and 80.00 are equal, but not the same amount to write
+    def billed(amount: Decimal, rest: tuple) -> Remembered:
+        if rest != _NOTHING_BUT_SHARES:
+            return (amount, None, *rest)
+        spelling = str(amount)  # 80.0 and 80.00 are equal, but not the same amount to write
         same = amount_only.get(spelling)
         if same is None:
-            same = amount_only[spelling] = (kept[0], None, *_NOTHING_BUT_SHARES)
+            same = amount_only[spelling] = (amount, None, *_NOTHING_BUT_SHARES)
         return same  # one object: the memo pickles it once per bucket, and a run loads it once
 
     for customer_id, entry in memo.customers.items():
+        if not isinstance(entry, CustomerDecisions):  # decided in this run
+            customers[customer_id] = entry.remembered(unbilled, billed)
+            continue
         if customer_id in kept:
             continue
         pairs = list(zip(due.get(customer_id, ()), entry.due, strict=True))
         if any(kept[1] is not None and charge.charge_id not in unbilled for charge, kept in pairs):
             customers[customer_id] = replace(entry, due=tuple(
-                without_shares(kept) if kept[1] is not None and charge.charge_id not in unbilled else kept
+                billed(kept[0], kept[2:]) if kept[1] is not None and charge.charge_id not in unbilled else kept
                 for charge, kept in pairs))
     return DecisionMemo(memo.context, customers)
 

@@ -316,7 +316,7 @@ def run_stages(book: Book, problems: list[Problem], plugins: Plugins, mode: RunM
         as_left = adjudicated.reused if settled else frozenset()
         issued = issue(book, adjudicated.decisions, as_left, adjudicated.due)
         # the customers as the last run left them keep its memo entries, its billed shares already left out
-        memo = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled, as_left)
+        memo = without_billed_shares(adjudicated.pending, adjudicated.due, issued.unbilled, as_left)
         del adjudicated  # the decisions of every charge: not needed after issuing
     else:
         issued = IssueReport()

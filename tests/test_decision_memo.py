@@ -440,6 +440,31 @@ def test_billed_decisions_that_are_their_amount_alone_are_one_object_per_spellin
     assert back == left and back[0] is back[1]
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_customers_decided_in_a_run_are_remembered_after_issuing_as_if_remembered_at_once(seed):
+    """A run keeps the decisions it made themselves until the invoices are issued (no copy of their shares
+    beside them) and remembers them then: the memo it keeps is the one remembering every decision at once
+    and then leaving out the billed shares gives, byte for byte as packed, held and refused charges too."""
+    from sheetbill.billing import issue
+    from sheetbill.decision_memo import packed, without_billed_shares
+    from sheetbill.decisions import Decided
+
+    workbook = Workbook(seed)
+    loaded, adjudicated = decide(workbook.sheets(), plugins_with(Recorder("1")))
+    pending = adjudicated.pending.customers
+    assert pending and all(isinstance(entry, Decided) for entry in pending.values())
+    assert all(decision is adjudicated.decisions[decision.charge.charge_id]
+               for entry in pending.values() for decision in entry.due)
+    issued = issue(loaded, adjudicated.decisions)
+    assert issued.unbilled and issued.lines  # some held or refused, the rest billed
+    kept = without_billed_shares(adjudicated.pending, adjudicated.due, issued.unbilled)
+    at_once = without_billed_shares(adjudicated.memo, adjudicated.due, issued.unbilled)
+    assert kept == at_once and packed(kept) == packed(at_once)
+    left = [kept_one for entry in kept.customers.values() for kept_one in entry.due]
+    assert sum(kept_one[1] is None for kept_one in left) == len(left) - sum(
+        charge.charge_id in issued.unbilled for charges in adjudicated.due.values() for charge in charges)
+
+
 def test_the_entries_of_customers_the_run_billed_nothing_of_are_kept_as_they_are():
     """A customer as the last run left it (see ``sheetbill.billing.issue``) is not among the customers issuing
     looked at, so its unbilled charges (held: X1) are not named; its entry stays the very object it was, shares
