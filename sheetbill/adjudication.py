@@ -402,12 +402,12 @@ def _hold_for(decision: Decision, err: PluginError) -> None:
     charge = decision.charge
     if isinstance(err, Refused):
         decision.held = "refused"
-        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+        decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
                                            problem=str(err)), "Charges", charge.row, err.column,
                                        code="claim-refused"))
     else:
         decision.held = "plugin error"
-        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+        decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
                                            problem=str(err)), "Charges", charge.row, "Service Code",
                                        code="plugin-error"))
 
@@ -432,7 +432,7 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
     service = book.services[charge.service_code]
     if payer.payer_id in payer_problem:
         decision.held = "payer plugin missing"
-        decision.problems.append(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
+        decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
                                            problem=_text(payer_problem[payer.payer_id])),
                                        "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
         return None
@@ -441,7 +441,7 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
         billed = per_service.map_code(payer, service, payer_code)
         if billed is None:
             decision.held = "code mapping missing"
-            decision.problems.append(error(
+            decision.add_problem(error(
                 msg("charge {charge_id} held: payer {payer_id} uses code system {code_system} and has no Payer "
                     "Code for service {service}: add it to Payer Codes", charge_id=charge.charge_id,
                     payer_id=payer.payer_id, code_system=repr(payer.code_system), service=service.service_code),
@@ -453,7 +453,7 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
             # entered the charge gets the answer it would have had, and later charges already
             # billed have counted its deductible (nothing is collected twice).
             decision.held = "prior authorization"
-            decision.advice.append(
+            decision.add_advice(
                 msg("charge {charge_id} ({service}, {date}) is held: {payer} requires prior authorization; obtain "
                     "it and enter the Authorization No", charge_id=charge.charge_id, service=service.description,
                     date=charge.date, payer=payer.name))
@@ -482,7 +482,7 @@ def _count_and_share(decision: Decision, answered: list[_Answer], totals: dict[t
         running.payer_paid += answer.pays
         if decision.held:
             continue
-        decision.advice.extend(answer.adjudication.advice)
+        decision.add_advice(*answer.adjudication.advice)
         if answer.share.amount or answer.share.adjustment:
             decision.shares.append(answer.share)
 
@@ -534,7 +534,7 @@ def _advise_coverage_gaps(decisions: Iterable[Decision]) -> None:
             ids = ", ".join(d.charge.charge_id for d in members)
             detail = msg("charges {charge_ids} from {date} on are billed to the customer", charge_ids=ids,
                          date=first.date)
-        members[0].advice.append(msg("{gap} ({detail})", gap=gap, detail=detail))
+        members[0].add_advice(msg("{gap} ({detail})", gap=gap, detail=detail))
 
 
 def _advise_upcoming(book: Book, plugins: Plugins, upcoming: list[Charge],
@@ -562,9 +562,9 @@ def _advise_upcoming(book: Book, plugins: Plugins, upcoming: list[Charge],
             if not needed:
                 continue
             seen.add(key)
-            result.append(Decision(charge, charge_amount(book, charge), held="upcoming", advice=[
+            result.append(Decision(charge, charge_amount(book, charge), held="upcoming", advice=(
                 msg("ask for authorization before the next {service} on {date} ({payer} requires it; charge "
                     "{charge_id})", service=service.description, date=charge.date, payer=payer.name,
-                    charge_id=charge.charge_id)]))
+                    charge_id=charge.charge_id),)))
             break
     return result
