@@ -199,6 +199,25 @@ def _change(rng: random.Random, rows: list[list[object]], columns: tuple[Column,
     return kind, rows, columns
 
 
+def test_letting_go_of_cached_markup_between_chunks_writes_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
+    """The writer makes the markup of each distinct text and amount once and lets go of it between chunks of
+    rows when it holds more than ``_MARKUP_KEPT`` (a large sheet's IDs are each written once): a sheet whose
+    cache is let go after every chunk is written byte for byte as one whose cache is never let go, texts
+    and amounts met again after it was let go (80.0 and 80.00 apart) included."""
+    from sheetbill.io.xlsx import render
+
+    rng = random.Random(7)
+    rows = [random_row(rng, number) for number in range(3 * render._ROWS_PER_CHUNK + 17)]
+    written = {}
+    for name, kept in (("never", 10**9), ("every chunk", 0)):
+        monkeypatch.setattr(render, "_MARKUP_KEPT", kept)
+        book = new_workbook(tmp_path / f"{name}.xlsx")
+        assert write_output_sheets(book, [OutputSheet("Lines", COLUMNS, rows)], backup=False)
+        written[name] = parts(book)[sheet_part_name(book, "Lines")]
+    assert written["every chunk"] == written["never"]
+    assert written["never"].count(b"<row ") == 1 + len(rows)  # the header row and every data row
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_append_path_writes_what_the_full_path_writes(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)

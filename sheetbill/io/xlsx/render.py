@@ -26,6 +26,11 @@ from .workbook import DOC_REL_NS, MAIN_NS, MC_NS, SHEETBILL_NS, column_index, co
 _MAX_CELL_TEXT = 32_767
 
 _ROWS_PER_CHUNK = 1024
+#: The markup cached per distinct text or amount (:func:`_render_rows`) is let go, at the end of a chunk,
+#: once there is more than this of it: most distinct texts of a large sheet are its IDs, each written
+#: once, and kept all together they took 33 MiB at 100,000 charges (a million Invoice Lines texts at a
+#: million) while the Invoice Lines were written, the peak of a first run.
+_MARKUP_KEPT = 16_384
 
 _EXCEL_EPOCH_1900 = _dt.date(1899, 12, 30).toordinal()
 _EXCEL_EPOCH_1904 = _dt.date(1904, 1, 1).toordinal()
@@ -215,6 +220,10 @@ def _render_rows(job: PlannedSheet, styles: StyleIds, date1904: bool, first: int
         if number % _ROWS_PER_CHUNK == 0:
             yield "".join(out).encode("utf-8")
             out.clear()
+            if len(text_markup) > _MARKUP_KEPT:
+                text_markup.clear()
+            if len(decimal_markup) > _MARKUP_KEPT:
+                decimal_markup.clear()
     if out:
         yield "".join(out).encode("utf-8")
 
