@@ -127,6 +127,9 @@ class _BlockFile:
     def close(self) -> None:
         self.stream.close()
 
+    def __del__(self) -> None:  # a parked file (see park) whose memo is let go unsaved
+        self.stream.close()
+
 
 def _checksum(data: bytes) -> int:
     """The checksum of a block in the memo file: the CRC-32 zip files use (a block damaged on disk or cut
@@ -163,6 +166,28 @@ class StoredBlock:
 
     def __reduce__(self) -> tuple:
         return bytes, (self.read(),)
+
+
+def park(memo: RunMemo) -> int:
+    """Pack the blocks ``memo`` holds as objects (those the run parsed anew) into a temporary file now,
+    each replaced by a :class:`StoredBlock` of it, which :meth:`MemoStore.save` copies as it copies the
+    blocks of the last memo; return how many. The file is gone when closed: by the save, or when the
+    memo is let go.
+
+    A run holds the records of the blocks it parsed until its memo is saved, after writing: in a first
+    run, every charge. Parked after issuing, they are let go with the charges, and the stages after
+    issuing (the accounts, writing, handing over what was written) use the memory they took."""
+    fresh = [key for key, block in memo.tables.items() if not isinstance(block, (bytes, StoredBlock))]
+    if not fresh:
+        return 0
+    source = _BlockFile(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the save or with the memo
+    stream = source.stream
+    for key in fresh:
+        data = pack(memo.tables[key])
+        memo.tables[key] = StoredBlock(source, stream.tell(), len(data), _checksum(data))
+        stream.write(data)
+    stream.flush()
+    return len(fresh)
 
 
 def memo_enabled() -> bool:

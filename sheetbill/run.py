@@ -36,7 +36,7 @@ from .einvoice.requirements import requirement_problems
 from .i18n import language, msg
 from .ledger import ApplyCredits, LedgerReport, Receivable, build_ledger, valid_payments
 from .mandates import debit_advice
-from .memo import RunMemo
+from .memo import RunMemo, park
 from .models import (
     Advice,
     BillToType,
@@ -207,6 +207,7 @@ def run_billing(sheets: Mapping[str, RawSheet], *, as_of: dt.date | None = None,
             memo.extras[DECISIONS] = packed(decisions, earlier[1] if earlier is not None else None)
             memo.extras[DECISIONS_ISSUED] = mode == RunMode.BILL
             earlier = None
+            park(memo)  # the rows parsed anew, charges too, no longer held by the memo as objects
 
         # the decisions read are held by ``earlier`` alone, let go when this run's are kept
         return run_stages(book, problems, plugins if plugins is not None else Plugins(), mode,

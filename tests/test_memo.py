@@ -269,6 +269,49 @@ def test_kept_and_new_blocks_are_saved_together_and_nothing_else_stays_in_the_fo
     assert [path.name for path in (tmp_path / "cache").iterdir()] == [store.path.name]
 
 
+class _Held:
+    """A value a block may hold that can be watched (weakref) to be let go."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Held) and other.n == self.n
+
+
+def test_parked_blocks_let_their_values_go_and_are_saved_as_the_blocks_themselves_would_be(tmp_path):
+    """``park`` packs the blocks a memo holds as objects (a run's newly parsed rows) into a temporary file
+    at once: the memo no longer holds their values, a block from the last memo stays as it was, and the
+    file saved is byte for byte the one saved from the objects; the parked file is closed by the save."""
+    import weakref
+
+    def blocks() -> dict[bytes, object]:
+        return {bytes([n]): [(n, "x" * n, _Held(n), ())] for n in range(6)}
+
+    folder = tmp_path / "cache"
+    as_objects = MemoStore(tmp_path / "objects.xlsx", folder=folder)
+    assert as_objects.save(RunMemo(blocks(), {"adjudication": 1}))
+    store = MemoStore(tmp_path / "parked.xlsx", folder=folder)
+    assert store.save(RunMemo({b"old": [(9, "y", None, ())]}))
+    parked = store.load()
+    old = parked.tables[b"old"]
+    fresh = blocks()
+    watched = weakref.ref(fresh[bytes([3])][0][2])
+    parked.tables = {**fresh, b"old": old}
+    parked.extras = {"adjudication": 1}
+    del fresh
+    assert memo.park(parked) == 6 and memo.park(parked) == 0
+    assert watched() is None  # the value is no longer held by the memo
+    assert parked.tables[b"old"] is old and all(isinstance(b, memo.StoredBlock) for b in parked.tables.values())
+    assert [memo.unpack(parked.tables[key].read()) for key in blocks()] == list(blocks().values())
+    source = parked.tables[bytes([0])].source
+    parked.tables.pop(b"old")
+    assert store.save(parked)
+    assert source.stream.closed
+    assert store.path.read_bytes() == as_objects.path.read_bytes()
+    store.close()
+
+
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"sheetbill-run-memo\n{}\n", "half", "longer"])
 def test_a_damaged_memo_file_is_ignored(tmp_path, damage):
     store = MemoStore(tmp_path / "a.xlsx", folder=tmp_path / "cache")
