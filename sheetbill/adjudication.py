@@ -403,13 +403,13 @@ def _hold_for(decision: Decision, err: PluginError) -> None:
     if isinstance(err, Refused):
         decision.held = "refused"
         decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
-                                           problem=str(err)), "Charges", charge.row, err.column,
-                                       code="claim-refused"))
+                                       problem=str(err)), "Charges", charge.row, err.column,
+                                   code="claim-refused"))
     else:
         decision.held = "plugin error"
         decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
-                                           problem=str(err)), "Charges", charge.row, "Service Code",
-                                       code="plugin-error"))
+                                       problem=str(err)), "Charges", charge.row, "Service Code",
+                                   code="plugin-error"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,8 +433,8 @@ def _ask_payer(book: Book, plugins: Plugins, per_service: _PerService, decision:
     if payer.payer_id in payer_problem:
         decision.held = "payer plugin missing"
         decision.add_problem(error(msg("charge {charge_id} held: {problem}", charge_id=charge.charge_id,
-                                           problem=_text(payer_problem[payer.payer_id])),
-                                       "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
+                                       problem=_text(payer_problem[payer.payer_id])),
+                                   "Charges", charge.row, "Customer ID", code="payer-plugin-missing"))
         return None
     payer_code = book.payer_codes.get((payer.payer_id, service.service_code))
     try:

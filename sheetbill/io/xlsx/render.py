@@ -28,8 +28,8 @@ _MAX_CELL_TEXT = 32_767
 _ROWS_PER_CHUNK = 1024
 #: The markup cached per distinct text or amount (:func:`_render_rows`) is let go, at the end of a chunk,
 #: once there is more than this of it: most distinct texts of a large sheet are its IDs, each written
-#: once, and kept all together they took 33 MiB at 100,000 charges (a million Invoice Lines texts at a
-#: million) while the Invoice Lines were written, the peak of a first run.
+#: once, and kept all together they took 33 MiB at 100,000 charges (about ten times that at a million)
+#: while the Invoice Lines were written, the peak of a first run.
 _MARKUP_KEPT = 16_384
 
 _EXCEL_EPOCH_1900 = _dt.date(1899, 12, 30).toordinal()
